@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// Docket: an embedded, durable task scheduler. No package dependencies, by design: only the
+// toolchain (stdlib, Foundation, Dispatch, Synchronization, Glibc) and one C target.
+import PackageDescription
+
+let package = Package(
+    name: "Docket",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "DocketSchedules", targets: ["DocketSchedules"]),
+        .library(name: "DocketJournal", targets: ["DocketJournal"]),
+        .executable(name: "docket", targets: ["docket"]),
+        .executable(name: "docket-bench", targets: ["DocketBench"]),
+    ],
+    targets: [
+        // Pure value types: cron, RRULE, interval, one-shot; civil calendar and zone math.
+        .target(name: "DocketSchedules"),
+        // Hardware CRC32C (SSE4.2) behind a runtime CPU check; no unsafe flags.
+        .target(name: "CDocketCRC"),
+        // Generic durable log: framing, checksums, segments, snapshots, recovery.
+        .target(name: "DocketJournal", dependencies: ["CDocketCRC"]),
+        // The command-line tool's logic, as a library so tests can drive it in-process.
+        .target(name: "DocketCLI", dependencies: ["DocketSchedules", "DocketJournal"]),
+        .executableTarget(name: "docket", dependencies: ["DocketCLI"]),
+        .executableTarget(
+            name: "DocketBench",
+            dependencies: ["DocketSchedules", "DocketJournal"],
+            path: "Benchmarks/DocketBench"
+        ),
+        .testTarget(name: "DocketSchedulesTests", dependencies: ["DocketSchedules"]),
+        .testTarget(name: "DocketJournalTests", dependencies: ["DocketJournal"]),
+        .testTarget(name: "DocketCLITests", dependencies: ["DocketCLI", "DocketSchedules"]),
+    ]
+)

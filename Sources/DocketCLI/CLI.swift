@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where a command writes. Tests capture it; the real tool writes straight to the file
+/// descriptors, unbuffered, so a crash test that kills the process sees every line it printed.
+public protocol CLIOutput: AnyObject {
+    func out(_ text: String)
+    func err(_ text: String)
+}
+
+/// Writes to file descriptors 1 and 2 with `write(2)`, one call per line: no buffer to lose.
+public final class StandardOutput: CLIOutput {
+    public init() {}
+    public func out(_ text: String) { Self.write(text + "\n", to: 1) }
+    public func err(_ text: String) { Self.write(text + "\n", to: 2) }
+
+    static func write(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { raw in
+                #if canImport(Glibc)
+                Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                #else
+                Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                #endif
+            }
+            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+        }
+    }
+}
+
+/// Collects output in memory, for tests.
+public final class CapturedOutput: CLIOutput {
+    public private(set) var stdout: [String] = []
+    public private(set) var stderr: [String] = []
+    public init() {}
+    public func out(_ text: String) { stdout.append(text) }
+    public func err(_ text: String) { stderr.append(text) }
+}
+
+/// Exit codes of the `docket` tool.
+public enum ExitCode {
+    /// Success.
+    public static let success: Int32 = 0
+    /// A check found a problem (e.g. `journal verify` found corruption).
+    public static let checkFailed: Int32 = 1
+    /// Bad usage or input; the reason is on stderr.
+    public static let usage: Int32 = 2
+}
+
+/// A usage or input error: the message goes to stderr and the tool exits with code 2.
+struct UsageError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// The `docket` command line: `docket <command> [arguments]`.
+public enum DocketCLI {
+    static let usage = """
+        usage: docket <command> [options]
+
+        commands:
+          cron next EXPR [--after ISO8601] [--tz ZONE] [-n N] [--json]
+                       preview the next N fire times of a cron expression
+          rrule next RULE [--dtstart ISO8601] [--after ISO8601] [--tz ZONE] [-n N] [--json]
+                       preview the next N instances of an RFC 5545 recurrence rule
+          journal verify|dump|stats|stress DIR ...
+                       check, print, summarize or load a journal directory
+        """
+
+    /// Runs the tool with `arguments` (without the program name) and returns the exit code.
+    public static func run(_ arguments: [String], output: CLIOutput = StandardOutput()) async -> Int32 {
+        guard let command = arguments.first else {
+            output.err(usage)
+            return ExitCode.usage
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "cron":
+                return try CronCommand.run(rest, output: output)
+            case "rrule":
+                return try RRuleCommand.run(rest, output: output)
+            case "journal":
+                return try await JournalCommand.run(rest, output: output)
+            case "help", "--help", "-h":
+                output.out(usage)
+                return ExitCode.success
+            default:
+                throw UsageError("unknown command '\(command)'\n\(usage)")
+            }
+        } catch let error as UsageError {
+            output.err("docket: \(error.message)")
+            return ExitCode.usage
+        } catch {
+            output.err("docket: \(error)")
+            return ExitCode.checkFailed
+        }
+    }
+}

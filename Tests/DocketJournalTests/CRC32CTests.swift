@@ -1,0 +1,46 @@
+import Testing
+@testable import DocketJournal
+
+@Suite struct CRC32CTests {
+    @Test func standardCheckValue() {
+        let bytes = Array("123456789".utf8)
+        #expect(CRC32C.checksum(bytes) == 0xE306_9283)
+        #expect(bytes.withUnsafeBytes { CRC32C.software($0) } == 0xE306_9283)
+    }
+
+    @Test func hardwareEqualsSoftwareOnRandomInputs() {
+        let seed: UInt64 = 0x5EED_C4C3
+        print("CRC32C random-input seed: \(seed)")
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<500 {
+            let count = Int(rng.next() % 5000)
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let split = count == 0 ? 0 : Int(rng.next() % UInt64(count))
+            let whole = CRC32C.checksum(bytes)
+            let chained = CRC32C.checksum(Array(bytes[split...]), continuing: CRC32C.checksum(Array(bytes[..<split])))
+            let software = bytes.withUnsafeBytes { CRC32C.software($0) }
+            #expect(whole == software)
+            #expect(chained == whole)
+        }
+    }
+
+    @Test func maskRoundTrips() {
+        for value: UInt32 in [0, 1, 0xE306_9283, .max, 0x8000_0000] {
+            #expect(CRC32C.unmask(CRC32C.mask(value)) == value)
+            #expect(CRC32C.mask(value) != value || value == 0xFFFF_FFFF)
+        }
+    }
+}
+
+/// A small seeded generator so that every randomized test can print and replay its seed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
