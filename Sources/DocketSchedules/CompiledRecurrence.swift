@@ -1,0 +1,270 @@
+/// A recurrence rule prepared for evaluation: bitmasks for the BYxxx parts, the implicit
+/// defaults of RFC 5545 applied, DTSTART resolved to an instant.
+///
+/// Day-level parts are all evaluated as filters over the days of one period (a year, a month,
+/// a week or a day), the approach python-dateutil takes: "expand" in the RFC's table is the
+/// same as "keep the days of the period that pass every filter".
+struct CompiledRecurrence: Sendable {
+    let frequency: RecurrenceRule.Frequency
+    let interval: Int64
+    let count: Int?
+    let until: Int64?
+    let rules: ZoneRules
+    let startPolicy: RecurrenceRule.StartPolicy
+
+    let startLocal: Int64
+    let startInstant: Int64
+    let startDay: Int64
+    let startYear: Int
+    /// `year * 12 + month - 1` of DTSTART.
+    let startMonthIndex: Int64
+    /// The first day (WKST) of DTSTART's week.
+    let startWeekDay: Int64
+    let weekStart: Int
+
+    /// Seconds of the day of each instance of a day, sorted (DAILY and coarser).
+    let timesOfDay: [Int64]
+    /// Bits 1…12; 0 = every month.
+    let months: UInt64
+    /// Bits 1…31 for BYMONTHDAY=n, and for BYMONTHDAY=-n.
+    let monthDays: UInt64
+    let monthDaysFromEnd: UInt64
+    /// BYYEARDAY, positive and negative (as given).
+    let yearDays: [Int]
+    let weekNumbers: [Int]
+    /// Bits 0…6 for BYDAY entries without an ordinal.
+    let weekdays: UInt64
+    /// BYDAY entries with an ordinal.
+    let nthWeekdays: [(weekday: Int, n: Int)]
+    let setPositions: [Int]
+    /// BYHOUR / BYMINUTE / BYSECOND as bitmasks (0 = not given), for sub-daily limits.
+    let hours: UInt64
+    let minutes: UInt64
+    let seconds: UInt64
+    let byMinute: [Int64]
+    let bySecond: [Int64]
+
+    let rdates: [Int64]
+    let exdates: Set<Int64>
+    let exdateDays: Set<Int64>
+
+    var hasDayFilter: Bool { weekdays != 0 || !nthWeekdays.isEmpty }
+    var isSubDaily: Bool { frequency == .hourly || frequency == .minutely || frequency == .secondly }
+
+    init(_ d: RecurrenceRule.Definition) throws(ScheduleError) {
+        frequency = d.frequency
+        interval = Int64(d.interval)
+        count = d.count
+        until = d.until
+        rules = try ZoneName.rules(for: d.zone)
+        startPolicy = d.startPolicy
+        startLocal = d.start.localSeconds
+        startInstant = rules.instant(local: startLocal)
+        startDay = CivilCalendar.floorDiv(startLocal, 86_400)
+        startYear = d.start.year
+        startMonthIndex = Int64(d.start.year * 12 + d.start.month - 1)
+        weekStart = d.weekStart.rawValue
+        startWeekDay = startDay - Int64((CivilCalendar.weekday(ofDays: startDay) - weekStart + 7) % 7)
+
+        func mask(_ values: [Int]) -> UInt64 { values.reduce(0) { $0 | (1 << UInt64($1)) } }
+
+        var byMonth = d.byMonth
+        var byMonthDay = d.byMonthDay
+        var plainDays = d.byDay.filter { $0.ordinal == nil }.map(\.weekday.rawValue)
+        // RFC 5545's implicit parts: with no day-level BYxxx, a YEARLY rule recurs on DTSTART's
+        // month and day, a MONTHLY one on DTSTART's day, a WEEKLY one on DTSTART's weekday.
+        if d.byWeekNo.isEmpty && d.byYearDay.isEmpty && d.byMonthDay.isEmpty && d.byDay.isEmpty {
+            switch d.frequency {
+            case .yearly:
+                if byMonth.isEmpty { byMonth = [d.start.month] }
+                byMonthDay = [d.start.day]
+            case .monthly:
+                byMonthDay = [d.start.day]
+            case .weekly:
+                plainDays = [CivilCalendar.weekday(ofDays: startDay)]
+            default:
+                break
+            }
+        }
+        months = mask(byMonth)
+        monthDays = mask(byMonthDay.filter { $0 > 0 })
+        monthDaysFromEnd = mask(byMonthDay.filter { $0 < 0 }.map { -$0 })
+        yearDays = d.byYearDay
+        weekNumbers = d.byWeekNo
+        weekdays = mask(plainDays)
+        nthWeekdays = d.byDay.compactMap { r in r.ordinal.map { (r.weekday.rawValue, $0) } }
+        setPositions = d.bySetPos
+        hours = mask(d.byHour)
+        minutes = mask(d.byMinute)
+        seconds = mask(d.bySecond)
+        byMinute = d.byMinute.map(Int64.init)
+        bySecond = d.bySecond.map(Int64.init)
+
+        if d.startIsDate {
+            timesOfDay = [0]
+        } else {
+            let hs = d.byHour.isEmpty ? [d.start.hour] : d.byHour
+            let ms = d.byMinute.isEmpty ? [d.start.minute] : d.byMinute
+            let ss = d.bySecond.isEmpty ? [d.start.second] : d.bySecond
+            var times: [Int64] = []
+            for h in hs { for m in ms { for s in ss { times.append(Int64(h * 3600 + m * 60 + s)) } } }
+            timesOfDay = times.sorted()
+        }
+        rdates = d.rdates
+        exdates = Set(d.exdates)
+        exdateDays = Set(d.exdateDays)
+    }
+
+    func isExcluded(_ t: Int64) -> Bool {
+        if exdates.contains(t) { return true }
+        if !exdateDays.isEmpty && exdateDays.contains(CivilCalendar.floorDiv(rules.local(t), 86_400)) { return true }
+        return false
+    }
+
+    /// The first instance of the whole set (RRULE with DTSTART, plus RDATE, minus EXDATE)
+    /// strictly after `a`.
+    func nextInstant(after a: Int64) -> Int64? {
+        var best: Int64?
+        // With COUNT the position of an instance depends on all earlier ones: start at DTSTART.
+        var iterator = RecurrenceIterator(self, from: count == nil ? a : nil)
+        while let t = iterator.next() {
+            if t > a && !isExcluded(t) {
+                best = t
+                break
+            }
+        }
+        var lo = 0
+        var hi = rdates.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if rdates[mid] <= a { lo = mid + 1 } else { hi = mid }
+        }
+        while lo < rdates.count {
+            let r = rdates[lo]
+            if let b = best, r >= b { break }
+            if !isExcluded(r) {
+                best = r
+                break
+            }
+            lo += 1
+        }
+        return best
+    }
+
+    // MARK: - Day filters
+
+    /// Whether a day passes the month, weekday and month-day filters; `nth` holds the days
+    /// selected by ordinal BYDAY entries in this period.
+    @inline(__always)
+    func dayPasses(day: Int64, month: Int, monthDay: Int, daysInMonth: Int, nth: [Int64]) -> Bool {
+        if months != 0 && months & (1 << UInt64(month)) == 0 { return false }
+        if hasDayFilter {
+            let inPlain = weekdays != 0 && weekdays & (1 << UInt64(CivilCalendar.weekday(ofDays: day))) != 0
+            if !inPlain && !nth.contains(day) { return false }
+        }
+        if monthDays != 0 || monthDaysFromEnd != 0 {
+            let fromEnd = daysInMonth - monthDay + 1
+            if monthDays & (1 << UInt64(monthDay)) == 0 && monthDaysFromEnd & (1 << UInt64(fromEnd)) == 0 { return false }
+        }
+        return true
+    }
+
+    @inline(__always)
+    func yearDayPasses(dayOfYear: Int, yearLength: Int) -> Bool {
+        if yearDays.isEmpty { return true }
+        let positive = dayOfYear + 1
+        let negative = dayOfYear - yearLength
+        return yearDays.contains(positive) || yearDays.contains(negative)
+    }
+
+    /// The days (since 1970) selected by ordinal BYDAY entries within `first…last`.
+    func nthDays(first: Int64, last: Int64, into out: inout [Int64]) {
+        let firstWeekday = Int64(CivilCalendar.weekday(ofDays: first))
+        let lastWeekday = Int64(CivilCalendar.weekday(ofDays: last))
+        for (weekday, n) in nthWeekdays {
+            let w = Int64(weekday)
+            let day: Int64
+            if n > 0 {
+                day = first + (w - firstWeekday + 7) % 7 + Int64(n - 1) * 7
+            } else {
+                day = last - (lastWeekday - w + 7) % 7 + Int64(n + 1) * 7
+            }
+            if day >= first && day <= last { out.append(day) }
+        }
+    }
+
+    /// The days of `year` selected by BYWEEKNO, as day-of-year indices (0-based), following
+    /// python-dateutil's week numbering with WKST (ISO 8601 weeks when WKST=MO), with the week
+    /// count of the previous year computed from that year's own length.
+    func weekNumberDays(year: Int) -> [Int] {
+        // dateutil numbers weekdays Monday = 0.
+        func mondayBased(_ d: Int) -> Int { (d + 6) % 7 }
+        let wkst = mondayBased(weekStart)
+        let yearStart = CivilCalendar.daysFromCivil(year: year, month: 1, day: 1)
+        let yearLength = CivilCalendar.daysInYear(year)
+        let yearWeekday = mondayBased(CivilCalendar.weekday(ofDays: yearStart))
+        func weekdayAt(_ i: Int) -> Int { mondayBased(CivilCalendar.weekday(ofDays: yearStart + Int64(i))) }
+
+        let firstWkst = (7 - yearWeekday + wkst) % 7
+        var no1wkst = firstWkst
+        let weekYearLength: Int
+        if no1wkst >= 4 {
+            no1wkst = 0
+            weekYearLength = yearLength + (yearWeekday - wkst + 7) % 7
+        } else {
+            weekYearLength = yearLength - no1wkst
+        }
+        let numWeeks = weekYearLength / 7 + (weekYearLength % 7) / 4
+        var marked = Set<Int>()
+        func markWeek(from start: Int) {
+            var i = start
+            for _ in 0..<7 {
+                if i >= 0 && i < yearLength { marked.insert(i) }
+                i += 1
+                if weekdayAt(i) == wkst { break }
+            }
+        }
+        for var n in weekNumbers {
+            if n < 0 { n += numWeeks + 1 }
+            guard n > 0 && n <= numWeeks else { continue }
+            var i: Int
+            if n > 1 {
+                i = no1wkst + (n - 1) * 7
+                if no1wkst != firstWkst { i -= 7 - firstWkst }
+            } else {
+                i = no1wkst
+            }
+            markWeek(from: i)
+        }
+        if weekNumbers.contains(1) {
+            // Week 1 of the next year may begin in this year's last days.
+            var i = no1wkst + numWeeks * 7
+            if no1wkst != firstWkst { i -= 7 - firstWkst }
+            if i < yearLength { markWeek(from: i) }
+        }
+        if no1wkst != 0 {
+            // This year's first days belong to the last week of the previous year.
+            let lastWeeks: Int
+            if weekNumbers.contains(-1) {
+                lastWeeks = -1
+            } else {
+                let previousStart = CivilCalendar.daysFromCivil(year: year - 1, month: 1, day: 1)
+                let previousWeekday = mondayBased(CivilCalendar.weekday(ofDays: previousStart))
+                let previousLength = CivilCalendar.daysInYear(year - 1)
+                var previousNo1 = (7 - previousWeekday + wkst) % 7
+                let previousWeekYear: Int
+                if previousNo1 >= 4 {
+                    previousNo1 = 0
+                    previousWeekYear = previousLength + (previousWeekday - wkst + 7) % 7
+                } else {
+                    previousWeekYear = previousLength - previousNo1
+                }
+                lastWeeks = previousWeekYear / 7 + (previousWeekYear % 7) / 4
+            }
+            if weekNumbers.contains(lastWeeks) {
+                for i in 0..<no1wkst { marked.insert(i) }
+            }
+        }
+        return marked.sorted()
+    }
+}
