@@ -1,6 +1,39 @@
-/// `docket cron next` (being built).
+import DocketSchedules
+import Foundation
+
+/// `docket cron next EXPR [--after ISO8601] [--tz ZONE] [-n N] [--json]`
 enum CronCommand {
+    static let usage = "usage: docket cron next EXPR [--after ISO8601] [--tz ZONE] [-n N] [--json]"
+
     static func run(_ arguments: [String], output: CLIOutput) throws -> Int32 {
-        throw UsageError("'cron' is not available yet")
+        let args = try Arguments(arguments, valued: ["--after", "--tz", "-n"], flags: ["--json"])
+        guard args.positionals.first == "next" else { throw UsageError(usage) }
+        guard args.positionals.count == 2 else {
+            throw UsageError("expected exactly one expression after 'cron next' (quote it)\n\(usage)")
+        }
+        let text = args.positionals[1]
+        let zone = try PreviewOptions.zone(args.value("--tz"))
+        let schedule: Schedule
+        do {
+            if text.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("@every") {
+                schedule = try Schedule(parsing: text, timeZone: zone)
+            } else {
+                schedule = .cron(try CronExpression(text, timeZone: zone))
+            }
+        } catch {
+            throw UsageError(PreviewOptions.explain(error, in: text))
+        }
+        let outputZone: TimeZone
+        if let zone {
+            outputZone = zone
+        } else if case .cron(let cron) = schedule {
+            outputZone = cron.timeZone
+        } else {
+            outputZone = TimeZone(identifier: "UTC") ?? .gmt
+        }
+        let after = try PreviewOptions.after(args.value("--after"), zone: outputZone)
+        let count = try args.int("-n", default: 5, in: 1...100_000)
+        PreviewOptions.print(Array(schedule.fires(after: after).prefix(count)), zone: outputZone, json: args.has("--json"), output: output)
+        return ExitCode.success
     }
 }
