@@ -47,6 +47,10 @@ struct CompiledRecurrence: Sendable {
     let rdates: [Int64]
     let exdates: Set<Int64>
     let exdateDays: Set<Int64>
+    /// True when an elapsed rule's INTERVAL can never reach a time of day its BYHOUR, BYMINUTE
+    /// and BYSECOND allow, under any of the zone's offsets (every 2 seconds from an even second
+    /// never lands on second 1): then only DTSTART and RDATEs remain.
+    let patternNeverMatches: Bool
 
     var hasDayFilter: Bool { weekdays != 0 || !nthWeekdays.isEmpty }
     var isSubDaily: Bool { frequency == .hourly || frequency == .minutely || frequency == .secondly }
@@ -113,6 +117,58 @@ struct CompiledRecurrence: Sendable {
         rdates = d.rdates
         exdates = Set(d.exdates)
         exdateDays = Set(d.exdateDays)
+        // BYSETPOS picks positions within one period; positions beyond the most a period can
+        // hold select nothing, ever.
+        let perDay = timesOfDay.count
+        let maxPerPeriod: Int
+        switch d.frequency {
+        case .yearly: maxPerPeriod = 366 * perDay
+        case .monthly: maxPerPeriod = 31 * perDay
+        case .weekly: maxPerPeriod = 7 * perDay
+        case .daily: maxPerPeriod = perDay
+        case .hourly: maxPerPeriod = max(d.byMinute.count, 1) * max(d.bySecond.count, 1)
+        case .minutely: maxPerPeriod = max(d.bySecond.count, 1)
+        case .secondly: maxPerPeriod = 1
+        }
+        let positionsUnreachable = !d.bySetPos.isEmpty && d.bySetPos.allSatisfy { abs($0) > maxPerPeriod }
+        patternNeverMatches = positionsUnreachable || Self.timeOfDayUnreachable(
+            frequency: d.frequency, interval: Int64(d.interval), startLocal: startLocal,
+            startOffset: startLocal - startInstant, offsets: Array(rules.offsets[rules.segment(containing: startInstant)...]),
+            hours: hours, minutes: minutes, seconds: seconds)
+    }
+
+    /// Whether the local times of day `startLocal + k · step + (offset change)` can never pass
+    /// the BYHOUR / BYMINUTE / BYSECOND limits of an elapsed rule.
+    static func timeOfDayUnreachable(
+        frequency: RecurrenceRule.Frequency, interval: Int64, startLocal: Int64, startOffset: Int64,
+        offsets: [Int64], hours: UInt64, minutes: UInt64, seconds: UInt64
+    ) -> Bool {
+        let step: Int64
+        switch frequency {
+        case .secondly: step = interval
+        case .minutely: step = interval * 60
+        case .hourly: step = interval * 3600
+        default: return false
+        }
+        let checkMinutes = frequency != .hourly && minutes != 0
+        let checkSeconds = frequency == .secondly && seconds != 0
+        if hours == 0 && !checkMinutes && !checkSeconds { return false }
+        func gcd(_ a: Int64, _ b: Int64) -> Int64 { b == 0 ? a : gcd(b, a % b) }
+        let day: Int64 = 86_400
+        let stride = step % day
+        let cycle = stride == 0 ? 1 : day / gcd(stride, day)
+        let base = CivilCalendar.floorMod(startLocal, day)
+        for delta in Set(offsets.map { $0 - startOffset }) {
+            var position = CivilCalendar.floorMod(base + delta, day)
+            for _ in 0..<cycle {
+                let hourOK = hours == 0 || hours & (1 << UInt64(position / 3600)) != 0
+                let minuteOK = !checkMinutes || minutes & (1 << UInt64(position / 60 % 60)) != 0
+                let secondOK = !checkSeconds || seconds & (1 << UInt64(position % 60)) != 0
+                if hourOK && minuteOK && secondOK { return false }
+                position = (position + stride) % day
+            }
+        }
+        return true
     }
 
     func isExcluded(_ t: Int64) -> Bool {
@@ -175,6 +231,40 @@ struct CompiledRecurrence: Sendable {
         let positive = dayOfYear + 1
         let negative = dayOfYear - yearLength
         return yearDays.contains(positive) || yearDays.contains(negative)
+    }
+
+    /// The first day after `day` (and at most `limit`) that passes the month, weekday, month-day
+    /// and year-day filters, walking the calendar without converting instants.
+    func nextPassingDay(after day: Int64, limit: Int64) -> Int64? {
+        var d = day + 1
+        var (y, m, md) = CivilCalendar.civilFromDays(d)
+        var dim = CivilCalendar.daysInMonth(year: y, month: m)
+        var yearStart = CivilCalendar.daysFromCivil(year: y, month: 1, day: 1)
+        var yearLength = CivilCalendar.daysInYear(y)
+        while d <= limit {
+            if months != 0 && months & (1 << UInt64(m)) == 0 {
+                d += Int64(dim - md + 1)
+                md = dim
+            } else if dayPasses(day: d, month: m, monthDay: md, daysInMonth: dim, nth: [])
+                        && yearDayPasses(dayOfYear: Int(d - yearStart), yearLength: yearLength) {
+                return d
+            } else {
+                d += 1
+            }
+            md += 1
+            if md > dim {
+                md = 1
+                m += 1
+                if m > 12 {
+                    m = 1
+                    y += 1
+                    yearStart = CivilCalendar.daysFromCivil(year: y, month: 1, day: 1)
+                    yearLength = CivilCalendar.daysInYear(y)
+                }
+                dim = CivilCalendar.daysInMonth(year: y, month: m)
+            }
+        }
+        return nil
     }
 
     /// The days (since 1970) selected by ordinal BYDAY entries within `first…last`.

@@ -24,6 +24,12 @@ struct RecurrenceIterator {
     let expansionSpan: Int64
     /// Seconds per sub-daily period.
     let step: Int64
+    /// Periods expanded since the last instance was returned.
+    var barren = 0
+    /// An elapsed rule whose INTERVAL can never line up with its BYxxx limits (SECONDLY,
+    /// INTERVAL=2, BYSECOND=1 from an even second) would otherwise step through 400 years one
+    /// period at a time; after this many fruitless periods the search gives up.
+    static let barrenLimit = 200_000
 
     static let horizonDays: Int64 = 146_097
 
@@ -83,6 +89,10 @@ struct RecurrenceIterator {
             exhausted = true
             return nil
         }
+        if c.patternNeverMatches && !startPending {
+            exhausted = true
+            return nil
+        }
         if startPending {
             startPending = false
             if c.until.map({ c.startInstant <= $0 }) ?? true {
@@ -111,6 +121,11 @@ struct RecurrenceIterator {
                 pending.removeFirst(pendingIndex)
                 pendingIndex = 0
             }
+            barren += 1
+            if barren > Self.barrenLimit {
+                period = Int64.max
+                continue
+            }
             let before = pending.count
             period = c.isSubDaily ? expandElapsed(period) : expandCalendar(period)
             if pending.count > before { pending.sort() }
@@ -118,6 +133,7 @@ struct RecurrenceIterator {
     }
 
     mutating func emit(_ t: Int64) -> Int64 {
+        barren = 0
         last = t
         emitted += 1
         return t
@@ -273,17 +289,13 @@ struct RecurrenceIterator {
         func jump(toLocal target: Int64) -> Int64 {
             max(k + 1, ceilDiv(c.rules.instant(local: target) - c.startInstant, step))
         }
-        if c.months != 0 && c.months & (1 << UInt64(civil.month)) == 0 {
-            let nextMonth = civil.month == 12
-                ? CivilCalendar.daysFromCivil(year: civil.year + 1, month: 1, day: 1)
-                : CivilCalendar.daysFromCivil(year: civil.year, month: civil.month + 1, day: 1)
-            return jump(toLocal: nextMonth * 86_400)
-        }
         let yearStart = CivilCalendar.daysFromCivil(year: civil.year, month: 1, day: 1)
         // Ordinal BYDAY entries are rejected for sub-daily rules, so no ordinal days apply here.
         if !c.dayPasses(day: day, month: civil.month, monthDay: civil.day, daysInMonth: dim, nth: [])
             || !c.yearDayPasses(dayOfYear: Int(day - yearStart), yearLength: CivilCalendar.daysInYear(civil.year)) {
-            return jump(toLocal: (day + 1) * 86_400)
+            let limitDay = CivilCalendar.floorDiv(c.rules.local(instantLimit), 86_400)
+            guard let next = c.nextPassingDay(after: day, limit: limitDay) else { return Int64.max }
+            return jump(toLocal: next * 86_400)
         }
         let hour = secondOfDay / 3600
         if c.hours != 0 && c.hours & (1 << UInt64(hour)) == 0 {

@@ -254,8 +254,10 @@ enum RecurrenceParser {
                 }
                 d.interval = n
             case "COUNT":
-                guard let n = Int(value), n >= 1, n <= 100_000_000 else {
-                    throw ScheduleError(.outOfRange, "'\(value)' is not a whole number from 1 to 100000000", part: name, column: column)
+                // Bounded because an instance's position depends on every earlier one: next(after:)
+                // of a COUNT rule walks from DTSTART.
+                guard let n = Int(value), n >= 1, n <= 1_000_000 else {
+                    throw ScheduleError(.outOfRange, "'\(value)' is not a whole number from 1 to 1000000", part: name, column: column)
                 }
                 d.count = n
             case "UNTIL":

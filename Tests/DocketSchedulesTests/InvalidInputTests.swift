@@ -96,6 +96,7 @@ import Testing
         Case("FREQ=DAILY;COUNT=5;UNTIL=20250101T000000Z", .invalidCombination, "COUNT and UNTIL cannot both be given"),
         Case("FREQ=DAILY;INTERVAL=0", .outOfRange, "INTERVAL at column 12: '0' is not a whole number from 1", column: 12),
         Case("FREQ=DAILY;COUNT=0", .outOfRange, "COUNT at column 12"),
+        Case("FREQ=DAILY;COUNT=1000001", .outOfRange, "from 1 to 1000000"),
         Case("FREQ=DAILY;BYHOUR=24", .outOfRange, "BYHOUR at column 12: 24 is out of range 0…23"),
         Case("FREQ=DAILY;BYMINUTE=60", .outOfRange, "60 is out of range 0…59"),
         Case("FREQ=DAILY;BYSECOND=60", .outOfRange, "leap second"),

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+@testable import DocketSchedules
+
+/// Sparse schedules are searched to a fixed horizon and then answer nil; nothing loops.
+@Suite struct HorizonTests {
+    static func utc(_ text: String) throws -> Date {
+        try ISO8601.date(from: text, timeZone: TimeZone(identifier: "UTC") ?? .gmt)
+    }
+
+    @Test func fifthMondayOfFebruaryIsDecadesApart() throws {
+        let cron = try CronExpression("0 0 * 2 MON#5")
+        let fires = Array(Schedule.cron(cron).fires(after: try Self.utc("2020-01-01T00:00:00Z")).prefix(3))
+        #expect(fires == [try Self.utc("2044-02-29T00:00:00Z"), try Self.utc("2072-02-29T00:00:00Z"), try Self.utc("2112-02-29T00:00:00Z")])
+    }
+
+    @Test func leapDayOnAMondayUsesTheOrRule() throws {
+        // Both day fields restricted: the 29th OR any Monday of February.
+        let cron = try CronExpression("0 0 29 2 MON")
+        #expect(cron.next(after: try Self.utc("2025-03-01T00:00:00Z")) == (try Self.utc("2026-02-02T00:00:00Z")))
+        // With `?` the weekday field is a star, so the rule is AND: February 29th only.
+        let and = try CronExpression("0 0 29 2 ?")
+        #expect(and.next(after: try Self.utc("2025-03-01T00:00:00Z")) == (try Self.utc("2028-02-29T00:00:00Z")))
+    }
+
+    @Test func yearFieldEndsTheSchedule() throws {
+        let cron = try CronExpression("0 0 0 1 1 * 2100")
+        #expect(cron.next(after: try Self.utc("2099-06-01T00:00:00Z")) == (try Self.utc("2100-01-01T00:00:00Z")))
+        #expect(cron.next(after: try Self.utc("2100-01-01T00:00:00Z")) == nil)
+    }
+
+    @Test func ruleThatNeverMatchesAfterItsStartReturnsNil() throws {
+        // DTSTART is the first instance (RFC); the pattern itself never produces February 30th.
+        let rule = try RecurrenceRule(parsing: "DTSTART:20250101T000000Z\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30")
+        #expect(rule.instances(limit: 5) == [try Self.utc("2025-01-01T00:00:00Z")])
+        #expect(rule.next(after: try Self.utc("2025-01-01T00:00:00Z")) == nil)
+        let minutely = try RecurrenceRule(parsing: "DTSTART:20250101T000000Z\nRRULE:FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30")
+        #expect(minutely.next(after: try Self.utc("2025-01-01T00:00:00Z")) == nil)
+    }
+
+    @Test func misalignedIntervalGivesUpInsteadOfLooping() throws {
+        // Every 2 seconds from an even second can never land on second 1.
+        let rule = try RecurrenceRule(parsing: "DTSTART:20250101T000000Z\nRRULE:FREQ=SECONDLY;INTERVAL=2;BYSECOND=1")
+        #expect(rule.next(after: try Self.utc("2025-01-01T00:00:00Z")) == nil)
+    }
+
+    @Test func boundedRulesEnd() throws {
+        let rule = try RecurrenceRule(parsing: "DTSTART:20250101T090000Z\nRRULE:FREQ=DAILY;COUNT=3")
+        #expect(rule.next(after: try Self.utc("2025-01-03T09:00:00Z")) == nil)
+        #expect(rule.next(after: try Self.utc("2025-01-02T09:00:00Z")) == (try Self.utc("2025-01-03T09:00:00Z")))
+        let once = OneShot(at: try Self.utc("2025-01-01T00:00:00Z"))
+        #expect(once.next(after: try Self.utc("2024-12-31T23:59:59Z")) == (try Self.utc("2025-01-01T00:00:00Z")))
+        #expect(once.next(after: try Self.utc("2025-01-01T00:00:00Z")) == nil)
+    }
+
+    @Test func datesOutsideTheSupportedSpanAnswerNil() throws {
+        let cron = try CronExpression("* * * * *")
+        #expect(cron.next(after: Date(timeIntervalSince1970: .infinity)) == nil)
+        #expect(cron.next(after: Date(timeIntervalSince1970: 1e15)) == nil)
+        #expect(cron.next(after: Date(timeIntervalSince1970: .nan)) == nil)
+    }
+}

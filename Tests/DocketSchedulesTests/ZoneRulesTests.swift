@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import DocketSchedules
+
+@Suite struct ZoneRulesTests {
+    static let zones = ["America/New_York", "Europe/London", "Europe/Dublin", "Australia/Lord_Howe", "Pacific/Apia",
+                        "America/Santiago", "Asia/Kolkata", "UTC", "America/Sao_Paulo", "Asia/Tehran"]
+
+    @Test(arguments: zones)
+    func offsetsAgreeWithFoundation(_ zone: String) throws {
+        let tz = try #require(TimeZone(identifier: zone))
+        let rules = ZoneRules.forZone(tz)
+        let seed: UInt64 = 0x20_2511
+        print("ZoneRulesTests seed \(seed) zone \(zone)")
+        var rng = SeededGenerator(seed: seed)
+        let lo = CivilCalendar.daysFromCivil(year: 1900, month: 1, day: 1) * 86_400
+        let hi = CivilCalendar.daysFromCivil(year: 2150, month: 1, day: 1) * 86_400
+        for _ in 0..<3000 {
+            let t = Int64.random(in: lo..<hi, using: &rng)
+            #expect(rules.offset(at: t) == Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))), "at \(t)")
+        }
+        // Around every transition the table knows, one second before and at it.
+        for (i, t) in rules.transitions.enumerated() where t > lo && t < hi {
+            #expect(rules.offset(at: t - 1) == rules.offsets[i])
+            #expect(Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t - 1)))) == rules.offsets[i])
+            #expect(Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))) == rules.offsets[i + 1])
+        }
+    }
+
+    @Test(arguments: zones)
+    func localTimesResolveConsistently(_ zone: String) throws {
+        let rules = ZoneRules.forZone(try #require(TimeZone(identifier: zone)))
+        let seed: UInt64 = 0x10CA1
+        print("ZoneRulesTests local seed \(seed) zone \(zone)")
+        var rng = SeededGenerator(seed: seed)
+        var samples: [Int64] = []
+        // Every wall time within two hours of each transition, minute by minute, plus random ones.
+        for t in rules.transitions where t > 0 && t < 2_000_000_000 {
+            let w = t + rules.offset(at: t)
+            for k in stride(from: -7200 as Int64, through: 7200, by: 60) { samples.append(w + k) }
+        }
+        for _ in 0..<2000 { samples.append(Int64.random(in: 0..<4_000_000_000, using: &rng)) }
+        for w in samples {
+            switch rules.resolve(local: w) {
+            case .unique(let t):
+                #expect(rules.local(t) == w)
+            case .repeated(let a, let b):
+                #expect(a < b && rules.local(a) == w && rules.local(b) == w)
+            case .skipped(let transition, let before, let after):
+                #expect(before < after && w - before >= transition && w - after < transition)
+                #expect(rules.offset(at: transition - 1) == before && rules.offset(at: transition) == after)
+            }
+        }
+    }
+
+    @Test func knownTransitions() throws {
+        let ny = ZoneRules.forZone(try #require(TimeZone(identifier: "America/New_York")))
+        let gapWall = LocalDateTime(year: 2025, month: 3, day: 9, hour: 2, minute: 30).localSeconds
+        #expect(ny.resolve(local: gapWall) == .skipped(transition: 1_741_503_600, offsetBefore: -18_000, offsetAfter: -14_400))
+        #expect(ny.instant(local: gapWall) == 1_741_505_400)  // 03:30 EDT
+        let foldWall = LocalDateTime(year: 2025, month: 11, day: 2, hour: 1, minute: 30).localSeconds
+        #expect(ny.resolve(local: foldWall) == .repeated(first: 1_762_061_400, second: 1_762_065_000))
+        let apia = ZoneRules.forZone(try #require(TimeZone(identifier: "Pacific/Apia")))
+        let missingDay = LocalDateTime(year: 2011, month: 12, day: 30, hour: 12).localSeconds
+        guard case .skipped(_, -36_000, 50_400) = apia.resolve(local: missingDay) else {
+            Issue.record("2011-12-30 should not exist in Apia")
+            return
+        }
+        #expect(apia.maxJump == 86_400)
+    }
+}
+
+/// A seeded generator (SplitMix64) so randomized tests print and replay their seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
