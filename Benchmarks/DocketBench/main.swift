@@ -5,5 +5,17 @@ import Glibc
 #endif
 
 let args = Array(CommandLine.arguments.dropFirst())
-print("usage: docket-bench <suite> [--json]")
-exit(args.isEmpty ? 0 : 2)
+let json = args.contains("--json")
+let usage = "usage: docket-bench schedules [--json]"
+do {
+    switch args.first {
+    case "schedules":
+        try ScheduleBench.run(json: json)
+    default:
+        print(usage)
+        exit(args.isEmpty ? 0 : 2)
+    }
+} catch {
+    print("docket-bench: \(error)")
+    exit(1)
+}

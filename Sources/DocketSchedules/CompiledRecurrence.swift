@@ -4,7 +4,7 @@
 /// Day-level parts are all evaluated as filters over the days of one period (a year, a month,
 /// a week or a day), the approach python-dateutil takes: "expand" in the RFC's table is the
 /// same as "keep the days of the period that pass every filter".
-struct CompiledRecurrence: Sendable {
+final class CompiledRecurrence: Sendable {
     let frequency: RecurrenceRule.Frequency
     let interval: Int64
     let count: Int?
@@ -209,14 +209,14 @@ struct CompiledRecurrence: Sendable {
 
     // MARK: - Day filters
 
-    /// Whether a day passes the month, weekday and month-day filters; `nth` holds the days
-    /// selected by ordinal BYDAY entries in this period.
+    /// Whether a day passes the month, weekday and month-day filters; `ordinal` tells whether an
+    /// ordinal BYDAY entry (`2MO`) selects it in this period. BYDAY entries are a union.
     @inline(__always)
-    func dayPasses(day: Int64, month: Int, monthDay: Int, daysInMonth: Int, nth: [Int64]) -> Bool {
+    func dayPasses(day: Int64, month: Int, monthDay: Int, daysInMonth: Int, ordinal: Bool) -> Bool {
         if months != 0 && months & (1 << UInt64(month)) == 0 { return false }
         if hasDayFilter {
             let inPlain = weekdays != 0 && weekdays & (1 << UInt64(CivilCalendar.weekday(ofDays: day))) != 0
-            if !inPlain && !nth.contains(day) { return false }
+            if !inPlain && !ordinal { return false }
         }
         if monthDays != 0 || monthDaysFromEnd != 0 {
             let fromEnd = daysInMonth - monthDay + 1
@@ -245,7 +245,7 @@ struct CompiledRecurrence: Sendable {
             if months != 0 && months & (1 << UInt64(m)) == 0 {
                 d += Int64(dim - md + 1)
                 md = dim
-            } else if dayPasses(day: d, month: m, monthDay: md, daysInMonth: dim, nth: [])
+            } else if dayPasses(day: d, month: m, monthDay: md, daysInMonth: dim, ordinal: false)
                         && yearDayPasses(dayOfYear: Int(d - yearStart), yearLength: yearLength) {
                 return d
             } else {
@@ -267,8 +267,8 @@ struct CompiledRecurrence: Sendable {
         return nil
     }
 
-    /// The days (since 1970) selected by ordinal BYDAY entries within `first…last`.
-    func nthDays(first: Int64, last: Int64, into out: inout [Int64]) {
+    /// The days selected by ordinal BYDAY entries within `first…last`, as offsets from `base`.
+    func nthDays(first: Int64, last: Int64, base: Int64, into out: inout DaySet) {
         let firstWeekday = Int64(CivilCalendar.weekday(ofDays: first))
         let lastWeekday = Int64(CivilCalendar.weekday(ofDays: last))
         for (weekday, n) in nthWeekdays {
@@ -279,7 +279,7 @@ struct CompiledRecurrence: Sendable {
             } else {
                 day = last - (lastWeekday - w + 7) % 7 + Int64(n + 1) * 7
             }
-            if day >= first && day <= last { out.append(day) }
+            if day >= first && day <= last { out.insert(Int(day - base)) }
         }
     }
 

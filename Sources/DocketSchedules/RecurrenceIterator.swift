@@ -1,37 +1,60 @@
 /// Walks the instances of a compiled RRULE (with DTSTART, `COUNT` and `UNTIL`; without RDATE
-/// and EXDATE) in increasing order, one period (year, month, week, day, or elapsed hour, minute
-/// or second) at a time.
+/// and EXDATE) in increasing order.
 ///
-/// Instants are produced per period and held until no later period can produce an earlier one:
-/// reading wall times across a DST gap can move an instance past the start of the next period,
-/// so emission waits for a lower bound on everything still to come.
+/// Periods (a year, a month, a week, a day, or an elapsed hour, minute or second) are loaded one
+/// at a time, and their instances are streamed by index: the k-th instance of a calendar period
+/// is `days[k / T]` at `timesOfDay[k % T]`, so BYSETPOS is index arithmetic and nothing the size
+/// of the whole period is materialized.
+///
+/// Instances come out in wall-clock order, which is instant order except right after a DST gap:
+/// a skipped wall time is read with the offset from before the gap and lands up to one gap
+/// length later than its wall-clock neighbours. Such an instant is held back until the wall
+/// clock has moved past where it could be overtaken.
 struct RecurrenceIterator {
     let c: CompiledRecurrence
-    /// The next period to expand.
+    /// The next period to load.
     var period: Int64
-    /// Produced instants not yet returned, sorted.
-    var pending: [Int64] = []
-    var pendingIndex = 0
+    /// The loaded period: its passing days (calendar rules), its BYSETPOS choices, its size,
+    /// and how far the cursor has read.
+    var days = DaySet()
+    var periodFirstDay: Int64 = 0
+    var selected: [Int] = []
+    var periodSize = 0
+    var cursor = 0
+    /// Elapsed rules: the period's first instant, and where its expansions start.
+    var elapsedInstant: Int64 = 0
+    var elapsedBase: Int64 = 0
+    /// Produced instants not yet returned, sorted (almost always zero or one of them).
+    var held: [Int64] = []
+    /// Calendar rules: instants must wait until the wall clock reaches this (see the type's
+    /// comment); the wall time of the last produced instance.
+    var holdUntilLocal = Int64.min
+    var lastLocal = Int64.min
+    var sourceDone = false
     var emitted = 0
     var last: Int64?
     var startPending: Bool
     var exhausted = false
-    /// Periods beyond this are not expanded (400 years past where the search began).
+    /// Periods loaded since the last instance was returned.
+    var barren = 0
+    /// Periods beyond this are not loaded (400 years past where the search began).
     let periodLimit: Int64
     let instantLimit: Int64
-    /// The earliest instant expansions of an elapsed period can reach before the period's own
-    /// instant (an HOURLY rule with BYMINUTE expands over the whole local hour).
+    /// How far before an elapsed period's own instant its expansions can reach (an HOURLY rule
+    /// with BYMINUTE expands over the whole local hour).
     let expansionSpan: Int64
-    /// Seconds per sub-daily period.
+    /// Seconds per elapsed period.
     let step: Int64
-    /// Periods expanded since the last instance was returned.
-    var barren = 0
-    /// An elapsed rule whose INTERVAL can never line up with its BYxxx limits (SECONDLY,
-    /// INTERVAL=2, BYSECOND=1 from an even second) would otherwise step through 400 years one
-    /// period at a time; after this many fruitless periods the search gives up.
-    static let barrenLimit = 200_000
+
+    /// Days before this cannot hold an instance after the search start, so loading skips them
+    /// (only without BYSETPOS, whose positions count every day of the period).
+    let minDay: Int64
 
     static let horizonDays: Int64 = 146_097
+    /// An elapsed rule whose INTERVAL never lines up with its limits in a way the compile-time
+    /// checks miss would otherwise step through 400 years one period at a time; after this many
+    /// fruitless periods the search gives up.
+    static let barrenLimit = 200_000
 
     init(_ c: CompiledRecurrence, from after: Int64?) {
         self.c = c
@@ -47,11 +70,13 @@ struct RecurrenceIterator {
         default: expansionSpan = 0
         }
         var first: Int64 = 0
+        var minDay = Int64.min
         if let after, after >= c.startInstant {
             // Jump to the period that can hold the first instance after `after`: a wall time
             // maps to an instant at most one offset jump away from its neighbours'.
             let localAfter = c.rules.local(after) - c.rules.maxJump - 1
             let day = CivilCalendar.floorDiv(localAfter, 86_400)
+            if c.setPositions.isEmpty { minDay = day }
             switch c.frequency {
             case .secondly, .minutely, .hourly:
                 first = CivilCalendar.floorDiv(after - c.startInstant - expansionSpan - c.rules.maxJump, step)
@@ -69,10 +94,10 @@ struct RecurrenceIterator {
             }
             first = max(0, first)
         }
+        self.minDay = minDay
         period = first
         startPending = first == 0 && c.startPolicy == .alwaysFirst
-        let searchFrom = max(after ?? c.startInstant, c.startInstant)
-        instantLimit = searchFrom &+ Self.horizonDays * 86_400
+        instantLimit = max(after ?? c.startInstant, c.startInstant) &+ Self.horizonDays * 86_400
         switch c.frequency {
         case .yearly: periodLimit = first + 400 / c.interval + 1
         case .monthly: periodLimit = first + 4800 / c.interval + 1
@@ -89,46 +114,42 @@ struct RecurrenceIterator {
             exhausted = true
             return nil
         }
-        if c.patternNeverMatches && !startPending {
-            exhausted = true
-            return nil
-        }
         if startPending {
             startPending = false
             if c.until.map({ c.startInstant <= $0 }) ?? true {
                 return emit(c.startInstant)
             }
         }
+        if c.patternNeverMatches {
+            exhausted = true
+            return nil
+        }
         while true {
-            if pendingIndex < pending.count {
-                let t = pending[pendingIndex]
-                let bound = lowerBound(period)
-                if t < bound || bound == Int64.max {
-                    pendingIndex += 1
-                    if let l = last, t <= l { continue }
-                    if let u = c.until, t > u { continue }
-                    return emit(t)
-                }
-            } else if period == Int64.max {
+            if let t = held.first, sourceDone || isSafe(t) {
+                held.removeFirst()
+                if let l = last, t <= l { continue }
+                if let u = c.until, t > u { continue }
+                return emit(t)
+            }
+            if sourceDone {
                 exhausted = true
                 return nil
             }
-            if period > periodLimit || (c.until.map { lowerBound(period) > $0 } ?? false) {
-                period = Int64.max
+            guard let t = pull() else {
+                sourceDone = true
                 continue
             }
-            if pendingIndex > 0 {
-                pending.removeFirst(pendingIndex)
-                pendingIndex = 0
+            if held.isEmpty && isSafe(t) {
+                // The common case: nothing held back, nothing can overtake t.
+                if let l = last, t <= l { continue }
+                if let u = c.until, t > u { continue }
+                return emit(t)
             }
-            barren += 1
-            if barren > Self.barrenLimit {
-                period = Int64.max
-                continue
+            if let back = held.last, back > t {
+                held.insert(t, at: held.firstIndex { $0 > t } ?? held.count)
+            } else {
+                held.append(t)
             }
-            let before = pending.count
-            period = c.isSubDaily ? expandElapsed(period) : expandCalendar(period)
-            if pending.count > before { pending.sort() }
         }
     }
 
@@ -139,13 +160,62 @@ struct RecurrenceIterator {
         return t
     }
 
-    /// The earliest instant any period from `p` on can produce.
-    func lowerBound(_ p: Int64) -> Int64 {
-        if p == Int64.max { return Int64.max }
+    /// Whether nothing still to be produced can come before `t`.
+    func isSafe(_ t: Int64) -> Bool {
+        if c.isSubDaily {
+            // Later elapsed periods start at or after their own instant minus the span their
+            // expansions reach back; within a period instances come out sorted.
+            if expansionSpan == 0 { return true }
+            let (product, overflow) = period.multipliedReportingOverflow(by: step)
+            return overflow || t <= c.startInstant + product - expansionSpan
+        }
+        return lastLocal >= holdUntilLocal
+    }
+
+    /// The next instance in wall-clock (or elapsed) order, loading periods as needed.
+    mutating func pull() -> Int64? {
+        while true {
+            if cursor < periodSize {
+                let index = selected.isEmpty ? cursor : selected[cursor]
+                cursor += 1
+                if c.isSubDaily {
+                    let t = elapsedCandidate(index)
+                    if t < c.startInstant { continue }
+                    return t
+                }
+                let perDay = c.timesOfDay.count
+                let day = periodFirstDay + Int64(days.member(index / perDay))
+                let w = day * 86_400 + c.timesOfDay[index % perDay]
+                if w < c.startLocal { continue }
+                lastLocal = w
+                switch c.rules.resolve(local: w) {
+                case .unique(let t):
+                    return t
+                case .repeated(let first, _):
+                    return first
+                case .skipped(_, let before, let after):
+                    // Read with the offset from before the gap, this instant can be overtaken
+                    // by wall times up to one gap length later.
+                    holdUntilLocal = max(holdUntilLocal, w + (after - before))
+                    return w - before
+                }
+            }
+            if period > periodLimit || period == Int64.max { return nil }
+            if let u = c.until, periodFloor(period) > u { return nil }
+            barren += 1
+            if barren > Self.barrenLimit { return nil }
+            periodSize = 0
+            cursor = 0
+            period = c.isSubDaily ? loadElapsed(period) : loadCalendar(period)
+        }
+    }
+
+    /// The earliest instant period `p` can produce.
+    func periodFloor(_ p: Int64) -> Int64 {
         if c.isSubDaily {
             let (product, overflow) = p.multipliedReportingOverflow(by: step)
             if overflow || product > instantLimit - c.startInstant { return Int64.max }
-            return c.startInstant + product - expansionSpan - c.rules.maxJump
+            return c.startInstant + product - expansionSpan
         }
         guard let day = firstDay(of: p) else { return Int64.max }
         return c.rules.instant(local: day * 86_400) - c.rules.maxJump
@@ -171,39 +241,62 @@ struct RecurrenceIterator {
         }
     }
 
+    /// BYSETPOS: the chosen indices (n-th, or n-th from last) of a period of `size` instances.
+    mutating func choosePositions(size: Int) {
+        selected.removeAll(keepingCapacity: true)
+        for pos in c.setPositions {
+            let index = pos > 0 ? pos - 1 : size + pos
+            if index >= 0 && index < size { selected.append(index) }
+        }
+        selected.sort()
+        var unique = 0
+        for i in selected.indices where i == 0 || selected[i] != selected[i - 1] {
+            selected[unique] = selected[i]
+            unique += 1
+        }
+        selected.removeLast(selected.count - unique)
+        periodSize = selected.count
+    }
+
     // MARK: - Calendar periods (DAILY and coarser)
 
-    /// Expands period `p` into `pending` and returns the next period to expand.
-    mutating func expandCalendar(_ p: Int64) -> Int64 {
-        var days: [Int64] = []
-        var nth: [Int64] = []
+    /// Loads calendar period `p` and returns the next period to load.
+    mutating func loadCalendar(_ p: Int64) -> Int64 {
+        days.removeAll()
+        var nth = DaySet()
+        var next = p + 1
         switch c.frequency {
         case .yearly:
             let year64 = Int64(c.startYear) + p * c.interval
             guard year64 < 10_000 else { return Int64.max }
             let year = Int(year64)
             let yearStart = CivilCalendar.daysFromCivil(year: year, month: 1, day: 1)
+            periodFirstDay = yearStart
             let yearLength = CivilCalendar.daysInYear(year)
             let weekDays = c.weekNumbers.isEmpty ? nil : Set(c.weekNumberDays(year: year))
             if !c.nthWeekdays.isEmpty {
                 if c.months != 0 {
                     for month in 1...12 where c.months & (1 << UInt64(month)) != 0 {
                         let first = CivilCalendar.daysFromCivil(year: year, month: month, day: 1)
-                        c.nthDays(first: first, last: first + Int64(CivilCalendar.daysInMonth(year: year, month: month)) - 1, into: &nth)
+                        c.nthDays(first: first, last: first + Int64(CivilCalendar.daysInMonth(year: year, month: month)) - 1, base: yearStart, into: &nth)
                     }
                 } else {
-                    c.nthDays(first: yearStart, last: yearStart + Int64(yearLength) - 1, into: &nth)
+                    c.nthDays(first: yearStart, last: yearStart + Int64(yearLength) - 1, base: yearStart, into: &nth)
                 }
             }
             for month in 1...12 where c.months == 0 || c.months & (1 << UInt64(month)) != 0 {
                 let dim = CivilCalendar.daysInMonth(year: year, month: month)
                 let first = CivilCalendar.daysFromCivil(year: year, month: month, day: 1)
-                for md in 1...dim {
+                let startDay = firstMonthDay(first)
+                if startDay > dim { continue }
+                for md in startDay...dim {
                     let day = first + Int64(md - 1)
                     let dayOfYear = Int(day - yearStart)
                     if let weekDays, !weekDays.contains(dayOfYear) { continue }
                     if !c.yearDayPasses(dayOfYear: dayOfYear, yearLength: yearLength) { continue }
-                    if c.dayPasses(day: day, month: month, monthDay: md, daysInMonth: dim, nth: nth) { days.append(day) }
+                    if c.dayPasses(day: day, month: month, monthDay: md, daysInMonth: dim, ordinal: nth.contains(dayOfYear)) {
+                        days.insert(dayOfYear)
+                    }
                 }
             }
         case .monthly:
@@ -214,57 +307,62 @@ struct RecurrenceIterator {
             if c.months == 0 || c.months & (1 << UInt64(month)) != 0 {
                 let dim = CivilCalendar.daysInMonth(year: year, month: month)
                 let first = CivilCalendar.daysFromCivil(year: year, month: month, day: 1)
-                if !c.nthWeekdays.isEmpty { c.nthDays(first: first, last: first + Int64(dim) - 1, into: &nth) }
-                for md in 1...dim {
+                periodFirstDay = first
+                if !c.nthWeekdays.isEmpty { c.nthDays(first: first, last: first + Int64(dim) - 1, base: first, into: &nth) }
+                for md in firstMonthDay(first)...max(dim, firstMonthDay(first)) where md <= dim {
                     let day = first + Int64(md - 1)
-                    if c.dayPasses(day: day, month: month, monthDay: md, daysInMonth: dim, nth: nth) { days.append(day) }
+                    if c.dayPasses(day: day, month: month, monthDay: md, daysInMonth: dim, ordinal: nth.contains(md - 1)) {
+                        days.insert(md - 1)
+                    }
                 }
             }
         case .weekly:
             let first = c.startWeekDay + p * 7 * c.interval
-            for day in first..<(first + 7) {
-                let civil = CivilCalendar.civilFromDays(day)
-                guard civil.year < 10_000 else { return Int64.max }
-                let dim = CivilCalendar.daysInMonth(year: civil.year, month: civil.month)
-                if c.dayPasses(day: day, month: civil.month, monthDay: civil.day, daysInMonth: dim, nth: nth) { days.append(day) }
+            periodFirstDay = first
+            var (y, m, md) = CivilCalendar.civilFromDays(first)
+            guard y < 10_000 else { return Int64.max }
+            var dim = CivilCalendar.daysInMonth(year: y, month: m)
+            for offset in 0..<7 {
+                if c.dayPasses(day: first + Int64(offset), month: m, monthDay: md, daysInMonth: dim, ordinal: false) {
+                    days.insert(offset)
+                }
+                md += 1
+                if md > dim {
+                    md = 1
+                    m += 1
+                    if m > 12 { m = 1; y += 1 }
+                    dim = CivilCalendar.daysInMonth(year: y, month: m)
+                }
             }
         default:
             let day = c.startDay + p * c.interval
+            periodFirstDay = day
             let civil = CivilCalendar.civilFromDays(day)
             guard civil.year < 10_000 else { return Int64.max }
             let dim = CivilCalendar.daysInMonth(year: civil.year, month: civil.month)
-            if c.dayPasses(day: day, month: civil.month, monthDay: civil.day, daysInMonth: dim, nth: nth) {
-                days.append(day)
+            if c.dayPasses(day: day, month: civil.month, monthDay: civil.day, daysInMonth: dim, ordinal: false) {
+                days.insert(0)
             } else if c.months != 0 && c.months & (1 << UInt64(civil.month)) == 0 {
                 // Skip the rest of a month BYMONTH excludes, keeping the INTERVAL alignment.
                 let nextMonth = civil.month == 12
                     ? CivilCalendar.daysFromCivil(year: civil.year + 1, month: 1, day: 1)
                     : CivilCalendar.daysFromCivil(year: civil.year, month: civil.month + 1, day: 1)
-                return max(p + 1, ceilDiv(nextMonth - c.startDay, c.interval))
+                next = max(p + 1, ceilDiv(nextMonth - c.startDay, c.interval))
             }
         }
-        if days.isEmpty { return p + 1 }
-        var locals: [Int64] = []
-        locals.reserveCapacity(days.count * c.timesOfDay.count)
-        for day in days {
-            for time in c.timesOfDay { locals.append(day * 86_400 + time) }
+        let size = days.count * c.timesOfDay.count
+        if c.setPositions.isEmpty {
+            periodSize = size
+        } else {
+            choosePositions(size: size)
         }
-        if !c.setPositions.isEmpty { locals = select(locals) }
-        for w in locals where w >= c.startLocal {
-            pending.append(c.rules.instant(local: w))
-        }
-        return p + 1
+        return next
     }
 
-    /// BYSETPOS: the n-th (or n-th from last) entries of one period's sorted set.
-    func select(_ values: [Int64]) -> [Int64] {
-        var chosen: [Int64] = []
-        let n = values.count
-        for pos in c.setPositions {
-            let index = pos > 0 ? pos - 1 : n + pos
-            if index >= 0 && index < n { chosen.append(values[index]) }
-        }
-        return Array(Set(chosen)).sorted()
+    /// The first day of the month starting on `first` that loading must look at.
+    @inline(__always)
+    func firstMonthDay(_ first: Int64) -> Int {
+        minDay <= first ? 1 : Int(min(minDay - first, 40)) + 1
     }
 
     func ceilDiv(_ a: Int64, _ b: Int64) -> Int64 {
@@ -273,9 +371,24 @@ struct RecurrenceIterator {
 
     // MARK: - Elapsed periods (HOURLY, MINUTELY, SECONDLY)
 
-    /// Expands elapsed period `k` (instant `start + k * step`) and returns the next `k` worth
-    /// expanding: when a limit fails for the whole day, hour or minute, it jumps past it.
-    mutating func expandElapsed(_ k: Int64) -> Int64 {
+    /// The `index`-th instance of the loaded elapsed period.
+    func elapsedCandidate(_ index: Int) -> Int64 {
+        switch c.frequency {
+        case .hourly where expansionSpan != 0:
+            let secondsCount = max(c.bySecond.count, 1)
+            let minute = c.byMinute.isEmpty ? (elapsedInstant - elapsedBase) / 60 : c.byMinute[index / secondsCount]
+            let second = c.bySecond.isEmpty ? (elapsedInstant - elapsedBase) % 60 : c.bySecond[index % secondsCount]
+            return elapsedBase + minute * 60 + second
+        case .minutely where expansionSpan != 0:
+            return elapsedBase + c.bySecond[index]
+        default:
+            return elapsedInstant
+        }
+    }
+
+    /// Loads elapsed period `k` (instant `start + k · step`) and returns the next `k` worth
+    /// loading: when a limit fails for the whole day, hour or minute, it jumps past it.
+    mutating func loadElapsed(_ k: Int64) -> Int64 {
         let (product, overflow) = k.multipliedReportingOverflow(by: step)
         if overflow || product > instantLimit - c.startInstant { return Int64.max }
         let p = c.startInstant + product
@@ -286,16 +399,13 @@ struct RecurrenceIterator {
         guard civil.year < 10_000 else { return Int64.max }
         let dim = CivilCalendar.daysInMonth(year: civil.year, month: civil.month)
 
-        func jump(toLocal target: Int64) -> Int64 {
-            max(k + 1, ceilDiv(c.rules.instant(local: target) - c.startInstant, step))
-        }
         let yearStart = CivilCalendar.daysFromCivil(year: civil.year, month: 1, day: 1)
         // Ordinal BYDAY entries are rejected for sub-daily rules, so no ordinal days apply here.
-        if !c.dayPasses(day: day, month: civil.month, monthDay: civil.day, daysInMonth: dim, nth: [])
+        if !c.dayPasses(day: day, month: civil.month, monthDay: civil.day, daysInMonth: dim, ordinal: false)
             || !c.yearDayPasses(dayOfYear: Int(day - yearStart), yearLength: CivilCalendar.daysInYear(civil.year)) {
             let limitDay = CivilCalendar.floorDiv(c.rules.local(instantLimit), 86_400)
-            guard let next = c.nextPassingDay(after: day, limit: limitDay) else { return Int64.max }
-            return jump(toLocal: next * 86_400)
+            guard let nextDay = c.nextPassingDay(after: day, limit: limitDay) else { return Int64.max }
+            return max(k + 1, ceilDiv(c.rules.instant(local: nextDay * 86_400) - c.startInstant, step))
         }
         let hour = secondOfDay / 3600
         if c.hours != 0 && c.hours & (1 << UInt64(hour)) == 0 {
@@ -309,23 +419,24 @@ struct RecurrenceIterator {
         if c.frequency == .secondly && c.seconds != 0 && c.seconds & (1 << UInt64(second)) == 0 {
             return k + 1
         }
-        var candidates: [Int64]
+        elapsedInstant = p
+        let size: Int
         switch c.frequency {
-        case .hourly where !c.byMinute.isEmpty || !c.bySecond.isEmpty:
-            let hourStart = p - secondOfDay % 3600
-            let ms = c.byMinute.isEmpty ? [minute] : c.byMinute
-            let ss = c.bySecond.isEmpty ? [second] : c.bySecond
-            candidates = []
-            for m in ms { for s in ss { candidates.append(hourStart + m * 60 + s) } }
-            candidates.sort()
-        case .minutely where !c.bySecond.isEmpty:
-            let minuteStart = p - second
-            candidates = c.bySecond.map { minuteStart + $0 }
+        case .hourly where expansionSpan != 0:
+            elapsedBase = p - secondOfDay % 3600
+            size = max(c.byMinute.count, 1) * max(c.bySecond.count, 1)
+        case .minutely where expansionSpan != 0:
+            elapsedBase = p - second
+            size = c.bySecond.count
         default:
-            candidates = [p]
+            elapsedBase = p
+            size = 1
         }
-        if !c.setPositions.isEmpty { candidates = select(candidates) }
-        for t in candidates where t >= c.startInstant { pending.append(t) }
+        if c.setPositions.isEmpty {
+            periodSize = size
+        } else {
+            choosePositions(size: size)
+        }
         return k + 1
     }
 }

@@ -22,9 +22,15 @@ final class ZoneRules: Sendable {
     let maxOffset: Int64
     /// The largest change of offset at any single transition, in either direction.
     let maxJump: Int64
+    /// `buckets[b]` is the index of the first transition at or after `tableStart + b << 24`
+    /// (windows of ~194 days, so each holds at most a few transitions): a lookup is one shift
+    /// and a short scan instead of a binary search over a thousand transitions.
+    let buckets: [Int32]
+    static let bucketShift: Int64 = 24
 
-    static let tableStart: Int64 = CivilCalendar.daysFromCivil(year: 1800, month: 1, day: 1) * 86_400
-    static let tableEnd: Int64 = CivilCalendar.daysFromCivil(year: 2700, month: 1, day: 1) * 86_400
+    /// 1800-01-01T00:00:00Z and 2700-01-01T00:00:00Z (literals: this is on every lookup's path).
+    static let tableStart: Int64 = -5_364_662_400
+    static let tableEnd: Int64 = 23_036_572_800
 
     init(identifier: String, transitions: [Int64], offsets: [Int64]) {
         precondition(offsets.count == transitions.count + 1, "one offset per segment")
@@ -36,6 +42,18 @@ final class ZoneRules: Sendable {
         var jump: Int64 = 0
         for i in 1..<offsets.count { jump = max(jump, abs(offsets[i] - offsets[i - 1])) }
         maxJump = jump
+        var table: [Int32] = []
+        if !transitions.isEmpty {
+            let count = Int((Self.tableEnd - Self.tableStart) >> Self.bucketShift) + 1
+            table.reserveCapacity(count)
+            var i = 0
+            for b in 0..<count {
+                let bucketStart = Self.tableStart + (Int64(b) << Self.bucketShift)
+                while i < transitions.count && transitions[i] < bucketStart { i += 1 }
+                table.append(Int32(i))
+            }
+        }
+        buckets = table
     }
 
     /// Builds the table from Foundation's zone data.
@@ -80,13 +98,14 @@ final class ZoneRules: Sendable {
     /// The index of the segment containing instant `t`: the number of transitions at or before `t`.
     @inline(__always)
     func segment(containing t: Int64) -> Int {
-        var lo = 0
-        var hi = transitions.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if transitions[mid] <= t { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
+        if transitions.isEmpty { return 0 }
+        let relative = t &- Self.tableStart
+        if relative < 0 { return 0 }  // every transition lies inside the table window
+        let b = Int(relative >> Self.bucketShift)
+        if b >= buckets.count { return transitions.count }
+        var i = Int(buckets[b])
+        while i < transitions.count && transitions[i] <= t { i += 1 }
+        return i
     }
 
     /// The UTC offset in force at instant `t`.
@@ -125,13 +144,18 @@ final class ZoneRules: Sendable {
         // overlapping that window can hold it.
         let first = segment(containing: w &- maxOffset)
         let last = segment(containing: w &- minOffset)
-        var found: [Int64] = []
+        var earliest: Int64?
+        var latest: Int64?
         for i in first...last {
             let t = w - offsets[i]
-            if t >= segmentStart(i) && t < segmentEnd(i) { found.append(t) }
+            if t >= segmentStart(i) && t < segmentEnd(i) {
+                if earliest == nil { earliest = t }
+                latest = t
+            }
         }
-        if let a = found.first, let b = found.last, a != b { return .repeated(first: min(a, b), second: max(a, b)) }
-        if let a = found.first { return .unique(a) }
+        if let a = earliest, let b = latest {
+            return a == b ? .unique(a) : .repeated(first: min(a, b), second: max(a, b))
+        }
         // A gap: the transition whose before-offset maps w past it and whose after-offset maps
         // w before it.
         for i in max(first, 1)...max(last, 1) where i < offsets.count {
@@ -148,6 +172,7 @@ final class ZoneRules: Sendable {
     /// the wall time read with the offset from before the gap (02:30 in a 02:00→03:00 gap becomes
     /// 03:30 after it).
     func instant(local w: Int64) -> Int64 {
+        if transitions.isEmpty { return w - offsets[0] }
         switch resolve(local: w) {
         case .unique(let t): return t
         case .repeated(let first, _): return first

@@ -33,3 +33,10 @@ import Testing
         #expect(t.localSeconds == -1)
     }
 }
+
+@Suite struct ZoneTableWindowTests {
+    @Test func tableWindowConstantsAreTheYears1800And2700() {
+        #expect(ZoneRules.tableStart == CivilCalendar.daysFromCivil(year: 1800, month: 1, day: 1) * 86_400)
+        #expect(ZoneRules.tableEnd == CivilCalendar.daysFromCivil(year: 2700, month: 1, day: 1) * 86_400)
+    }
+}
