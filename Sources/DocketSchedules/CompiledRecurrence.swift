@@ -207,6 +207,30 @@ final class CompiledRecurrence: Sendable {
         return best
     }
 
+    /// The first `limit` instances of the whole set, merging the RRULE walk with RDATE and
+    /// dropping EXDATE, in one pass.
+    func instances(limit: Int) -> [Int64] {
+        var result: [Int64] = []
+        var iterator = RecurrenceIterator(self, from: nil)
+        var fromRule = iterator.next()
+        var r = 0
+        while result.count < limit {
+            let t: Int64
+            if let a = fromRule, r >= rdates.count || a <= rdates[r] {
+                t = a
+                fromRule = iterator.next()
+            } else if r < rdates.count {
+                t = rdates[r]
+                r += 1
+            } else {
+                break
+            }
+            if let l = result.last, t <= l { continue }
+            if !isExcluded(t) { result.append(t) }
+        }
+        return result
+    }
+
     // MARK: - Day filters
 
     /// Whether a day passes the month, weekday and month-day filters; `ordinal` tells whether an

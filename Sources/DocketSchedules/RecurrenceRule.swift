@@ -205,10 +205,7 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
 
     /// The first `limit` instances from the start, in order.
     public func instances(limit: Int) -> [Date] {
-        var iterator = RecurrenceIterator(compiled, from: nil)
-        var result: [Date] = []
-        while result.count < limit, let t = iterator.next() { result.append(Instant.date(t)) }
-        return result
+        compiled.instances(limit: limit).map(Instant.date)
     }
 
     /// The canonical iCalendar text (DTSTART, RRULE, RDATE, EXDATE lines); parsing it gives
