@@ -179,32 +179,3 @@ public struct Interval: Sendable, Hashable, CustomStringConvertible {
         return text.isEmpty ? "0s" : text
     }
 }
-
-/// A schedule that fires once, at one instant.
-public struct OneShot: Sendable, Hashable, CustomStringConvertible {
-    /// The instant, truncated to whole milliseconds.
-    public let date: Date
-
-    /// Creates a one-shot schedule at `date`.
-    public init(at date: Date) {
-        self.date = Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
-    }
-
-    /// `date` if it is strictly after `after`, else nil.
-    public func next(after: Date) -> Date? { date > after ? date : nil }
-
-    /// The canonical text, `@at 2025-03-09T07:00:00Z`.
-    public var description: String {
-        var stamp = ISO8601.string(from: date, in: ZoneName.timeZone("UTC"))
-        if stamp.hasSuffix("+00:00") { stamp = String(stamp.dropLast(6)) + "Z" }
-        return "@at " + stamp
-    }
-
-    static func parse(_ text: String, timeZone: TimeZone) throws(ScheduleError) -> OneShot {
-        let words = text.split(whereSeparator: \.isWhitespace)
-        guard words.count == 2, words[0].lowercased() == "@at" else {
-            throw ScheduleError(.syntax, "a one-shot schedule is '@at <ISO 8601 instant>', e.g. @at 2025-03-09T07:00:00Z", part: "@at")
-        }
-        return OneShot(at: try ISO8601.date(from: String(words[1]), timeZone: timeZone))
-    }
-}
