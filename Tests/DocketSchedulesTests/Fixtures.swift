@@ -58,6 +58,18 @@ enum Fixtures {
         var queries: [Query]
     }
 
+    /// A random RRULE case where Docket deliberately differs from dateutil, with Docket's
+    /// expected values (pattern-only reading).
+    struct RuleDivergence: Decodable {
+        var id: String
+        var `class`: String
+        var reason: String
+        var dtstart_in_pattern: Bool
+        var first: [Instant]
+        var complete: Bool
+        var queries: [RuleCase.Query]
+    }
+
     struct File<Case: Decodable>: Decodable {
         struct Generator: Decodable {
             var tzdata: String
