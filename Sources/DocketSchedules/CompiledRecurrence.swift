@@ -53,6 +53,12 @@ final class CompiledRecurrence: Sendable {
     let patternNeverMatches: Bool
 
     var hasDayFilter: Bool { weekdays != 0 || !nthWeekdays.isEmpty }
+    /// An elapsed rule with no BYxxx part: its k-th instance is DTSTART + k · step.
+    var isPureElapsed: Bool {
+        isSubDaily && months == 0 && monthDays == 0 && monthDaysFromEnd == 0 && yearDays.isEmpty
+            && weekdays == 0 && nthWeekdays.isEmpty && hours == 0 && minutes == 0 && seconds == 0
+            && setPositions.isEmpty && byMinute.isEmpty && bySecond.isEmpty
+    }
     var isSubDaily: Bool { frequency == .hourly || frequency == .minutely || frequency == .secondly }
 
     init(_ d: RecurrenceRule.Definition) throws(ScheduleError) {
@@ -180,54 +186,15 @@ final class CompiledRecurrence: Sendable {
     /// The first instance of the whole set (RRULE with DTSTART, plus RDATE, minus EXDATE)
     /// strictly after `a`.
     func nextInstant(after a: Int64) -> Int64? {
-        var best: Int64?
-        // With COUNT the position of an instance depends on all earlier ones: start at DTSTART.
-        var iterator = RecurrenceIterator(self, from: count == nil ? a : nil)
-        while let t = iterator.next() {
-            if t > a && !isExcluded(t) {
-                best = t
-                break
-            }
-        }
-        var lo = 0
-        var hi = rdates.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if rdates[mid] <= a { lo = mid + 1 } else { hi = mid }
-        }
-        while lo < rdates.count {
-            let r = rdates[lo]
-            if let b = best, r >= b { break }
-            if !isExcluded(r) {
-                best = r
-                break
-            }
-            lo += 1
-        }
-        return best
+        var cursor = RecurrenceCursor(self, after: a)
+        return cursor.next()
     }
 
-    /// The first `limit` instances of the whole set, merging the RRULE walk with RDATE and
-    /// dropping EXDATE, in one pass.
+    /// The first `limit` instances of the whole set.
     func instances(limit: Int) -> [Int64] {
+        var cursor = RecurrenceCursor(self, after: nil)
         var result: [Int64] = []
-        var iterator = RecurrenceIterator(self, from: nil)
-        var fromRule = iterator.next()
-        var r = 0
-        while result.count < limit {
-            let t: Int64
-            if let a = fromRule, r >= rdates.count || a <= rdates[r] {
-                t = a
-                fromRule = iterator.next()
-            } else if r < rdates.count {
-                t = rdates[r]
-                r += 1
-            } else {
-                break
-            }
-            if let l = result.last, t <= l { continue }
-            if !isExcluded(t) { result.append(t) }
-        }
+        while result.count < limit, let t = cursor.next() { result.append(t) }
         return result
     }
 

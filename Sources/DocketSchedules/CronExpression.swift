@@ -76,7 +76,8 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// The first fire time strictly after `date`, or nil if there is none within 400 years
     /// (a full Gregorian cycle) of it.
     public func next(after date: Date) -> Date? {
-        guard let after = Instant.seconds(after: date), let t = nextInstant(after: after) else { return nil }
+        guard let after = Instant.seconds(after: date), let t = nextInstant(after: after),
+              t <= Instant.range.upperBound else { return nil }
         return Date(timeIntervalSince1970: Double(t))
     }
 
@@ -148,12 +149,15 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         CronParser.canonicalText(self)
     }
 
+    /// Equal when the fields mean the same (`7` and `0` for Sunday, `@daily` and `0 0 * * *`),
+    /// in the same zone, with the same DST policies.
     public static func == (a: CronExpression, b: CronExpression) -> Bool {
         a.matcher == b.matcher && a.secondStar == b.secondStar && a.minuteStar == b.minuteStar
             && a.hourStar == b.hourStar && a.zone.identifier == b.zone.identifier
             && a.gapPolicy == b.gapPolicy && a.foldPolicy == b.foldPolicy
     }
 
+    /// Hashes what `==` compares.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(matcher)
         hasher.combine(zone.identifier)

@@ -95,7 +95,9 @@ private struct ItemReader {
     }
 
     func describe(_ byte: UInt8) -> String {
-        byte >= 0x21 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "a non-ASCII character"
+        if byte >= 0x21 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
+        if byte < 0x80 { return "control character U+\(String(byte, radix: 16, uppercase: true))" }
+        return "a non-ASCII character"
     }
 
     mutating func expectEnd(after what: String) throws(ScheduleError) {

@@ -29,7 +29,8 @@ enum CronParser {
         var currentColumn = 0
         for index in text.indices {
             let c = text[index]
-            if c == " " || c == "\t" || c == "\n" || c == "\r" {
+            // Character.isWhitespace, so that "\r\n" (one Character) separates words too.
+            if c.isWhitespace {
                 if let start = current {
                     result.append(Word(text: text[start..<index], column: currentColumn))
                     current = nil
@@ -37,6 +38,9 @@ enum CronParser {
             } else {
                 if !c.isASCII {
                     throw ScheduleError(.syntax, "unexpected character '\(c)'; cron expressions are plain ASCII", column: column)
+                }
+                if let scalar = c.unicodeScalars.first, scalar.value < 0x20 || scalar.value == 0x7F {
+                    throw ScheduleError(.syntax, "unexpected control character U+\(String(scalar.value, radix: 16, uppercase: true)); cron expressions are printable ASCII", column: column)
                 }
                 if current == nil {
                     current = index
@@ -53,8 +57,13 @@ enum CronParser {
         var result = Result()
         var words = try words(text)
         // Prefixes: CRON_TZ=Zone / TZ=Zone (robfig, cronie), and Docket's DST overrides.
+        var seenPrefixes: Set<Substring> = []
         while let first = words.first, let eq = first.text.firstIndex(of: "=") {
             let key = first.text[..<eq]
+            let family: Substring = key == "TZ" ? "CRON_TZ" : key
+            guard seenPrefixes.insert(family).inserted else {
+                throw ScheduleError(.syntax, "\(key)= is given twice; give each prefix once", part: "prefix", column: first.column)
+            }
             let value = String(first.text[first.text.index(after: eq)...])
             switch key {
             case "CRON_TZ", "TZ":
@@ -89,7 +98,7 @@ enum CronParser {
         if first.text.hasPrefix("@") {
             let name = first.text.lowercased()
             if name == "@every" {
-                throw ScheduleError(.unsupported, "@every is an interval, not a cron expression; parse it with Schedule(parsing:) or build an Interval", column: first.column)
+                throw ScheduleError(.unsupported, "@every is an interval, not a cron expression: use it as a schedule on its own, without a CRON_TZ= prefix (Schedule(parsing: \"@every 5m\") in Swift, `docket cron next '@every 5m'` on the command line)", column: first.column)
             }
             if name == "@reboot" {
                 throw ScheduleError(.unsupported, "@reboot is an event, not a time; run the job at start-up instead", column: first.column)
@@ -183,7 +192,8 @@ enum CronParser {
     static func canonicalText(_ e: CronExpression) -> String {
         let m = e.matcher
         var parts: [String] = []
-        if e.zone.identifier != "UTC" { parts.append("CRON_TZ=\(e.zone.identifier)") }
+        // Always name the zone, so the text means the same wherever it is parsed.
+        parts.append("CRON_TZ=\(e.zone.identifier)")
         if e.gapPolicy != .auto { parts.append("CRON_DST_GAP=\(e.gapPolicy.rawValue)") }
         if e.foldPolicy != .auto { parts.append("CRON_DST_FOLD=\(e.foldPolicy.rawValue)") }
         let hasSeconds = !(m.seconds == 1 && !e.secondStar) || m.years != nil

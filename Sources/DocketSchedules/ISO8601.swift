@@ -11,25 +11,32 @@ public enum ISO8601 {
     /// Formats `date` as `YYYY-MM-DDTHH:MM:SS±HH:MM` with the offset `timeZone` has at that
     /// instant (`+00:00` for UTC). A fraction of a second is printed only when there is one;
     /// offsets with seconds (local mean time before 1900) print them.
+    /// Dates outside years 1…9999 (or not finite) print as `invalid-date`.
     public static func string(from date: Date, in timeZone: TimeZone) -> String {
         let t = date.timeIntervalSince1970
-        let whole = t.rounded(.down)
+        guard t.isFinite, t >= Double(Instant.range.lowerBound), t < Double(Instant.range.upperBound) + 1 else {
+            return "invalid-date"
+        }
+        var whole = t.rounded(.down)
+        // Whole microseconds, carrying into the seconds (0.9999996 s prints as the next second).
+        var micros = Int64(((t - whole) * 1_000_000).rounded())
+        if micros >= 1_000_000 {
+            micros -= 1_000_000
+            whole += 1
+        }
         let rules = (try? ZoneName.rules(for: ZoneName.canonical(timeZone))) ?? ZoneRules.utc
-        return format(seconds: Int64(whole), fraction: t - whole, rules: rules)
+        return format(seconds: Int64(whole), micros: micros, rules: rules)
     }
 
-    static func format(seconds: Int64, fraction: Double = 0, rules: ZoneRules) -> String {
+    static func format(seconds: Int64, micros: Int64 = 0, rules: ZoneRules) -> String {
         let offset = rules.offset(at: seconds)
         let local = LocalDateTime(localSeconds: seconds + offset)
         var text = pad(local.year, 4) + "-" + pad(local.month, 2) + "-" + pad(local.day, 2) + "T"
             + pad(local.hour, 2) + ":" + pad(local.minute, 2) + ":" + pad(local.second, 2)
-        if fraction > 0 {
-            let micros = Int((fraction * 1_000_000).rounded())
-            if micros > 0 && micros < 1_000_000 {
-                var digits = pad(micros, 6)
-                while digits.hasSuffix("0") { digits.removeLast() }
-                text += "." + digits
-            }
+        if micros > 0 {
+            var digits = pad(Int(micros), 6)
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
         }
         let sign = offset < 0 ? "-" : "+"
         let a = abs(offset)

@@ -47,20 +47,29 @@ public struct Interval: Sendable, Hashable, CustomStringConvertible {
         guard jitterMs >= 0, jitterMs < ms else {
             throw ScheduleError(.outOfRange, "the jitter must be at least 0 and less than the period", part: "jitter")
         }
+        var normalized = mode
         if case .fixedRate(let anchor) = mode {
             guard anchor.timeIntervalSince1970.isFinite, Instant.seconds(after: anchor) != nil else {
                 throw ScheduleError(.outOfRange, "the anchor must be a date in years 1…9999", part: "from")
             }
+            // Whole milliseconds, like the period: the canonical text then carries the anchor
+            // exactly and a stored schedule reloads equal.
+            normalized = .fixedRate(anchor: Date(timeIntervalSince1970: (anchor.timeIntervalSince1970 * 1000).rounded(.down) / 1000))
         }
         periodMilliseconds = ms
-        self.mode = mode
+        self.mode = normalized
         jitterMilliseconds = jitterMs
     }
 
     static let maxMilliseconds: Int64 = 100 * 366 * 86_400_000
 
+    /// Whole milliseconds of `d`, saturated to ±Int64.max/2 so that a huge duration fails the
+    /// range check instead of overflowing.
     static func milliseconds(_ d: Duration) -> Int64 {
         let (seconds, attoseconds) = d.components
+        let limit = Int64.max / 2_000
+        if seconds > limit { return Int64.max / 2 }
+        if seconds < -limit { return Int64.min / 2 }
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
@@ -74,7 +83,7 @@ public struct Interval: Sendable, Hashable, CustomStringConvertible {
     /// `date` is when the previous run completed.
     public func next(after date: Date) -> Date? {
         let t = date.timeIntervalSince1970
-        guard t.isFinite else { return nil }
+        guard t.isFinite, t < Double(Instant.range.upperBound) - Double(periodMilliseconds) / 1000 else { return nil }
         switch mode {
         case .fixedDelay:
             return Date(timeIntervalSince1970: t + Double(periodMilliseconds) / 1000)
@@ -163,6 +172,7 @@ public struct Interval: Sendable, Hashable, CustomStringConvertible {
             guard let factor = units.first(where: { $0.0 == unit })?.1 else {
                 throw ScheduleError(.unknownName, "unknown unit '\(unit)' in '\(text)' (allowed: ms, s, m, h, d)", part: part)
             }
+            if n > maxMilliseconds / factor { throw ScheduleError(.outOfRange, "duration '\(text)' is longer than 100 years", part: part) }
             total += n * factor
             if total > maxMilliseconds { throw ScheduleError(.outOfRange, "duration '\(text)' is longer than 100 years", part: part) }
         }

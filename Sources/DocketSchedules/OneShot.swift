@@ -5,8 +5,12 @@ public struct OneShot: Sendable, Hashable, CustomStringConvertible {
     /// The instant, truncated to whole milliseconds.
     public let date: Date
 
-    /// Creates a one-shot schedule at `date`.
-    public init(at date: Date) {
+    /// Creates a one-shot schedule at `date` (truncated to whole milliseconds).
+    /// - Throws: `ScheduleError` when `date` is not finite or outside years 1…9999.
+    public init(at date: Date) throws(ScheduleError) {
+        guard Instant.seconds(after: date) != nil else {
+            throw ScheduleError(.outOfRange, "the instant must be a date in years 1…9999", part: "@at")
+        }
         self.date = Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
     }
 
@@ -25,6 +29,6 @@ public struct OneShot: Sendable, Hashable, CustomStringConvertible {
         guard words.count == 2, words[0].lowercased() == "@at" else {
             throw ScheduleError(.syntax, "a one-shot schedule is '@at <ISO 8601 instant>', e.g. @at 2025-03-09T07:00:00Z", part: "@at")
         }
-        return OneShot(at: try ISO8601.date(from: String(words[1]), timeZone: timeZone))
+        return try OneShot(at: try ISO8601.date(from: String(words[1]), timeZone: timeZone))
     }
 }

@@ -46,9 +46,10 @@ struct RecurrenceIterator {
     /// Seconds per elapsed period.
     let step: Int64
 
-    /// Days before this cannot hold an instance after the search start, so loading skips them
-    /// (only without BYSETPOS, whose positions count every day of the period).
+    /// Days (and wall times) before these cannot hold an instance after the search start, so
+    /// loading skips them (only without BYSETPOS, whose positions count every day of a period).
     let minDay: Int64
+    let minLocal: Int64
 
     static let horizonDays: Int64 = 146_097
     /// An elapsed rule whose INTERVAL never lines up with its limits in a way the compile-time
@@ -56,7 +57,11 @@ struct RecurrenceIterator {
     /// fruitless periods the search gives up.
     static let barrenLimit = 200_000
 
-    init(_ c: CompiledRecurrence, from after: Int64?) {
+    /// - Parameters:
+    ///   - after: start near the period holding the first instance after this instant; nil to
+    ///     walk from DTSTART (needed when COUNT makes positions matter).
+    ///   - horizonFrom: where the 400-year search horizon starts (default: `after`, or DTSTART).
+    init(_ c: CompiledRecurrence, from after: Int64?, horizonFrom: Int64? = nil) {
         self.c = c
         switch c.frequency {
         case .secondly: step = c.interval
@@ -71,39 +76,53 @@ struct RecurrenceIterator {
         }
         var first: Int64 = 0
         var minDay = Int64.min
+        var minLocal = Int64.min
         if let after, after >= c.startInstant {
             // Jump to the period that can hold the first instance after `after`: a wall time
             // maps to an instant at most one offset jump away from its neighbours'.
             let localAfter = c.rules.local(after) - c.rules.maxJump - 1
-            let day = CivilCalendar.floorDiv(localAfter, 86_400)
-            if c.setPositions.isEmpty { minDay = day }
-            switch c.frequency {
-            case .secondly, .minutely, .hourly:
-                first = CivilCalendar.floorDiv(after - c.startInstant - expansionSpan - c.rules.maxJump, step)
-            case .daily:
-                first = CivilCalendar.floorDiv(day - c.startDay, c.interval)
-            case .weekly:
-                let weekDay = day - Int64((CivilCalendar.weekday(ofDays: day) - c.weekStart + 7) % 7)
-                first = CivilCalendar.floorDiv(weekDay - c.startWeekDay, 7 * c.interval)
-            case .monthly:
-                let civil = CivilCalendar.civilFromDays(day)
-                first = CivilCalendar.floorDiv(Int64(civil.year * 12 + civil.month - 1) - c.startMonthIndex, c.interval)
-            case .yearly:
-                let civil = CivilCalendar.civilFromDays(day)
-                first = CivilCalendar.floorDiv(Int64(civil.year - c.startYear), c.interval)
+            if c.setPositions.isEmpty {
+                minDay = CivilCalendar.floorDiv(localAfter, 86_400)
+                minLocal = localAfter
             }
-            first = max(0, first)
+            first = max(0, Self.period(c, containing: after, localDay: CivilCalendar.floorDiv(localAfter, 86_400),
+                                       expansionSpan: expansionSpan, step: step))
         }
         self.minDay = minDay
+        self.minLocal = minLocal
         period = first
         startPending = first == 0 && c.startPolicy == .alwaysFirst
-        instantLimit = max(after ?? c.startInstant, c.startInstant) &+ Self.horizonDays * 86_400
+        if first > 0 && c.isPureElapsed {
+            // Every elapsed period of a rule with no BYxxx part holds exactly one instance,
+            // DTSTART being the first: the instances before period `first` number `first`.
+            emitted = Int(clamping: first)
+        }
+        let horizonStart = max(horizonFrom ?? after ?? c.startInstant, c.startInstant)
+        instantLimit = min(horizonStart, Instant.range.upperBound) + Self.horizonDays * 86_400
+        if c.isSubDaily {
+            periodLimit = Int64.max
+        } else {
+            let endDay = CivilCalendar.floorDiv(c.rules.local(instantLimit), 86_400)
+            periodLimit = Self.period(c, containing: instantLimit, localDay: endDay, expansionSpan: 0, step: step) + 1
+        }
+    }
+
+    /// The index of the period holding instant `t` (whose local day is `day`).
+    static func period(_ c: CompiledRecurrence, containing t: Int64, localDay day: Int64, expansionSpan: Int64, step: Int64) -> Int64 {
         switch c.frequency {
-        case .yearly: periodLimit = first + 400 / c.interval + 1
-        case .monthly: periodLimit = first + 4800 / c.interval + 1
-        case .weekly: periodLimit = first + 20_872 / c.interval + 1
-        case .daily: periodLimit = first + Self.horizonDays / c.interval + 1
-        default: periodLimit = Int64.max
+        case .secondly, .minutely, .hourly:
+            return CivilCalendar.floorDiv(t - c.startInstant - expansionSpan - c.rules.maxJump, step)
+        case .daily:
+            return CivilCalendar.floorDiv(day - c.startDay, c.interval)
+        case .weekly:
+            let weekDay = day - Int64((CivilCalendar.weekday(ofDays: day) - c.weekStart + 7) % 7)
+            return CivilCalendar.floorDiv(weekDay - c.startWeekDay, 7 * c.interval)
+        case .monthly:
+            let civil = CivilCalendar.civilFromDays(day)
+            return CivilCalendar.floorDiv(Int64(civil.year * 12 + civil.month - 1) - c.startMonthIndex, c.interval)
+        case .yearly:
+            let civil = CivilCalendar.civilFromDays(day)
+            return CivilCalendar.floorDiv(Int64(civil.year - c.startYear), c.interval)
         }
     }
 
@@ -323,7 +342,8 @@ struct RecurrenceIterator {
             guard y < 10_000 else { return Int64.max }
             var dim = CivilCalendar.daysInMonth(year: y, month: m)
             for offset in 0..<7 {
-                if c.dayPasses(day: first + Int64(offset), month: m, monthDay: md, daysInMonth: dim, ordinal: false) {
+                if first + Int64(offset) >= minDay,
+                   c.dayPasses(day: first + Int64(offset), month: m, monthDay: md, daysInMonth: dim, ordinal: false) {
                     days.insert(offset)
                 }
                 md += 1
@@ -353,6 +373,21 @@ struct RecurrenceIterator {
         let size = days.count * c.timesOfDay.count
         if c.setPositions.isEmpty {
             periodSize = size
+            if size > 0 && minLocal != Int64.min {
+                // Start at the first time of day that can come after the search start (a rule
+                // with every second of the day would otherwise resolve 86,400 instances).
+                let firstDay = periodFirstDay + Int64(days.member(0))
+                let target = minLocal - firstDay * 86_400
+                if target > 0 {
+                    var lo = 0
+                    var hi = c.timesOfDay.count
+                    while lo < hi {
+                        let mid = (lo + hi) >> 1
+                        if c.timesOfDay[mid] < target { lo = mid + 1 } else { hi = mid }
+                    }
+                    cursor = lo
+                }
+            }
         } else {
             choosePositions(size: size)
         }

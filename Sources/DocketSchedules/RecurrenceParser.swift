@@ -104,6 +104,9 @@ enum RecurrenceParser {
         var local: LocalDateTime
         var isDate = false
         if let line = startLine {
+            if start != nil {
+                throw ScheduleError(.invalidCombination, "the text has a DTSTART and a start was also given; give one", part: "DTSTART", column: line.column)
+            }
             let parsed = try dateValue(line.value, part: "DTSTART", column: line.column, params: line.params)
             isDate = parsed.dateOnly
             if let tzid = line.params["TZID"] {
@@ -136,16 +139,18 @@ enum RecurrenceParser {
         try parseRule(ruleToken, into: &d, rules: rules)
 
         for line in rdateLines {
-            for (instant, _) in try dateList(line, part: "RDATE", rules: rules, startIsDate: isDate) {
-                d.rdates.append(instant)
+            for value in try dateList(line, part: "RDATE", rules: rules) {
+                d.rdates.append(value.instant)
             }
         }
         for line in exdateLines {
-            for (instant, dateOnly) in try dateList(line, part: "EXDATE", rules: rules, startIsDate: isDate) {
-                if dateOnly && !isDate {
-                    d.exdateDays.append(CivilCalendar.floorDiv(rules.local(instant), 86_400))
+            for value in try dateList(line, part: "EXDATE", rules: rules) {
+                if value.dateOnly && !isDate {
+                    // A DATE excludes that calendar day; a TZID (which RFC 5545 does not allow on
+                    // DATE values) does not move it.
+                    d.exdateDays.append(value.day)
                 } else {
-                    d.exdates.append(instant)
+                    d.exdates.append(value.instant)
                 }
             }
         }
@@ -179,11 +184,21 @@ enum RecurrenceParser {
         return parsed
     }
 
-    /// The instants of an RDATE or EXDATE line, each flagged when it was a DATE value.
+    /// One value of an RDATE or EXDATE line.
+    struct DateValue {
+        /// The instant (a DATE means local midnight).
+        var instant: Int64
+        /// Whether the value was a DATE.
+        var dateOnly: Bool
+        /// The calendar day as written (days since 1970-01-01).
+        var day: Int64
+    }
+
+    /// The values of an RDATE or EXDATE line.
     static func dateList(
         _ line: (params: [String: String], value: String, column: Int),
-        part: String, rules zoneRules: ZoneRules, startIsDate: Bool
-    ) throws(ScheduleError) -> [(Int64, Bool)] {
+        part: String, rules zoneRules: ZoneRules
+    ) throws(ScheduleError) -> [DateValue] {
         var rules = zoneRules
         if let tzid = line.params["TZID"] {
             do {
@@ -193,7 +208,7 @@ enum RecurrenceParser {
             }
         }
         let isPeriod = line.params["VALUE"]?.uppercased() == "PERIOD"
-        var result: [(Int64, Bool)] = []
+        var result: [DateValue] = []
         for item in line.value.split(separator: ",", omittingEmptySubsequences: false) {
             // A PERIOD (start/end or start/duration) stands for its start.
             let text = isPeriod ? String(item.split(separator: "/").first ?? item) : String(item)
@@ -201,7 +216,8 @@ enum RecurrenceParser {
             if isPeriod { params["VALUE"] = nil }
             let parsed = try dateValue(text, part: part, column: line.column, params: params)
             let instant = parsed.offset != nil ? parsed.local.localSeconds : rules.instant(local: parsed.local.localSeconds)
-            result.append((instant, parsed.dateOnly))
+            result.append(DateValue(instant: instant, dateOnly: parsed.dateOnly,
+                                    day: CivilCalendar.floorDiv(parsed.local.localSeconds, 86_400)))
         }
         return result
     }
@@ -233,7 +249,8 @@ enum RecurrenceParser {
                     guard let n = Int(item.hasPrefix("+") ? item.dropFirst() : item) else {
                         throw ScheduleError(.syntax, "'\(item)' is not a whole number", part: name, column: column)
                     }
-                    let magnitude = allowNegative ? abs(n) : n
+                    // `magnitude`, not `abs`: abs(Int.min) traps.
+                    let magnitude = allowNegative ? Int(clamping: n.magnitude) : n
                     guard range.contains(magnitude), zero || n != 0, allowNegative || n >= 0 else {
                         let allowed = allowNegative ? "\(range.lowerBound)…\(range.upperBound) or -\(range.upperBound)…-\(range.lowerBound)" : "\(range.lowerBound)…\(range.upperBound)"
                         throw ScheduleError(.outOfRange, "\(n) is out of range \(allowed)", part: name, column: column)
@@ -249,15 +266,15 @@ enum RecurrenceParser {
                 }
                 d.frequency = f
             case "INTERVAL":
-                guard let n = Int(value), n >= 1, n <= 1_000_000 else {
-                    throw ScheduleError(.outOfRange, "'\(value)' is not a whole number from 1 to 1000000", part: name, column: column)
+                guard let n = Int(value), n >= 1, n <= RecurrenceValidation.maxInterval else {
+                    throw ScheduleError(.outOfRange, "'\(value)' is not a whole number from 1 to \(RecurrenceValidation.maxInterval)", part: name, column: column)
                 }
                 d.interval = n
             case "COUNT":
                 // Bounded because an instance's position depends on every earlier one: next(after:)
                 // of a COUNT rule walks from DTSTART.
-                guard let n = Int(value), n >= 1, n <= 1_000_000 else {
-                    throw ScheduleError(.outOfRange, "'\(value)' is not a whole number from 1 to 1000000", part: name, column: column)
+                guard let n = Int(value), n >= 1, n <= RecurrenceValidation.maxCount else {
+                    throw ScheduleError(.outOfRange, "'\(value)' is not a whole number from 1 to \(RecurrenceValidation.maxCount)", part: name, column: column)
                 }
                 d.count = n
             case "UNTIL":
@@ -283,7 +300,7 @@ enum RecurrenceParser {
                     let prefix = item.dropLast(2)
                     var ordinal: Int?
                     if !prefix.isEmpty {
-                        guard let n = Int(prefix.hasPrefix("+") ? prefix.dropFirst() : prefix), n != 0, abs(n) <= 53 else {
+                        guard let n = Int(prefix.hasPrefix("+") ? prefix.dropFirst() : prefix), n != 0, n.magnitude <= 53 else {
                             throw ScheduleError(.outOfRange, "'\(item)': the ordinal must be 1…53 or -1…-53", part: name, column: column)
                         }
                         ordinal = n
@@ -308,7 +325,12 @@ enum RecurrenceParser {
                 throw ScheduleError(.invalidCombination, "COUNT and UNTIL cannot both be given", part: "UNTIL", column: column)
             }
             let parsed = try dateValue(value, part: "UNTIL", column: column, params: [:])
-            if parsed.offset != nil {
+            if d.startIsDate && !parsed.dateOnly {
+                // All-day instances fall at local midnight: a date-time limit keeps the days up
+                // to its local date, which is what the canonical DATE form says.
+                let u = parsed.offset != nil ? parsed.local.localSeconds : rules.instant(local: parsed.local.localSeconds)
+                d.until = rules.instant(local: CivilCalendar.floorDiv(rules.local(u), 86_400) * 86_400)
+            } else if parsed.offset != nil {
                 d.until = parsed.local.localSeconds
             } else if parsed.dateOnly && !d.startIsDate {
                 // A DATE limit on a DATE-TIME rule: keep every instance of that local day.
@@ -367,8 +389,7 @@ enum RecurrenceParser {
             lines.append("EXDATE:" + d.exdates.map { basic(LocalDateTime(localSeconds: $0), dateOnly: false) + "Z" }.joined(separator: ","))
         }
         if !d.exdateDays.isEmpty {
-            let zoneParam = d.zone == "UTC" ? "" : ";TZID=\(d.zone)"
-            lines.append("EXDATE\(zoneParam);VALUE=DATE:" + d.exdateDays.map { basic(LocalDateTime(localSeconds: $0 * 86_400), dateOnly: true) }.joined(separator: ","))
+            lines.append("EXDATE;VALUE=DATE:" + d.exdateDays.map { basic(LocalDateTime(localSeconds: $0 * 86_400), dateOnly: true) }.joined(separator: ","))
         }
         if d.startPolicy == .onlyIfMatching { lines.append("X-DOCKET-DTSTART:IF-MATCHING") }
         return lines.joined(separator: "\n")

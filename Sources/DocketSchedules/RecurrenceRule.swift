@@ -27,13 +27,38 @@ import Foundation
 public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
     /// `FREQ`.
     public enum Frequency: String, Sendable, Hashable, Codable, CaseIterable {
-        case secondly = "SECONDLY", minutely = "MINUTELY", hourly = "HOURLY", daily = "DAILY"
-        case weekly = "WEEKLY", monthly = "MONTHLY", yearly = "YEARLY"
+        /// Every `INTERVAL` seconds, in elapsed time.
+        case secondly = "SECONDLY"
+        /// Every `INTERVAL` minutes, in elapsed time.
+        case minutely = "MINUTELY"
+        /// Every `INTERVAL` hours, in elapsed time.
+        case hourly = "HOURLY"
+        /// Every `INTERVAL` days, by the calendar.
+        case daily = "DAILY"
+        /// Every `INTERVAL` weeks (starting on `WKST`).
+        case weekly = "WEEKLY"
+        /// Every `INTERVAL` months.
+        case monthly = "MONTHLY"
+        /// Every `INTERVAL` years.
+        case yearly = "YEARLY"
     }
 
     /// A day of the week, as RFC 5545 names it.
     public enum Weekday: Int, Sendable, Hashable, Codable, CaseIterable {
-        case sunday = 0, monday, tuesday, wednesday, thursday, friday, saturday
+        /// `SU`
+        case sunday = 0
+        /// `MO`
+        case monday
+        /// `TU`
+        case tuesday
+        /// `WE`
+        case wednesday
+        /// `TH`
+        case thursday
+        /// `FR`
+        case friday
+        /// `SA`
+        case saturday
 
         /// The two-letter iCalendar name (`SU`…`SA`).
         public var code: String { ["SU", "MO", "TU", "WE", "TH", "FR", "SA"][rawValue] }
@@ -53,6 +78,7 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
             self.ordinal = ordinal
         }
 
+        /// Orders entries for the canonical text: by ordinal (none first), then weekday.
         public static func < (a: WeekdayRule, b: WeekdayRule) -> Bool {
             (a.ordinal ?? 0, a.weekday.rawValue) < (b.ordinal ?? 0, b.weekday.rawValue)
         }
@@ -199,7 +225,8 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
     /// The first instance strictly after `date`, or nil when the set has ended (or nothing
     /// follows within 400 years).
     public func next(after date: Date) -> Date? {
-        guard let a = Instant.seconds(after: date), let t = compiled.nextInstant(after: a) else { return nil }
+        guard let a = Instant.seconds(after: date), let t = compiled.nextInstant(after: a),
+              t <= Instant.range.upperBound else { return nil }
         return Instant.date(t)
     }
 
@@ -212,7 +239,10 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
     /// back an equal rule.
     public var description: String { RecurrenceParser.canonicalText(definition) }
 
+    /// Equal when DTSTART, zone, rule parts (in any order), RDATE, EXDATE and the start policy
+    /// are the same.
     public static func == (a: RecurrenceRule, b: RecurrenceRule) -> Bool { a.definition == b.definition }
+    /// Hashes what `==` compares.
     public func hash(into hasher: inout Hasher) { hasher.combine(definition) }
 }
 

@@ -1,16 +1,44 @@
 /// The combination rules of RFC 5545 §3.3.10 that a single part's range check cannot see.
 enum RecurrenceValidation {
+    /// Bounds shared by the parser and the convenience initializer. COUNT is bounded because an
+    /// instance's position depends on every earlier one; INTERVAL so that period arithmetic
+    /// cannot overflow.
+    static let maxCount = 1_000_000
+    static let maxInterval = 1_000_000
+
+    /// Every value of a BYxxx list within `range` (or its negation, when `signed`; never 0
+    /// unless the range holds it).
+    static func check(_ values: [Int], _ part: String, _ range: ClosedRange<Int>, signed: Bool) throws(ScheduleError) {
+        for v in values {
+            // `magnitude`, not `abs`: abs(Int.min) traps.
+            let ok = range.contains(v) || (signed && v < 0 && range.contains(Int(clamping: v.magnitude)))
+            if !ok {
+                let allowed = signed ? "\(range.lowerBound)…\(range.upperBound) or -\(range.upperBound)…-\(range.lowerBound)" : "\(range.lowerBound)…\(range.upperBound)"
+                throw ScheduleError(.outOfRange, "\(v) is out of range \(allowed)", part: part)
+            }
+        }
+    }
+
     static func validate(_ d: RecurrenceRule.Definition) throws(ScheduleError) {
         let f = d.frequency
         if d.count != nil && d.until != nil {
             throw ScheduleError(.invalidCombination, "COUNT and UNTIL cannot both be given", part: "COUNT")
         }
-        if let c = d.count, c < 1 {
-            throw ScheduleError(.outOfRange, "COUNT must be at least 1, not \(c)", part: "COUNT")
+        if let c = d.count, c < 1 || c > maxCount {
+            throw ScheduleError(.outOfRange, "COUNT must be a whole number from 1 to \(maxCount), not \(c)", part: "COUNT")
         }
-        if d.interval < 1 {
-            throw ScheduleError(.outOfRange, "INTERVAL must be at least 1, not \(d.interval)", part: "INTERVAL")
+        if d.interval < 1 || d.interval > maxInterval {
+            throw ScheduleError(.outOfRange, "INTERVAL must be a whole number from 1 to \(maxInterval), not \(d.interval)", part: "INTERVAL")
         }
+        try check(d.bySecond, "BYSECOND", 0...59, signed: false)
+        try check(d.byMinute, "BYMINUTE", 0...59, signed: false)
+        try check(d.byHour, "BYHOUR", 0...23, signed: false)
+        try check(d.byMonthDay, "BYMONTHDAY", 1...31, signed: true)
+        try check(d.byYearDay, "BYYEARDAY", 1...366, signed: true)
+        try check(d.byWeekNo, "BYWEEKNO", 1...53, signed: true)
+        try check(d.byMonth, "BYMONTH", 1...12, signed: false)
+        try check(d.bySetPos, "BYSETPOS", 1...366, signed: true)
+        try check(d.byDay.compactMap(\.ordinal), "BYDAY", 1...53, signed: true)
         if !d.byWeekNo.isEmpty && f != .yearly {
             throw ScheduleError(.invalidCombination, "BYWEEKNO is only allowed with FREQ=YEARLY", part: "BYWEEKNO")
         }
@@ -34,12 +62,6 @@ enum RecurrenceValidation {
         }
         if d.startIsDate && (f == .hourly || f == .minutely || f == .secondly) {
             throw ScheduleError(.invalidCombination, "FREQ=\(f.rawValue) needs a DTSTART with a time, not a DATE", part: "DTSTART")
-        }
-        for v in d.byMonthDay where v == 0 || abs(v) > 31 {
-            throw ScheduleError(.outOfRange, "\(v) is out of range 1…31 or -31…-1", part: "BYMONTHDAY")
-        }
-        for v in d.byMonth where v < 1 || v > 12 {
-            throw ScheduleError(.outOfRange, "\(v) is out of range 1…12", part: "BYMONTH")
         }
         guard d.start.isValid else {
             throw ScheduleError(.outOfRange, "DTSTART is not a real date-time", part: "DTSTART")

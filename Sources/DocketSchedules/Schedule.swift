@@ -61,14 +61,23 @@ public enum Schedule: Sendable, Hashable, CustomStringConvertible {
     public struct Fires: Sequence, IteratorProtocol, Sendable {
         let schedule: Schedule
         var cursor: Date?
+        /// A recurrence keeps its walk instead of answering `next(after:)` afresh each time.
+        var recurrence: RecurrenceCursor?
 
         init(schedule: Schedule, after: Date) {
             self.schedule = schedule
             cursor = after
+            if case .recurrence(let rule) = schedule {
+                recurrence = Instant.seconds(after: after).map { RecurrenceCursor(rule.compiled, after: $0) }
+                if recurrence == nil { cursor = nil }
+            }
         }
 
         /// The next fire time, or nil at the end.
         public mutating func next() -> Date? {
+            if recurrence != nil {
+                return recurrence?.next().map(Instant.date)
+            }
             guard let c = cursor, let n = schedule.next(after: c) else {
                 cursor = nil
                 return nil

@@ -1,7 +1,7 @@
 /// Why a schedule could not be built from its text or values.
 ///
 /// The message says what was wrong, where, and what is allowed, e.g.
-/// `field 3 (day-of-month) at column 9: 32 is out of range 1…31`.
+/// `field 3 (day-of-month) at column 5: 32 is out of range 1…31`.
 ///
 /// ```swift
 /// do {

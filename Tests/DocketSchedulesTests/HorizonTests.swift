@@ -48,7 +48,7 @@ import Testing
         let rule = try RecurrenceRule(parsing: "DTSTART:20250101T090000Z\nRRULE:FREQ=DAILY;COUNT=3")
         #expect(rule.next(after: try Self.utc("2025-01-03T09:00:00Z")) == nil)
         #expect(rule.next(after: try Self.utc("2025-01-02T09:00:00Z")) == (try Self.utc("2025-01-03T09:00:00Z")))
-        let once = OneShot(at: try Self.utc("2025-01-01T00:00:00Z"))
+        let once = try OneShot(at: try Self.utc("2025-01-01T00:00:00Z"))
         #expect(once.next(after: try Self.utc("2024-12-31T23:59:59Z")) == (try Self.utc("2025-01-01T00:00:00Z")))
         #expect(once.next(after: try Self.utc("2025-01-01T00:00:00Z")) == nil)
     }

@@ -139,12 +139,17 @@ import Testing
         Case("DTSTART:20250101T090000Z\nRRULE:FREQ=DAILY\nEXDATE:20250102T9", .syntax, "is not an iCalendar date"),
         Case("DTSTART:20250101T090000Z\nX-DOCKET-DTSTART:SOMETIMES\nRRULE:FREQ=DAILY", .unknownName, "ALWAYS or IF-MATCHING"),
         Case("   ", .syntax, "the rule is empty"),
+        Case("FREQ=MONTHLY;BYMONTHDAY=-9223372036854775808", .outOfRange, "is out of range 1…31 or -31…-1"),
+        Case("FREQ=YEARLY;BYSETPOS=-9223372036854775808;BYMONTH=1", .outOfRange, "is out of range 1…366"),
+        Case("FREQ=MONTHLY;BYDAY=-9223372036854775808MO", .outOfRange, "the ordinal must be 1…53"),
+        Case("FREQ=DAILY;INTERVAL=99999999999999999999", .outOfRange, "is not a whole number from 1 to 1000000"),
     ]
 
     @Test(arguments: rrule)
     func rruleErrors(_ c: Case) {
         do {
-            let parsed = try RecurrenceRule(parsing: c.input, start: Date(timeIntervalSince1970: 1_735_722_000))
+            let start = c.input.contains("DTSTART") ? nil : Date(timeIntervalSince1970: 1_735_722_000)
+            let parsed = try RecurrenceRule(parsing: c.input, start: start)
             Issue.record("expected an error, parsed \(parsed)")
         } catch {
             #expect(error.kind == c.kind, "\(error)")
@@ -169,6 +174,8 @@ import Testing
         Case("@every 5m jitter 10m", .outOfRange, "less than the period"),
         Case("@every 5m sometimes", .syntax, "unexpected 'sometimes'"),
         Case("@every 200000d", .outOfRange, "longer than 100 years"),
+        Case("@every 200000000000d", .outOfRange, "longer than 100 years"),
+        Case("@every 9223372036854775807ms", .outOfRange, "is too long"),
         Case("@at tomorrow", .syntax, "is not an ISO 8601 date-time"),
         Case("@at 2025-02-30T00:00:00Z", .outOfRange, "names no real date-time"),
         Case("@at", .syntax, "a one-shot schedule is '@at <ISO 8601 instant>'"),
