@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import DocketJournal
+
+@Suite struct JournalBasicsTests {
+    @Test func appendsReplayInOrderAfterReopen() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        for durability in [Durability.always, .interval(milliseconds: 5), .none] {
+            let dir = tmp.path + "/\(durability)"
+            let (journal, first) = try openJournal(dir, JournalConfiguration(durability: durability))
+            #expect(first.records.isEmpty)
+            for i in 1...50 {
+                let seq = try await journal.append(payload(i), tag: UInt16(i % 3), timestamp: UInt64(i) * 1000)
+                #expect(seq == UInt64(i))
+            }
+            let range = try await journal.append(contentsOf: (51...60).map { payload($0) }, tag: 9)
+            #expect(range == 51...60)
+            try await journal.close()
+            let (again, replayed) = try openJournal(dir, JournalConfiguration(durability: durability))
+            #expect(replayed.sequences == Array(1...60))
+            #expect(replayed.records[4].payload == payload(5))
+            #expect(replayed.records[4].tag == 2)
+            #expect(replayed.records[4].timestamp == 5000)
+            #expect(replayed.records[59].tag == 9)
+            #expect(again.recoveryReport.lastSequence == 60)
+            #expect(try await again.append(payload(61)) == 61)
+            try await again.close()
+        }
+    }
+
+    @Test func rotatesSegmentsAndReplaysAcrossThem() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 4096
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...500 { try journal.submit(payload(i, size: 100)) }
+        try await journal.sync()
+        try await journal.close()
+        #expect(segmentFiles(tmp.journal).count > 10)
+        let (replayed, report) = try readBack(tmp.journal)
+        #expect(report.anomaly == nil)
+        #expect(replayed.sequences == Array(1...500))
+        let check = try JournalReader.verify(directory: tmp.journal)
+        #expect(check.isClean, "\(check.problems)")
+    }
+
+    @Test func snapshotsReplaceReplayAndRetentionDropsOldSegments() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .always)
+        config.segmentSize = 4096
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...100 { try journal.submit(payload(i, size: 100)) }
+        try await journal.writeSnapshot(Array("state@100".utf8), lastSequence: 100)
+        for i in 101...200 { try journal.submit(payload(i, size: 100)) }
+        try await journal.writeSnapshot(Array("state@200".utf8), lastSequence: 200)
+        for i in 201...250 { try journal.submit(payload(i, size: 100)) }
+        try await journal.writeSnapshot(Array("state@250".utf8), lastSequence: 250)
+        try await journal.append(payload(251, size: 100))
+        try await journal.close()
+        let names = try FileManager.default.contentsOfDirectory(atPath: tmp.journal)
+        #expect(names.filter { $0.hasSuffix(".snap") }.count == 2)
+        let (reopened, replayed) = try openJournal(tmp.journal, config)
+        #expect(replayed.snapshot?.lastSequence == 250)
+        #expect(replayed.snapshot?.bytes == Array("state@250".utf8))
+        #expect(replayed.sequences == [251])
+        // Segments wholly before the older kept snapshot (200) are gone.
+        let first = segmentFiles(tmp.journal).first.flatMap { JournalFiles.segmentNumber($0) } ?? 0
+        #expect(first > 1)
+        try await reopened.close()
+        let check = try JournalReader.verify(directory: tmp.journal)
+        #expect(check.isClean, "\(check.problems)")
+    }
+
+    @Test func rejectsOversizedRecordsAndClosedJournal() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        var config = JournalConfiguration()
+        config.maxRecordSize = 100
+        let (journal, _) = try openJournal(tmp.journal, config)
+        #expect(throws: JournalError.recordTooLarge(size: 101, limit: 100)) { try journal.submit([UInt8](repeating: 1, count: 101)) }
+        try await journal.append([1, 2, 3])
+        try await journal.close()
+        #expect(throws: JournalError.self) { try journal.submit([1]) }
+    }
+}
