@@ -85,7 +85,7 @@ public struct JournalConfiguration: Sendable, Equatable {
         if case .interval(let ms) = durability, ms < 1 {
             throw JournalError.invalidArgument("durability .interval needs at least 1 millisecond, not \(ms)")
         }
-        guard segmentSize >= 4096 else { throw JournalError.invalidArgument("segmentSize must be at least 4096 bytes, not \(segmentSize)") }
+        guard segmentSize >= 1024 else { throw JournalError.invalidArgument("segmentSize must be at least 1024 bytes, not \(segmentSize)") }
         guard maxRecordSize >= 1 && maxRecordSize <= Int(UInt32.max) - 4096 else {
             throw JournalError.invalidArgument("maxRecordSize must be between 1 and \(Int(UInt32.max) - 4096), not \(maxRecordSize)")
         }

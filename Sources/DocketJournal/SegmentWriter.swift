@@ -169,35 +169,50 @@ final class SegmentWriter: @unchecked Sendable {
         }
     }
 
+    /// Writes a group of encoded records, splitting it at record boundaries where a segment
+    /// fills up (a segment always takes at least one record, however large).
     private func writeGroup(_ group: [UInt8]) throws {
-        // Count the group's records and find its last sequence and chain hash.
-        var count: UInt64 = 0
-        var lastSeq = writtenSequence
-        var lastChain: [UInt8]?
-        group.withUnsafeBytes { b in
-            var o = 0
-            while o < b.count {
-                let length = Int(b.le32(o + 4))
-                let chained = b[o + 25] & RecordFormat.flagChained != 0
-                lastSeq = b.le64(o + 8)
-                if chained {
-                    let at = o + RecordFormat.headerSize + length
-                    lastChain = Array(b[at..<(at + 32)])
+        var start = 0
+        while start < group.count {
+            let room = configuration.segmentSize - Int(offset)
+            var end = start
+            var count: UInt64 = 0
+            var lastSeq = writtenSequence
+            var lastChain: [UInt8]?
+            group.withUnsafeBytes { b in
+                while end < b.count {
+                    let length = Int(b.le32(end + 4))
+                    let chained = b[end + 25] & RecordFormat.flagChained != 0
+                    let size = RecordFormat.storedSize(payload: length, chained: chained)
+                    if end + size - start > room && !(recordCount == 0 && count == 0) { break }
+                    lastSeq = b.le64(end + 8)
+                    if chained {
+                        let at = end + RecordFormat.headerSize + length
+                        lastChain = Array(b[at..<(at + 32)])
+                    }
+                    count += 1
+                    end += size
                 }
-                count += 1
-                o += RecordFormat.storedSize(payload: length, chained: chained)
             }
+            if count == 0 {
+                try rotateSegment()
+                continue
+            }
+            try group.withUnsafeBytes { b in
+                try writeChunk(UnsafeRawBufferPointer(rebasing: b[start..<end]), count: count, lastSeq: lastSeq, lastChain: lastChain)
+            }
+            start = end
         }
-        if offset + Int64(group.count) > Int64(configuration.segmentSize) && recordCount > 0 {
-            try rotateSegment()
-        }
+    }
+
+    private func writeChunk(_ chunk: UnsafeRawBufferPointer, count: UInt64, lastSeq: UInt64, lastChain: [UInt8]?) throws {
         crash.hit(.beforeWrite)
         do {
             if crash.wouldFire(.midRecord) {
-                try io.writeAll(fd, Array(group[..<max(1, group.count / 2)]), at: offset, path: segmentPath)
+                try io.writeAll(fd, UnsafeRawBufferPointer(rebasing: chunk[..<max(1, chunk.count / 2)]), at: offset, path: segmentPath)
                 crash.hit(.midRecord)
             }
-            try io.writeAll(fd, group, at: offset, path: segmentPath)
+            try io.writeAll(fd, chunk, at: offset, path: segmentPath)
         } catch {
             // Roll back to the last good offset so no partial record stays behind.
             try? io.truncate(fd, to: offset)
@@ -205,7 +220,7 @@ final class SegmentWriter: @unchecked Sendable {
             throw JournalError.failed(reason: "write failed, rolled back to offset \(offset) of \(JournalFiles.segmentName(segmentNumber)): \(reason)")
         }
         crash.hit(.afterWrite)
-        offset += Int64(group.count)
+        offset += Int64(chunk.count)
         recordCount += count
         writtenSequence = lastSeq
         if let lastChain { writtenChain = lastChain }
