@@ -9,6 +9,7 @@ enum JournalCommand {
                docket journal stats DIR [--json]
                docket journal stress DIR --records N [--size BYTES] [--batch K] [--writers W]
                                      [--durability always|interval:MS|none] [--acks]
+                                     [--segment-size BYTES] [--snapshot-every N]
         """
 
     static func run(_ arguments: [String], output: CLIOutput) async throws -> Int32 {

@@ -19,7 +19,7 @@ enum JournalStressCommand {
     }
 
     static func run(_ arguments: [String], output: CLIOutput) async throws -> Int32 {
-        let args = try Arguments(arguments, valued: ["--records", "--size", "--batch", "--writers", "--durability", "--segment-size"], flags: ["--acks"])
+        let args = try Arguments(arguments, valued: ["--records", "--size", "--batch", "--writers", "--durability", "--segment-size", "--snapshot-every"], flags: ["--acks"])
         guard args.positionals.count == 1, let dir = args.positionals.first else {
             throw UsageError("expected exactly one journal directory\n\(JournalCommand.usage)")
         }
@@ -32,6 +32,9 @@ enum JournalStressCommand {
         var configuration = JournalConfiguration(durability: durability)
         configuration.segmentSize = try args.int("--segment-size", default: configuration.segmentSize, in: 4096...(1 << 40))
         let acks = args.has("--acks")
+        // Writer 0 snapshots every this many of its records (0: never), to exercise snapshots
+        // and retention under load and crash tests.
+        let snapshotEvery = try args.int("--snapshot-every", default: 0, in: 0...1_000_000_000)
 
         let journal: Journal
         do {
@@ -61,7 +64,12 @@ enum JournalStressCommand {
                             let range = try await journal.append(contentsOf: Array(repeating: body, count: k))
                             if acks { printer.ack(range) }
                         }
+                        let before = done
                         done += k
+                        if w == 0 && snapshotEvery > 0 && before / snapshotEvery != done / snapshotEvery {
+                            let through = journal.lastSequence
+                            try await journal.writeSnapshot(Array("stress snapshot through \(through)".utf8), lastSequence: through)
+                        }
                     }
                 }
             }

@@ -162,6 +162,19 @@ final class JournalCore: Sendable {
         }
     }
 
+    /// Waits until `sequence` has been synced without asking for a sync (tests observe the
+    /// interval timer with it).
+    func waitUntilSynced(_ sequence: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let ready = state.withLock { s -> Bool in
+                if s.syncedSequence >= sequence { return true }
+                s.waiters.append(Waiter(sequence: sequence, needsSync: true, continuation: continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
     /// Removes and returns the waiters that are now satisfied (called with the lock held).
     static func takeReady(_ s: inout State, durability: Durability) -> [CheckedContinuation<Void, any Error>] {
         guard !s.waiters.isEmpty else { return [] }

@@ -38,6 +38,10 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         /// Fault injection: the next operations of this kind fail with this errno.
         var failNext: [String: [Int32]] = [:]
         var syncs = 0
+        /// Writes at most half of what is asked (at least one byte).
+        var shortWrites = false
+        /// Bytes that may still be written before writes fail with ENOSPC (nil: unlimited).
+        var spaceLeft: Int?
     }
 
     let state = Mutex(State())
@@ -104,6 +108,13 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int {
         try state.withLock { s throws in
             guard let (inode, _) = try check(&s, "write", fd) else { return 0 }
+            var bytes = bytes
+            if s.shortWrites && bytes.count > 1 { bytes = UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count / 2)]) }
+            if let space = s.spaceLeft {
+                if space == 0 { throw IOFailure(operation: "write", path: "sim", errno: ENOSPC) }
+                if bytes.count > space { bytes = UnsafeRawBufferPointer(rebasing: bytes[..<space]) }
+                s.spaceLeft = space - bytes.count
+            }
             var data = s.inodes[inode]?.data ?? []
             let end = Int(offset) + bytes.count
             if data.count < end { data.append(contentsOf: repeatElement(0, count: end - data.count)) }
