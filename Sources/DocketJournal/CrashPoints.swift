@@ -51,9 +51,12 @@ final class CrashPoints: Sendable {
         }
     }
 
-    /// Whether reaching `point` now would kill the process (for the mid-record half write).
-    func wouldFire(_ point: CrashPoint) -> Bool {
+    /// Counts a visit to `point` and says whether the caller should now die there (after
+    /// doing its half of the work, as for the mid-record write).
+    func reached(_ point: CrashPoint) -> Bool {
         guard let armed, armed == point else { return false }
-        return hits.load(ordering: .relaxed) + 1 >= target
+        return hits.add(1, ordering: .relaxed).newValue >= target
     }
+
+    func die() { raise(SIGKILL) }
 }

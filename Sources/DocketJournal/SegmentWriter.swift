@@ -208,9 +208,9 @@ final class SegmentWriter: @unchecked Sendable {
     private func writeChunk(_ chunk: UnsafeRawBufferPointer, count: UInt64, lastSeq: UInt64, lastChain: [UInt8]?) throws {
         crash.hit(.beforeWrite)
         do {
-            if crash.wouldFire(.midRecord) {
+            if crash.reached(.midRecord) {
                 try io.writeAll(fd, UnsafeRawBufferPointer(rebasing: chunk[..<max(1, chunk.count / 2)]), at: offset, path: segmentPath)
-                crash.hit(.midRecord)
+                crash.die()
             }
             try io.writeAll(fd, chunk, at: offset, path: segmentPath)
         } catch {
