@@ -5,5 +5,10 @@ import Glibc
 #endif
 
 let args = Array(CommandLine.arguments.dropFirst())
-print("usage: docket-bench <suite> [--json]")
-exit(args.isEmpty ? 0 : 2)
+switch args.first {
+case "journal":
+    exit(try await JournalBench.run(Array(args.dropFirst())))
+default:
+    print("usage: docket-bench <suite> [--json]\n  suites: journal [--runs N] [--quick]")
+    exit(args.isEmpty ? 0 : 2)
+}

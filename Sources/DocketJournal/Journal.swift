@@ -288,6 +288,15 @@ public final class Journal: Sendable {
         core.state.withLock { $0.chainEnabled ? $0.chain.hexString : nil }
     }
 
+    /// Counters of the I/O thread, for monitoring and benchmarks.
+    public var metrics: JournalMetrics {
+        core.state.withLock { s in
+            JournalMetrics(writes: s.groupCount, syncs: s.syncCount, rotations: s.rotationCount,
+                           durableSequence: JournalCore.acknowledged(s, durability: configuration.durability),
+                           lastSequence: s.nextSequence - 1)
+        }
+    }
+
     // MARK: Snapshots
 
     /// Stores `bytes` as a snapshot of the owner's state after `lastSequence`, atomically

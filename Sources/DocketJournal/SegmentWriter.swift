@@ -26,6 +26,10 @@ final class SegmentWriter: @unchecked Sendable {
     private var writtenChain: [UInt8]
     private var writtenSequence: UInt64
     private var lastSync: UInt64 = Journal.monotonicNanoseconds()
+    /// Waiters resumed by the last sync and the bytes that sync covered: under `.always`, that
+    /// many appenders are about to append again.
+    private var lastResumed = 0
+    private var lastGroupBytes = 0
 
     init(core: JournalCore, io: any JournalIO, directory: String, journalID: [UInt8], configuration: JournalConfiguration,
          crash: CrashPoints, lockDescriptor: Int32, fd: Int32, segmentNumber: UInt64, chained: Bool, offset: Int64,
@@ -80,6 +84,7 @@ final class SegmentWriter: @unchecked Sendable {
 
     private func run() {
         while true {
+            gatherStragglers()
             var group: [UInt8] = []
             var shouldExit = false
             var rotate = false
@@ -156,6 +161,22 @@ final class SegmentWriter: @unchecked Sendable {
         finish()
     }
 
+    /// Group commit under `.always`: right after a sync resumed several appenders, only the
+    /// fastest of them have appended again. Waiting a few tens of microseconds for the rest
+    /// makes the next group (and so the records per fdatasync) much larger, at a latency cost
+    /// far below one sync. A lone appender never waits.
+    private func gatherStragglers() {
+        guard configuration.durability == .always, lastResumed >= 4 else { return }
+        let expected = lastGroupBytes / 2
+        lastResumed = 0
+        let deadline = Journal.monotonicNanoseconds() &+ 60_000
+        while core.state.withLock({ $0.pending.count < expected && $0.failure == nil && !$0.closing }) {
+            if Journal.monotonicNanoseconds() >= deadline { break }
+            var pause = timespec(tv_sec: 0, tv_nsec: 10_000)
+            nanosleep(&pause, nil)
+        }
+    }
+
     /// The largest prefix of whole records not exceeding `limit` bytes (at least one record).
     static func cut(_ buffer: [UInt8], limit: Int) -> Int {
         buffer.withUnsafeBytes { b in
@@ -198,6 +219,7 @@ final class SegmentWriter: @unchecked Sendable {
                 try rotateSegment()
                 continue
             }
+            lastGroupBytes = end - start
             try group.withUnsafeBytes { b in
                 try writeChunk(UnsafeRawBufferPointer(rebasing: b[start..<end]), count: count, lastSeq: lastSeq, lastChain: lastChain)
             }
@@ -257,6 +279,7 @@ final class SegmentWriter: @unchecked Sendable {
             s.syncCount += 1
             return JournalCore.takeReady(&s, durability: configuration.durability)
         }
+        lastResumed = ready.count
         for c in ready { c.resume() }
     }
 
