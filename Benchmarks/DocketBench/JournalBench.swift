@@ -66,17 +66,23 @@ enum JournalBench {
                 samples.append(row)
             }
             rows.append(median(samples))
-            if !json { print(format(rows[rows.count - 1])) }
+            if !json {
+                print(format(rows[rows.count - 1]))
+                fflush(nil)
+            }
         }
         for snapshot in [false, true] {
             var samples: [Row] = []
             let dir = root + "/recovery-\(snapshot)"
             let count = n(1_000_000)
             try await buildRecoveryJournal(dir: dir, records: count, snapshot: snapshot)
-            for _ in 0..<runs { samples.append(try recoveryCase(dir: dir, records: count, snapshot: snapshot)) }
+            for _ in 0..<runs { samples.append(try await recoveryCase(dir: dir, records: count, snapshot: snapshot)) }
             try? FileManager.default.removeItem(atPath: dir)
             rows.append(median(samples))
-            if !json { print(format(rows[rows.count - 1])) }
+            if !json {
+                print(format(rows[rows.count - 1]))
+                fflush(nil)
+            }
         }
         if json {
             let items = rows.map { r -> String in
@@ -169,7 +175,7 @@ enum JournalBench {
         try await journal.close()
     }
 
-    static func recoveryCase(dir: String, records: Int, snapshot: Bool) throws -> Row {
+    static func recoveryCase(dir: String, records: Int, snapshot: Bool) async throws -> Row {
         var replayed = 0
         var bytes = 0
         let start = ContinuousClock.now
@@ -179,7 +185,7 @@ enum JournalBench {
             bytes &+= r.payload.count
         }
         let elapsed = seconds(ContinuousClock.now - start)
-        _ = journal
+        try await journal.close()
         guard replayed == records else { throw POSIXError(.EIO) }
         return Row(name: snapshot ? "recovery, snapshot + 1M tail" : "recovery, 1M records",
                    records: replayed, seconds: elapsed, baselineRecordsPerSecond: nil, syncs: nil,
