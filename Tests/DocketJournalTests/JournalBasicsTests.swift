@@ -74,6 +74,47 @@ import Testing
         #expect(check.isClean, "\(check.problems)")
     }
 
+    @Test func filesAre0600InA0700Directory() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .always)
+        config.retention = .archive
+        config.segmentSize = 1024
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...60 { try journal.submit(payload(i)) }
+        try await journal.writeSnapshot([1], lastSequence: 30)
+        try await journal.writeSnapshot([2], lastSequence: 60)
+        try await journal.append([3])
+        try await journal.writeSnapshot([3], lastSequence: 61)
+        try await journal.close()
+        func mode(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1 }
+        #expect(mode(tmp.journal) == 0o700)
+        #expect(mode(tmp.journal + "/archive") == 0o700)
+        let files = try FileManager.default.contentsOfDirectory(atPath: tmp.journal).filter { $0 != "archive" }
+        #expect(files.count > 3)
+        for f in files { #expect(mode(tmp.journal + "/" + f) == 0o600, "\(f)") }
+        let archived = try FileManager.default.contentsOfDirectory(atPath: tmp.journal + "/archive")
+        #expect(!archived.isEmpty)
+        for f in archived { #expect(mode(tmp.journal + "/archive/" + f) == 0o600) }
+    }
+
+    @Test func snapshotArgumentsAreChecked() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal)
+        try await journal.append([1])
+        await #expect(throws: JournalError.self) { try await journal.writeSnapshot([], lastSequence: 5) }
+        try await journal.writeSnapshot([], lastSequence: 1)
+        try await journal.append([2])
+        await #expect(throws: JournalError.self) { try await journal.waitUntilDurable(99) }
+        try await journal.close()
+        #expect(throws: JournalError.self) {
+            var c = JournalConfiguration()
+            c.recovery = .salvage
+            _ = try openJournal(tmp.journal, c)
+        }
+    }
+
     @Test func rejectsOversizedRecordsAndClosedJournal() async throws {
         let tmp = TempDirectory()
         defer { tmp.remove() }
