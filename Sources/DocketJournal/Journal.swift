@@ -187,6 +187,12 @@ public final class Journal: Sendable {
                 try io.truncate(fd, to: offset)
                 try io.dataSync(fd)
             }
+            if records == 0 && header.chained != configuration.hashChain {
+                // An empty segment with the other chain setting: make it again as configured.
+                io.close(fd)
+                try io.unlink(path)
+                try create(n, first: header.firstSequence)
+            }
         }
         if plan.report.chainHead == nil && configuration.hashChain { plan.report.chainHead = plan.chain.hexString }
 

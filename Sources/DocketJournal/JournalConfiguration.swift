@@ -12,6 +12,7 @@ public enum Durability: Sendable, Equatable, CustomStringConvertible {
     /// `close()`. Survives process crashes; a power loss can lose everything since the last sync.
     case none
 
+    /// The form the CLI takes: `always`, `interval:MS` or `none`.
     public var description: String {
         switch self {
         case .always: return "always"

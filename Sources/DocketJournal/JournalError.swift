@@ -16,6 +16,7 @@ public enum JournalError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An argument or configuration value is not acceptable; the message says which and why.
     case invalidArgument(String)
 
+    /// The message for the user: what happened and what to do.
     public var description: String {
         switch self {
         case .journalLocked(let dir):
@@ -56,6 +57,7 @@ public struct JournalCorruption: Sendable, Equatable, CustomStringConvertible {
         self.isTornTail = isTornTail
     }
 
+    /// Where, what, and which recovery mode would handle it.
     public var description: String {
         let at = offset.map { " at offset \($0)" } ?? ""
         let kind = isTornTail

@@ -41,6 +41,7 @@ public struct RecoveryReport: Sendable, Equatable, CustomStringConvertible {
     /// An empty report for `mode`.
     public init(mode: RecoveryMode) { self.mode = mode }
 
+    /// A one-line summary for logs.
     public var description: String {
         var parts = ["mode \(mode.rawValue)"]
         if let snapshotFile { parts.append("snapshot \(snapshotFile) (through seq \(snapshotSequence))") } else { parts.append("no snapshot") }

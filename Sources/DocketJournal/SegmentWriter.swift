@@ -134,6 +134,9 @@ final class SegmentWriter: @unchecked Sendable {
                 continue
             }
             do {
+                // Rotate first: records submitted after a snapshot (or after reopening with
+                // another chain setting) belong in the new segment.
+                if rotate { try rotateSegment() }
                 if !group.isEmpty {
                     try writeGroup(group)
                     group.removeAll(keepingCapacity: true)
@@ -146,7 +149,6 @@ final class SegmentWriter: @unchecked Sendable {
                 case .none: wantSync = forceSync
                 }
                 if wantSync { try syncSegment() }
-                if rotate { try rotateSegment() }
             } catch let error as JournalError {
                 core.fail(error)
                 break
