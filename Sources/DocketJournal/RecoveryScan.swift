@@ -376,7 +376,12 @@ struct RecoveryScan {
                 if !isLast || structuralCut { anomaly.isTornTail = false }
                 plan.segments.append(span)
                 try stopAtAnomaly(anomaly, entry: e, outcome: outcome, index: i, entries: entries, existing: existing, plan: &plan)
-                if plan.fatal != nil { return }
+                if plan.fatal != nil {
+                    // Refused, but the report still says how far the intact log reaches.
+                    plan.report.lastSequence = max(lastSeq, snapshotSeq)
+                    plan.report.lastTimestamp = lastTimestamp
+                    return
+                }
                 if outcome.seal != nil {
                     tail = .afterSeal(number: e.number, lastSequence: outcome.lastSequence)
                 } else {
@@ -388,7 +393,12 @@ struct RecoveryScan {
             if !isLast && outcome.seal == nil {
                 let problem = JournalCorruption(file: e.name, offset: e.size, reason: "segment ends without a seal although a later segment exists (truncated?)", isTornTail: false)
                 try stopAtAnomaly(problem, entry: e, outcome: outcome, index: i, entries: entries, existing: existing, plan: &plan)
-                if plan.fatal != nil { return }
+                if plan.fatal != nil {
+                    // Refused, but the report still says how far the intact log reaches.
+                    plan.report.lastSequence = max(lastSeq, snapshotSeq)
+                    plan.report.lastTimestamp = lastTimestamp
+                    return
+                }
                 tail = .append(number: e.number, header: header, offset: outcome.goodEnd, recordCount: outcome.recordCount)
                 break
             }
