@@ -52,7 +52,12 @@ struct SnapshotJob: Sendable {
             try io.unlink(directory + "/" + old.name)
             changed = true
         }
-        guard let oldestKept = keep.last?.sequence else { return }
+        // Segments go only once the full set of snapshots exists: the oldest kept one is the
+        // fallback for the newer ones, and before it exists the fallback is the log itself.
+        guard keep.count == configuration.snapshotsToKeep, let oldestKept = keep.last?.sequence else {
+            if changed { try io.syncDirectory(directory) }
+            return
+        }
         let current = core.state.withLock { $0.currentSegment }
         let segments = listing.segments.filter { $0.number < current }
         var removable: [String] = []
