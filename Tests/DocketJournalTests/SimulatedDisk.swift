@@ -44,9 +44,27 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         var spaceLeft: Int?
     }
 
-    let state = Mutex(State())
+    let state: Mutex<State>
+    /// When on, a copy of the whole state is kept after every mutating operation, so a test can
+    /// crash the disk at each of those points afterwards.
+    let recording: Mutex<[State]?> = Mutex(nil)
+
+    init(copying other: State) {
+        state = Mutex(other)
+    }
+
+    func startRecording() { recording.withLock { $0 = [state.withLock { $0 }] } }
+    var recordedStates: [State] { recording.withLock { $0 ?? [] } }
+    /// How many states were recorded so far (an operation counter for acknowledgements).
+    var recordedCount: Int { recording.withLock { $0?.count ?? 0 } }
+
+    private func record() {
+        let snapshot = state.withLock { $0 }
+        recording.withLock { if $0 != nil { $0?.append(snapshot) } }
+    }
 
     init(directories: [String] = []) {
+        state = Mutex(State())
         state.withLock { s in
             s.directories.insert("/")
             for d in directories { s.directories.insert(d) }
@@ -71,7 +89,8 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     func open(_ path: String, _ intent: OpenIntent) throws -> Int32 {
-        try state.withLock { s throws in
+        defer { record() }
+        return try state.withLock { s throws in
             _ = try check(&s, "open", nil)
             guard s.directories.contains(Self.parentOf(path)) else { throw IOFailure(operation: "open", path: path, errno: ENOENT) }
             var inode = s.entries[path]
@@ -106,7 +125,8 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int {
-        try state.withLock { s throws in
+        defer { record() }
+        return try state.withLock { s throws in
             guard let (inode, _) = try check(&s, "write", fd) else { return 0 }
             var bytes = bytes
             if s.shortWrites && bytes.count > 1 { bytes = UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count / 2)]) }
@@ -145,6 +165,7 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     func dataSync(_ fd: Int32) throws {
+        defer { record() }
         try state.withLock { s throws in
             guard let (inode, _) = try check(&s, "fdatasync", fd) else { return }
             let current = s.inodes[inode]?.data ?? []
@@ -154,6 +175,7 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     func fullSync(_ fd: Int32) throws {
+        defer { record() }
         try state.withLock { s throws in
             guard let (inode, _) = try check(&s, "fsync", fd) else { return }
             let current = s.inodes[inode]?.data ?? []
@@ -163,6 +185,7 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     func truncate(_ fd: Int32, to length: Int64) throws {
+        defer { record() }
         try state.withLock { s throws in
             guard let (inode, _) = try check(&s, "ftruncate", fd) else { return }
             var data = s.inodes[inode]?.data ?? []
@@ -174,6 +197,7 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     func rename(_ from: String, _ to: String) throws {
+        defer { record() }
         try state.withLock { s throws in
             _ = try check(&s, "rename", nil)
             guard let inode = s.entries[from] else { throw IOFailure(operation: "rename", path: from, errno: ENOENT) }
@@ -184,6 +208,7 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     func unlink(_ path: String) throws {
+        defer { record() }
         try state.withLock { s throws in
             _ = try check(&s, "unlink", nil)
             guard s.entries[path] != nil else { throw IOFailure(operation: "unlink", path: path, errno: ENOENT) }
@@ -215,6 +240,7 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     func syncDirectory(_ path: String) throws {
+        defer { record() }
         try state.withLock { s throws in
             _ = try check(&s, "fsync directory", nil)
             // Ops are applied in order up to the last one touching this directory.
