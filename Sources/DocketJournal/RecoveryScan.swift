@@ -222,8 +222,11 @@ struct RecoveryScan {
                 continue
             }
         }
-        // Unreachable: the nil candidate never rejects.
+        // Not reached (the nil candidate never rejects), but never open silently if it were.
         plan.report.rejectedSnapshots = rejected
+        let problem = JournalCorruption(file: directory, offset: nil, reason: "no usable starting point for recovery", isTornTail: false)
+        plan.report.anomaly = problem
+        plan.fatal = problem
         return plan
     }
 
@@ -251,11 +254,16 @@ struct RecoveryScan {
                 plan.journalID = snapshot.journalID
                 plan.tail = .create(number: 1, firstSequence: snapshot.lastSequence + 1)
                 plan.chain = snapshot.chainHash
-                deliverSnapshot(snapshot, plan: &plan, onSnapshot: onSnapshot)
+                noteSnapshot(snapshot, plan: &plan)
                 try onSnapshot(JournalSnapshot(lastSequence: snapshot.lastSequence, bytes: snapshot.body, createdAt: snapshot.createdAt))
                 plan.report.lastSequence = snapshot.lastSequence
             } else if !plan.snapshotsPresent.isEmpty, case .recover = purpose {
-                throw RejectSnapshot(reason: "no usable snapshot and no segment")
+                // Snapshots exist but none is usable and there is no log: opening would start a
+                // new, empty journal over the owner's data. Refuse instead.
+                let problem = JournalCorruption(file: JournalFiles.snapshotName(plan.snapshotsPresent.max() ?? 0), offset: nil,
+                    reason: "no segment files and no usable snapshot (\(plan.snapshotsPresent.count) snapshot file(s) rejected)", isTornTail: false)
+                plan.report.anomaly = problem
+                plan.fatal = problem
             }
             return
         }
@@ -330,7 +338,7 @@ struct RecoveryScan {
                 }
                 if let reason {
                     let problem = JournalCorruption(file: e.name, offset: 0, reason: reason, isTornTail: false)
-                    try stop(at: problem, segmentIndex: i, goodEndInPrevious: true, entries: entries, existing: existing, plan: &plan)
+                    try stop(at: problem, segmentIndex: i, entries: entries, existing: existing, plan: &plan)
                     if let prev = plan.segments.last, let last = prev.lastSequence { tail = .afterSeal(number: prev.number, lastSequence: last) }
                     break
                 }
@@ -348,7 +356,7 @@ struct RecoveryScan {
                     }
                     if h.sequence >= deliverFrom {
                         if let s = snapshotPending {
-                            deliverSnapshot(s, plan: &plan, onSnapshot: onSnapshot)
+                            noteSnapshot(s, plan: &plan)
                             try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
                             snapshotPending = nil
                         }
@@ -415,7 +423,7 @@ struct RecoveryScan {
             plan.report.lastTimestamp = lastTimestamp
             if let s = snapshotPending, s.lastSequence <= expected - 1 {
                 try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
-                deliverSnapshot(s, plan: &plan, onSnapshot: onSnapshot)
+                noteSnapshot(s, plan: &plan)
             }
             plan.tail = tail
             return
@@ -424,7 +432,7 @@ struct RecoveryScan {
             if lastSeq < s.lastSequence {
                 throw RejectSnapshot(reason: "it covers sequence \(s.lastSequence) but the log ends at \(lastSeq)")
             }
-            deliverSnapshot(s, plan: &plan, onSnapshot: onSnapshot)
+            noteSnapshot(s, plan: &plan)
             try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
         }
         plan.report.lastSequence = max(lastSeq, snapshotSeq)
@@ -437,7 +445,8 @@ struct RecoveryScan {
         }
     }
 
-    private func deliverSnapshot(_ s: SnapshotFile, plan: inout Plan, onSnapshot: (JournalSnapshot) throws -> Void) {
+    /// Records in the report which snapshot recovery uses.
+    private func noteSnapshot(_ s: SnapshotFile, plan: inout Plan) {
         plan.report.snapshotFile = JournalFiles.snapshotName(s.lastSequence)
         plan.report.snapshotSequence = s.lastSequence
         plan.snapshotSequence = s.lastSequence
@@ -472,7 +481,7 @@ struct RecoveryScan {
     }
 
     /// A structural problem at the start of segment `segmentIndex`: keep everything before it.
-    private func stop(at problem: JournalCorruption, segmentIndex: Int, goodEndInPrevious: Bool, entries: [SegmentEntry],
+    private func stop(at problem: JournalCorruption, segmentIndex: Int, entries: [SegmentEntry],
                       existing: Set<String>, plan: inout Plan) throws {
         plan.report.anomaly = plan.report.anomaly ?? problem
         guard mode == .pointInTime else {
