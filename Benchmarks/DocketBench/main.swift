@@ -5,12 +5,17 @@ import Glibc
 #endif
 
 let args = Array(CommandLine.arguments.dropFirst())
-let json = args.contains("--json")
-let usage = "usage: docket-bench schedules [--json]"
+let usage = """
+    usage: docket-bench <suite> [options]
+      suites: schedules [--json]
+              journal [--runs N] [--quick] [--json]
+    """
 do {
     switch args.first {
     case "schedules":
-        try ScheduleBench.run(json: json)
+        try ScheduleBench.run(json: args.contains("--json"))
+    case "journal":
+        exit(try await JournalBench.run(Array(args.dropFirst())))
     default:
         print(usage)
         exit(args.isEmpty ? 0 : 2)

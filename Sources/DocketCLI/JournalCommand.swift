@@ -1,6 +1,153 @@
-/// `docket journal ...` (being built).
+import DocketJournal
+import Foundation
+
+/// `docket journal verify|dump|stats|stress DIR ...`
 enum JournalCommand {
+    static let usage = """
+        usage: docket journal verify DIR [--json]
+               docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--salvage] [--json]
+               docket journal stats DIR [--json]
+               docket journal stress DIR --records N [--size BYTES] [--batch K] [--writers W]
+                                     [--durability always|interval:MS|none] [--acks]
+                                     [--segment-size BYTES] [--snapshot-every N]
+        """
+
     static func run(_ arguments: [String], output: CLIOutput) async throws -> Int32 {
-        throw UsageError("'journal' is not available yet")
+        guard let sub = arguments.first else { throw UsageError(usage) }
+        let rest = Array(arguments.dropFirst())
+        switch sub {
+        case "verify": return try verify(rest, output: output)
+        case "dump": return try dump(rest, output: output)
+        case "stats": return try stats(rest, output: output)
+        case "stress": return try await JournalStressCommand.run(rest, output: output)
+        default: throw UsageError("unknown journal command '\(sub)'\n\(usage)")
+        }
+    }
+
+    static func directory(_ args: Arguments) throws -> String {
+        guard args.positionals.count == 1, let dir = args.positionals.first else {
+            throw UsageError("expected exactly one journal directory\n\(usage)")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw UsageError("'\(dir)' is not a directory")
+        }
+        return dir
+    }
+
+    static func problemJSON(_ p: JournalCorruption) -> String {
+        var j = JournalJSON()
+        j.add("file", p.file)
+        if let o = p.offset { j.add("offset", o) } else { j.add("offset", raw: "null") }
+        j.add("reason", p.reason)
+        j.add("tornTail", p.isTornTail)
+        return j.text
+    }
+
+    static func problemText(_ p: JournalCorruption) -> String {
+        "\(p.file)\(p.offset.map { " offset \($0)" } ?? ""): \(p.reason)\(p.isTornTail ? " (torn tail: an interrupted write, repaired on open)" : "")"
+    }
+
+    static func verify(_ arguments: [String], output: CLIOutput) throws -> Int32 {
+        let args = try Arguments(arguments, valued: [], flags: ["--json"])
+        let dir = try directory(args)
+        let result = try JournalReader.verify(directory: dir)
+        if args.has("--json") {
+            var j = JournalJSON()
+            j.add("clean", result.isClean)
+            j.add("segments", result.segments)
+            j.add("snapshots", result.snapshots)
+            j.add("records", result.report.recordsRead)
+            j.add("firstSequence", result.firstSequence)
+            j.add("lastSequence", result.report.lastSequence)
+            j.add("chainHead", result.report.chainHead)
+            j.add("problems", raw: JournalJSON.array(result.problems.map(problemJSON)))
+            output.out(j.text)
+        } else if result.isClean {
+            output.out("ok: \(result.segments) segment(s), \(result.snapshots) snapshot(s), \(result.report.recordsRead) record(s), sequences \(result.firstSequence ?? 0)…\(result.report.lastSequence)\(result.report.chainHead.map { ", chain head \($0)" } ?? "")")
+        } else {
+            for p in result.problems { output.out("bad: " + problemText(p)) }
+        }
+        return result.isClean ? ExitCode.success : ExitCode.checkFailed
+    }
+
+    static func dump(_ arguments: [String], output: CLIOutput) throws -> Int32 {
+        let args = try Arguments(arguments, valued: ["--from", "--limit"], flags: ["--json", "--base64", "--salvage"])
+        let dir = try directory(args)
+        let from = UInt64(try args.int("--from", default: 1, in: 1...Int.max))
+        let limit = try args.int("--limit", default: Int.max, in: 0...Int.max)
+        let json = args.has("--json")
+        let base64 = args.has("--base64")
+        var printed = 0
+        struct Enough: Error {}
+        let report: RecoveryReport
+        do {
+            report = try JournalReader.read(directory: dir, mode: args.has("--salvage") ? .salvage : .strict, from: from) { r in
+                guard printed < limit else { throw Enough() }
+                printed += 1
+                let data = base64 ? Data(r.payload).base64EncodedString() : r.payload.map { String(format: "%02x", $0) }.joined()
+                if json {
+                    var j = JournalJSON()
+                    j.add("sequence", r.sequence)
+                    j.add("timestamp", r.timestamp)
+                    j.add("time", iso8601(r.timestamp))
+                    j.add("type", Int(r.tag))
+                    j.add("size", r.payload.count)
+                    j.add(base64 ? "base64" : "hex", data)
+                    output.out(j.text)
+                } else {
+                    output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(data)")
+                }
+            }
+        } catch is Enough {
+            return ExitCode.success
+        }
+        if let anomaly = report.anomaly {
+            output.err("docket: stopped at damage: \(problemText(anomaly))")
+            return ExitCode.checkFailed
+        }
+        return ExitCode.success
+    }
+
+    static func stats(_ arguments: [String], output: CLIOutput) throws -> Int32 {
+        let args = try Arguments(arguments, valued: [], flags: ["--json"])
+        let dir = try directory(args)
+        let s = try JournalReader.statistics(directory: dir)
+        if args.has("--json") {
+            var j = JournalJSON()
+            j.add("segments", s.segments)
+            j.add("archivedSegments", s.archivedSegments)
+            j.add("snapshots", s.snapshots)
+            j.add("newestSnapshotSequence", s.newestSnapshotSequence)
+            j.add("records", s.records)
+            j.add("payloadBytes", s.payloadBytes)
+            j.add("segmentBytes", s.segmentBytes)
+            j.add("snapshotBytes", s.snapshotBytes)
+            j.add("firstSequence", s.firstSequence)
+            j.add("lastSequence", s.lastSequence)
+            j.add("firstTime", s.firstTimestamp.map(iso8601))
+            j.add("lastTime", s.lastTimestamp.map(iso8601))
+            j.add("chainHead", s.chainHead)
+            j.add("anomaly", raw: s.anomaly.map(problemJSON) ?? "null")
+            output.out(j.text)
+        } else {
+            output.out("segments:   \(s.segments) (\(s.segmentBytes) bytes)\(s.archivedSegments > 0 ? ", \(s.archivedSegments) archived" : "")")
+            output.out("snapshots:  \(s.snapshots) (\(s.snapshotBytes) bytes)\(s.newestSnapshotSequence.map { ", newest through \($0)" } ?? "")")
+            output.out("records:    \(s.records) (\(s.payloadBytes) payload bytes)")
+            output.out("sequences:  \(s.firstSequence.map(String.init) ?? "-") … \(s.lastSequence.map(String.init) ?? "-")")
+            output.out("time:       \(s.firstTimestamp.map(iso8601) ?? "-") … \(s.lastTimestamp.map(iso8601) ?? "-")")
+            if let head = s.chainHead { output.out("chain head: \(head)") }
+            if let a = s.anomaly { output.out("damage:     \(problemText(a))") }
+        }
+        return s.anomaly == nil || s.anomaly?.isTornTail == true ? ExitCode.success : ExitCode.checkFailed
+    }
+
+    /// Unix nanoseconds as an ISO 8601 UTC instant with microseconds.
+    static func iso8601(_ ns: UInt64) -> String {
+        var seconds = time_t(ns / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int((ns % 1_000_000_000) / 1000))
     }
 }

@@ -1,0 +1,96 @@
+/// When an appended record counts as durable, i.e. when `append` returns and
+/// `waitUntilDurable` resumes.
+public enum Durability: Sendable, Equatable, CustomStringConvertible {
+    /// After the record's group was written and `fdatasync` returned. Concurrent appends share
+    /// one sync (group commit). Survives process crashes and power loss (if the device honours
+    /// flushes).
+    case always
+    /// After the record was written to the kernel; a sync follows at least every `milliseconds`.
+    /// Survives process crashes; a power loss can lose up to the interval plus one sync.
+    case interval(milliseconds: Int)
+    /// After the record was written to the kernel; syncs only on rotation, snapshot, `sync()` and
+    /// `close()`. Survives process crashes; a power loss can lose everything since the last sync.
+    case none
+
+    /// The form the CLI takes: `always`, `interval:MS` or `none`.
+    public var description: String {
+        switch self {
+        case .always: return "always"
+        case .interval(let ms): return "interval:\(ms)"
+        case .none: return "none"
+        }
+    }
+}
+
+/// What `Journal.open` does with damage it finds (see `Docs/journal-format.md`).
+public enum RecoveryMode: String, Sendable, Equatable {
+    /// Any anomaly, even a torn tail, is an error.
+    case strict
+    /// A torn tail of the last segment (an interrupted write) is backed up to a `.broken` file
+    /// and truncated; any other damage is an error. The default.
+    case tolerateTornTail
+    /// Keeps every record before the first anomaly and discards the rest (truncated bytes are
+    /// backed up, later segments renamed to `.broken`); the report lists the lost sequences.
+    case pointInTime
+    /// Read-only (`JournalReader` only): skips damaged regions, resynchronises on the next valid
+    /// record and reports every gap. `Journal.open` refuses it.
+    case salvage
+}
+
+/// What happens to segments that no kept snapshot needs any more.
+public enum Retention: Sendable, Equatable {
+    /// Delete them.
+    case delete
+    /// Move them to `archive/` inside the journal directory, for audit.
+    case archive
+}
+
+/// Options of a journal. The defaults suit most uses:
+///
+/// ```swift
+/// var configuration = JournalConfiguration()
+/// configuration.durability = .always
+/// configuration.hashChain = true
+/// ```
+public struct JournalConfiguration: Sendable, Equatable {
+    /// When appends are acknowledged. Default `.interval(milliseconds: 100)`.
+    public var durability: Durability = .interval(milliseconds: 100)
+    /// What recovery does with damage. Default `.tolerateTornTail`.
+    public var recovery: RecoveryMode = .tolerateTornTail
+    /// A segment is sealed and a new one started once it reaches this size. Default 64 MiB.
+    public var segmentSize: Int = 64 << 20
+    /// The largest payload accepted. Default 16 MiB.
+    public var maxRecordSize: Int = 16 << 20
+    /// The most bytes one group commit writes before it syncs (the first record always goes,
+    /// whatever its size), so one huge batch adds little latency to small appends. Default 1 MiB.
+    public var maxGroupBytes: Int = 1 << 20
+    /// Chain every record to the previous one with SHA-256, so that any edit, deletion or
+    /// reordering is detectable by `JournalReader.verify`. Takes effect from the next segment
+    /// when changed on an existing journal. Default off.
+    public var hashChain: Bool = false
+    /// What to do with segments no kept snapshot needs. Default `.delete`.
+    public var retention: Retention = .delete
+    /// How many snapshots to keep (at least 1). Default 2, so recovery can fall back to the
+    /// older one when the newest is damaged.
+    public var snapshotsToKeep: Int = 2
+
+    /// The default configuration.
+    public init() {}
+
+    /// A configuration with the given durability and defaults otherwise.
+    public init(durability: Durability) {
+        self.durability = durability
+    }
+
+    func validate() throws {
+        if case .interval(let ms) = durability, ms < 1 {
+            throw JournalError.invalidArgument("durability .interval needs at least 1 millisecond, not \(ms)")
+        }
+        guard segmentSize >= 1024 else { throw JournalError.invalidArgument("segmentSize must be at least 1024 bytes, not \(segmentSize)") }
+        guard maxRecordSize >= 1 && maxRecordSize <= Int(UInt32.max) - 4096 else {
+            throw JournalError.invalidArgument("maxRecordSize must be between 1 and \(Int(UInt32.max) - 4096), not \(maxRecordSize)")
+        }
+        guard maxGroupBytes >= 1 else { throw JournalError.invalidArgument("maxGroupBytes must be positive") }
+        guard snapshotsToKeep >= 1 else { throw JournalError.invalidArgument("snapshotsToKeep must be at least 1") }
+    }
+}

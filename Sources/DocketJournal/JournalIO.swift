@@ -1,0 +1,133 @@
+/// The file-system operations the journal uses, behind one seam so that tests can inject
+/// faults (EIO, ENOSPC, EINTR, short writes) and simulate power loss by dropping whatever was
+/// not synced. Production uses `PosixJournalIO`.
+///
+/// Implementations report raw results: `write` may write less than asked and `EINTR` surfaces
+/// as an error, so the retry logic lives once, in the journal, and is tested.
+protocol JournalIO: AnyObject, Sendable {
+    /// Opens `path`; created files get mode 0600. Returns a descriptor.
+    func open(_ path: String, _ intent: OpenIntent) throws -> Int32
+    func close(_ fd: Int32)
+    /// Writes up to `bytes.count` bytes at `offset`; returns how many were written.
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int
+    /// Reads up to `buffer.count` bytes at `offset`; returns how many were read (0 at end of file).
+    func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int
+    func size(_ fd: Int32) throws -> Int64
+    func dataSync(_ fd: Int32) throws
+    func fullSync(_ fd: Int32) throws
+    func truncate(_ fd: Int32, to length: Int64) throws
+    func rename(_ from: String, _ to: String) throws
+    func unlink(_ path: String) throws
+    /// Names in `directory` (without "." and "..").
+    func list(_ directory: String) throws -> [String]
+    /// Creates a directory with mode 0700; returns false when it already existed.
+    func makeDirectory(_ path: String) throws -> Bool
+    /// fsync of a directory, so that creations, renames and unlinks in it are durable.
+    func syncDirectory(_ path: String) throws
+    /// An exclusive, non-blocking `flock`; fails with `EWOULDBLOCK` when held elsewhere.
+    func lock(_ fd: Int32) throws
+}
+
+enum OpenIntent {
+    case readOnly
+    /// An existing file, for reading and writing.
+    case readWrite
+    /// A new file; fails if it exists.
+    case createExclusive
+    /// Created if missing, kept otherwise (the lock file).
+    case createIfMissing
+}
+
+/// A failed system call, with its errno.
+struct IOFailure: Error, Equatable {
+    var operation: String
+    var path: String
+    var errno: Int32
+
+    var journalError: JournalError { .io(operation: operation, path: path, errno: errno) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension JournalIO {
+    /// Writes all of `bytes` at `offset`, retrying `EINTR` and short writes.
+    func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
+        var done = 0
+        var stalls = 0
+        while done < bytes.count {
+            let n: Int
+            do {
+                n = try write(fd, UnsafeRawBufferPointer(rebasing: bytes[done...]), at: offset + Int64(done))
+            } catch let failure as IOFailure where failure.errno == EINTR {
+                continue
+            }
+            if n <= 0 {
+                // A write that makes no progress and reports no error would loop forever.
+                stalls += 1
+                if stalls > 100 { throw IOFailure(operation: "write", path: path, errno: EIO) }
+                continue
+            }
+            stalls = 0
+            done += n
+        }
+    }
+
+    func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws {
+        try bytes.withUnsafeBytes { try writeAll(fd, $0, at: offset, path: path) }
+    }
+
+    /// Reads the whole file at `path`.
+    func readFile(_ path: String) throws -> [UInt8] {
+        let fd = try open(path, .readOnly)
+        defer { close(fd) }
+        return try readAll(fd, path: path)
+    }
+
+    /// Reads everything from `fd`, retrying `EINTR` and short reads.
+    func readAll(_ fd: Int32, path: String, from start: Int64 = 0, limit: Int? = nil) throws -> [UInt8] {
+        let total = try size(fd)
+        var want = Int(max(0, total - start))
+        if let limit { want = min(want, limit) }
+        var out = [UInt8](repeating: 0, count: want)
+        var done = 0
+        try out.withUnsafeMutableBytes { buffer in
+            while done < want {
+                let n: Int
+                do {
+                    n = try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<want]), at: start + Int64(done))
+                } catch let failure as IOFailure where failure.errno == EINTR {
+                    continue
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if done < want { out.removeLast(want - done) }
+        return out
+    }
+
+    /// Writes `bytes` to `path` atomically: temporary file, fsync, rename, directory fsync.
+    func writeFileAtomically(directory: String, name: String, bytes: [UInt8], crash: CrashPoints, tempPoint: CrashPoint, renamePoint: CrashPoint) throws {
+        let temp = directory + "/" + name + ".tmp"
+        let final = directory + "/" + name
+        try? unlink(temp)
+        let fd = try open(temp, .createExclusive)
+        do {
+            try writeAll(fd, bytes, at: 0, path: temp)
+            try fullSync(fd)
+        } catch {
+            close(fd)
+            try? unlink(temp)
+            throw error
+        }
+        close(fd)
+        crash.hit(tempPoint)
+        try rename(temp, final)
+        crash.hit(renamePoint)
+        try syncDirectory(directory)
+    }
+}

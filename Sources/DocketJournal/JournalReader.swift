@@ -1,0 +1,178 @@
+/// Read-only access to a journal directory, for tools: it takes no lock and changes nothing,
+/// so it can inspect a journal that another process has open (whose newest bytes may then look
+/// like a torn tail).
+///
+/// ```swift
+/// let check = try JournalReader.verify(directory: "/var/lib/app/journal")
+/// if let problem = check.problems.first { print(problem) }
+/// ```
+public enum JournalReader {
+    /// Reads records in sequence order.
+    ///
+    /// - Parameters:
+    ///   - mode: `.salvage` skips damaged regions and reports each gap; any other mode stops at
+    ///     the first anomaly and reports it in `RecoveryReport.anomaly` (nothing is repaired).
+    ///   - from: with a sequence number, every record from it on (snapshots ignored); with nil,
+    ///     what `Journal.open` would replay: the newest usable snapshot, then the records after it.
+    /// - Returns: the report; its `anomaly` is set when damage stopped (or, in salvage, was
+    ///   skipped by) the read.
+    public static func read(directory: String, mode: RecoveryMode = .strict, from: UInt64? = nil,
+                            maxRecordSize: Int = JournalConfiguration().maxRecordSize,
+                            snapshot: (JournalSnapshot) throws -> Void = { _ in },
+                            record: (JournalRecord) throws -> Void) throws -> RecoveryReport {
+        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode, maxRecordSize: maxRecordSize)
+        do {
+            let plan = try scan.run(purpose: from.map { .readAll(from: $0) } ?? .recover, onSnapshot: snapshot) { h, payload in
+                try record(JournalRecord(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: Array(payload)))
+            }
+            var report = plan.report
+            report.removedTemporaryFiles = []
+            report.backupFiles = []
+            if let fatal = plan.fatal { report.anomaly = fatal }
+            return report
+        } catch let failure as IOFailure {
+            throw failure.journalError
+        }
+    }
+
+    /// Checks every segment (headers, checksums, sequence continuity, seals, the hash chain) and
+    /// every snapshot, without changing anything.
+    public static func verify(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize) throws -> JournalVerification {
+        var firstSequence: UInt64?
+        var firstTimestamp: UInt64?
+        let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize) { r in
+            if firstSequence == nil {
+                firstSequence = r.sequence
+                firstTimestamp = r.timestamp
+            }
+        }
+        var problems: [JournalCorruption] = []
+        if let anomaly = report.anomaly { problems.append(anomaly) }
+        let names = try listing(directory)
+        let files = JournalFiles.classify(names)
+        var snapshotsChecked = 0
+        var journalID: [UInt8]?
+        if let first = files.segments.first {
+            let bytes = try readFile(directory + "/" + first.name)
+            if case .success(let h) = bytes.withUnsafeBytes({ SegmentHeader.decode($0) }) { journalID = h.journalID }
+        }
+        for snap in files.snapshots {
+            snapshotsChecked += 1
+            let bytes = try readFile(directory + "/" + snap.name)
+            switch bytes.withUnsafeBytes({ SnapshotFile.decode($0) }) {
+            case .failure(let p):
+                problems.append(JournalCorruption(file: snap.name, offset: nil, reason: p.reason, isTornTail: false))
+            case .success(let s):
+                if let journalID, s.journalID != journalID {
+                    problems.append(JournalCorruption(file: snap.name, offset: nil, reason: "snapshot belongs to another journal", isTornTail: false))
+                } else if s.lastSequence != snap.sequence {
+                    problems.append(JournalCorruption(file: snap.name, offset: nil, reason: "file name disagrees with the snapshot's sequence \(s.lastSequence)", isTornTail: false))
+                } else if s.lastSequence > report.lastSequence {
+                    problems.append(JournalCorruption(file: snap.name, offset: nil, reason: "snapshot covers sequence \(s.lastSequence) but the log ends at \(report.lastSequence)", isTornTail: false))
+                }
+            }
+        }
+        return JournalVerification(problems: problems, report: report, segments: files.segments.count, snapshots: snapshotsChecked,
+                                   firstSequence: firstSequence, firstTimestamp: firstTimestamp)
+    }
+
+    /// Counts and sizes of a journal directory, reading every record once.
+    public static func statistics(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize) throws -> JournalStatistics {
+        var stats = JournalStatistics()
+        let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize) { r in
+            if stats.records == 0 {
+                stats.firstSequence = r.sequence
+                stats.firstTimestamp = r.timestamp
+            }
+            stats.records += 1
+            stats.payloadBytes += r.payload.count
+            stats.lastSequence = r.sequence
+            stats.lastTimestamp = r.timestamp
+        }
+        stats.anomaly = report.anomaly
+        stats.chainHead = report.chainHead
+        let files = JournalFiles.classify(try listing(directory))
+        let io = PosixJournalIO.shared
+        do {
+            for s in files.segments {
+                let fd = try io.open(directory + "/" + s.name, .readOnly)
+                stats.segmentBytes += Int(try io.size(fd))
+                io.close(fd)
+            }
+            for s in files.snapshots {
+                let fd = try io.open(directory + "/" + s.name, .readOnly)
+                stats.snapshotBytes += Int(try io.size(fd))
+                io.close(fd)
+            }
+            if let archived = try? io.list(directory + "/" + JournalFiles.archiveName) {
+                stats.archivedSegments = archived.filter { JournalFiles.segmentNumber($0) != nil }.count
+            }
+        } catch let failure as IOFailure {
+            throw failure.journalError
+        }
+        stats.segments = files.segments.count
+        stats.snapshots = files.snapshots.count
+        stats.newestSnapshotSequence = files.snapshots.first?.sequence
+        return stats
+    }
+
+    private static func listing(_ directory: String) throws -> [String] {
+        do { return try PosixJournalIO.shared.list(directory) } catch let failure as IOFailure { throw failure.journalError }
+    }
+
+    private static func readFile(_ path: String) throws -> [UInt8] {
+        do { return try PosixJournalIO.shared.readFile(path) } catch let failure as IOFailure { throw failure.journalError }
+    }
+}
+
+/// The result of `JournalReader.verify`.
+public struct JournalVerification: Sendable {
+    /// Every problem found; empty when the journal is clean. The first one is the first damage in
+    /// the log (segment file, offset, reason); snapshot problems follow.
+    public var problems: [JournalCorruption]
+    /// What reading the whole log found (records, last sequence, chain head).
+    public var report: RecoveryReport
+    /// Segment files present.
+    public var segments: Int
+    /// Snapshot files checked.
+    public var snapshots: Int
+    /// The first sequence number in the log, when it holds records.
+    public var firstSequence: UInt64?
+    /// When that record was written (Unix ns).
+    public var firstTimestamp: UInt64?
+
+    /// True when nothing is wrong.
+    public var isClean: Bool { problems.isEmpty }
+}
+
+/// Counts and sizes of a journal directory (`JournalReader.statistics`).
+public struct JournalStatistics: Sendable {
+    /// Segment files in the directory.
+    public var segments = 0
+    /// Segment files in `archive/`.
+    public var archivedSegments = 0
+    /// Snapshot files.
+    public var snapshots = 0
+    /// The newest snapshot's last sequence.
+    public var newestSnapshotSequence: UInt64?
+    /// Readable records in the segments.
+    public var records = 0
+    /// Payload bytes of those records.
+    public var payloadBytes = 0
+    /// Bytes of all segment files.
+    public var segmentBytes = 0
+    /// Bytes of all snapshot files.
+    public var snapshotBytes = 0
+    /// First and last sequence numbers in the segments.
+    public var firstSequence: UInt64?
+    /// The last sequence number in the segments.
+    public var lastSequence: UInt64?
+    /// Unix nanoseconds of the first record.
+    public var firstTimestamp: UInt64?
+    /// Unix nanoseconds of the last record.
+    public var lastTimestamp: UInt64?
+    /// Damage that stopped the count early, if any.
+    public var anomaly: JournalCorruption?
+    /// The chain head (hex) when the log carries a hash chain.
+    public var chainHead: String?
+}

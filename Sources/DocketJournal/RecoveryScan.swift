@@ -1,0 +1,529 @@
+/// The read phase of recovery: examines a journal directory without changing it, delivers the
+/// snapshot and records to replay, and returns a plan (what to repair, where appends continue).
+/// `Journal.open` then carries out the plan; `JournalReader` only reports it.
+struct RecoveryScan {
+    let io: any JournalIO
+    let directory: String
+    let mode: RecoveryMode
+    let maxRecordSize: Int
+
+    enum Purpose {
+        /// Newest usable snapshot, then the records after it (what `Journal.open` replays).
+        case recover
+        /// Every record from sequence `from` on, from the oldest segment, ignoring snapshots.
+        case readAll(from: UInt64)
+    }
+
+    /// A change to the directory that recovery needs before appends can continue.
+    enum Repair: Equatable {
+        /// Back up bytes [offset, end) of `file` to `backup`, then truncate `file` to `offset`.
+        case truncate(file: String, offset: Int, backup: String)
+        /// Rename `file` to `backup` (a segment after the point of recovery, or one whose
+        /// header never completed).
+        case moveAside(file: String, backup: String)
+    }
+
+    /// Where appends continue after recovery.
+    enum Tail: Equatable {
+        /// No segment: start segment `number` with first sequence `firstSequence`.
+        case create(number: UInt64, firstSequence: UInt64)
+        /// Continue the unsealed segment `number` at `offset`.
+        case append(number: UInt64, header: SegmentHeader, offset: Int, recordCount: UInt64)
+        /// The last segment `number` is sealed; start the next one.
+        case afterSeal(number: UInt64, lastSequence: UInt64)
+    }
+
+    /// A segment that stays in the directory, for retention.
+    struct SegmentSpan: Equatable {
+        var number: UInt64
+        var firstSequence: UInt64
+        /// Known for sealed segments.
+        var lastSequence: UInt64?
+    }
+
+    struct Plan {
+        var report: RecoveryReport
+        var journalID: [UInt8]?
+        var tail: Tail
+        var chain: [UInt8]
+        var repairs: [Repair] = []
+        var segments: [SegmentSpan] = []
+        /// The damage recovery may not repair in this mode (`Journal.open` throws it).
+        var fatal: JournalCorruption?
+        /// The chosen snapshot's sequence (0 for none).
+        var snapshotSequence: UInt64 = 0
+        var snapshotsPresent: [UInt64] = []
+    }
+
+    private struct SegmentEntry {
+        var number: UInt64
+        var name: String
+        var size: Int
+        var header: SegmentHeader?
+        var headerProblem: SegmentHeader.HeaderProblem?
+    }
+
+    private struct RejectSnapshot: Error { var reason: String }
+
+    static let zeroHash = [UInt8](repeating: 0, count: 32)
+
+    private func path(_ name: String) -> String { directory + "/" + name }
+
+    private func backupName(_ name: String, existing: Set<String>, suffix: String = "") -> String {
+        var candidate = name + suffix + ".broken"
+        var k = 1
+        while existing.contains(candidate) {
+            candidate = name + suffix + ".\(k).broken"
+            k += 1
+        }
+        return candidate
+    }
+
+    func run(purpose: Purpose,
+             onSnapshot: (JournalSnapshot) throws -> Void,
+             onRecord: (RecordHeader, UnsafeRawBufferPointer) throws -> Void) throws -> Plan {
+        let names = try io.list(directory)
+        let existing = Set(names)
+        let listing = JournalFiles.classify(names)
+        var report = RecoveryReport(mode: mode)
+        report.removedTemporaryFiles = listing.temporary
+
+        var entries: [SegmentEntry] = []
+        for segment in listing.segments {
+            let fd = try io.open(path(segment.name), .readOnly)
+            defer { io.close(fd) }
+            let size = Int(try io.size(fd))
+            let head = try io.readAll(fd, path: path(segment.name), limit: SegmentHeader.size)
+            var entry = SegmentEntry(number: segment.number, name: segment.name, size: size)
+            switch head.withUnsafeBytes({ SegmentHeader.decode($0) }) {
+            case .success(let h): entry.header = h
+            case .failure(let p): entry.headerProblem = p
+            }
+            entries.append(entry)
+        }
+
+        var plan = Plan(report: report, journalID: nil, tail: .create(number: 1, firstSequence: 1), chain: Self.zeroHash)
+        plan.snapshotsPresent = listing.snapshots.map(\.sequence)
+
+        // A last segment shorter than a header is a rotation that died before its header was
+        // synced and renamed... which our protocol never renames; still, treat it as torn.
+        if let last = entries.last, case .incomplete(let got)? = last.headerProblem {
+            let problem = JournalCorruption(file: last.name, offset: got, reason: "segment header incomplete (\(got) of \(SegmentHeader.size) bytes)", isTornTail: true)
+            plan.report.anomaly = problem
+            if mode == .strict {
+                plan.fatal = problem
+                return plan
+            }
+            let backup = backupName(last.name, existing: existing)
+            plan.repairs.append(.moveAside(file: last.name, backup: backup))
+            plan.report.backupFiles.append(backup)
+            plan.report.bytesTruncated += last.size
+            entries.removeLast()
+        }
+
+        // The journal id: the one most segments carry (a foreign segment is the odd one out).
+        var idCounts: [[UInt8]: Int] = [:]
+        for e in entries { if let h = e.header { idCounts[h.journalID, default: 0] += 1 } }
+        let journalID = idCounts.max { a, b in a.value < b.value || (a.value == b.value && a.key.lexicographicallyPrecedes(b.key)) }?.key
+        plan.journalID = journalID
+
+        // Structure: every header valid, named for its number, of this journal, numbers contiguous.
+        var usable = entries.count
+        if mode != .salvage {
+            for (i, e) in entries.enumerated() {
+                var reason: String?
+                if case .invalid(let why)? = e.headerProblem {
+                    reason = why
+                } else if case .incomplete(let got)? = e.headerProblem {
+                    reason = "segment header incomplete (\(got) of \(SegmentHeader.size) bytes) in a segment that is not the last"
+                } else if let h = e.header {
+                    if h.segmentNumber != e.number {
+                        reason = "file is named for segment \(e.number) but holds segment \(h.segmentNumber) (renamed, duplicated or swapped)"
+                    } else if let journalID, h.journalID != journalID {
+                        reason = "segment belongs to another journal (id \(h.journalID.hexString), this journal is \(journalID.hexString))"
+                    } else if i > 0, e.number != entries[i - 1].number &+ 1 {
+                        reason = "segment(s) \(entries[i - 1].number + 1)…\(e.number - 1) missing between \(entries[i - 1].name) and \(e.name)"
+                    } else if i > 0, let ph = entries[i - 1].header, h.firstSequence <= ph.firstSequence {
+                        reason = "segment starts at sequence \(h.firstSequence), not after its predecessor's first sequence \(ph.firstSequence)"
+                    }
+                }
+                if let reason {
+                    let problem = JournalCorruption(file: e.name, offset: 0, reason: reason, isTornTail: false)
+                    plan.report.anomaly = plan.report.anomaly ?? problem
+                    if mode == .pointInTime && i > 0 {
+                        usable = i
+                    } else {
+                        plan.fatal = problem
+                        return plan
+                    }
+                    break
+                }
+            }
+        }
+        let structuralCut = usable < entries.count
+        if structuralCut {
+            for e in entries[usable...] {
+                let backup = backupName(e.name, existing: existing)
+                plan.repairs.append(.moveAside(file: e.name, backup: backup))
+                plan.report.backupFiles.append(backup)
+            }
+        }
+        let kept = Array(entries[..<usable])
+
+        // Snapshots, newest first; nil stands for "no snapshot".
+        var candidates: [(sequence: UInt64, name: String)?] = []
+        if case .recover = purpose { candidates = listing.snapshots.map { Optional($0) } }
+        candidates.append(nil)
+        var rejected: [String] = []
+        for candidate in candidates {
+            var snapshot: SnapshotFile?
+            if let candidate {
+                let loaded: Result<SnapshotFile, SnapshotFile.SnapshotProblem>
+                do {
+                    let bytes = try io.readFile(path(candidate.name))
+                    loaded = bytes.withUnsafeBytes { SnapshotFile.decode($0) }
+                } catch let failure as IOFailure {
+                    rejected.append("\(candidate.name): unreadable (\(failure.journalError))")
+                    continue
+                }
+                switch loaded {
+                case .failure(let p):
+                    rejected.append("\(candidate.name): \(p.reason)")
+                    continue
+                case .success(let s):
+                    if let journalID, s.journalID != journalID {
+                        rejected.append("\(candidate.name): belongs to another journal")
+                        continue
+                    }
+                    if s.lastSequence != candidate.sequence {
+                        rejected.append("\(candidate.name): file name disagrees with its header (sequence \(s.lastSequence))")
+                        continue
+                    }
+                    snapshot = s
+                }
+            }
+            do {
+                var attempt = plan
+                attempt.report.rejectedSnapshots = rejected
+                try replay(from: snapshot, purpose: purpose, entries: kept, structuralCut: structuralCut,
+                           existing: existing, plan: &attempt, onSnapshot: onSnapshot, onRecord: onRecord)
+                if structuralCut {
+                    var highest: UInt64?
+                    for e in entries[usable...] {
+                        if let h = try highestSequence(in: e) { highest = max(highest ?? 0, h) }
+                    }
+                    if let highest, highest > attempt.report.lastSequence {
+                        attempt.report.lostSequences.append((attempt.report.lastSequence + 1)...highest)
+                    }
+                }
+                return attempt
+            } catch let reject as RejectSnapshot {
+                if let candidate { rejected.append("\(candidate.name): \(reject.reason)") }
+                continue
+            }
+        }
+        // Not reached (the nil candidate never rejects), but never open silently if it were.
+        plan.report.rejectedSnapshots = rejected
+        let problem = JournalCorruption(file: directory, offset: nil, reason: "no usable starting point for recovery", isTornTail: false)
+        plan.report.anomaly = problem
+        plan.fatal = problem
+        return plan
+    }
+
+    private func highestSequence(in e: SegmentEntry) throws -> UInt64? {
+        let bytes = try io.readFile(path(e.name))
+        return bytes.withUnsafeBytes { b -> UInt64? in
+            let header = e.header ?? SegmentHeader(journalID: [], segmentNumber: e.number, firstSequence: 0, previousChain: Self.zeroHash, createdAt: 0, chained: false)
+            let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: false, maxRecordSize: maxRecordSize, salvage: true)
+            return scanner.highestValidSequence(from: min(SegmentHeader.size, b.count))
+        }
+    }
+
+    private func replay(from snapshot: SnapshotFile?, purpose: Purpose, entries: [SegmentEntry], structuralCut: Bool,
+                        existing: Set<String>, plan: inout Plan,
+                        onSnapshot: (JournalSnapshot) throws -> Void,
+                        onRecord: (RecordHeader, UnsafeRawBufferPointer) throws -> Void) throws {
+        let salvage = mode == .salvage
+        let snapshotSeq = snapshot?.lastSequence ?? 0
+        var deliverFrom: UInt64 = snapshotSeq + 1
+        if case .readAll(let from) = purpose { deliverFrom = max(1, from) }
+
+        guard !entries.isEmpty else {
+            // No segment at all: a fresh directory, or one whose only segment was never finished.
+            if let snapshot {
+                plan.journalID = snapshot.journalID
+                plan.tail = .create(number: 1, firstSequence: snapshot.lastSequence + 1)
+                plan.chain = snapshot.chainHash
+                noteSnapshot(snapshot, plan: &plan)
+                try onSnapshot(JournalSnapshot(lastSequence: snapshot.lastSequence, bytes: snapshot.body, createdAt: snapshot.createdAt))
+                plan.report.lastSequence = snapshot.lastSequence
+            } else if !plan.snapshotsPresent.isEmpty, case .recover = purpose {
+                // Snapshots exist but none is usable and there is no log: opening would start a
+                // new, empty journal over the owner's data. Refuse instead.
+                let problem = JournalCorruption(file: JournalFiles.snapshotName(plan.snapshotsPresent.max() ?? 0), offset: nil,
+                    reason: "no segment files and no usable snapshot (\(plan.snapshotsPresent.count) snapshot file(s) rejected)", isTornTail: false)
+                plan.report.anomaly = problem
+                plan.fatal = problem
+            }
+            return
+        }
+
+        // Where replay starts: the last segment starting at or before the first needed record.
+        var start = 0
+        if !salvage {
+            if case .recover = purpose {
+                guard let first = entries.first?.header, first.firstSequence <= snapshotSeq + 1 else {
+                    let firstSeq = entries.first?.header?.firstSequence ?? 0
+                    if snapshot != nil {
+                        throw RejectSnapshot(reason: "the segments needed to replay after it were removed (the oldest segment starts at sequence \(firstSeq))")
+                    }
+                    let problem = JournalCorruption(file: entries[0].name, offset: 0,
+                        reason: "the oldest segment starts at sequence \(firstSeq) and no usable snapshot covers the sequences before it (segments missing?)", isTornTail: false)
+                    plan.report.anomaly = problem
+                    plan.fatal = problem
+                    return
+                }
+                for (i, e) in entries.enumerated() where (e.header?.firstSequence ?? .max) <= snapshotSeq + 1 { start = i }
+            } else if let first = entries.first?.header, first.firstSequence > 1 {
+                // Reading everything: sequences before the oldest segment must be in a snapshot.
+                if plan.snapshotsPresent.max().map({ $0 + 1 < first.firstSequence }) ?? true {
+                    let problem = JournalCorruption(file: entries[0].name, offset: 0,
+                        reason: "the oldest segment starts at sequence \(first.firstSequence) and no snapshot covers the sequences before it", isTornTail: false)
+                    plan.report.anomaly = problem
+                    plan.fatal = problem
+                    return
+                }
+                for (i, e) in entries.enumerated() where (e.header?.firstSequence ?? .max) <= deliverFrom { start = i }
+            } else {
+                for (i, e) in entries.enumerated() where (e.header?.firstSequence ?? .max) <= deliverFrom { start = i }
+            }
+        }
+
+        // Segments before the start: their seals must chain to their successors.
+        if !salvage {
+            for j in 0..<start {
+                if let problem = try checkSeal(entries[j], next: entries[j + 1]) {
+                    plan.report.anomaly = problem
+                    plan.fatal = problem
+                    return
+                }
+            }
+        }
+
+        var expected = salvage ? 1 : (entries[start].header?.firstSequence ?? 1)
+        var chain = entries[start].header?.previousChain ?? Self.zeroHash
+        var snapshotPending = snapshot
+        var lastSeq: UInt64 = expected - 1
+        var lastTimestamp: UInt64?
+        var anyChained = false
+        if let s = snapshot, !salvage {
+            if s.lastSequence + 1 == expected, s.chained, s.chainHash != chain {
+                throw RejectSnapshot(reason: "its chain hash disagrees with the journal at sequence \(s.lastSequence)")
+            }
+        }
+
+        plan.segments = []
+        var tail: Tail = .create(number: entries[start].number, firstSequence: expected)
+        for i in start..<entries.count {
+            let e = entries[i]
+            let isLast = i == entries.count - 1
+            let header = e.header ?? SegmentHeader(journalID: plan.journalID ?? [], segmentNumber: e.number, firstSequence: expected,
+                                                   previousChain: chain, createdAt: 0, chained: false)
+            if !salvage && i > start {
+                var reason: String?
+                if header.firstSequence != expected {
+                    reason = "segment starts at sequence \(header.firstSequence), but its predecessor ends at \(expected - 1)"
+                } else if header.previousChain != chain {
+                    reason = "segment's previous-chain hash disagrees with its predecessor (hash chain broken)"
+                }
+                if let reason {
+                    let problem = JournalCorruption(file: e.name, offset: 0, reason: reason, isTornTail: false)
+                    try stop(at: problem, segmentIndex: i, entries: entries, existing: existing, plan: &plan)
+                    if let prev = plan.segments.last, let last = prev.lastSequence { tail = .afterSeal(number: prev.number, lastSequence: last) }
+                    break
+                }
+            }
+            if header.chained { anyChained = true }
+            let bytes = try io.readFile(path(e.name))
+            plan.report.segmentsRead += 1
+            let outcome = try bytes.withUnsafeBytes { b -> SegmentScanner.Outcome in
+                let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: isLast && !structuralCut,
+                                             maxRecordSize: maxRecordSize, salvage: salvage)
+                return try scanner.scan(expectedFirst: expected, chain: chain) { h, payload, chainAfter in
+                    plan.report.recordsRead += 1
+                    if h.sequence == snapshotSeq, let s = snapshotPending, !salvage, s.chained, s.chainHash != chainAfter {
+                        throw RejectSnapshot(reason: "its chain hash disagrees with the journal at sequence \(s.lastSequence)")
+                    }
+                    if h.sequence >= deliverFrom {
+                        if let s = snapshotPending {
+                            noteSnapshot(s, plan: &plan)
+                            try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
+                            snapshotPending = nil
+                        }
+                        plan.report.recordsReplayed += 1
+                        try onRecord(h, payload)
+                    }
+                }
+            }
+            if outcome.recordCount > 0 {
+                lastSeq = outcome.lastSequence
+                lastTimestamp = outcome.lastTimestamp
+            }
+            if salvage {
+                plan.report.skippedRegions.append(contentsOf: outcome.skipped)
+                plan.report.lostSequences.append(contentsOf: outcome.lost)
+                if let a = outcome.anomaly { plan.report.skippedRegions.append(a) }
+                if plan.report.anomaly == nil { plan.report.anomaly = outcome.skipped.first ?? outcome.anomaly }
+                expected = max(expected, outcome.lastSequence + 1)
+                continue
+            }
+            chain = outcome.chain
+            let span = SegmentSpan(number: e.number, firstSequence: header.firstSequence, lastSequence: outcome.seal?.lastSequence)
+            if var anomaly = outcome.anomaly {
+                // Only the end of the whole log can be torn (the scanner classified it).
+                if !isLast || structuralCut { anomaly.isTornTail = false }
+                plan.segments.append(span)
+                try stopAtAnomaly(anomaly, entry: e, outcome: outcome, index: i, entries: entries, existing: existing, plan: &plan)
+                if plan.fatal != nil {
+                    // Refused, but the report still says how far the intact log reaches.
+                    plan.report.lastSequence = max(lastSeq, snapshotSeq)
+                    plan.report.lastTimestamp = lastTimestamp
+                    return
+                }
+                if outcome.seal != nil {
+                    tail = .afterSeal(number: e.number, lastSequence: outcome.lastSequence)
+                } else {
+                    tail = .append(number: e.number, header: header, offset: outcome.goodEnd, recordCount: outcome.recordCount)
+                }
+                break
+            }
+            plan.segments.append(span)
+            if !isLast && outcome.seal == nil {
+                let problem = JournalCorruption(file: e.name, offset: e.size, reason: "segment ends without a seal although a later segment exists (truncated?)", isTornTail: false)
+                try stopAtAnomaly(problem, entry: e, outcome: outcome, index: i, entries: entries, existing: existing, plan: &plan)
+                if plan.fatal != nil {
+                    // Refused, but the report still says how far the intact log reaches.
+                    plan.report.lastSequence = max(lastSeq, snapshotSeq)
+                    plan.report.lastTimestamp = lastTimestamp
+                    return
+                }
+                tail = .append(number: e.number, header: header, offset: outcome.goodEnd, recordCount: outcome.recordCount)
+                break
+            }
+            if let seal = outcome.seal {
+                expected = seal.lastSequence + 1
+                tail = .afterSeal(number: e.number, lastSequence: seal.lastSequence)
+            } else {
+                expected = outcome.lastSequence + 1
+                tail = .append(number: e.number, header: header, offset: outcome.goodEnd, recordCount: outcome.recordCount)
+            }
+        }
+        if salvage {
+            plan.report.lastSequence = expected - 1
+            plan.report.lastTimestamp = lastTimestamp
+            if let s = snapshotPending, s.lastSequence <= expected - 1 {
+                try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
+                noteSnapshot(s, plan: &plan)
+            }
+            plan.tail = tail
+            return
+        }
+        if let s = snapshotPending {
+            if lastSeq < s.lastSequence {
+                throw RejectSnapshot(reason: "it covers sequence \(s.lastSequence) but the log ends at \(lastSeq)")
+            }
+            noteSnapshot(s, plan: &plan)
+            try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
+        }
+        plan.report.lastSequence = max(lastSeq, snapshotSeq)
+        plan.report.lastTimestamp = lastTimestamp
+        plan.tail = tail
+        plan.chain = chain
+        if anyChained {
+            plan.report.chainVerified = true
+            plan.report.chainHead = chain.hexString
+        }
+    }
+
+    /// Records in the report which snapshot recovery uses.
+    private func noteSnapshot(_ s: SnapshotFile, plan: inout Plan) {
+        plan.report.snapshotFile = JournalFiles.snapshotName(s.lastSequence)
+        plan.report.snapshotSequence = s.lastSequence
+        plan.snapshotSequence = s.lastSequence
+    }
+
+    /// Applies the mode to the first anomaly found while reading segment `index`.
+    private func stopAtAnomaly(_ anomaly: JournalCorruption, entry e: SegmentEntry, outcome: SegmentScanner.Outcome, index: Int,
+                               entries: [SegmentEntry], existing: Set<String>, plan: inout Plan) throws {
+        plan.report.anomaly = plan.report.anomaly ?? anomaly
+        let repairable = anomaly.isTornTail ? (mode == .tolerateTornTail || mode == .pointInTime) : mode == .pointInTime
+        guard repairable else {
+            plan.fatal = anomaly
+            return
+        }
+        if outcome.goodEnd < e.size {
+            let backup = backupName(e.name, existing: existing, suffix: ".\(outcome.goodEnd)")
+            plan.repairs.append(.truncate(file: e.name, offset: outcome.goodEnd, backup: backup))
+            plan.report.backupFiles.append(backup)
+            plan.report.bytesTruncated += e.size - outcome.goodEnd
+        }
+        var highest = outcome.highestSequenceAfterAnomaly
+        for later in entries[(index + 1)...] {
+            let backup = backupName(later.name, existing: existing)
+            plan.repairs.append(.moveAside(file: later.name, backup: backup))
+            plan.report.backupFiles.append(backup)
+            if let h = try highestSequence(in: later) { highest = max(highest ?? 0, h) }
+        }
+        let lastGood = outcome.recordCount > 0 ? outcome.lastSequence : (outcome.lastSequence)
+        if let highest, highest > lastGood {
+            plan.report.lostSequences.append((lastGood + 1)...highest)
+        }
+    }
+
+    /// A structural problem at the start of segment `segmentIndex`: keep everything before it.
+    private func stop(at problem: JournalCorruption, segmentIndex: Int, entries: [SegmentEntry],
+                      existing: Set<String>, plan: inout Plan) throws {
+        plan.report.anomaly = plan.report.anomaly ?? problem
+        guard mode == .pointInTime else {
+            plan.fatal = problem
+            return
+        }
+        var highest: UInt64?
+        for later in entries[segmentIndex...] {
+            let backup = backupName(later.name, existing: existing)
+            plan.repairs.append(.moveAside(file: later.name, backup: backup))
+            plan.report.backupFiles.append(backup)
+            if let h = try highestSequence(in: later) { highest = max(highest ?? 0, h) }
+        }
+        let lastGood = plan.segments.last?.lastSequence ?? 0
+        if let highest, highest > lastGood { plan.report.lostSequences.append((lastGood + 1)...highest) }
+    }
+
+    /// Reads only the seal at the end of a segment that the snapshot already covers.
+    private func checkSeal(_ e: SegmentEntry, next: SegmentEntry) throws -> JournalCorruption? {
+        guard let header = e.header, let nextHeader = next.header else { return nil }
+        let sealSize = SealPayload.storedSize
+        guard e.size >= SegmentHeader.size + sealSize else {
+            return JournalCorruption(file: e.name, offset: e.size, reason: "segment too short to end with a seal although a later segment exists", isTornTail: false)
+        }
+        let fd = try io.open(path(e.name), .readOnly)
+        defer { io.close(fd) }
+        let tailBytes = try io.readAll(fd, path: path(e.name), from: Int64(e.size - sealSize), limit: sealSize)
+        return tailBytes.withUnsafeBytes { b -> JournalCorruption? in
+            let at = e.size - sealSize
+            guard let h = RecordHeader.decode(b, at: 0), h.kindByte == RecordKind.seal.rawValue, h.storedSize == sealSize,
+                  h.bodyProblem(b, at: 0) == nil else {
+                return JournalCorruption(file: e.name, offset: at, reason: "segment does not end with a valid seal although a later segment exists", isTornTail: false)
+            }
+            let seal = SealPayload(b, at: RecordFormat.headerSize)
+            if seal.nextSegmentNumber != header.segmentNumber + 1 || seal.lastSequence + 1 != nextHeader.firstSequence
+                || seal.lastSequence + 1 < header.firstSequence {
+                return JournalCorruption(file: e.name, offset: at, reason: "seal (last sequence \(seal.lastSequence)) does not lead to \(next.name) (first sequence \(nextHeader.firstSequence))", isTornTail: false)
+            }
+            if header.chained && seal.chainHash != nextHeader.previousChain {
+                return JournalCorruption(file: e.name, offset: at, reason: "seal's chain hash disagrees with \(next.name)'s previous-chain hash", isTornTail: false)
+            }
+            return nil
+        }
+    }
+}

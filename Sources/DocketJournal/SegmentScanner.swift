@@ -1,0 +1,206 @@
+/// Reads the records of one segment file held in memory, verifying header checksum, record
+/// checksum, zero padding, sequence continuity, the hash chain and the seal, and stops at the
+/// first anomaly (or, in salvage, skips it and resynchronises on the next valid aligned record).
+struct SegmentScanner {
+    let bytes: UnsafeRawBufferPointer
+    let file: String
+    let header: SegmentHeader
+    let isLast: Bool
+    let maxRecordSize: Int
+    let salvage: Bool
+
+    /// Where a scan ended.
+    struct Outcome {
+        /// Data records read and verified.
+        var recordCount: UInt64 = 0
+        /// The last verified data sequence (header's first minus one when none).
+        var lastSequence: UInt64
+        var lastTimestamp: UInt64?
+        /// Offset just after the last verified record (or the seal).
+        var goodEnd: Int = SegmentHeader.size
+        /// The chain hash after the last verified record.
+        var chain: [UInt8]
+        /// The segment's seal, when it ends with a valid one.
+        var seal: SealPayload?
+        /// The first anomaly (non-salvage scans stop there).
+        var anomaly: JournalCorruption?
+        /// Salvage: every damaged region skipped.
+        var skipped: [JournalCorruption] = []
+        /// Salvage: sequence ranges missing between intact records.
+        var lost: [ClosedRange<UInt64>] = []
+        /// The highest sequence of any intact-looking record after the anomaly (for loss reports).
+        var highestSequenceAfterAnomaly: UInt64?
+    }
+
+    /// Scans from the header on. `expectedFirst` is the sequence the first data record must
+    /// carry (salvage accepts any higher one and reports the gap); `chain` is the chain hash
+    /// before it. `deliver` receives each verified data record in order.
+    func scan(expectedFirst: UInt64, chain startChain: [UInt8],
+              deliver: (RecordHeader, UnsafeRawBufferPointer, [UInt8]) throws -> Void) rethrows -> Outcome {
+        var out = Outcome(lastSequence: expectedFirst &- 1, chain: startChain)
+        var expected = expectedFirst
+        var chain = startChain
+        var offset = SegmentHeader.size
+        let n = bytes.count
+        let zeros = [UInt8](repeating: 0, count: 32)
+
+        func problem(_ at: Int, _ reason: String, tornCandidate: Bool) -> JournalCorruption {
+            JournalCorruption(file: file, offset: at, reason: reason,
+                              isTornTail: tornCandidate && isLast && looksTorn(from: at, lastGood: expected &- 1))
+        }
+
+        while offset < n {
+            guard let h = RecordHeader.decode(bytes, at: offset) else {
+                let reason = n - offset < RecordFormat.headerSize
+                    ? "incomplete record header (\(n - offset) bytes before end of file)" : "record header checksum mismatch"
+                let p = problem(offset, reason, tornCandidate: true)
+                if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                out.anomaly = out.anomaly ?? p
+                break
+            }
+            if h.length > maxRecordSize {
+                let p = problem(offset, "record length \(h.length) exceeds the limit of \(maxRecordSize) bytes", tornCandidate: false)
+                if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                out.anomaly = out.anomaly ?? p
+                break
+            }
+            let size = h.storedSize
+            if size > n - offset {
+                let p = problem(offset, "record of \(size) bytes runs past the end of the file (\(n - offset) bytes left)", tornCandidate: true)
+                if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                out.anomaly = out.anomaly ?? p
+                break
+            }
+            if let reason = h.bodyProblem(bytes, at: offset) {
+                let p = problem(offset, reason, tornCandidate: true)
+                if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                out.anomaly = out.anomaly ?? p
+                break
+            }
+            if h.kindByte == RecordKind.seal.rawValue {
+                let seal = SealPayload(bytes, at: offset + RecordFormat.headerSize)
+                var reason: String?
+                if salvage {
+                    reason = nil
+                } else if seal.lastSequence != expected &- 1 || h.sequence != expected &- 1 {
+                    reason = "seal says the last sequence is \(seal.lastSequence), but the segment's last record is \(expected &- 1)"
+                } else if seal.nextSegmentNumber != header.segmentNumber &+ 1 {
+                    reason = "seal names segment \(seal.nextSegmentNumber) as the next one, expected \(header.segmentNumber &+ 1)"
+                } else if seal.recordCount != out.recordCount {
+                    reason = "seal counts \(seal.recordCount) records, the segment holds \(out.recordCount)"
+                } else if seal.chainHash != (header.chained ? chain : zeros) {
+                    reason = "seal's chain hash disagrees with the records (hash chain broken)"
+                }
+                if let reason {
+                    out.anomaly = out.anomaly ?? problem(offset, reason, tornCandidate: false)
+                    break
+                }
+                offset += size
+                out.seal = seal
+                out.goodEnd = offset
+                if offset < n {
+                    let p = problem(offset, "\(n - offset) bytes after the segment's seal", tornCandidate: true)
+                    if salvage { out.skipped.append(p) } else { out.anomaly = out.anomaly ?? p }
+                }
+                break
+            }
+            // A data record.
+            if !salvage && h.chained != header.chained {
+                out.anomaly = out.anomaly ?? problem(offset, "record's chain flag disagrees with its segment header", tornCandidate: false)
+                break
+            }
+            if h.sequence != expected {
+                if salvage && h.sequence > expected {
+                    out.lost.append(expected...(h.sequence - 1))
+                    expected = h.sequence
+                } else if salvage {
+                    // An older duplicate: not delivered, keeps order strictly increasing.
+                    out.skipped.append(JournalCorruption(file: file, offset: offset, reason: "out-of-order sequence \(h.sequence) skipped", isTornTail: false))
+                    offset += size
+                    continue
+                } else {
+                    out.anomaly = out.anomaly ?? problem(offset, "sequence \(h.sequence) where \(expected) was expected", tornCandidate: false)
+                    break
+                }
+            }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + RecordFormat.headerSize)..<(offset + RecordFormat.headerSize + h.length)])
+            if h.chained && !salvage {
+                var hasher = SHA256()
+                hasher.update(chain)
+                hasher.update(UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 28)]))
+                hasher.update(payload)
+                let next = hasher.finalize()
+                let at = offset + RecordFormat.headerSize + h.length
+                guard Array(bytes[at..<(at + 32)]) == next else {
+                    out.anomaly = out.anomaly ?? problem(offset, "hash chain mismatch at sequence \(h.sequence) (the record or an earlier one was altered)", tornCandidate: false)
+                    break
+                }
+                chain = next
+            }
+            try deliver(h, payload, chain)
+            out.recordCount += 1
+            out.lastSequence = h.sequence
+            out.lastTimestamp = h.timestamp
+            expected = h.sequence &+ 1
+            offset += size
+            out.goodEnd = offset
+        }
+        out.chain = chain
+        if out.anomaly != nil {
+            out.highestSequenceAfterAnomaly = highestValidSequence(from: out.goodEnd)
+        }
+        return out
+    }
+
+    /// Salvage: records the damage, then finds the next valid aligned record.
+    private func resync(after offset: Int, out: inout Outcome, problem: JournalCorruption, expected: inout UInt64) -> Int? {
+        out.skipped.append(problem)
+        return nextValidRecord(from: offset + RecordFormat.alignment, minimumSequence: 0)?.offset
+    }
+
+    /// The torn-tail test of the spec: from `offset` to the end there are only zeros, or no valid
+    /// record with a later sequence can be found at any aligned offset.
+    func looksTorn(from offset: Int, lastGood: UInt64) -> Bool {
+        if bytes.allZero(offset..<bytes.count) { return true }
+        return nextValidRecord(from: offset + RecordFormat.alignment, minimumSequence: lastGood &+ 1) == nil
+            && nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil
+    }
+
+    /// The first fully valid record at an aligned offset ≥ `from` whose sequence is at least
+    /// `minimumSequence` (data records only).
+    func nextValidRecord(from start: Int, minimumSequence: UInt64) -> (offset: Int, header: RecordHeader)? {
+        var o = (start + 7) & ~7
+        while o + RecordFormat.headerSize <= bytes.count {
+            if let h = RecordHeader.decode(bytes, at: o), h.length <= maxRecordSize, h.storedSize <= bytes.count - o,
+               h.bodyProblem(bytes, at: o) == nil {
+                if h.kindByte == RecordKind.data.rawValue && h.sequence >= minimumSequence { return (o, h) }
+                if h.kindByte == RecordKind.seal.rawValue && minimumSequence == 0 { return (o, h) }
+            }
+            o += RecordFormat.alignment
+        }
+        return nil
+    }
+
+    private func nextValidSeal(from start: Int, minimumSequence: UInt64) -> Int? {
+        var o = (start + 7) & ~7
+        while o + SealPayload.storedSize <= bytes.count {
+            if let h = RecordHeader.decode(bytes, at: o), h.kindByte == RecordKind.seal.rawValue, h.sequence >= minimumSequence,
+               h.storedSize <= bytes.count - o, h.bodyProblem(bytes, at: o) == nil {
+                return o
+            }
+            o += RecordFormat.alignment
+        }
+        return nil
+    }
+
+    /// The highest sequence of any valid data record at or after `from`.
+    func highestValidSequence(from start: Int) -> UInt64? {
+        var best: UInt64?
+        var o = start
+        while let found = nextValidRecord(from: o, minimumSequence: 1) {
+            best = max(best ?? 0, found.header.sequence)
+            o = found.offset + found.header.storedSize
+        }
+        return best
+    }
+}

@@ -1,0 +1,383 @@
+import Foundation
+import Synchronization
+
+/// The journal's dedicated I/O thread: drains the pending buffer with one write and (per the
+/// durability) one `fdatasync` per group, rotates segments, and resumes waiters. Blocking
+/// system calls never run on Swift's cooperative pool.
+///
+/// `@unchecked Sendable`: the mutable properties (descriptor, offsets, counters) are touched only
+/// by the I/O thread, which is started once in `start()` after `init` finished; everything shared
+/// with other threads goes through `core` (a `Mutex`) or is immutable.
+final class SegmentWriter: @unchecked Sendable {
+    let core: JournalCore
+    let io: any JournalIO
+    let directory: String
+    let journalID: [UInt8]
+    let configuration: JournalConfiguration
+    let crash: CrashPoints
+    let lockDescriptor: Int32
+
+    private var fd: Int32
+    private var segmentNumber: UInt64
+    private var segmentChained: Bool
+    private var offset: Int64
+    private var recordCount: UInt64
+    /// The chain hash after the last record written (zeros until a chained record is written).
+    private var writtenChain: [UInt8]
+    private var writtenSequence: UInt64
+    private var lastSync: UInt64 = Journal.monotonicNanoseconds()
+    /// Waiters resumed by the last sync and the bytes that sync covered: under `.always`, that
+    /// many appenders are about to append again.
+    private var lastResumed = 0
+    private var lastGroupBytes = 0
+
+    init(core: JournalCore, io: any JournalIO, directory: String, journalID: [UInt8], configuration: JournalConfiguration,
+         crash: CrashPoints, lockDescriptor: Int32, fd: Int32, segmentNumber: UInt64, chained: Bool, offset: Int64,
+         recordCount: UInt64, chain: [UInt8], writtenSequence: UInt64) {
+        self.core = core
+        self.io = io
+        self.directory = directory
+        self.journalID = journalID
+        self.configuration = configuration
+        self.crash = crash
+        self.lockDescriptor = lockDescriptor
+        self.fd = fd
+        self.segmentNumber = segmentNumber
+        self.segmentChained = chained
+        self.offset = offset
+        self.recordCount = recordCount
+        self.writtenChain = chain
+        self.writtenSequence = writtenSequence
+    }
+
+    func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "docket-journal-io"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    private var segmentPath: String { directory + "/" + JournalFiles.segmentName(segmentNumber) }
+
+    /// Creates segment `number` atomically (temporary file, header, sync, rename, directory sync)
+    /// and returns its descriptor, positioned after the header.
+    static func createSegment(io: any JournalIO, directory: String, header: SegmentHeader, crash: CrashPoints,
+                              beforeRename: () throws -> Void = {}) throws -> Int32 {
+        let name = JournalFiles.segmentName(header.segmentNumber)
+        let temp = directory + "/" + name + ".tmp"
+        try? io.unlink(temp)
+        let fd = try io.open(temp, .createExclusive)
+        do {
+            try io.writeAll(fd, header.bytes, at: 0, path: temp)
+            try io.dataSync(fd)
+            crash.hit(.rotateAfterTemp)
+            try beforeRename()
+            try io.rename(temp, directory + "/" + name)
+            crash.hit(.rotateAfterRename)
+            try io.syncDirectory(directory)
+        } catch {
+            io.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    private func run() {
+        while true {
+            gatherStragglers()
+            var group: [UInt8] = []
+            var shouldExit = false
+            var rotate = false
+            var forceSync = false
+            var sleepFor: UInt64?? = nil
+            core.state.withLock { s in
+                if s.failure != nil {
+                    shouldExit = true
+                    return
+                }
+                rotate = s.rotateRequested
+                s.rotateRequested = false
+                if !s.pending.isEmpty {
+                    if s.pending.count <= configuration.maxGroupBytes {
+                        group = s.pending
+                        s.pending = s.spare
+                        s.pending.removeAll(keepingCapacity: true)
+                        s.spare = []
+                    } else {
+                        let cut = Self.cut(s.pending, limit: configuration.maxGroupBytes)
+                        group = Array(s.pending[..<cut])
+                        s.pending.removeSubrange(..<cut)
+                    }
+                }
+                forceSync = s.syncRequestedThrough > s.syncedSequence || s.closing
+                if group.isEmpty && !rotate {
+                    if s.closing {
+                        shouldExit = true
+                        return
+                    }
+                    let unsynced = s.writtenSequence > s.syncedSequence
+                    if forceSync && unsynced { return }
+                    if case .interval(let ms) = configuration.durability, unsynced {
+                        let due = lastSync &+ UInt64(ms) * 1_000_000
+                        let now = Journal.monotonicNanoseconds()
+                        if now >= due { forceSync = true; return }
+                        sleepFor = .some(due - now)
+                    } else {
+                        sleepFor = .some(nil)
+                    }
+                    s.ioSleeping = true
+                }
+            }
+            if shouldExit { break }
+            if let timeout = sleepFor {
+                core.sleepIOThread(timeoutNanoseconds: timeout)
+                continue
+            }
+            do {
+                // Rotate first: records submitted after a snapshot (or after reopening with
+                // another chain setting) belong in the new segment.
+                if rotate { try rotateSegment() }
+                if !group.isEmpty {
+                    try writeGroup(group)
+                    group.removeAll(keepingCapacity: true)
+                    core.state.withLock { s in if s.spare.capacity < group.capacity { s.spare = group } }
+                }
+                let wantSync: Bool
+                switch configuration.durability {
+                case .always: wantSync = true
+                case .interval(let ms): wantSync = forceSync || Journal.monotonicNanoseconds() &- lastSync >= UInt64(ms) * 1_000_000
+                case .none: wantSync = forceSync
+                }
+                if wantSync { try syncSegment() }
+            } catch let error as JournalError {
+                core.fail(error)
+                break
+            } catch let failure as IOFailure {
+                core.fail(.failed(reason: "\(failure.journalError)"))
+                break
+            } catch {
+                core.fail(.failed(reason: "\(error)"))
+                break
+            }
+        }
+        finish()
+    }
+
+    /// Group commit under `.always`: right after a sync resumed several appenders, only the
+    /// fastest of them have appended again. Waiting while they keep arriving (until the last
+    /// group's size is reached, nothing new came for 30 µs, or 300 µs passed) makes the next
+    /// group, and so the records per fdatasync, much larger, at a latency cost below one sync.
+    /// A lone appender never waits.
+    private func gatherStragglers() {
+        guard configuration.durability == .always, lastResumed >= 4 else { return }
+        let expected = lastGroupBytes
+        lastResumed = 0
+        let start = Journal.monotonicNanoseconds()
+        var lastCount = -1
+        var lastChange = start
+        while true {
+            let (count, stop) = core.state.withLock { ($0.pending.count, $0.failure != nil || $0.closing) }
+            let now = Journal.monotonicNanoseconds()
+            if stop || count >= expected || now &- start > 300_000 { return }
+            if count != lastCount {
+                lastCount = count
+                lastChange = now
+            } else if now &- lastChange > 30_000 {
+                return
+            }
+            // Give the CPU to the appenders (two cores: they may need this one).
+            sched_yield()
+        }
+    }
+
+    /// The largest prefix of whole records not exceeding `limit` bytes (at least one record).
+    static func cut(_ buffer: [UInt8], limit: Int) -> Int {
+        buffer.withUnsafeBytes { b in
+            var o = 0
+            while o < b.count {
+                let size = RecordFormat.storedSize(payload: Int(b.le32(o + 4)), chained: b[o + 25] & RecordFormat.flagChained != 0)
+                if o > 0 && o + size > limit { break }
+                o += size
+            }
+            return o
+        }
+    }
+
+    /// Writes a group of encoded records, splitting it at record boundaries where a segment
+    /// fills up (a segment always takes at least one record, however large).
+    private func writeGroup(_ group: [UInt8]) throws {
+        var start = 0
+        while start < group.count {
+            let room = configuration.segmentSize - Int(offset)
+            var end = start
+            var count: UInt64 = 0
+            var lastSeq = writtenSequence
+            var lastChain: [UInt8]?
+            group.withUnsafeBytes { b in
+                while end < b.count {
+                    let length = Int(b.le32(end + 4))
+                    let chained = b[end + 25] & RecordFormat.flagChained != 0
+                    let size = RecordFormat.storedSize(payload: length, chained: chained)
+                    if end + size - start > room && !(recordCount == 0 && count == 0) { break }
+                    lastSeq = b.le64(end + 8)
+                    if chained {
+                        let at = end + RecordFormat.headerSize + length
+                        lastChain = Array(b[at..<(at + 32)])
+                    }
+                    count += 1
+                    end += size
+                }
+            }
+            if count == 0 {
+                try rotateSegment()
+                continue
+            }
+            lastGroupBytes = end - start
+            try group.withUnsafeBytes { b in
+                try writeChunk(UnsafeRawBufferPointer(rebasing: b[start..<end]), count: count, lastSeq: lastSeq, lastChain: lastChain)
+            }
+            start = end
+        }
+    }
+
+    private func writeChunk(_ chunk: UnsafeRawBufferPointer, count: UInt64, lastSeq: UInt64, lastChain: [UInt8]?) throws {
+        crash.hit(.beforeWrite)
+        do {
+            if crash.reached(.midRecord) {
+                try io.writeAll(fd, UnsafeRawBufferPointer(rebasing: chunk[..<max(1, chunk.count / 2)]), at: offset, path: segmentPath)
+                crash.die()
+            }
+            try io.writeAll(fd, chunk, at: offset, path: segmentPath)
+        } catch {
+            // Roll back to the last good offset so no partial record stays behind.
+            try? io.truncate(fd, to: offset)
+            let reason = (error as? IOFailure)?.journalError.description ?? "\(error)"
+            throw JournalError.failed(reason: "write failed, rolled back to offset \(offset) of \(JournalFiles.segmentName(segmentNumber)): \(reason)")
+        }
+        crash.hit(.afterWrite)
+        offset += Int64(chunk.count)
+        recordCount += count
+        writtenSequence = lastSeq
+        if let lastChain { writtenChain = lastChain }
+        let ready = core.state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            s.writtenSequence = lastSeq
+            s.groupCount += 1
+            return configuration.durability == .always ? [] : JournalCore.takeReady(&s, durability: configuration.durability)
+        }
+        for c in ready { c.resume() }
+    }
+
+    private func syncSegment() throws {
+        let target = writtenSequence
+        let alreadySynced = core.state.withLock { $0.syncedSequence >= target }
+        if alreadySynced { return }
+        do {
+            try io.dataSync(fd)
+        } catch {
+            // fsyncgate: after a failed fsync the kernel may have dropped the dirty pages, so a
+            // retry could "succeed" without the data. Fail for good; reopening re-reads the disk.
+            io.close(fd)
+            fd = -1
+            let reason = (error as? IOFailure)?.journalError.description ?? "\(error)"
+            throw JournalError.failed(reason: "fdatasync failed: \(reason)")
+        }
+        crash.hit(.afterSync)
+        lastSync = Journal.monotonicNanoseconds()
+        markSynced(target)
+    }
+
+    private func markSynced(_ target: UInt64) {
+        let ready = core.state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            s.syncedSequence = max(s.syncedSequence, target)
+            s.syncCount += 1
+            return JournalCore.takeReady(&s, durability: configuration.durability)
+        }
+        lastResumed = ready.count
+        for c in ready { c.resume() }
+    }
+
+    /// Seals the current segment and switches to the next (spec §2.4: create and sync the
+    /// successor as a temporary file, append and sync the seal, rename, sync the directory).
+    private func rotateSegment() throws {
+        guard recordCount > 0 else { return }
+        let next = SegmentHeader(journalID: journalID, segmentNumber: segmentNumber + 1, firstSequence: writtenSequence + 1,
+                                 previousChain: writtenChain, createdAt: Journal.wallClockNanoseconds(),
+                                 chained: configuration.hashChain)
+        let seal = SealPayload(lastSequence: writtenSequence, nextSegmentNumber: segmentNumber + 1, recordCount: recordCount,
+                               chainHash: segmentChained ? writtenChain : RecoveryScan.zeroHash)
+        var sealBytes: [UInt8] = []
+        var noChain: [UInt8]?
+        seal.bytes.withUnsafeBytes {
+            RecordFormat.encode(into: &sealBytes, kind: .seal, sequence: writtenSequence, timestamp: Journal.wallClockNanoseconds(),
+                                tag: 0, payload: $0, chain: &noChain)
+        }
+        let oldFD = fd
+        let oldPath = segmentPath
+        let sealOffset = offset
+        let newFD: Int32
+        do {
+            newFD = try Self.createSegment(io: io, directory: directory, header: next, crash: crash) {
+                do {
+                    try self.io.writeAll(oldFD, sealBytes, at: sealOffset, path: oldPath)
+                } catch {
+                    try? self.io.truncate(oldFD, to: sealOffset)
+                    throw error
+                }
+                do {
+                    try self.io.dataSync(oldFD)
+                } catch {
+                    throw JournalError.failed(reason: "fdatasync of \(oldPath) failed while sealing it: \((error as? IOFailure)?.journalError.description ?? "\(error)")")
+                }
+                self.crash.hit(.rotateAfterSeal)
+            }
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            let reason = (error as? IOFailure)?.journalError.description ?? "\(error)"
+            throw JournalError.failed(reason: "segment rotation failed: \(reason)")
+        }
+        // The seal's sync made everything in the old segment durable.
+        markSynced(writtenSequence)
+        io.close(oldFD)
+        fd = newFD
+        segmentNumber += 1
+        segmentChained = configuration.hashChain
+        offset = Int64(SegmentHeader.size)
+        recordCount = 0
+        let current = segmentNumber
+        core.state.withLock { s in
+            s.currentSegment = current
+            s.rotationCount += 1
+        }
+    }
+
+    /// Last sync, close the segment and the lock, and wake `close()`.
+    private func finish() {
+        let failed = core.state.withLock { $0.failure != nil }
+        if !failed && fd >= 0 {
+            do {
+                try syncSegment()
+            } catch let error as JournalError {
+                core.fail(error)
+            } catch {
+                core.fail(.failed(reason: "\(error)"))
+            }
+        }
+        if fd >= 0 { io.close(fd) }
+        fd = -1
+        io.close(lockDescriptor)
+        // Anything still pending never reached the disk: fail its waiters.
+        let (closers, waiters) = core.state.withLock { s -> ([CheckedContinuation<Void, Never>], [JournalCore.Waiter]) in
+            s.finished = true
+            if s.failure == nil { s.failure = .closed }
+            let c = s.closeWaiters
+            s.closeWaiters = []
+            let w = s.waiters
+            s.waiters = []
+            return (c, w)
+        }
+        let failure = core.state.withLock { $0.failure } ?? .closed
+        for w in waiters { w.continuation.resume(throwing: failure) }
+        for c in closers { c.resume() }
+    }
+}

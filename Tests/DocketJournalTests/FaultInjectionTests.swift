@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import DocketJournal
+
+/// T10: injected EINTR, short writes, ENOSPC and fsync EIO through the I/O seam.
+@Suite struct FaultInjectionTests {
+    func config(_ durability: Durability = .always) -> JournalConfiguration {
+        var c = JournalConfiguration(durability: durability)
+        c.segmentSize = 4096
+        return c
+    }
+
+    @Test func eintrAndShortWritesAreRetriedTransparently() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let (journal, _) = try openJournal("/sim/j", config(), io: disk)
+        disk.state.withLock { $0.shortWrites = true }
+        for _ in 0..<20 { disk.injectFailure("write", errno: EINTR) }
+        for i in 1...150 { #expect(try await journal.append(payload(i, size: 70)) == UInt64(i)) }
+        try await journal.close()
+        disk.state.withLock { $0.shortWrites = false }
+        let (reopened, replayed) = try openJournal("/sim/j", config(), io: disk)
+        #expect(replayed.sequences == Array(1...150))
+        #expect(replayed.records.allSatisfy { $0.payload == payload(Int($0.sequence), size: 70) })
+        #expect(reopened.recoveryReport.anomaly == nil)
+        try await reopened.close()
+    }
+
+    @Test func enospcRollsBackAndFailsTheJournal() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let (journal, _) = try openJournal("/sim/j", config(), io: disk)
+        for i in 1...10 { try await journal.append(payload(i)) }
+        // Room for half a record: the write lands partially, then fails.
+        disk.state.withLock { $0.spaceLeft = 30 }
+        await #expect(throws: JournalError.self) { try await journal.append(payload(11)) }
+        // Failed for good: nothing more is accepted.
+        #expect(throws: JournalError.self) { try journal.submit(payload(12)) }
+        await #expect(throws: JournalError.self) { try await journal.close() }
+        // The partial record was truncated away: the log reads back clean with the acknowledged records.
+        disk.state.withLock { $0.spaceLeft = nil }
+        var seen: [UInt64] = []
+        let plan = try RecoveryScan(io: disk, directory: "/sim/j", mode: .strict, maxRecordSize: 1 << 20)
+            .run(purpose: .recover, onSnapshot: { _ in }) { h, _ in seen.append(h.sequence) }
+        #expect(plan.report.anomaly == nil)
+        #expect(seen == Array(1...10))
+        let (reopened, replayed) = try openJournal("/sim/j", config(), io: disk)
+        #expect(replayed.sequences == Array(1...10))
+        #expect(try await reopened.append([7]) == 11)
+        try await reopened.close()
+    }
+
+    @Test func fsyncErrorIsFatalAndNeverRetried() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let (journal, _) = try openJournal("/sim/j", config(), io: disk)
+        for i in 1...5 { try await journal.append(payload(i)) }
+        let syncsBefore = disk.state.withLock { $0.syncs }
+        disk.injectFailure("fdatasync", errno: EIO)
+        // Several concurrent waiters all get the error.
+        await withTaskGroup(of: Bool.self) { group in
+            for i in 6...9 {
+                group.addTask {
+                    do { _ = try await journal.append(payload(i)); return false } catch JournalError.failed { return true } catch { return false }
+                }
+            }
+            for await gotFailure in group { #expect(gotFailure) }
+        }
+        #expect(throws: JournalError.self) { try journal.submit([1]) }
+        await #expect(throws: JournalError.self) { try await journal.sync() }
+        // No retry: not one more successful sync after the failed one.
+        #expect(disk.state.withLock { $0.syncs } == syncsBefore)
+        await #expect(throws: JournalError.self) { try await journal.close() }
+        // Reopening recovers from what is on disk.
+        let (reopened, replayed) = try openJournal("/sim/j", config(), io: disk)
+        #expect(Array(replayed.sequences.prefix(5)) == Array(1...5))
+        try await reopened.close()
+    }
+
+    @Test func intervalDurabilitySyncsOnItsOwn() async throws {
+        // Observes the I/O thread's timer: nothing but the interval asks for a sync here.
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let (journal, _) = try openJournal("/sim/j", config(.interval(milliseconds: 2)), io: disk)
+        let seq = try await journal.append([1, 2, 3])
+        #expect(journal.durableSequence == seq)
+        try await journal.core.waitUntilSynced(seq)
+        #expect(journal.core.state.withLock { $0.syncedSequence } >= seq)
+        try await journal.close()
+    }
+
+    @Test func noneDurabilitySyncsOnlyWhenAsked() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let (journal, _) = try openJournal("/sim/j", config(.none), io: disk)
+        let seq = try await journal.append([1, 2, 3])
+        #expect(journal.core.state.withLock { $0.syncedSequence } < seq)
+        try await journal.sync()
+        #expect(journal.core.state.withLock { $0.syncedSequence } >= seq)
+        try await journal.close()
+    }
+
+    @Test func concurrentAlwaysAppendsShareSyncs() async throws {
+        let tmp = TempDirectory("group")
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, JournalConfiguration(durability: .always))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<32 {
+                group.addTask { for i in 0..<20 { try await journal.append(payload(w * 100 + i)) } }
+            }
+            try await group.waitForAll()
+        }
+        let syncs = journal.core.state.withLock { $0.syncCount }
+        #expect(journal.lastSequence == 640)
+        #expect(syncs < 640, "group commit: \(syncs) syncs for 640 records")
+        try await journal.close()
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import DocketJournal
+
+/// T5: zero and garbage tails (the etcd #11488 / Redis #5177 power-loss shapes).
+@Suite struct TailDamageTests {
+    func openTolerant(_ dir: String) throws -> (Journal, Replayed) { try openJournal(dir) }
+
+    @Test func zeroTailsAreTornAndRepaired() async throws {
+        let tmp = TempDirectory("tail")
+        defer { tmp.remove() }
+        for size in [512, 4096, 65536] {
+            let built = try await BuiltJournal.make(in: tmp.path + "/z\(size)", count: 20)
+            let last = built.path(built.segments.last ?? "")
+            writeBytes(last, fileBytes(last) + [UInt8](repeating: 0, count: size))
+            let (journal, replayed) = try openTolerant(built.dir)
+            #expect(replayed.sequences == Array(1...20))
+            #expect(journal.recoveryReport.bytesTruncated == size)
+            #expect(journal.recoveryReport.anomaly?.isTornTail == true)
+            try await journal.close()
+        }
+    }
+
+    @Test func zeroedTrailingSectorOfTheLastRecordIsTorn() async throws {
+        let tmp = TempDirectory("tail2")
+        defer { tmp.remove() }
+        let built = try await BuiltJournal.make(in: tmp.journal, count: 20, payloadSize: 600)
+        let last = built.path(built.segments.last ?? "")
+        var bytes = fileBytes(last)
+        let sectorStart = (bytes.count - 1) / 512 * 512
+        for i in sectorStart..<bytes.count { bytes[i] = 0 }
+        writeBytes(last, bytes)
+        let (journal, replayed) = try openTolerant(built.dir)
+        #expect(replayed.sequences == Array(1...19))
+        #expect(journal.recoveryReport.anomaly?.isTornTail == true)
+        try await journal.close()
+    }
+
+    @Test func randomGarbageTailIsTorn() async throws {
+        let seed: UInt64 = 77
+        print("TailDamageTests garbage seed \(seed)")
+        var rng = SplitMix64(seed: seed)
+        let tmp = TempDirectory("tail3")
+        defer { tmp.remove() }
+        for round in 0..<5 {
+            let built = try await BuiltJournal.make(in: tmp.path + "/g\(round)", count: 15)
+            let last = built.path(built.segments.last ?? "")
+            let garbage = (0..<(100 + Int(rng.next() % 3000))).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            writeBytes(last, fileBytes(last) + garbage)
+            let (journal, replayed) = try openTolerant(built.dir)
+            #expect(replayed.sequences == Array(1...15))
+            #expect(journal.recoveryReport.bytesTruncated == garbage.count)
+            try await journal.close()
+        }
+    }
+
+    @Test func garbageFollowedByAValidRecordIsMidLogCorruption() async throws {
+        let tmp = TempDirectory("tail4")
+        defer { tmp.remove() }
+        let built = try await BuiltJournal.make(in: tmp.journal, count: 15)
+        let last = built.path(built.segments.last ?? "")
+        var bytes = fileBytes(last)
+        bytes += [UInt8](repeating: 0xAB, count: 64)
+        var none: [UInt8]?
+        payload(17).withUnsafeBytes { RecordFormat.encode(into: &bytes, kind: .data, sequence: 17, timestamp: 17, tag: 0, payload: $0, chain: &none) }
+        writeBytes(last, bytes)
+        do {
+            _ = try openTolerant(built.dir)
+            Issue.record("opened despite mid-log corruption")
+        } catch let error as JournalError {
+            guard case .corrupted(let c) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(!c.isTornTail)
+            #expect(c.offset != nil)
+        }
+        // Point-in-time keeps the prefix and reports the loss.
+        var pit = JournalConfiguration()
+        pit.recovery = .pointInTime
+        let (journal, replayed) = try openJournal(built.dir, pit)
+        #expect(replayed.sequences == Array(1...15))
+        #expect(journal.recoveryReport.lostSequences == [16...17])
+        try await journal.close()
+    }
+}
