@@ -18,14 +18,15 @@ public final class StandardOutput: CLIOutput {
     public func err(_ text: String) { Self.write(text + "\n", to: 2) }
 
     static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { raw in
+            let n = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
                 #if canImport(Glibc)
-                Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                return Glibc.write(fd, base + offset, raw.count - offset)
                 #else
-                Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                return Darwin.write(fd, base + offset, raw.count - offset)
                 #endif
             }
             if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
