@@ -82,6 +82,31 @@ enum ScheduleBench {
         print("slowest docket next(after:) excluding the 28-year-gap case: \(fmt(worst)) ns")
     }
 
+    /// `docket-bench profile SCHEDULE [--tz ZONE] [--calls N]`: chains `next(after:)` for a
+    /// profiler to sample (`perf record -g docket-bench profile ...`).
+    static func profile(_ args: [String]) throws {
+        guard let text = args.first else {
+            print("usage: docket-bench profile SCHEDULE [--tz ZONE] [--calls N]")
+            return
+        }
+        var zone = TimeZone(identifier: "UTC") ?? .gmt
+        var calls = 1_000_000
+        var i = 1
+        while i + 1 < args.count {
+            if args[i] == "--tz", let z = TimeZone(identifier: args[i + 1]) { zone = z }
+            if args[i] == "--calls", let n = Int(args[i + 1]) { calls = n }
+            i += 2
+        }
+        let schedule: Schedule
+        if text.contains("FREQ=") && !text.contains("DTSTART") {
+            schedule = .recurrence(try RecurrenceRule(parsing: text, start: start, timeZone: zone))
+        } else {
+            schedule = try Schedule(parsing: text, timeZone: zone)
+        }
+        let ns = medianNs(rounds: 1, calls: calls) { schedule.next(after: $0) }
+        print("\(schedule.description.replacingOccurrences(of: "\n", with: " ")): \(fmt(ns)) ns per next(after:)")
+    }
+
     /// Median over `rounds` of the mean time of `calls` chained calls (each from the previous
     /// result, as a scheduler would).
     static func medianNs(rounds: Int, calls: Int, _ next: (Date) -> Date?) -> Double {

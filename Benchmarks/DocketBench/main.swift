@@ -9,6 +9,7 @@ let usage = """
     usage: docket-bench <suite> [options]
       suites: schedules [--json]
               journal [--runs N] [--quick] [--json]
+              profile SCHEDULE [--tz ZONE] [--calls N]   (chains next(after:) N times, for perf record)
     """
 do {
     switch args.first {
@@ -16,6 +17,8 @@ do {
         try ScheduleBench.run(json: args.contains("--json"))
     case "journal":
         exit(try await JournalBench.run(Array(args.dropFirst())))
+    case "profile":
+        try ScheduleBench.profile(Array(args.dropFirst()))
     default:
         print(usage)
         exit(args.isEmpty ? 0 : 2)

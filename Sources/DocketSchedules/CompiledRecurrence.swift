@@ -216,6 +216,33 @@ final class CompiledRecurrence: Sendable {
         return true
     }
 
+    /// The days of month `year-month` (bit i = day i + 1) that pass the month, weekday and
+    /// month-day filters, computed as whole-month bitmasks rather than day by day; `ordinal`
+    /// holds the days ordinal BYDAY entries select (same bit layout).
+    @inline(__always)
+    func monthDayMask(year: Int, month: Int, firstDay: Int64, daysInMonth dim: Int, ordinal: UInt64) -> UInt64 {
+        if months != 0 && months & (1 << UInt64(month)) == 0 { return 0 }
+        var mask: UInt64 = (1 << UInt64(dim)) - 1
+        if hasDayFilter {
+            // Cron's table: days 1…31 with given weekdays in a month starting on a Sunday,
+            // rotated to this month's first weekday (bit d there = day d, so shift down one).
+            let first = CivilCalendar.weekday(ofDays: firstDay)
+            let plain = weekdays == 0 ? 0 : CronMatcher.weekdayDayMasks[CronMatcher.rotate(weekdays, by: first)] >> 1
+            mask &= plain | ordinal
+        }
+        if monthDays != 0 || monthDaysFromEnd != 0 {
+            var wanted = monthDays >> 1
+            var fromEnd = monthDaysFromEnd
+            while fromEnd != 0 {
+                let n = fromEnd.trailingZeroBitCount
+                fromEnd &= fromEnd - 1
+                if n <= dim { wanted |= 1 << UInt64(dim - n) }
+            }
+            mask &= wanted
+        }
+        return mask
+    }
+
     @inline(__always)
     func yearDayPasses(dayOfYear: Int, yearLength: Int) -> Bool {
         if yearDays.isEmpty { return true }

@@ -69,4 +69,36 @@ struct DaySet {
     mutating func removeAll() {
         self = DaySet()
     }
+
+    /// Inserts the set bits of `mask` (bit i = offset `at + i`, at most 64 bits).
+    mutating func insert(mask: UInt64, at offset: Int) {
+        guard mask != 0 else { return }
+        let shift = UInt64(offset & 63)
+        let index = offset >> 6
+        setWord(index, word(index) | (mask << shift))
+        if shift != 0 && index + 1 < 6 {
+            setWord(index + 1, word(index + 1) | (mask >> (64 - shift)))
+        }
+    }
+
+    /// The members in `offset ..< offset + count` (count ≤ 64) as bits 0… of a word.
+    func bits(from offset: Int, count: Int) -> UInt64 {
+        let shift = UInt64(offset & 63)
+        let index = offset >> 6
+        var value = word(index) >> shift
+        if shift != 0 && index + 1 < 6 { value |= word(index + 1) << (64 - shift) }
+        return count >= 64 ? value : value & ((1 << UInt64(count)) - 1)
+    }
+
+    @inline(__always)
+    private mutating func setWord(_ i: Int, _ value: UInt64) {
+        switch i {
+        case 0: w0 = value
+        case 1: w1 = value
+        case 2: w2 = value
+        case 3: w3 = value
+        case 4: w4 = value
+        default: w5 = value
+        }
+    }
 }

@@ -306,35 +306,35 @@ struct RecurrenceIterator {
             for month in 1...12 where c.months == 0 || c.months & (1 << UInt64(month)) != 0 {
                 let dim = CivilCalendar.daysInMonth(year: year, month: month)
                 let first = CivilCalendar.daysFromCivil(year: year, month: month, day: 1)
-                let startDay = firstMonthDay(first)
-                if startDay > dim { continue }
-                for md in startDay...dim {
-                    let day = first + Int64(md - 1)
-                    let dayOfYear = Int(day - yearStart)
-                    if let weekDays, !weekDays.contains(dayOfYear) { continue }
-                    if !c.yearDayPasses(dayOfYear: dayOfYear, yearLength: yearLength) { continue }
-                    if c.dayPasses(day: day, month: month, monthDay: md, daysInMonth: dim, ordinal: nth.contains(dayOfYear)) {
-                        days.insert(dayOfYear)
+                if first + Int64(dim) <= minDay { continue }
+                let offset = Int(first - yearStart)
+                var mask = c.monthDayMask(year: year, month: month, firstDay: first, daysInMonth: dim,
+                                          ordinal: nth.bits(from: offset, count: dim))
+                if minDay > first { mask &= ~((1 << UInt64(minDay - first)) - 1) }
+                if weekDays != nil || !c.yearDays.isEmpty {
+                    var bits = mask
+                    while bits != 0 {
+                        let d = bits.trailingZeroBitCount
+                        bits &= bits - 1
+                        let dayOfYear = offset + d
+                        if let weekDays, !weekDays.contains(dayOfYear) { mask &= ~(1 << UInt64(d)) }
+                        if !c.yearDayPasses(dayOfYear: dayOfYear, yearLength: yearLength) { mask &= ~(1 << UInt64(d)) }
                     }
                 }
+                days.insert(mask: mask, at: offset)
             }
         case .monthly:
             let index = c.startMonthIndex + p * c.interval
             guard index < 10_000 * 12 else { return Int64.max }
             let year = Int(index / 12)
             let month = Int(index % 12) + 1
-            if c.months == 0 || c.months & (1 << UInt64(month)) != 0 {
-                let dim = CivilCalendar.daysInMonth(year: year, month: month)
-                let first = CivilCalendar.daysFromCivil(year: year, month: month, day: 1)
-                periodFirstDay = first
-                if !c.nthWeekdays.isEmpty { c.nthDays(first: first, last: first + Int64(dim) - 1, base: first, into: &nth) }
-                for md in firstMonthDay(first)...max(dim, firstMonthDay(first)) where md <= dim {
-                    let day = first + Int64(md - 1)
-                    if c.dayPasses(day: day, month: month, monthDay: md, daysInMonth: dim, ordinal: nth.contains(md - 1)) {
-                        days.insert(md - 1)
-                    }
-                }
-            }
+            let dim = CivilCalendar.daysInMonth(year: year, month: month)
+            let first = CivilCalendar.daysFromCivil(year: year, month: month, day: 1)
+            periodFirstDay = first
+            if !c.nthWeekdays.isEmpty { c.nthDays(first: first, last: first + Int64(dim) - 1, base: first, into: &nth) }
+            var mask = c.monthDayMask(year: year, month: month, firstDay: first, daysInMonth: dim, ordinal: nth.bits(from: 0, count: dim))
+            if minDay > first { mask &= minDay - first >= 64 ? 0 : ~((1 << UInt64(minDay - first)) - 1) }
+            days.insert(mask: mask, at: 0)
         case .weekly:
             let first = c.startWeekDay + p * 7 * c.interval
             periodFirstDay = first
@@ -392,12 +392,6 @@ struct RecurrenceIterator {
             choosePositions(size: size)
         }
         return next
-    }
-
-    /// The first day of the month starting on `first` that loading must look at.
-    @inline(__always)
-    func firstMonthDay(_ first: Int64) -> Int {
-        minDay <= first ? 1 : Int(min(minDay - first, 40)) + 1
     }
 
     func ceilDiv(_ a: Int64, _ b: Int64) -> Int64 {
