@@ -55,7 +55,7 @@ import Testing
                 var records: [JournalRecord] = []
                 let reopened: Journal
                 do {
-                    reopened = try Journal.open(directory: "/sim/j", configuration: config, io: crashed, crash: .none,
+                    reopened = try Journal.open(directory: "/sim/j", configuration: config, io: crashed.startProcess(), crash: .none,
                                                 snapshot: { snapshot = $0.lastSequence }, record: { records.append($0) })
                 } catch {
                     Issue.record("state \(k) variant \(variant): recovery failed: \(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import DocketJournal
 
@@ -65,7 +66,8 @@ import Testing
             var recovered = Model()
             var snapshotSeq: UInt64 = 0
             var replayed: [UInt64] = []
-            let journal = try Journal.open(directory: dir, configuration: config, io: disk, crash: .none,
+            // Each round is a new process: whatever the last round's journal still does fails.
+            let journal = try Journal.open(directory: dir, configuration: config, io: disk.startProcess(), crash: .none,
                                            snapshot: { s in recovered = Model(decoding: s.bytes); snapshotSeq = s.lastSequence },
                                            record: { r in recovered.apply(r.payload); replayed.append(r.sequence) })
             let report = journal.recoveryReport
@@ -137,6 +139,130 @@ import Testing
         #expect(repairs > 0)
     }
 
+    /// Regression (a CI flake with seed 112): the model let a journal from before a crash go on
+    /// renaming, unlinking and creating files after it. A rotation the old journal's I/O thread
+    /// started late (a snapshot had asked for it just before the crash) removed and re-created
+    /// `wal-2.log.tmp` while the new journal was between creating that temp file and renaming
+    /// it. The new journal then renamed the old one's header-only file into place as segment 2,
+    /// kept appending to its own, unlinked, file, and the next open found a 96-byte segment 2
+    /// before segment 3: "segment too short to end with a seal although a later segment exists".
+    /// Power loss ends the process; nothing its threads still try may reach the disk. The hook
+    /// forces that interleaving, without timing.
+    @Test func aJournalFromBeforeACrashCannotChangeTheDiskAfterIt() async throws {
+        let seed: UInt64 = 112
+        print("PowerLossModelTests seed \(seed) rotation across a crash")
+        var rng = SplitMix64(seed: seed)
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let dir = "/sim/j"
+        var config = JournalConfiguration(durability: .always)
+        config.segmentSize = 4096
+        config.hashChain = true
+        let temp = dir + "/" + JournalFiles.segmentName(2) + ".tmp"
+        let before = disk.startProcess()
+        // The old journal's rotation to segment 2 waits until the new journal has created the
+        // same temp file; the new journal then waits until the old one has given up.
+        // (Descriptors keep the path they were opened with: later writes to segment 2 name the
+        // temp file too, hence `newWroteTemp`.) The time limit only turns a broken handshake
+        // into a failure instead of a hang; it never passes in a run that works.
+        let oldMayRotate = DispatchSemaphore(value: 0)
+        let oldGaveUp = DispatchSemaphore(value: 0)
+        let newWroteTemp = Flag()
+        let stalled = Flag()
+        defer {
+            disk.beforeOperation.withLock { $0 = nil }
+            oldMayRotate.signal()
+            oldGaveUp.signal()
+        }
+        disk.beforeOperation.withLock {
+            $0 = { generation, operation, path in
+                guard path == temp else { return }
+                if generation == before.generation && operation == "unlink" {
+                    if oldMayRotate.wait(timeout: .now() + .seconds(60)) == .timedOut { _ = stalled.set() }
+                } else if generation > before.generation && operation == "write" && newWroteTemp.set() {
+                    oldMayRotate.signal()
+                    if oldGaveUp.wait(timeout: .now() + .seconds(60)) == .timedOut { _ = stalled.set() }
+                }
+            }
+        }
+        var model = Model()
+        var ops: [[UInt8]] = []
+        let (old, _) = try openJournal(dir, config, io: before)
+        for _ in 0..<10 {
+            let op = Self.randomOp(&rng)
+            try await old.append(op)
+            ops.append(op)
+            model.apply(op)
+        }
+        // Asks the old journal's I/O thread to rotate; it stops at the hook.
+        try await old.writeSnapshot(model.encoded, lastSequence: 10)
+        disk.crash(rng: &rng)
+
+        let (new, _) = try openJournal(dir, config, io: disk.startProcess())
+        #expect(new.recoveryReport.lastSequence == 10)
+        // The new journal rotates to segment 2 too; the old one tries meanwhile and fails.
+        try await new.writeSnapshot(model.encoded, lastSequence: 10)
+        await #expect(throws: JournalError.self) { try await old.close() }
+        oldGaveUp.signal()
+        for _ in 0..<10 {
+            let op = Self.randomOp(&rng)
+            try await new.append(op)
+            ops.append(op)
+            model.apply(op)
+        }
+        // Segment 2 is now covered by a snapshot: the next open checks only its seal.
+        try await new.writeSnapshot(model.encoded, lastSequence: 20)
+        try await new.close()
+        disk.beforeOperation.withLock { $0 = nil }
+        #expect(newWroteTemp.isSet && !stalled.isSet)
+        #expect(disk.names(in: dir).allSatisfy { !$0.hasSuffix(".tmp") }, "\(disk.names(in: dir))")
+
+        var recovered = Model()
+        let reopened = try Journal.open(directory: dir, configuration: config, io: disk.startProcess(), crash: .none,
+                                        snapshot: { recovered = Model(decoding: $0.bytes) }, record: { recovered.apply($0.payload) })
+        #expect(reopened.recoveryReport.lastSequence == 20)
+        #expect(recovered == model)
+        try await reopened.close()
+        // Segment 2 holds records 11...20 as appended, sealed.
+        var read: [UInt64: [UInt8]] = [:]
+        let plan = try RecoveryScan(io: disk.startProcess(), directory: dir, mode: .strict, maxRecordSize: config.maxRecordSize)
+            .run(purpose: .readAll(from: 11), onSnapshot: { _ in }) { h, payload in read[h.sequence] = Array(payload) }
+        #expect(plan.fatal == nil)
+        #expect(read == Dictionary(uniqueKeysWithValues: (11...20).map { (UInt64($0), ops[$0 - 1]) }))
+    }
+
+    /// A flag set once, from any thread.
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        /// Sets the flag; true when it was not set before.
+        func set() -> Bool { value.withLock { v in defer { v = true }; return !v } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+
+    /// The model itself: a crash ends every process started before it.
+    @Test func aCrashEndsEveryProcessStartedBeforeIt() throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let before = disk.startProcess()
+        let fd = try before.open("/sim/a", .createExclusive)
+        try before.writeAll(fd, [1, 2, 3], at: 0, path: "/sim/a")
+        try before.dataSync(fd)
+        try before.syncDirectory("/sim")
+        var rng = SplitMix64(seed: 1)
+        disk.crash(rng: &rng)
+        for io in [before as any JournalIO, disk] {
+            #expect(throws: IOFailure.self) { try io.open("/sim/b", .createExclusive) }
+            #expect(throws: IOFailure.self) { try io.rename("/sim/a", "/sim/c") }
+            #expect(throws: IOFailure.self) { try io.unlink("/sim/a") }
+            #expect(throws: IOFailure.self) { try io.list("/sim") }
+            #expect(throws: IOFailure.self) { try io.makeDirectory("/sim/d") }
+            #expect(throws: IOFailure.self) { try io.syncDirectory("/sim") }
+            #expect(throws: IOFailure.self) { try io.writeAll(fd, [9], at: 0, path: "/sim/a") }
+        }
+        #expect(disk.names(in: "/sim") == ["a"])
+        let after = disk.startProcess()
+        #expect(try after.list("/sim") == ["a"])
+        #expect(try after.readFile("/sim/a") == [1, 2, 3])
+    }
+
     @Test func everyPrefixOfUnsyncedDirectoryOperationsRecovers() async throws {
         // A rotation and a snapshot leave directory operations; crash states keep every prefix.
         for seed: UInt64 in 500...530 {
@@ -151,7 +277,7 @@ import Testing
             let acked = journal.lastSequence
             for i in 121...130 { try journal.submit(payload(i, size: 60)) }
             disk.crash(rng: &rng)
-            let (reopened, replayed) = try openJournal("/sim/j", config, io: disk)
+            let (reopened, replayed) = try openJournal("/sim/j", config, io: disk.startProcess())
             let last = reopened.recoveryReport.lastSequence
             #expect(last >= acked, "seed \(seed)")
             let start = (replayed.snapshot?.lastSequence ?? 0) + 1

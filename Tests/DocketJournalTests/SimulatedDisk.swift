@@ -9,8 +9,14 @@ import Synchronization
 ///   garbage) — only unsynced bytes are ever damaged (sector writes are assumed atomic);
 /// - directory operations (create, rename, unlink) not followed by an fsync of their directory
 ///   may be lost: a random prefix of them, in order, survives.
-/// After `crash`, every descriptor from before fails with EIO, so a journal still running from
-/// before the crash cannot touch the new state.
+///
+/// A power loss ends every process, so journals reach the disk through a `SimulatedProcess`
+/// (`startProcess()`), tied to the power cycle it was started in. The disk itself acts as the
+/// process that was running when it was created. After `crash`, every operation of a process
+/// from before — path operations (open, rename, unlink, list, directory sync) as much as
+/// descriptor operations — fails with EIO and changes nothing, so a journal still running from
+/// before the crash (its I/O thread finishing a rotation, say) cannot touch the new state; a
+/// journal opened after the crash must use a new process.
 final class SimulatedDisk: JournalIO, @unchecked Sendable {
     // @unchecked Sendable: all mutable state lives in `state`, a Mutex.
     enum DirectoryOp {
@@ -45,12 +51,25 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     let state: Mutex<State>
+    /// The power cycle the disk's own `JournalIO` operations belong to (see `SimulatedProcess`).
+    let bootGeneration: Int
+    /// Test hook, called before every operation but `close` (outside the disk's lock) with the
+    /// calling process's power cycle, the operation's name (as in `injectFailure`) and its path
+    /// (for a descriptor, the path it was opened with). It may block the calling thread, so a
+    /// test can force one interleaving of a journal's threads.
+    let beforeOperation: Mutex<(@Sendable (_ generation: Int, _ operation: String, _ path: String) -> Void)?> = Mutex(nil)
     /// When on, a copy of the whole state is kept after every mutating operation, so a test can
     /// crash the disk at each of those points afterwards.
     let recording: Mutex<[State]?> = Mutex(nil)
 
     init(copying other: State) {
         state = Mutex(other)
+        bootGeneration = other.generation
+    }
+
+    /// A process started now: it lives until the next `crash`.
+    func startProcess() -> SimulatedProcess {
+        SimulatedProcess(disk: self, generation: state.withLock { $0.generation })
     }
 
     func startRecording() { recording.withLock { $0 = [state.withLock { $0 }] } }
@@ -65,6 +84,7 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
 
     init(directories: [String] = []) {
         state = Mutex(State())
+        bootGeneration = 0
         state.withLock { s in
             s.directories.insert("/")
             for d in directories { s.directories.insert(d) }
@@ -73,7 +93,19 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
 
     static func parentOf(_ path: String) -> String { Journal.parent(of: path) }
 
-    private func check(_ s: inout State, _ op: String, _ fd: Int32?) throws -> (inode: Int, path: String)? {
+    /// Calls `beforeOperation`, if set.
+    private func announce(_ process: Int, _ op: String, path: String? = nil, fd: Int32? = nil) {
+        guard let hook = beforeOperation.withLock({ $0 }) else { return }
+        let target = path ?? fd.map { fd in state.withLock { $0.descriptors[fd]?.path } ?? "fd \(fd)" } ?? ""
+        hook(process, op, target)
+    }
+
+    /// Fails the operation of a process that did not survive the last crash, then an injected
+    /// failure; returns the descriptor's inode and path.
+    private func check(_ s: inout State, _ op: String, _ fd: Int32?, process: Int) throws -> (inode: Int, path: String)? {
+        guard process == s.generation else {
+            throw IOFailure(operation: op, path: "process from before power cycle \(s.generation)", errno: EIO)
+        }
         if var queue = s.failNext[op], !queue.isEmpty {
             let code = queue.removeFirst()
             s.failNext[op] = queue
@@ -88,10 +120,11 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         state.withLock { $0.failNext[operation, default: []].append(errno) }
     }
 
-    func open(_ path: String, _ intent: OpenIntent) throws -> Int32 {
+    func open(_ path: String, _ intent: OpenIntent, process: Int) throws -> Int32 {
+        announce(process, "open", path: path)
         defer { record() }
         return try state.withLock { s throws in
-            _ = try check(&s, "open", nil)
+            _ = try check(&s, "open", nil, process: process)
             guard s.directories.contains(Self.parentOf(path)) else { throw IOFailure(operation: "open", path: path, errno: ENOENT) }
             var inode = s.entries[path]
             switch intent {
@@ -117,17 +150,20 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         }
     }
 
-    func close(_ fd: Int32) {
+    func close(_ fd: Int32, process: Int) {
         state.withLock { s in
+            // A process that lost power has no descriptors left to close.
+            guard process == s.generation else { return }
             s.descriptors[fd] = nil
             for (path, holder) in s.locked where holder == fd { s.locked[path] = nil }
         }
     }
 
-    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int {
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, process: Int) throws -> Int {
+        announce(process, "write", fd: fd)
         defer { record() }
         return try state.withLock { s throws in
-            guard let (inode, _) = try check(&s, "write", fd) else { return 0 }
+            guard let (inode, _) = try check(&s, "write", fd, process: process) else { return 0 }
             var bytes = bytes
             if s.shortWrites && bytes.count > 1 { bytes = UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count / 2)]) }
             if let space = s.spaceLeft {
@@ -144,9 +180,10 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         }
     }
 
-    func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-        try state.withLock { s throws in
-            guard let (inode, _) = try check(&s, "read", fd) else { return 0 }
+    func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, process: Int) throws -> Int {
+        announce(process, "read", fd: fd)
+        return try state.withLock { s throws in
+            guard let (inode, _) = try check(&s, "read", fd, process: process) else { return 0 }
             let data = s.inodes[inode]?.data ?? []
             guard Int(offset) < data.count else { return 0 }
             let n = min(buffer.count, data.count - Int(offset))
@@ -157,37 +194,41 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         }
     }
 
-    func size(_ fd: Int32) throws -> Int64 {
-        try state.withLock { s throws in
-            guard let (inode, _) = try check(&s, "size", fd) else { return 0 }
+    func size(_ fd: Int32, process: Int) throws -> Int64 {
+        announce(process, "size", fd: fd)
+        return try state.withLock { s throws in
+            guard let (inode, _) = try check(&s, "size", fd, process: process) else { return 0 }
             return Int64(s.inodes[inode]?.data.count ?? 0)
         }
     }
 
-    func dataSync(_ fd: Int32) throws {
+    func dataSync(_ fd: Int32, process: Int) throws {
+        announce(process, "fdatasync", fd: fd)
         defer { record() }
         try state.withLock { s throws in
-            guard let (inode, _) = try check(&s, "fdatasync", fd) else { return }
+            guard let (inode, _) = try check(&s, "fdatasync", fd, process: process) else { return }
             let current = s.inodes[inode]?.data ?? []
             s.inodes[inode]?.durable = current
             s.syncs += 1
         }
     }
 
-    func fullSync(_ fd: Int32) throws {
+    func fullSync(_ fd: Int32, process: Int) throws {
+        announce(process, "fsync", fd: fd)
         defer { record() }
         try state.withLock { s throws in
-            guard let (inode, _) = try check(&s, "fsync", fd) else { return }
+            guard let (inode, _) = try check(&s, "fsync", fd, process: process) else { return }
             let current = s.inodes[inode]?.data ?? []
             s.inodes[inode]?.durable = current
             s.syncs += 1
         }
     }
 
-    func truncate(_ fd: Int32, to length: Int64) throws {
+    func truncate(_ fd: Int32, to length: Int64, process: Int) throws {
+        announce(process, "ftruncate", fd: fd)
         defer { record() }
         try state.withLock { s throws in
-            guard let (inode, _) = try check(&s, "ftruncate", fd) else { return }
+            guard let (inode, _) = try check(&s, "ftruncate", fd, process: process) else { return }
             var data = s.inodes[inode]?.data ?? []
             if data.count > Int(length) { data.removeLast(data.count - Int(length)) } else {
                 data.append(contentsOf: repeatElement(0, count: Int(length) - data.count))
@@ -196,10 +237,11 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         }
     }
 
-    func rename(_ from: String, _ to: String) throws {
+    func rename(_ from: String, _ to: String, process: Int) throws {
+        announce(process, "rename", path: from)
         defer { record() }
         try state.withLock { s throws in
-            _ = try check(&s, "rename", nil)
+            _ = try check(&s, "rename", nil, process: process)
             guard let inode = s.entries[from] else { throw IOFailure(operation: "rename", path: from, errno: ENOENT) }
             s.entries[from] = nil
             s.entries[to] = inode
@@ -207,31 +249,39 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         }
     }
 
-    func unlink(_ path: String) throws {
+    func unlink(_ path: String, process: Int) throws {
+        announce(process, "unlink", path: path)
         defer { record() }
         try state.withLock { s throws in
-            _ = try check(&s, "unlink", nil)
+            _ = try check(&s, "unlink", nil, process: process)
             guard s.entries[path] != nil else { throw IOFailure(operation: "unlink", path: path, errno: ENOENT) }
             s.entries[path] = nil
             s.pendingOps.append(([Self.parentOf(path)], .unlink(path)))
         }
     }
 
-    func list(_ directory: String) throws -> [String] {
-        try state.withLock { s throws in
-            _ = try check(&s, "list", nil)
-            guard s.directories.contains(directory) else { throw IOFailure(operation: "opendir", path: directory, errno: ENOENT) }
-            let prefix = directory + "/"
-            var names = s.entries.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
-                .map { String($0.dropFirst(prefix.count)) }
-            names += s.directories.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
-                .map { String($0.dropFirst(prefix.count)) }
-            return names
+    func list(_ directory: String, process: Int) throws -> [String] {
+        announce(process, "list", path: directory)
+        return try state.withLock { s throws in
+            _ = try check(&s, "list", nil, process: process)
+            return try Self.names(in: directory, s)
         }
     }
 
-    func makeDirectory(_ path: String) throws -> Bool {
-        state.withLock { s in
+    private static func names(in directory: String, _ s: State) throws -> [String] {
+        guard s.directories.contains(directory) else { throw IOFailure(operation: "opendir", path: directory, errno: ENOENT) }
+        let prefix = directory + "/"
+        var names = s.entries.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
+            .map { String($0.dropFirst(prefix.count)) }
+        names += s.directories.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
+            .map { String($0.dropFirst(prefix.count)) }
+        return names
+    }
+
+    func makeDirectory(_ path: String, process: Int) throws -> Bool {
+        announce(process, "mkdir", path: path)
+        return try state.withLock { s throws in
+            _ = try check(&s, "mkdir", nil, process: process)
             if s.directories.contains(path) { return false }
             // Directories are modelled as durable once created (the journal syncs the parent).
             s.directories.insert(path)
@@ -239,10 +289,11 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         }
     }
 
-    func syncDirectory(_ path: String) throws {
+    func syncDirectory(_ path: String, process: Int) throws {
+        announce(process, "fsync directory", path: path)
         defer { record() }
         try state.withLock { s throws in
-            _ = try check(&s, "fsync directory", nil)
+            _ = try check(&s, "fsync directory", nil, process: process)
             // Ops are applied in order up to the last one touching this directory.
             guard let lastIndex = s.pendingOps.lastIndex(where: { $0.directories.contains(path) }) else { return }
             for item in s.pendingOps[...lastIndex] { Self.apply(item.op, to: &s.durableEntries) }
@@ -250,9 +301,10 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         }
     }
 
-    func lock(_ fd: Int32) throws {
+    func lock(_ fd: Int32, process: Int) throws {
+        announce(process, "flock", fd: fd)
         try state.withLock { s throws in
-            guard let (_, path) = try check(&s, "flock", fd) else { return }
+            guard let (_, path) = try check(&s, "flock", fd, process: process) else { return }
             if let holder = s.locked[path], holder != fd, s.descriptors[holder] != nil { throw IOFailure(operation: "flock", path: path, errno: EWOULDBLOCK) }
             s.locked[path] = fd
         }
@@ -309,7 +361,62 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         state.withLock { s in s.entries[path].flatMap { s.inodes[$0]?.data } }
     }
 
+    /// The names in `directory` now, whichever process asks (tests use it to look).
     func names(in directory: String) -> [String] {
-        ((try? list(directory)) ?? []).sorted()
+        state.withLock { s in ((try? Self.names(in: directory, s)) ?? []).sorted() }
     }
+
+    // MARK: JournalIO, as the process running when the disk was created
+
+    func open(_ path: String, _ intent: OpenIntent) throws -> Int32 { try open(path, intent, process: bootGeneration) }
+    func close(_ fd: Int32) { close(fd, process: bootGeneration) }
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int {
+        try write(fd, bytes, at: offset, process: bootGeneration)
+    }
+    func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        try read(fd, into: buffer, at: offset, process: bootGeneration)
+    }
+    func size(_ fd: Int32) throws -> Int64 { try size(fd, process: bootGeneration) }
+    func dataSync(_ fd: Int32) throws { try dataSync(fd, process: bootGeneration) }
+    func fullSync(_ fd: Int32) throws { try fullSync(fd, process: bootGeneration) }
+    func truncate(_ fd: Int32, to length: Int64) throws { try truncate(fd, to: length, process: bootGeneration) }
+    func rename(_ from: String, _ to: String) throws { try rename(from, to, process: bootGeneration) }
+    func unlink(_ path: String) throws { try unlink(path, process: bootGeneration) }
+    func list(_ directory: String) throws -> [String] { try list(directory, process: bootGeneration) }
+    func makeDirectory(_ path: String) throws -> Bool { try makeDirectory(path, process: bootGeneration) }
+    func syncDirectory(_ path: String) throws { try syncDirectory(path, process: bootGeneration) }
+    func lock(_ fd: Int32) throws { try lock(fd, process: bootGeneration) }
+}
+
+/// One process's access to a `SimulatedDisk`, from `startProcess()` until the next crash (the
+/// power cut ends the process): afterwards each of its operations fails with EIO and changes
+/// nothing, as if the threads still running it had died with the machine.
+final class SimulatedProcess: JournalIO, Sendable {
+    let disk: SimulatedDisk
+    /// The disk's power cycle when the process started.
+    let generation: Int
+
+    init(disk: SimulatedDisk, generation: Int) {
+        self.disk = disk
+        self.generation = generation
+    }
+
+    func open(_ path: String, _ intent: OpenIntent) throws -> Int32 { try disk.open(path, intent, process: generation) }
+    func close(_ fd: Int32) { disk.close(fd, process: generation) }
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int {
+        try disk.write(fd, bytes, at: offset, process: generation)
+    }
+    func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        try disk.read(fd, into: buffer, at: offset, process: generation)
+    }
+    func size(_ fd: Int32) throws -> Int64 { try disk.size(fd, process: generation) }
+    func dataSync(_ fd: Int32) throws { try disk.dataSync(fd, process: generation) }
+    func fullSync(_ fd: Int32) throws { try disk.fullSync(fd, process: generation) }
+    func truncate(_ fd: Int32, to length: Int64) throws { try disk.truncate(fd, to: length, process: generation) }
+    func rename(_ from: String, _ to: String) throws { try disk.rename(from, to, process: generation) }
+    func unlink(_ path: String) throws { try disk.unlink(path, process: generation) }
+    func list(_ directory: String) throws -> [String] { try disk.list(directory, process: generation) }
+    func makeDirectory(_ path: String) throws -> Bool { try disk.makeDirectory(path, process: generation) }
+    func syncDirectory(_ path: String) throws { try disk.syncDirectory(path, process: generation) }
+    func lock(_ fd: Int32) throws { try disk.lock(fd, process: generation) }
 }
