@@ -126,7 +126,6 @@ public final class Journal: Sendable {
 
         // Leftovers of interrupted rotations and snapshots.
         for name in plan.report.removedTemporaryFiles { try io.unlink(directory + "/" + name) }
-        var directoryDirty = !plan.report.removedTemporaryFiles.isEmpty
         for repair in plan.repairs {
             switch repair {
             case .truncate(let file, let offset, let backup):
@@ -148,10 +147,22 @@ public final class Journal: Sendable {
                 try io.dataSync(fd)
             case .moveAside(let file, let backup):
                 try io.rename(directory + "/" + file, directory + "/" + backup)
-                directoryDirty = true
             }
         }
-        if directoryDirty { try io.syncDirectory(directory) }
+        // What recovery read came through the page cache: the previous process may have been
+        // killed (or its fdatasync may have failed) before that data reached the disk. Make it
+        // durable before it counts as synced, before anything new rests on it (a successor
+        // segment, acknowledged appends, a snapshot). Only the last two segments can hold
+        // unsynced data: a rotation syncs the old segment's seal before its successor is renamed
+        // into place, and every earlier open synced these two in turn. The directory fsync makes
+        // the entries of a rotation or snapshot the previous process renamed, and the repairs
+        // above, durable.
+        for name in plan.segmentsToSync {
+            let fd = try io.open(directory + "/" + name, .readOnly)
+            defer { io.close(fd) }
+            try io.dataSync(fd)
+        }
+        try io.syncDirectory(directory)
 
         let journalID = plan.journalID ?? newJournalID()
         let lastSequence = plan.report.lastSequence

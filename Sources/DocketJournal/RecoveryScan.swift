@@ -53,6 +53,9 @@ struct RecoveryScan {
         /// The chosen snapshot's sequence (0 for none).
         var snapshotSequence: UInt64 = 0
         var snapshotsPresent: [UInt64] = []
+        /// The segments that stay and may hold data the previous process never synced: the
+        /// last one and its predecessor (see `Journal.recover`).
+        var segmentsToSync: [String] = []
     }
 
     private struct SegmentEntry {
@@ -207,6 +210,11 @@ struct RecoveryScan {
                 attempt.report.rejectedSnapshots = rejected
                 try replay(from: snapshot, purpose: purpose, entries: kept, structuralCut: structuralCut,
                            existing: existing, plan: &attempt, onSnapshot: onSnapshot, onRecord: onRecord)
+                let movedAside = Set(attempt.repairs.compactMap { repair -> String? in
+                    if case .moveAside(let file, _) = repair { return file }
+                    return nil
+                })
+                attempt.segmentsToSync = Array(kept.map(\.name).filter { !movedAside.contains($0) }.suffix(2))
                 if structuralCut {
                     var highest: UInt64?
                     for e in entries[usable...] {

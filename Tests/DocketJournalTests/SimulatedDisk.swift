@@ -16,7 +16,8 @@ import Synchronization
 /// from before — path operations (open, rename, unlink, list, directory sync) as much as
 /// descriptor operations — fails with EIO and changes nothing, so a journal still running from
 /// before the crash (its I/O thread finishing a rotation, say) cannot touch the new state; a
-/// journal opened after the crash must use a new process.
+/// journal opened after the crash must use a new process. `killProcesses` ends the processes
+/// the same way but keeps the page cache (kill -9 rather than a power cut).
 final class SimulatedDisk: JournalIO, @unchecked Sendable {
     // @unchecked Sendable: all mutable state lives in `state`, a Mutex.
     enum DirectoryOp {
@@ -349,6 +350,38 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
             s.inodes = inodes
             s.entries = entries
             s.durableEntries = entries
+            s.pendingOps = []
+            s.descriptors = [:]
+            s.locked = [:]
+            s.generation += 1
+        }
+    }
+
+    /// Simulates kill -9 of every running process (not a power loss): the processes end — every
+    /// later operation of theirs fails with EIO, their descriptors and locks are gone — but the
+    /// kernel keeps what they wrote. Unsynced file data and unsynced directory operations stay in
+    /// the page cache, where a new process reads them back as if they were on disk; only a later
+    /// `crash` (power loss) drops whatever was never synced by then.
+    func killProcesses() {
+        state.withLock { s in
+            s.descriptors = [:]
+            s.locked = [:]
+            s.generation += 1
+        }
+    }
+
+    /// A power loss that keeps exactly what was synced: no unsynced byte and no unsynced
+    /// directory operation survives (the deterministic worst case of `crash`).
+    func crashLosingEverythingUnsynced() {
+        state.withLock { s in
+            let entries = s.durableEntries
+            var inodes: [Int: Inode] = [:]
+            for inode in Set(entries.values) {
+                guard let old = s.inodes[inode] else { continue }
+                inodes[inode] = Inode(data: old.durable, durable: old.durable)
+            }
+            s.inodes = inodes
+            s.entries = entries
             s.pendingOps = []
             s.descriptors = [:]
             s.locked = [:]
