@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "DocketSchedules", targets: ["DocketSchedules"]),
         .library(name: "DocketJournal", targets: ["DocketJournal"]),
+        .library(name: "Docket", targets: ["Docket"]),
         .executable(name: "docket", targets: ["docket"]),
         .executable(name: "docket-bench", targets: ["DocketBench"]),
     ],
@@ -19,6 +20,9 @@ let package = Package(
         .target(name: "CDocketCRC"),
         // Generic durable log: framing, checksums, segments, snapshots, recovery.
         .target(name: "DocketJournal", dependencies: ["CDocketCRC"]),
+        // The engine: the Docket actor, tasks, handlers, workers, leases, retries, recurring
+        // schedules, events; its own mutation codec on top of the journal.
+        .target(name: "Docket", dependencies: ["DocketSchedules", "DocketJournal"]),
         // The command-line tool's logic, as a library so tests can drive it in-process.
         .target(name: "DocketCLI", dependencies: ["DocketSchedules", "DocketJournal"]),
         .executableTarget(name: "docket", dependencies: ["DocketCLI"]),
@@ -29,6 +33,7 @@ let package = Package(
         ),
         .testTarget(name: "DocketSchedulesTests", dependencies: ["DocketSchedules"]),
         .testTarget(name: "DocketJournalTests", dependencies: ["DocketJournal"]),
+        .testTarget(name: "DocketTests", dependencies: ["Docket", "DocketSchedules", "DocketJournal"]),
         .testTarget(name: "DocketCLITests", dependencies: ["DocketCLI", "DocketSchedules"]),
     ]
 )

@@ -1,0 +1,120 @@
+import Foundation
+
+extension Docket {
+    /// Enqueues one task for handler `name` and returns it once its record is durable (under
+    /// the configured durability).
+    ///
+    /// With `options.id` set, the id is an idempotency key: when a task with that id exists,
+    /// this returns the existing task unchanged (or throws `duplicateTask` with
+    /// `onConflict: .fail`) — also when several callers race with the same id.
+    ///
+    /// ```swift
+    /// let task = try await docket.enqueue("resize", payload: Image(url: u), options: TaskOptions(id: "resize-\(u)"))
+    /// ```
+    @discardableResult
+    public func enqueue<P: Encodable & Sendable>(_ name: String, payload: P, options: TaskOptions = TaskOptions()) async throws(DocketError) -> TaskInfo {
+        let bytes: [UInt8]
+        do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
+        let (entry, sequence) = try enqueueEntry(name, payload: bytes, options: options)
+        try await waitDurable(sequence)
+        return TaskInfo(entry)
+    }
+
+    /// Enqueues several tasks in one journal write and one sync; returns them in order once
+    /// all are durable. Validation happens first: if any task is invalid, none is enqueued.
+    /// Ids that already exist follow each task's `onConflict`.
+    @discardableResult
+    public func enqueue(batch: [NewTask]) async throws(DocketError) -> [TaskInfo] {
+        guard !batch.isEmpty else { return [] }
+        let now = nowMicros()
+        var prepared: [TaskEntry?] = []
+        prepared.reserveCapacity(batch.count)
+        var seen: Set<String> = []
+        for task in batch {
+            let bytes: [UInt8]
+            do { bytes = try task.encode(configuration.codec) } catch { throw .encodingFailed("\(error)") }
+            if let id = task.options.id, state.tasks[id] != nil || seen.contains(id) {
+                if task.options.onConflict == .fail { throw .duplicateTask(id) }
+                prepared.append(nil)
+                continue
+            }
+            let entry = try makeEntry(task.name, payload: bytes, options: task.options, now: now)
+            seen.insert(entry.id)
+            prepared.append(entry)
+        }
+        var sequence: UInt64 = journal?.lastSequence ?? 0
+        for i in prepared.indices {
+            guard var entry = prepared[i] else { continue }
+            entry.sequence = state.nextSequence
+            prepared[i] = entry
+            sequence = try commit(.enqueue(entry))
+            emit(.enqueued, entry, at: now, runAt: entry.runAt)
+            noteNewRunTime(entry.runAt)
+        }
+        try await waitDurable(sequence)
+        var result: [TaskInfo] = []
+        result.reserveCapacity(batch.count)
+        for (i, task) in batch.enumerated() {
+            let id = prepared[i]?.id ?? task.options.id ?? ""
+            if let t = state.tasks[id] { result.append(TaskInfo(t)) } else if let p = prepared[i] { result.append(TaskInfo(p)) }
+        }
+        return result
+    }
+
+    /// Journals and applies one new task (not waiting for durability); for an existing id,
+    /// returns the existing task and the journal's last sequence (which covers its record).
+    func enqueueEntry(_ name: String, payload: [UInt8], options: TaskOptions) throws(DocketError) -> (TaskEntry, UInt64) {
+        if let id = options.id, let existing = state.tasks[id] {
+            if options.onConflict == .fail { throw .duplicateTask(id) }
+            return (existing, journal?.lastSequence ?? 0)
+        }
+        let now = nowMicros()
+        let entry = try makeEntry(name, payload: payload, options: options, now: now)
+        let sequence = try commit(.enqueue(entry))
+        emit(.enqueued, entry, at: now, runAt: entry.runAt)
+        noteNewRunTime(entry.runAt)
+        return (entry, sequence)
+    }
+
+    func makeEntry(_ name: String, payload: [UInt8], options: TaskOptions, now: Micros, scheduleID: String? = nil) throws(DocketError) -> TaskEntry {
+        guard !isClosed else { throw .closed }
+        try Self.validateName(name, what: "handler name")
+        if !configuration.allowUnregisteredHandlers, !handlers.contains(name) { throw .unknownHandler(name) }
+        let id = options.id ?? generateID()
+        try Self.validateName(id, what: "task id")
+        try Self.validateName(options.queue, what: "queue name")
+        if let key = options.key { try Self.validateName(key, what: "serialization key") }
+        let maxAttempts = options.maxAttempts ?? configuration.defaultMaxAttempts
+        guard maxAttempts >= 1 else { throw .invalidArgument("maxAttempts must be at least 1 (got \(maxAttempts)) for task \"\(id)\"") }
+        let retry = options.retry ?? configuration.defaultRetry
+        if let problem = retry.problem { throw .invalidArgument("retry policy of task \"\(id)\": \(problem)") }
+        let timeout = options.timeout ?? configuration.defaultTimeout
+        if let timeout, timeout <= .zero { throw .invalidArgument("the timeout of task \"\(id)\" must be positive (got \(timeout))") }
+        if let delay = options.delay, delay < .zero { throw .invalidArgument("the delay of task \"\(id)\" must not be negative (got \(delay))") }
+        var runAt = now
+        if let at = options.runAt {
+            guard at.timeIntervalSince1970.isFinite else { throw .invalidArgument("runAt of task \"\(id)\" is not a finite date") }
+            runAt = Time.micros(at)
+        } else if let delay = options.delay {
+            runAt = Time.add(now, Time.micros(delay))
+        }
+        let sequence = state.nextSequence
+        return TaskEntry(id: id, name: name, payload: payload, queue: options.queue, priority: options.priority, key: options.key,
+                         runAt: runAt, attempt: 0, maxAttempts: maxAttempts, retry: retry, timeout: timeout.map(Time.micros) ?? 0,
+                         status: .scheduled, createdAt: now, sequence: sequence, scheduleID: scheduleID)
+    }
+
+    static func validateName(_ s: String, what: String) throws(DocketError) {
+        let n = s.utf8.count
+        guard n >= 1, n <= 256 else { throw .invalidArgument("the \(what) must be 1…256 bytes of UTF-8 (got \(n) bytes)") }
+    }
+
+    /// Wakes the timer loop when a run time is earlier than what it sleeps until.
+    func noteNewRunTime(_ runAt: Micros) {
+        guard isRunning else { return }
+        if armedDeadline.map({ runAt < $0 }) ?? true {
+            armedDeadline = runAt
+            wakeup.signal()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Which tasks `Docket.tasks(matching:limit:after:)` returns. Empty fields match everything.
+public struct TaskFilter: Sendable {
+    /// Only these statuses.
+    public var statuses: Set<TaskStatus> = []
+    /// Only this handler name.
+    public var name: String?
+    /// Only this queue.
+    public var queue: String?
+    /// Only tasks of this recurring schedule.
+    public var scheduleID: String?
+    /// Only tasks whose run time falls in this range.
+    public var runAt: ClosedRange<Date>?
+
+    /// A filter with the given fields.
+    public init(statuses: Set<TaskStatus> = [], name: String? = nil, queue: String? = nil, scheduleID: String? = nil,
+                runAt: ClosedRange<Date>? = nil) {
+        self.statuses = statuses
+        self.name = name
+        self.queue = queue
+        self.scheduleID = scheduleID
+        self.runAt = runAt
+    }
+
+    func matches(_ t: TaskEntry) -> Bool {
+        if !statuses.isEmpty, !statuses.contains(t.status) { return false }
+        if let name, t.name != name { return false }
+        if let queue, t.queue != queue { return false }
+        if let scheduleID, t.scheduleID != scheduleID { return false }
+        if let runAt, !(Time.micros(runAt.lowerBound)...Time.micros(runAt.upperBound)).contains(t.runAt) { return false }
+        return true
+    }
+}
+
+/// One page of `Docket.tasks(matching:limit:after:)`.
+public struct TaskPage: Sendable {
+    /// The tasks, in enqueue order.
+    public var tasks: [TaskInfo]
+    /// Pass as `after` for the next page; nil on the last page.
+    public var nextCursor: String?
+}
+
+/// Counters and lateness, from `Docket.stats()`.
+public struct DocketStats: Sendable, Equatable {
+    /// Tasks per status.
+    public var byStatus: [TaskStatus: Int]
+    /// Tasks per queue and status.
+    public var byQueue: [String: [TaskStatus: Int]]
+    /// Due tasks waiting for a worker.
+    public var ready: Int
+    /// Attempts started and finished since opening.
+    public var started: Int
+    /// Attempts finished (any outcome) since opening.
+    public var finished: Int
+    /// Median lateness (start time − run time) of the last 4,096 starts.
+    public var latenessP50: Duration?
+    /// 99th percentile of the same.
+    public var latenessP99: Duration?
+}
+
+extension Docket {
+    /// The task with this id.
+    public func task(_ id: String) -> TaskInfo? { state.tasks[id].map(TaskInfo.init) }
+
+    /// Tasks matching `filter`, in enqueue order, at most `limit`, after the cursor of a
+    /// previous page.
+    public func tasks(matching filter: TaskFilter = TaskFilter(), limit: Int = 100, after cursor: String? = nil) -> TaskPage {
+        let from = cursor.flatMap { UInt64($0) } ?? 0
+        var matching = state.tasks.values.filter { $0.sequence > from && filter.matches($0) }
+        matching.sort { $0.sequence < $1.sequence }
+        let page = matching.prefix(max(0, limit))
+        let more = matching.count > page.count
+        return TaskPage(tasks: page.map(TaskInfo.init), nextCursor: more ? page.last.map { String($0.sequence) } : nil)
+    }
+
+    /// Counts per status and queue, ready tasks, starts, finishes and recent lateness.
+    public func stats() -> DocketStats {
+        var byStatus: [TaskStatus: Int] = [:]
+        var byQueue: [String: [TaskStatus: Int]] = [:]
+        for t in state.tasks.values {
+            byStatus[t.status, default: 0] += 1
+            byQueue[t.queue, default: [:]][t.status, default: 0] += 1
+        }
+        return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: ready.count, started: runStats.started, finished: runStats.finished,
+                           latenessP50: runStats.latenessQuantile(0.5).map(Time.duration),
+                           latenessP99: runStats.latenessQuantile(0.99).map(Time.duration))
+    }
+}

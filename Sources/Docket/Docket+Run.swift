@@ -1,0 +1,248 @@
+import Foundation
+
+extension Docket {
+    /// Runs due tasks and recurring schedules until the calling task is cancelled, then shuts
+    /// down gracefully: stops taking work, lets running handlers finish for up to
+    /// `shutdownGrace`, cancels the rest (they run again later, their attempt not counted),
+    /// syncs the journal, writes a snapshot and closes it.
+    ///
+    /// ```swift
+    /// let runner = Task { try await docket.run() }
+    /// // …
+    /// runner.cancel()
+    /// try await runner.value
+    /// ```
+    ///
+    /// - Throws: `alreadyRunning` if called twice; `closed` after shutdown; `journal` if the
+    ///   journal failed while running (handlers are then cancelled).
+    public func run() async throws(DocketError) {
+        guard !isClosed else { throw .closed }
+        guard !isRunning else { throw .alreadyRunning }
+        isRunning = true
+        let failure: DocketError? = await withTaskCancellationHandler {
+            while !Task.isCancelled {
+                let deadline: Micros?
+                do throws(DocketError) { deadline = try tick() } catch { return error }
+                armedDeadline = deadline
+                await wakeup.wait(until: deadline.map(Time.date), clock: configuration.clock)
+            }
+            return nil
+        } onCancel: {
+            wakeup.signal()
+        }
+        await shutdown()
+        if let failure { throw failure }
+    }
+
+    /// One pass of the timer loop: fires due schedules, expires leases, moves due tasks to the
+    /// ready queue and starts as many as the limits allow. Returns when to come back.
+    func tick() throws(DocketError) -> Micros? {
+        let now = nowMicros()
+        try fireDueSchedules(now: now)
+        try expireLeases(now: now)
+        while let top = state.timers.min, top.runAt <= now {
+            _ = state.timers.popMin()
+            guard let t = state.tasks[top.id], t.status == .scheduled, t.version == top.version else { continue }
+            ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: t.sequence, version: t.version, id: t.id))
+        }
+        try dispatch(now: now)
+        // Drop stale heads so the deadline is a real one.
+        while let top = state.timers.min, state.tasks[top.id].map({ $0.status != .scheduled || $0.version != top.version }) ?? true {
+            _ = state.timers.popMin()
+        }
+        while let top = state.scheduleTimers.min, state.schedules[top.id].map({ $0.status != .active || $0.nextFire != top.at }) ?? true {
+            _ = state.scheduleTimers.popMin()
+        }
+        while let top = leaseDeadlines.min, inFlight[top.id]?.lease != top.lease {
+            _ = leaseDeadlines.popMin()
+        }
+        return [state.timers.min?.runAt, state.scheduleTimers.min?.at, leaseDeadlines.min?.at].compactMap { $0 }.min()
+    }
+
+    /// Starts ready tasks within the global, per-queue and per-key limits, in one journal
+    /// record for all of them.
+    func dispatch(now: Micros) throws(DocketError) {
+        guard !isStopping, state.runningCount < concurrency, !ready.isEmpty else { return }
+        var leases: [Mutation.Lease] = []
+        var blocked: [ReadyItem] = []
+        var queueCounts: [String: Int] = [:]
+        var keys: Set<String> = []
+        var unregistered: [TaskEntry] = []
+        while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
+            guard let t = state.tasks[item.id], t.status == .scheduled, t.version == item.version else { continue }
+            if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
+                blocked.append(item)
+                continue
+            }
+            if let key = t.key, state.runningKeys.contains(key) || keys.contains(key) {
+                blocked.append(item)
+                continue
+            }
+            if !handlers.contains(t.name) {
+                unregistered.append(t)
+                continue
+            }
+            queueCounts[t.queue, default: 0] += 1
+            if let key = t.key { keys.insert(key) }
+            leases.append(Mutation.Lease(id: t.id, lease: state.nextLease + UInt64(leases.count)))
+        }
+        for item in blocked { ready.push(item) }
+        if !leases.isEmpty {
+            let sequence = try commit(.start(leases, at: now))
+            for l in leases {
+                guard let t = state.tasks[l.id] else { continue }
+                emit(.started, t, at: now)
+                runStats.noteStart(lateness: now - t.runAt)
+                launch(t, lease: l.lease, startSequence: sequence, now: now)
+            }
+        }
+        for t in unregistered {
+            // Started and failed in one go, so the attempt shows.
+            let lease = state.nextLease
+            try commit(.start([Mutation.Lease(id: t.id, lease: lease)], at: now))
+            guard let started = state.tasks[t.id] else { continue }
+            let error = "no handler is registered for \"\(t.name)\""
+            try commit(.fail(id: t.id, lease: lease, error: error, retryAt: nil, at: now))
+            emit(.failed, started, at: now, error: error)
+        }
+    }
+
+    /// Runs one attempt on its own Swift task. The handler starts only once the start record is
+    /// durable, so an attempt that crashes the process is always counted.
+    func launch(_ t: TaskEntry, lease: UInt64, startSequence: UInt64, now: Micros) {
+        guard let handler = handlers.get(t.name) else { return }
+        let context = JobContext(id: t.id, name: t.name, attempt: t.attempt, maxAttempts: t.maxAttempts, queue: t.queue,
+                                 runAt: Time.date(t.runAt), scheduleID: t.scheduleID, lease: lease, docket: self)
+        let journal = self.journal
+        let payload = t.payload
+        var deadline: Micros?
+        if t.timeout > 0 {
+            let at = Time.add(now, t.timeout)
+            deadline = at
+            leaseDeadlines.push(LeaseDeadline(at: at, lease: lease, id: t.id))
+        }
+        inFlight[t.id] = InFlight(lease: lease, handle: nil, deadline: deadline)
+        let handle = Task { [weak self] in
+            let result: Result<[UInt8]?, any Error>
+            do {
+                if let journal, startSequence > 0 { try await journal.waitUntilDurable(startSequence) }
+                try Task.checkCancellation()
+                result = .success(try await handler.run(context, payload))
+            } catch {
+                result = .failure(error)
+            }
+            await self?.finish(id: context.id, lease: lease, result: result)
+        }
+        inFlight[t.id]?.handle = handle
+    }
+
+    /// Ends an attempt. A result from an attempt that lost its lease (timed out, cancelled,
+    /// paused) is ignored.
+    func finish(id: String, lease: UInt64, result: Result<[UInt8]?, any Error>) {
+        if inFlight[id]?.lease == lease { inFlight[id] = nil }
+        defer { if isRunning { wakeup.signal() } }
+        guard let t = state.tasks[id], t.status == .running, t.lease == lease, !isClosed else { return }
+        let now = nowMicros()
+        do {
+            switch result {
+            case .success(let output):
+                try commit(.succeed(id: id, lease: lease, output: output, at: now))
+                runStats.noteFinish()
+                if let done = state.tasks[id] { emit(.succeeded, done, at: now) }
+            case .failure(let error):
+                let m: Mutation
+                switch error {
+                case let control as JobControl:
+                    switch control {
+                    case .snooze(let until):
+                        m = .snooze(id: id, lease: lease, until: Time.micros(until), at: now)
+                    case .fail(let reason):
+                        m = failure(of: t, lease: lease, error: reason, control: control, now: now)
+                    case .retry:
+                        m = failure(of: t, lease: lease, error: "the handler asked to retry", control: control, now: now)
+                    }
+                case let decoding as PayloadDecodingFailure:
+                    m = .fail(id: id, lease: lease, error: decoding.description, retryAt: nil, at: now)
+                case is CancellationError where isStopping:
+                    // Cut short by shutdown: runs again, this attempt not counted.
+                    m = .snooze(id: id, lease: lease, until: now, at: now)
+                default:
+                    m = failure(of: t, lease: lease, error: String(describing: error), control: nil, now: now)
+                }
+                try commit(m)
+                runStats.noteFinish()
+                emitOutcome(m, id: id, now: now)
+            }
+        } catch {
+            // The journal failed: the run loop stops at its next tick with this error.
+        }
+    }
+
+    func emitOutcome(_ m: Mutation, id: String, now: Micros) {
+        guard let t = state.tasks[id] else { return }
+        switch m {
+        case .snooze(_, _, let until, _): emit(.snoozed, t, at: now, runAt: until)
+        case .fail(_, _, let error, let retryAt, _):
+            if let retryAt { emit(.retried, t, at: now, runAt: retryAt, error: error) } else { emit(.failed, t, at: now, error: error) }
+        default: break
+        }
+    }
+
+    /// Attempts past their timeout: cancel the handler's task and take its lease away at once;
+    /// the task runs again with its next attempt (a handler that ignores cancellation cannot
+    /// hold it), and a late result is ignored.
+    func expireLeases(now: Micros) throws(DocketError) {
+        while let top = leaseDeadlines.min, top.at <= now {
+            _ = leaseDeadlines.popMin()
+            guard let flight = inFlight[top.id], flight.lease == top.lease else { continue }
+            inFlight[top.id] = nil
+            flight.handle?.cancel()
+            guard let t = state.tasks[top.id], t.status == .running, t.lease == top.lease else { continue }
+            let m = failure(of: t, lease: top.lease, error: "timed out after \(Time.duration(t.timeout))", control: nil, now: now)
+            try commit(m)
+            runStats.noteFinish()
+            emitOutcome(m, id: t.id, now: now)
+        }
+    }
+
+    /// Records the progress a handler reports.
+    func reportProgress(id: String, lease: UInt64, value: Double) {
+        guard value.isFinite, let t = state.tasks[id], t.status == .running, t.lease == lease else { return }
+        _ = try? commit(.progress(id: id, lease: lease, value: max(0, min(1, value))))
+    }
+
+    /// Stop taking work, let handlers finish up to the grace period, cancel the rest, sync,
+    /// snapshot, close.
+    func shutdown() async {
+        isStopping = true
+        let graceEnd = Time.add(nowMicros(), Time.micros(configuration.shutdownGrace))
+        while !inFlight.isEmpty, nowMicros() < graceEnd {
+            // In a task of its own: the caller is cancelled, and a cancelled wait would spin.
+            let wakeup = self.wakeup, clock = configuration.clock
+            await Task { await wakeup.wait(until: Time.date(graceEnd), clock: clock) }.value
+        }
+        let remaining = inFlight
+        for flight in remaining.values { flight.handle?.cancel() }
+        for flight in remaining.values { await flight.handle?.value }
+        isRunning = false
+        isStopping = false
+        await close()
+    }
+
+    /// Syncs, snapshots and closes the journal; ends the event streams. Further calls throw
+    /// `closed`. `run()` calls it when it ends; call it yourself when you never ran.
+    public func close() async {
+        guard !isClosed else { return }
+        for flight in inFlight.values { flight.handle?.cancel() }
+        if let journal {
+            while snapshotInFlight { await Task.yield() }
+            if recordsSinceSnapshot > 0 || journal.lastSequence > 0 {
+                let bytes = EngineCodec.encodeSnapshot(state)
+                try? await journal.writeSnapshot(bytes, lastSequence: journal.lastSequence)
+            }
+            try? await journal.close()
+        }
+        isClosed = true
+        hub.finish()
+    }
+}

@@ -1,0 +1,232 @@
+import DocketSchedules
+import Foundation
+
+extension Docket {
+    /// Creates recurring schedule `id`: each fire time of `schedule` becomes a task for
+    /// `handler` with `payload`, whose id is `id@<nominal time>` — the same after any restart,
+    /// so no occurrence is ever created twice.
+    ///
+    /// ```swift
+    /// try await docket.schedule("digest", try Schedule(parsing: "CRON_TZ=America/New_York 0 8 * * MON-FRI"),
+    ///                           handler: "digest", payload: Digest(list: "team"))
+    /// ```
+    ///
+    /// - Throws: `duplicateSchedule` when the id exists, `unknownHandler`, `invalidArgument`
+    ///   when the schedule has no fire time after now.
+    @discardableResult
+    public func schedule<P: Encodable & Sendable>(_ id: String, _ schedule: Schedule, handler: String, payload: P,
+                                                  options: ScheduleOptions = ScheduleOptions()) async throws(DocketError) -> ScheduleInfo {
+        guard state.schedules[id] == nil else { throw .duplicateSchedule(id) }
+        let entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: nil)
+        let sequence = try commit(.upsertSchedule(entry))
+        if let next = entry.nextFire { noteNewRunTime(next) }
+        try await waitDurable(sequence)
+        return ScheduleInfo(entry)
+    }
+
+    /// Creates a recurring schedule from its text (cron, `@every …`, `@at …` or an RRULE; see
+    /// `Schedule(parsing:)`).
+    @discardableResult
+    public func schedule<P: Encodable & Sendable>(_ id: String, parsing text: String, handler: String, payload: P,
+                                                  options: ScheduleOptions = ScheduleOptions()) async throws(DocketError) -> ScheduleInfo {
+        let parsed: Schedule
+        do { parsed = try Schedule(parsing: text) } catch { throw .invalidArgument("schedule \"\(id)\": \(error)") }
+        return try await schedule(id, parsed, handler: handler, payload: payload, options: options)
+    }
+
+    /// Replaces schedule `id`'s timing, handler, payload and options. Occurrences already
+    /// created stay; the next fire is recomputed from now.
+    @discardableResult
+    public func updateSchedule<P: Encodable & Sendable>(_ id: String, _ schedule: Schedule, handler: String, payload: P,
+                                                        options: ScheduleOptions = ScheduleOptions()) async throws(DocketError) -> ScheduleInfo {
+        guard let previous = state.schedules[id] else { throw .scheduleNotFound(id) }
+        let entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous)
+        let sequence = try commit(.upsertSchedule(entry))
+        if let next = entry.nextFire { noteNewRunTime(next) }
+        try await waitDurable(sequence)
+        return ScheduleInfo(entry)
+    }
+
+    /// Stops creating occurrences until `resumeSchedule`.
+    @discardableResult
+    public func pauseSchedule(_ id: String) async throws(DocketError) -> ScheduleInfo {
+        try await setScheduleStatus(id, .paused)
+    }
+
+    /// Resumes a paused schedule from its next fire after now (fires missed while paused are
+    /// not run).
+    @discardableResult
+    public func resumeSchedule(_ id: String) async throws(DocketError) -> ScheduleInfo {
+        try await setScheduleStatus(id, .active)
+    }
+
+    /// Ends schedule `id` and cancels its occurrences that have not started.
+    @discardableResult
+    public func cancelSchedule(_ id: String) async throws(DocketError) -> ScheduleInfo {
+        let info = try await setScheduleStatus(id, .finished)
+        let pending = state.tasks.values.filter { $0.scheduleID == id && ($0.status == .scheduled || $0.status == .paused) }.map(\.id).sorted()
+        if !pending.isEmpty { _ = try await cancel(pending) }
+        return info
+    }
+
+    /// The schedule with this id.
+    public func scheduleInfo(_ id: String) -> ScheduleInfo? { state.schedules[id].map(ScheduleInfo.init) }
+
+    /// All schedules, by id.
+    public func schedules() -> [ScheduleInfo] { state.schedules.values.sorted { $0.id < $1.id }.map(ScheduleInfo.init) }
+
+    /// The next `count` fire times of schedule `id` from now.
+    public func preview(scheduleID id: String, count: Int) throws(DocketError) -> [Date] {
+        guard let s = state.schedules[id] else { throw .scheduleNotFound(id) }
+        guard s.status != .finished else { return [] }
+        let from = s.nextFire.map { Time.date($0 - 1) } ?? configuration.clock.now()
+        return Array(s.schedule.fires(after: from).prefix(max(0, count)))
+    }
+
+    private func setScheduleStatus(_ id: String, _ status: ScheduleStatus) async throws(DocketError) -> ScheduleInfo {
+        guard let s = state.schedules[id] else { throw .scheduleNotFound(id) }
+        if s.status == .finished && status != .finished { throw .invalidArgument("schedule \"\(id)\" has finished; create it again to restart it") }
+        if s.status == status { return ScheduleInfo(s) }
+        let now = nowMicros()
+        var next: Micros?
+        switch status {
+        case .active: next = s.isFixedDelay ? Time.add(now, Time.micros(s.schedule.interval?.period ?? .zero)) : s.schedule.next(after: Time.date(now)).map(Time.micros)
+        case .paused: next = s.nextFire
+        case .finished: next = nil
+        }
+        let sequence = try commit(.setScheduleStatus(id: id, status: status, nextFire: next, at: now))
+        if let next, status == .active { noteNewRunTime(next) }
+        try await waitDurable(sequence)
+        return try ScheduleInfo(state.schedules[id].orThrow(.scheduleNotFound(id)))
+    }
+
+    private func makeSchedule<P: Encodable & Sendable>(_ id: String, _ schedule: Schedule, handler: String, payload: P,
+                                                       options: ScheduleOptions, previous: ScheduleEntry?) throws(DocketError) -> ScheduleEntry {
+        guard !isClosed else { throw .closed }
+        try Self.validateName(id, what: "schedule id")
+        guard !id.contains("@") else { throw .invalidArgument("the schedule id \"\(id)\" must not contain \"@\" (occurrence ids are <schedule id>@<time>)") }
+        try Self.validateName(handler, what: "handler name")
+        try Self.validateName(options.queue, what: "queue name")
+        if !configuration.allowUnregisteredHandlers, !handlers.contains(handler) { throw .unknownHandler(handler) }
+        let bytes: [UInt8]
+        do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
+        let maxAttempts = options.maxAttempts ?? configuration.defaultMaxAttempts
+        guard maxAttempts >= 1 else { throw .invalidArgument("maxAttempts of schedule \"\(id)\" must be at least 1 (got \(maxAttempts))") }
+        let retry = options.retry ?? configuration.defaultRetry
+        if let p = retry.problem { throw .invalidArgument("retry policy of schedule \"\(id)\": \(p)") }
+        let timeout = options.timeout ?? configuration.defaultTimeout
+        if let timeout, timeout <= .zero { throw .invalidArgument("the timeout of schedule \"\(id)\" must be positive") }
+        guard options.grace >= .zero else { throw .invalidArgument("the grace period of schedule \"\(id)\" must not be negative") }
+        let now = nowMicros()
+        let next: Micros?
+        if case .interval(let i) = schedule, case .fixedDelay = i.mode {
+            next = Time.add(now, Time.micros(i.period))
+        } else {
+            next = schedule.next(after: Time.date(now)).map(Time.micros)
+        }
+        guard next != nil else { throw .invalidArgument("schedule \"\(id)\" (\(schedule)) has no fire time after now") }
+        return ScheduleEntry(id: id, schedule: schedule, name: handler, payload: bytes, queue: options.queue, priority: options.priority,
+                             maxAttempts: maxAttempts, retry: retry, timeout: timeout.map(Time.micros) ?? 0, misfire: options.misfire,
+                             grace: Time.micros(options.grace), overlap: options.overlap, status: options.paused ? .paused : .active,
+                             nextFire: next, lastFire: previous?.lastFire, lastTaskID: previous?.lastTaskID, createdAt: previous?.createdAt ?? now)
+    }
+
+    // MARK: Firing
+
+    /// Creates the occurrences of every schedule whose next fire has come, applying the misfire
+    /// and overlap policies.
+    func fireDueSchedules(now: Micros) throws(DocketError) {
+        while let top = state.scheduleTimers.min, top.at <= now {
+            _ = state.scheduleTimers.popMin()
+            guard let s = state.schedules[top.id], s.status == .active, s.nextFire == top.at else { continue }
+            try fire(s, now: now)
+        }
+    }
+
+    /// The most nominal times looked at in one catch-up; beyond, the count is a lower bound
+    /// and the search jumps to the first fire after now.
+    static let catchUpScanLimit = 1_000_000
+    /// Skipped times listed in a misfire record (all are counted).
+    static let skippedSampleLimit = 100
+
+    func fire(_ s: ScheduleEntry, now: Micros) throws(DocketError) {
+        guard let first = s.nextFire else { return }
+        var late: [Micros] = []
+        var lateCount = 0
+        var onTime: [Micros] = []
+        var next: Micros? = first
+        var scanned = 0
+        if s.isFixedDelay {
+            onTime = [first]
+            next = nil
+        } else {
+            while let x = next, x <= now, scanned < Self.catchUpScanLimit {
+                scanned += 1
+                if now - x > s.grace {
+                    lateCount += 1
+                    // Keep the newest ones: the last may be the coalesced run.
+                    late.append(x)
+                    if late.count > configuration.maxCatchUp + Self.skippedSampleLimit { late.removeFirst(late.count - configuration.maxCatchUp) }
+                } else {
+                    onTime.append(x)
+                }
+                next = s.schedule.next(after: Time.date(x)).map(Time.micros)
+            }
+            if let x = next, x <= now { next = s.schedule.next(after: Time.date(now)).map(Time.micros) }
+        }
+        var toFire: [Micros]
+        switch s.misfire {
+        case .fireAll: toFire = late + onTime
+        case .fireOnce: toFire = onTime.isEmpty ? Array(late.suffix(1)) : onTime
+        case .skip: toFire = onTime
+        }
+        if toFire.count > configuration.maxCatchUp { toFire = Array(toFire.suffix(configuration.maxCatchUp)) }
+        let previousUnfinished = s.lastTaskID.flatMap { state.tasks[$0] }.map { !$0.status.isTerminal } ?? false
+        if s.overlap == .skip {
+            toFire = previousUnfinished ? [] : Array(toFire.suffix(1))
+        }
+        let fired = Set(toFire)
+        let skippedAll = (late + onTime).filter { !fired.contains($0) }
+        let skippedCount = lateCount + onTime.count - toFire.count
+        var created: [TaskEntry] = []
+        var sequence = state.nextSequence
+        for x in toFire {
+            let id = EngineState.occurrenceID(schedule: s.id, nominal: x)
+            guard state.tasks[id] == nil else { continue }
+            var runAt = x
+            if case .interval(let i) = s.schedule, i.jitterMilliseconds > 0 {
+                runAt = Time.add(x, Micros(random.next() % UInt64(i.jitterMilliseconds)) * 1000)
+            }
+            created.append(TaskEntry(id: id, name: s.name, payload: s.payload, queue: s.queue, priority: s.priority,
+                                     key: s.overlap == .queue ? "schedule:" + s.id : nil, runAt: runAt, attempt: 0,
+                                     maxAttempts: s.maxAttempts, retry: s.retry, timeout: s.timeout, status: .scheduled,
+                                     createdAt: now, sequence: sequence, scheduleID: s.id))
+            sequence += 1
+        }
+        let sample = Array(skippedAll.prefix(Self.skippedSampleLimit))
+        try commit(.fire(scheduleID: s.id, created: created, lastNominal: (late + onTime).last, skipped: sample,
+                         skippedCount: skippedCount, nextFire: next, at: now))
+        for t in created { emit(.enqueued, t, at: now, runAt: t.runAt) }
+        if hub.hasSubscribers {
+            for x in sample {
+                hub.emit(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: x), attempt: 0,
+                                     at: Time.date(now), runAt: Time.date(x), name: s.name, scheduleID: s.id,
+                                     error: previousUnfinished && s.overlap == .skip ? "the previous occurrence had not finished" : "missed by more than the grace period"))
+            }
+        }
+    }
+}
+
+extension Schedule {
+    var interval: Interval? {
+        if case .interval(let i) = self { return i }
+        return nil
+    }
+}
+
+extension Optional {
+    func orThrow(_ error: DocketError) throws(DocketError) -> Wrapped {
+        guard let self else { throw error }
+        return self
+    }
+}

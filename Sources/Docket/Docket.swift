@@ -1,0 +1,296 @@
+import DocketJournal
+import DocketSchedules
+import Foundation
+
+/// An embedded, durable task scheduler: delayed, recurring and retried jobs in your process,
+/// every change in a journal that survives a crash.
+///
+/// ```swift
+/// struct Email: Codable, Sendable { var to: String }
+///
+/// let docket = try await Docket.open(directory: "state/docket")
+/// docket.register("email", payload: Email.self) { email, job in
+///     try await send(email)
+/// }
+/// try await docket.enqueue("email", payload: Email(to: "a@example.com"), options: TaskOptions(delay: .seconds(5)))
+/// try await docket.schedule("nightly-report", cron: "CRON_TZ=Europe/Paris 0 2 * * *", handler: "report", payload: Report())
+/// try await docket.run()   // until the surrounding task is cancelled
+/// ```
+///
+/// Delivery is at least once: a task running when the process stops counts that attempt and
+/// runs again per its retry policy. State lives in memory; every mutation is journaled first.
+public actor Docket {
+    /// The configuration it was opened with.
+    public nonisolated let configuration: DocketConfiguration
+    /// What opening found: the journal's recovery report and the tasks it had to recover.
+    public nonisolated let recoveryReport: DocketRecoveryReport
+
+    let journal: Journal?
+    let handlers = HandlerRegistry()
+    let hub = EventHub()
+    let wakeup = Wakeup()
+
+    var state: EngineState
+    /// Due tasks ordered by (priority, run at, sequence).
+    var ready = BinaryHeap<ReadyItem>()
+    /// Running attempts started by this process, by task id.
+    var inFlight: [String: InFlight] = [:]
+    var leaseDeadlines = BinaryHeap<LeaseDeadline>()
+    var concurrency: Int
+    var queueLimits: [String: Int]
+    var isRunning = false
+    var isStopping = false
+    var isClosed = false
+    var armedDeadline: Micros?
+    var recordsSinceSnapshot = 0
+    var snapshotInFlight = false
+    var random: SplitMix64
+    var idCounter: UInt64 = 0
+    var lastIDMillis: Int64 = 0
+    var runStats = RunStatistics()
+
+    struct ReadyItem: Comparable, Sendable {
+        var priority: Int
+        var runAt: Micros
+        var sequence: UInt64
+        var version: UInt32
+        var id: String
+        static func < (a: ReadyItem, b: ReadyItem) -> Bool {
+            (a.priority, a.runAt, a.sequence) < (b.priority, b.runAt, b.sequence)
+        }
+    }
+
+    struct InFlight {
+        var lease: UInt64
+        var handle: Task<Void, Never>?
+        var deadline: Micros?
+    }
+
+    struct LeaseDeadline: Comparable, Sendable {
+        var at: Micros
+        var lease: UInt64
+        var id: String
+        static func < (a: LeaseDeadline, b: LeaseDeadline) -> Bool { (a.at, a.lease) < (b.at, b.lease) }
+    }
+
+    init(configuration: DocketConfiguration, journal: Journal?, state: EngineState, report: DocketRecoveryReport) {
+        self.configuration = configuration
+        self.journal = journal
+        self.state = state
+        self.recoveryReport = report
+        concurrency = configuration.concurrency
+        queueLimits = configuration.queueLimits
+        random = SplitMix64(seed: UInt64(truncatingIfNeeded: Time.micros(configuration.clock.now())) ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    // MARK: Opening
+
+    /// Opens (creating if needed) a journaled Docket in `directory`: recovers the journal,
+    /// rebuilds every task and schedule, and counts the attempt of each task that was running
+    /// when the process stopped (it retries per its policy, or fails when out of attempts).
+    ///
+    /// - Throws: `DocketError.journal` when the directory is locked by another instance or the
+    ///   journal is damaged beyond what the recovery mode repairs; `.unreadableState` when the
+    ///   journal holds engine records this version cannot read (nothing is changed then).
+    public static func open(directory: String, configuration: DocketConfiguration = DocketConfiguration()) async throws(DocketError) -> Docket {
+        try configuration.validate()
+        var journalConfiguration = configuration.journal
+        journalConfiguration.durability = configuration.durability
+        var state = EngineState()
+        var loaded = false
+        let journal: Journal
+        do {
+            journal = try Journal.open(directory: directory, configuration: journalConfiguration, snapshot: { snapshot in
+                state = try EngineCodec.decodeSnapshot(snapshot.bytes)
+                loaded = true
+            }, record: { record in
+                guard record.tag == EngineCodec.recordTag else {
+                    throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
+                }
+                if !loaded {
+                    // Records replayed without a snapshot: derived structures are built as they go.
+                    loaded = true
+                }
+                state.apply(try EngineCodec.decodeMutation(record.payload))
+            })
+        } catch let e as JournalError {
+            throw .journal(e)
+        } catch let e as BinaryReader.Malformed {
+            throw .unreadableState(e.description)
+        } catch {
+            throw .unreadableState("\(error)")
+        }
+        let docket = Docket(configuration: configuration, journal: journal, state: state,
+                            report: DocketRecoveryReport(journal: journal.recoveryReport, tasks: state.tasks.count, schedules: state.schedules.count,
+                                                         interrupted: state.tasks.values.filter { $0.status == .running }.map(\.id).sorted()))
+        try await docket.recoverInterrupted()
+        return docket
+    }
+
+    /// A Docket with no journal: the same engine, state in memory only (lost when the process
+    /// ends). For tests, caches of work that can be recreated, and benchmarks.
+    public static func inMemory(configuration: DocketConfiguration = DocketConfiguration()) throws(DocketError) -> Docket {
+        try configuration.validate()
+        return Docket(configuration: configuration, journal: nil, state: EngineState(),
+                      report: DocketRecoveryReport(journal: nil, tasks: 0, schedules: 0, interrupted: []))
+    }
+
+    /// Tasks that were running when the previous process stopped: that attempt counts.
+    private func recoverInterrupted() async throws(DocketError) {
+        let now = nowMicros()
+        var last: UInt64 = 0
+        for id in recoveryReport.interrupted {
+            guard let t = state.tasks[id] else { continue }
+            let m = failure(of: t, lease: t.lease, error: "the process stopped while this attempt was running", control: nil, now: now)
+            last = try commit(m)
+            emit(.recovered, t, at: now)
+        }
+        if last > 0 { try await waitDurable(last) }
+    }
+
+    // MARK: Handlers
+
+    /// Registers the handler for tasks named `name`, whose payloads decode as `Payload`. The
+    /// handler's return value is encoded as the task's output. Registering a name again
+    /// replaces the handler.
+    public nonisolated func register<Payload: Decodable & Sendable, Output: Encodable & Sendable>(
+        _ name: String, payload: Payload.Type = Payload.self,
+        handler: @escaping @Sendable (Payload, JobContext) async throws -> Output
+    ) {
+        let codec = configuration.codec
+        handlers.set(name, AnyHandler { context, bytes in
+            let value: Payload
+            do { value = try codec.decode(Payload.self, from: bytes) } catch {
+                throw PayloadDecodingFailure(name: name, underlying: "\(error)")
+            }
+            let output = try await handler(value, context)
+            if output is Void || output is EmptyOutput { return nil }
+            return try codec.encode(output)
+        })
+    }
+
+    /// Registers a handler without output.
+    public nonisolated func register<Payload: Decodable & Sendable>(
+        _ name: String, payload: Payload.Type = Payload.self,
+        handler: @escaping @Sendable (Payload, JobContext) async throws -> Void
+    ) {
+        register(name, payload: payload) { (p: Payload, c: JobContext) async throws -> EmptyOutput in
+            try await handler(p, c)
+            return EmptyOutput()
+        }
+    }
+
+    /// The names of the registered handlers.
+    public nonisolated var handlerNames: [String] { handlers.names.sorted() }
+
+    // MARK: Events
+
+    /// A stream of everything that happens from now on. Each call makes an independent
+    /// stream; it ends when the Docket shuts down. A subscriber more than 65,536 events behind
+    /// loses the oldest.
+    public nonisolated func events() -> AsyncStream<DocketEvent> { hub.subscribe() }
+
+    // MARK: Committing mutations
+
+    /// Journals `m` (without waiting for durability) and applies it. The journal comes first:
+    /// if it refuses, nothing changes.
+    @discardableResult
+    func commit(_ m: Mutation) throws(DocketError) -> UInt64 {
+        guard !isClosed else { throw .closed }
+        var sequence: UInt64 = 0
+        if let journal {
+            do {
+                sequence = try journal.submit(EngineCodec.encode(m), tag: EngineCodec.recordTag, timestamp: UInt64(max(0, nowMicros())) &* 1000)
+            } catch let e as JournalError {
+                throw .journal(e)
+            } catch {
+                throw .journal(.invalidArgument("\(error)"))
+            }
+            recordsSinceSnapshot += 1
+        }
+        state.apply(m)
+        if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
+        return sequence
+    }
+
+    /// Waits until the journal has `sequence` under the configured durability.
+    func waitDurable(_ sequence: UInt64) async throws(DocketError) {
+        guard let journal, sequence > 0 else { return }
+        do { try await journal.waitUntilDurable(sequence) } catch let e as JournalError { throw .journal(e) } catch {
+            throw .journal(.invalidArgument("\(error)"))
+        }
+    }
+
+    /// Writes a snapshot of a copy of the state, encoded and written off the actor.
+    func startSnapshot() {
+        guard let journal, !snapshotInFlight else { return }
+        snapshotInFlight = true
+        recordsSinceSnapshot = 0
+        let copy = state
+        let through = journal.lastSequence
+        Task.detached { [weak self] in
+            let bytes = EngineCodec.encodeSnapshot(copy)
+            try? await journal.writeSnapshot(bytes, lastSequence: through)
+            await self?.snapshotFinished()
+        }
+    }
+
+    private func snapshotFinished() { snapshotInFlight = false }
+
+    // MARK: Helpers
+
+    func nowMicros() -> Micros { Time.micros(configuration.clock.now()) }
+
+    func emit(_ kind: DocketEvent.Kind, _ t: TaskEntry, at: Micros, runAt: Micros? = nil, error: String? = nil) {
+        guard hub.hasSubscribers else { return }
+        hub.emit(DocketEvent(kind: kind, taskID: t.id, attempt: t.attempt, at: Time.date(at), runAt: runAt.map(Time.date),
+                             name: t.name, scheduleID: t.scheduleID, error: error))
+    }
+
+    /// A time-ordered id: milliseconds since the epoch and a counter, in hex, so ids sort by
+    /// creation time.
+    func generateID() -> String {
+        let ms = nowMicros() / 1000
+        if ms > lastIDMillis {
+            lastIDMillis = ms
+            idCounter = 0
+        } else {
+            idCounter += 1
+        }
+        let hex = String(UInt64(max(0, lastIDMillis)), radix: 16)
+        let counter = String(idCounter, radix: 16)
+        return String(repeating: "0", count: max(0, 12 - hex.count)) + hex + "-" + String(repeating: "0", count: max(0, 6 - counter.count)) + counter
+    }
+
+    /// The mutation that ends a failed attempt: a retry at the policy's delay while attempts
+    /// remain (an explicit `retry(after:)` sets the delay), else failed for good.
+    func failure(of t: TaskEntry, lease: UInt64, error: String, control: JobControl?, now: Micros) -> Mutation {
+        var retryAt: Micros?
+        switch control {
+        case .fail: retryAt = nil
+        case .retry(let after):
+            if t.attempt < t.maxAttempts { retryAt = Time.add(now, max(0, Time.micros(after))) }
+        case .snooze, nil:
+            if t.attempt < t.maxAttempts,
+               let delay = t.retry.delay(afterAttempt: t.attempt, unit: random.nextUnit(), functions: configuration.retryFunctions) {
+                retryAt = Time.add(now, delay)
+            }
+        }
+        return .fail(id: t.id, lease: lease, error: error, retryAt: retryAt, at: now)
+    }
+}
+
+/// The output of handlers that return nothing.
+struct EmptyOutput: Codable, Sendable {}
+
+/// What `Docket.open` found.
+public struct DocketRecoveryReport: Sendable {
+    /// The journal's report (snapshot used, records replayed, repairs); nil in memory.
+    public var journal: RecoveryReport?
+    /// Tasks recovered.
+    public var tasks: Int
+    /// Recurring schedules recovered.
+    public var schedules: Int
+    /// Tasks that were running when the previous process stopped; their attempt counted.
+    public var interrupted: [String]
+}

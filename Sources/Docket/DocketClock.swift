@@ -1,0 +1,30 @@
+import Foundation
+
+/// The source of time for a `Docket`: what time it is, and a way to sleep until a time.
+///
+/// The engine never reads the system clock directly, so tests run on `ManualClock` and
+/// advance time instantly. Implement it to drive Docket from a clock of your own.
+public protocol DocketClock: Sendable {
+    /// The current wall-clock time.
+    func now() -> Date
+    /// Suspends until `deadline` has passed (by this clock) or the calling task is cancelled,
+    /// in which case it throws `CancellationError`.
+    func sleep(until deadline: Date) async throws
+}
+
+/// The system's wall clock and `Task.sleep`.
+public struct SystemClock: DocketClock {
+    /// Creates the system clock.
+    public init() {}
+
+    /// The current system time.
+    public func now() -> Date { Date() }
+
+    /// Sleeps with `Task.sleep` until `deadline` (returns at once for a past deadline).
+    public func sleep(until deadline: Date) async throws {
+        let seconds = deadline.timeIntervalSinceNow
+        guard seconds > 0 else { return }
+        // Capped so an absurd deadline cannot overflow the nanosecond count; the engine re-arms.
+        try await Task.sleep(nanoseconds: UInt64(min(seconds, 86_400) * 1e9))
+    }
+}

@@ -1,0 +1,246 @@
+import DocketSchedules
+
+/// The engine's versioned binary format for journal records (one mutation each) and snapshots
+/// (the whole state). Version 1. A record carries `recordTag`; a snapshot starts with
+/// `snapshotMagic` and the version. Readers reject other tags and versions with a typed error
+/// rather than guessing; a future version adds a tag and keeps reading this one.
+enum EngineCodec {
+    static let recordTag: UInt16 = 0x4431  // "D1"
+    static let snapshotMagic: [UInt8] = Array("DKTS".utf8)
+    static let version: UInt8 = 1
+
+    typealias Malformed = BinaryReader.Malformed
+
+    // MARK: Mutations
+
+    static func encode(_ m: Mutation) -> [UInt8] {
+        var w = BinaryWriter(capacity: 96)
+        switch m {
+        case .enqueue(let t):
+            w.byte(1); write(t, &w)
+        case .start(let leases, let at):
+            w.byte(2); w.int(at); w.varint(UInt64(leases.count))
+            for l in leases { w.string(l.id); w.varint(l.lease) }
+        case .succeed(let id, let lease, let output, let at):
+            w.byte(3); w.string(id); w.varint(lease); w.optional(output) { $0.data($1) }; w.int(at)
+        case .fail(let id, let lease, let error, let retryAt, let at):
+            w.byte(4); w.string(id); w.varint(lease); w.string(error); w.optional(retryAt) { $0.int($1) }; w.int(at)
+        case .snooze(let id, let lease, let until, let at):
+            w.byte(5); w.string(id); w.varint(lease); w.int(until); w.int(at)
+        case .progress(let id, let lease, let value):
+            w.byte(6); w.string(id); w.varint(lease); w.double(value)
+        case .cancel(let ids, let at):
+            w.byte(7); strings(ids, &w); w.int(at)
+        case .pause(let ids, let at):
+            w.byte(8); strings(ids, &w); w.int(at)
+        case .resume(let ids, let at):
+            w.byte(9); strings(ids, &w); w.int(at)
+        case .reschedule(let ids, let runAt, let at):
+            w.byte(10); strings(ids, &w); w.int(runAt); w.int(at)
+        case .retryNow(let ids, let at):
+            w.byte(11); strings(ids, &w); w.int(at)
+        case .purge(let ids):
+            w.byte(12); strings(ids, &w)
+        case .upsertSchedule(let s):
+            w.byte(13); write(s, &w)
+        case .setScheduleStatus(let id, let status, let nextFire, let at):
+            w.byte(14); w.string(id); w.byte(status.code); w.optional(nextFire) { $0.int($1) }; w.int(at)
+        case .fire(let sid, let created, let lastNominal, let skipped, let skippedCount, let nextFire, let at):
+            w.byte(15); w.string(sid); w.varint(UInt64(created.count))
+            for t in created { write(t, &w) }
+            w.optional(lastNominal) { $0.int($1) }
+            w.varint(UInt64(skipped.count))
+            for s in skipped { w.int(s) }
+            w.int(skippedCount); w.optional(nextFire) { $0.int($1) }; w.int(at)
+        }
+        return w.bytes
+    }
+
+    static func decodeMutation(_ bytes: [UInt8]) throws(Malformed) -> Mutation {
+        var r = BinaryReader(bytes)
+        let kind = try r.byte()
+        let m: Mutation
+        switch kind {
+        case 1: m = .enqueue(try readTask(&r))
+        case 2:
+            let at = try r.int()
+            let n = try r.count(elementSize: 2)
+            var leases: [Mutation.Lease] = []
+            leases.reserveCapacity(n)
+            for _ in 0..<n { leases.append(Mutation.Lease(id: try r.string(), lease: try r.varint())) }
+            m = .start(leases, at: at)
+        case 3: m = .succeed(id: try r.string(), lease: try r.varint(), output: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.data() }, at: try r.int())
+        case 4: m = .fail(id: try r.string(), lease: try r.varint(), error: try r.string(), retryAt: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }, at: try r.int())
+        case 5: m = .snooze(id: try r.string(), lease: try r.varint(), until: try r.int(), at: try r.int())
+        case 6: m = .progress(id: try r.string(), lease: try r.varint(), value: try r.double())
+        case 7: m = .cancel(try readStrings(&r), at: try r.int())
+        case 8: m = .pause(try readStrings(&r), at: try r.int())
+        case 9: m = .resume(try readStrings(&r), at: try r.int())
+        case 10: m = .reschedule(try readStrings(&r), runAt: try r.int(), at: try r.int())
+        case 11: m = .retryNow(try readStrings(&r), at: try r.int())
+        case 12: m = .purge(try readStrings(&r))
+        case 13: m = .upsertSchedule(try readSchedule(&r))
+        case 14:
+            let id = try r.string()
+            guard let status = ScheduleStatus(code: try r.byte()) else { throw r.malformed("unknown schedule status") }
+            m = .setScheduleStatus(id: id, status: status, nextFire: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }, at: try r.int())
+        case 15:
+            let sid = try r.string()
+            let n = try r.count(elementSize: 16)
+            var created: [TaskEntry] = []
+            for _ in 0..<n { created.append(try readTask(&r)) }
+            let lastNominal = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
+            let k = try r.count()
+            var skipped: [Micros] = []
+            for _ in 0..<k { skipped.append(try r.int()) }
+            m = .fire(scheduleID: sid, created: created, lastNominal: lastNominal, skipped: skipped, skippedCount: try r.intValue(),
+                      nextFire: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }, at: try r.int())
+        default:
+            throw r.malformed("unknown mutation kind \(kind)")
+        }
+        guard r.isAtEnd else { throw r.malformed("trailing bytes after the mutation") }
+        return m
+    }
+
+    // MARK: Snapshots
+
+    static func encodeSnapshot(_ s: EngineState) -> [UInt8] {
+        var w = BinaryWriter(capacity: 64 + s.tasks.count * 96)
+        w.bytes.append(contentsOf: snapshotMagic)
+        w.byte(version)
+        w.varint(s.nextSequence)
+        w.varint(s.nextLease)
+        w.varint(UInt64(s.tasks.count))
+        // Sorted, so equal states give equal bytes.
+        for t in s.tasks.values.sorted(by: { $0.sequence < $1.sequence }) { write(t, &w) }
+        w.varint(UInt64(s.schedules.count))
+        for sc in s.schedules.values.sorted(by: { $0.id < $1.id }) { write(sc, &w) }
+        return w.bytes
+    }
+
+    static func decodeSnapshot(_ bytes: [UInt8]) throws(Malformed) -> EngineState {
+        var r = BinaryReader(bytes)
+        for m in snapshotMagic where try r.byte() != m { throw r.malformed("not a Docket engine snapshot") }
+        let v = try r.byte()
+        guard v == version else { throw r.malformed("engine snapshot version \(v) is not supported (this build reads version \(version))") }
+        var state = EngineState()
+        state.nextSequence = try r.varint()
+        state.nextLease = try r.varint()
+        let n = try r.count(elementSize: 16)
+        state.tasks.reserveCapacity(n)
+        for _ in 0..<n {
+            let t = try readTask(&r)
+            state.tasks[t.id] = t
+        }
+        let k = try r.count(elementSize: 16)
+        for _ in 0..<k {
+            let s = try readSchedule(&r)
+            state.schedules[s.id] = s
+        }
+        guard r.isAtEnd else { throw r.malformed("trailing bytes after the snapshot") }
+        state.rebuildDerived()
+        return state
+    }
+
+    // MARK: Parts
+
+    private static func strings(_ v: [String], _ w: inout BinaryWriter) {
+        w.varint(UInt64(v.count))
+        for s in v { w.string(s) }
+    }
+
+    private static func readStrings(_ r: inout BinaryReader) throws(Malformed) -> [String] {
+        let n = try r.count()
+        var v: [String] = []
+        v.reserveCapacity(n)
+        for _ in 0..<n { v.append(try r.string()) }
+        return v
+    }
+
+    static func write(_ t: TaskEntry, _ w: inout BinaryWriter) {
+        w.string(t.id); w.string(t.name); w.data(t.payload); w.string(t.queue); w.int(t.priority)
+        w.optional(t.key) { $0.string($1) }
+        w.int(t.runAt); w.int(t.attempt); w.int(t.maxAttempts); write(t.retry, &w); w.int(t.timeout)
+        w.byte(t.status.code); w.double(t.progress)
+        w.optional(t.output) { $0.data($1) }
+        w.optional(t.lastError) { $0.string($1) }
+        w.int(t.createdAt)
+        w.optional(t.startedAt) { $0.int($1) }
+        w.optional(t.finishedAt) { $0.int($1) }
+        w.varint(t.sequence); w.varint(t.lease)
+        w.optional(t.scheduleID) { $0.string($1) }
+    }
+
+    static func readTask(_ r: inout BinaryReader) throws(Malformed) -> TaskEntry {
+        let id = try r.string(), name = try r.string(), payload = try r.data(), queue = try r.string(), priority = try r.intValue()
+        let key = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.string() }
+        let runAt = try r.int(), attempt = try r.intValue(), maxAttempts = try r.intValue(), retry = try readRetry(&r), timeout = try r.int()
+        guard let status = TaskStatus(code: try r.byte()) else { throw r.malformed("unknown task status") }
+        let progress = try r.double()
+        let output = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.data() }
+        let lastError = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.string() }
+        let createdAt = try r.int()
+        let startedAt = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
+        let finishedAt = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
+        let sequence = try r.varint(), lease = try r.varint()
+        let scheduleID = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.string() }
+        return TaskEntry(id: id, name: name, payload: payload, queue: queue, priority: priority, key: key, runAt: runAt,
+                         attempt: attempt, maxAttempts: maxAttempts, retry: retry, timeout: timeout, status: status,
+                         progress: progress, output: output, lastError: lastError, createdAt: createdAt, startedAt: startedAt,
+                         finishedAt: finishedAt, sequence: sequence, lease: lease, scheduleID: scheduleID)
+    }
+
+    static func write(_ p: RetryPolicy, _ w: inout BinaryWriter) {
+        switch p {
+        case .exponential(let initial, let multiplier, let maximum, let jitter):
+            w.byte(0); w.int(Time.micros(initial)); w.double(multiplier); w.int(Time.micros(maximum)); w.double(jitter)
+        case .fixed(let d):
+            w.byte(1); w.int(Time.micros(d))
+        case .never:
+            w.byte(2)
+        case .custom(let name):
+            w.byte(3); w.string(name)
+        }
+    }
+
+    static func readRetry(_ r: inout BinaryReader) throws(Malformed) -> RetryPolicy {
+        switch try r.byte() {
+        case 0:
+            return .exponential(initial: Time.duration(try r.int()), multiplier: try r.double(), maximum: Time.duration(try r.int()), jitter: try r.double())
+        case 1: return .fixed(Time.duration(try r.int()))
+        case 2: return .never
+        case 3: return .custom(name: try r.string())
+        case let k: throw r.malformed("unknown retry policy \(k)")
+        }
+    }
+
+    static func write(_ s: ScheduleEntry, _ w: inout BinaryWriter) {
+        w.string(s.id); w.string(s.schedule.description); w.string(s.name); w.data(s.payload); w.string(s.queue)
+        w.int(s.priority); w.int(s.maxAttempts); write(s.retry, &w); w.int(s.timeout)
+        w.byte(s.misfire.code); w.int(s.grace); w.byte(s.overlap.code); w.byte(s.status.code)
+        w.optional(s.nextFire) { $0.int($1) }
+        w.optional(s.lastFire) { $0.int($1) }
+        w.optional(s.lastTaskID) { $0.string($1) }
+        w.int(s.createdAt)
+    }
+
+    static func readSchedule(_ r: inout BinaryReader) throws(Malformed) -> ScheduleEntry {
+        let id = try r.string()
+        let text = try r.string()
+        let schedule: Schedule
+        do { schedule = try Schedule(parsing: text) } catch { throw r.malformed("schedule \(id): \(error)") }
+        let name = try r.string(), payload = try r.data(), queue = try r.string()
+        let priority = try r.intValue(), maxAttempts = try r.intValue(), retry = try readRetry(&r), timeout = try r.int()
+        guard let misfire = MisfirePolicy(code: try r.byte()) else { throw r.malformed("unknown misfire policy") }
+        let grace = try r.int()
+        guard let overlap = OverlapPolicy(code: try r.byte()) else { throw r.malformed("unknown overlap policy") }
+        guard let status = ScheduleStatus(code: try r.byte()) else { throw r.malformed("unknown schedule status") }
+        let nextFire = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
+        let lastFire = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
+        let lastTaskID = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.string() }
+        return ScheduleEntry(id: id, schedule: schedule, name: name, payload: payload, queue: queue, priority: priority,
+                             maxAttempts: maxAttempts, retry: retry, timeout: timeout, misfire: misfire, grace: grace,
+                             overlap: overlap, status: status, nextFire: nextFire, lastFire: lastFire, lastTaskID: lastTaskID,
+                             createdAt: try r.int())
+    }
+}

@@ -1,0 +1,23 @@
+import Synchronization
+
+/// A registered handler with its payload type erased: bytes in, encoded output out.
+struct AnyHandler: Sendable {
+    var run: @Sendable (JobContext, [UInt8]) async throws -> [UInt8]?
+}
+
+/// Thrown inside the engine when a payload does not decode: the task fails permanently.
+struct PayloadDecodingFailure: Error, CustomStringConvertible {
+    var name: String
+    var underlying: String
+    var description: String { "the payload does not decode as the type registered for \"\(name)\": \(underlying)" }
+}
+
+/// Name → handler, readable from any thread (registration does not need the actor).
+final class HandlerRegistry: Sendable {
+    private let handlers = Mutex<[String: AnyHandler]>([:])
+
+    func set(_ name: String, _ handler: AnyHandler) { handlers.withLock { $0[name] = handler } }
+    func get(_ name: String) -> AnyHandler? { handlers.withLock { $0[name] } }
+    func contains(_ name: String) -> Bool { handlers.withLock { $0[name] != nil } }
+    var names: [String] { handlers.withLock { Array($0.keys) } }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+
+/// A clock that moves only when told to, for tests: `advance(by:)` wakes every sleeper whose
+/// deadline has passed, at once.
+///
+/// ```swift
+/// let clock = ManualClock(now: Date(timeIntervalSince1970: 1_700_000_000))
+/// let docket = try Docket.inMemory(configuration: .init(clock: clock))
+/// clock.advance(by: .seconds(60))
+/// ```
+public final class ManualClock: DocketClock {
+    private struct Sleeper {
+        var deadline: Date
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var now: Date
+        var sleepers: [UInt64: Sleeper] = [:]
+        var nextID: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
+
+    /// Creates a clock that reads `now` until advanced.
+    public init(now: Date = Date(timeIntervalSince1970: 1_700_000_000)) {
+        state = Mutex(State(now: now))
+    }
+
+    /// The clock's current time.
+    public func now() -> Date { state.withLock { $0.now } }
+
+    /// The number of tasks sleeping on this clock (tests use it to wait until the engine is idle).
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+
+    /// The earliest deadline anyone sleeps until, if any.
+    public var nextDeadline: Date? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
+
+    /// Moves the clock forward by `duration` and wakes the sleepers that are due.
+    public func advance(by duration: Duration) {
+        let (s, a) = duration.components
+        let seconds = Double(s) + Double(a) / 1e18
+        advance(to: now().addingTimeInterval(seconds))
+    }
+
+    /// Moves the clock to `date` (never backwards) and wakes the sleepers that are due.
+    public func advance(to date: Date) {
+        let due = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            if date > s.now { s.now = date }
+            let ready = s.sleepers.filter { $0.value.deadline <= s.now }
+            for id in ready.keys { s.sleepers[id] = nil }
+            return ready.values.map(\.continuation)
+        }
+        for c in due { c.resume() }
+    }
+
+    /// Suspends until the clock has been advanced to `deadline`, or the task is cancelled.
+    public func sleep(until deadline: Date) async throws {
+        let id = state.withLock { s -> UInt64 in
+            s.nextID += 1
+            return s.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if deadline <= s.now || Task.isCancelled { return true }
+                    s.sleepers[id] = Sleeper(deadline: deadline, continuation: c)
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        } onCancel: {
+            let c = state.withLock { $0.sleepers.removeValue(forKey: id) }
+            c?.continuation.resume(throwing: CancellationError())
+        }
+        try Task.checkCancellation()
+    }
+}
