@@ -1,0 +1,323 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// The behaviour every Docket shares, journaled or in memory, on a manual clock.
+@Suite(.timeLimit(.minutes(2))) struct BehaviourTests {
+    @Test(arguments: EngineKind.allCases) func aDueTaskRunsOnceAndSucceedsWithItsOutput(kind: EngineKind) async throws {
+        let runs = Mutex(0)
+        let h = try await Harness.make(kind) { d in
+            d.register("double", payload: Job.self) { job, _ in
+                runs.withLock { $0 += 1 }
+                return job.n * 2
+            }
+        }
+        let t = try await h.docket.enqueue("double", payload: Job(n: 21), options: TaskOptions(id: "a"))
+        #expect(t.status == .scheduled)
+        #expect(t.attempt == 0)
+        await h.recorder.waitFor(.succeeded, "a")
+        let done = try #require(await h.docket.task("a"))
+        #expect(done.status == .succeeded)
+        #expect(done.attempt == 1)
+        #expect(try done.decodeOutput(Int.self) == 42)
+        #expect(runs.withLock { $0 } == 1)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func aDelayedTaskWaitsForTheClock(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
+        try await h.docket.enqueue("noop", payload: Job(n: 1), options: TaskOptions(id: "later", delay: .seconds(30)))
+        await h.settle()
+        #expect(await h.docket.task("later")?.status == .scheduled)
+        h.clock.advance(by: .seconds(29))
+        await h.settle()
+        #expect(await h.docket.task("later")?.status == .scheduled)
+        h.clock.advance(by: .seconds(1))
+        await h.recorder.waitFor(.succeeded, "later")
+        let started = try #require(h.recorder.events(.started).first)
+        #expect(started.at == Harness.start.addingTimeInterval(30))
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func failuresRetryPerPolicyThenDeadLetter(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in
+            d.register("flaky", payload: Job.self) { _, job in throw TestFailure(message: "boom \(job.attempt)") }
+        }
+        try await h.docket.enqueue("flaky", payload: Job(n: 1), options: TaskOptions(id: "f", maxAttempts: 3, retry: .fixed(.seconds(10))))
+        await h.recorder.waitFor(.retried, "f")
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.retried, "f", count: 2)
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.failed, "f")
+        let t = try #require(await h.docket.task("f"))
+        #expect(t.status == .failed)
+        #expect(t.attempt == 3)
+        #expect(t.lastError == "boom 3")
+        let retries = h.recorder.events(.retried)
+        #expect(retries.map(\.runAt) == [Harness.start.addingTimeInterval(10), Harness.start.addingTimeInterval(20)])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func exponentialBackoffStaysWithinItsJitter(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in
+            d.register("flaky", payload: Job.self) { _, _ in throw TestFailure(message: "no") }
+        }
+        try await h.docket.enqueue("flaky", payload: Job(n: 1), options: TaskOptions(
+            id: "e", maxAttempts: 4, retry: .exponential(initial: .seconds(10), multiplier: 3, maximum: .seconds(60), jitter: 0.2)))
+        var expected: [Double] = [10, 30, 60]
+        for i in 1...3 {
+            let events = await h.recorder.waitFor(.retried, "e", count: i)
+            let last = try #require(events.last)
+            let delay = try #require(last.runAt).timeIntervalSince(last.at)
+            let base = expected.removeFirst()
+            #expect(delay >= base * 0.8 - 1e-6 && delay <= base * 1.2 + 1e-6, "attempt \(i): \(delay) s not within ±20 % of \(base)")
+            h.clock.advance(to: try #require(last.runAt))
+        }
+        await h.recorder.waitFor(.failed, "e")
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func snoozeDoesNotCountAnAttempt(kind: EngineKind) async throws {
+        let calls = Mutex(0)
+        let h = try await Harness.make(kind) { d in
+            d.register("snoozer", payload: Job.self) { _, job in
+                let n = calls.withLock { c -> Int in c += 1; return c }
+                if n < 3 { throw JobControl.snooze(until: job.now.addingTimeInterval(60)) }
+            }
+        }
+        try await h.docket.enqueue("snoozer", payload: Job(n: 1), options: TaskOptions(id: "s", maxAttempts: 1))
+        await h.recorder.waitFor(.snoozed, "s")
+        h.clock.advance(by: .seconds(60))
+        await h.recorder.waitFor(.snoozed, "s", count: 2)
+        h.clock.advance(by: .seconds(60))
+        await h.recorder.waitFor(.succeeded, "s")
+        let t = try #require(await h.docket.task("s"))
+        #expect(t.attempt == 1)
+        #expect(t.status == .succeeded)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func failPermanentlyAndRetryAfter(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in
+            d.register("fatal", payload: Job.self) { _, _ in throw JobControl.fail(permanently: "account closed") }
+            d.register("later", payload: Job.self) { _, job in
+                if job.attempt == 1 { throw JobControl.retry(after: .seconds(5)) }
+            }
+        }
+        try await h.docket.enqueue("fatal", payload: Job(n: 1), options: TaskOptions(id: "x", maxAttempts: 10))
+        try await h.docket.enqueue("later", payload: Job(n: 1), options: TaskOptions(id: "y", retry: .fixed(.seconds(600))))
+        await h.recorder.waitFor(.failed, "x")
+        let retried = await h.recorder.waitFor(.retried, "y")
+        #expect(retried.first?.runAt == Harness.start.addingTimeInterval(5))
+        h.clock.advance(by: .seconds(5))
+        await h.recorder.waitFor(.succeeded, "y")
+        let x = try #require(await h.docket.task("x"))
+        #expect(x.status == .failed && x.attempt == 1 && x.lastError == "account closed")
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func aPayloadThatDoesNotDecodeFailsPermanently(kind: EngineKind) async throws {
+        struct Other: Codable, Sendable { var text: String }
+        let h = try await Harness.make(kind) { d in d.register("typed", payload: Job.self) { _, _ in } }
+        try await h.docket.enqueue("typed", payload: Other(text: "not a job"), options: TaskOptions(id: "bad", maxAttempts: 5))
+        let failed = await h.recorder.waitFor(.failed, "bad")
+        #expect(failed.first?.error?.contains("does not decode") == true)
+        #expect(await h.docket.task("bad")?.attempt == 1)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func aTimeoutCancelsTheHandlerAndALateResultIsIgnored(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in
+            d.register("stuck", payload: Job.self) { _, job in
+                // Ignores cancellation: waits for the gate whatever happens.
+                if job.attempt == 1 { try await gate.run("first") }
+            }
+        }
+        try await h.docket.enqueue("stuck", payload: Job(n: 1), options: TaskOptions(id: "t", retry: .fixed(.seconds(1)), timeout: .seconds(5)))
+        await h.recorder.waitFor(.started, "t")
+        h.clock.advance(by: .seconds(5))
+        let retried = await h.recorder.waitFor(.retried, "t")
+        #expect(retried.first?.error?.contains("timed out") == true)
+        h.clock.advance(by: .seconds(1))
+        await h.recorder.waitFor(.succeeded, "t")
+        // The first attempt finally returns: its lease is gone, nothing changes.
+        await gate.releaseWhenWaiting("first")
+        await h.settle()
+        let t = try #require(await h.docket.task("t"))
+        #expect(t.attempt == 2)
+        #expect(t.status == .succeeded)
+        #expect(h.recorder.events(.succeeded).count == 1)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func aTimeoutReachesAHandlerThatHonoursCancellation(kind: EngineKind) async throws {
+        let sawCancel = Mutex(false)
+        let h = try await Harness.make(kind) { d in
+            d.register("sleepy", payload: Job.self) { _, _ in
+                do {
+                    try await ManualClock(now: .distantPast).sleep(until: .distantFuture)
+                } catch is CancellationError {
+                    sawCancel.withLock { $0 = true }
+                    throw CancellationError()
+                }
+            }
+        }
+        try await h.docket.enqueue("sleepy", payload: Job(n: 1), options: TaskOptions(id: "c", maxAttempts: 1, timeout: .seconds(2)))
+        await h.recorder.waitFor(.started, "c")
+        h.clock.advance(by: .seconds(2))
+        await h.recorder.waitFor(.failed, "c")
+        while !sawCancel.withLock({ $0 }) { await Task.yield() }
+        #expect(await h.docket.task("c")?.lastError?.contains("timed out") == true)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func concurrentEnqueuesOfOneIDCreateOneTask(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
+        let docket = h.docket
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<64 {
+                group.addTask {
+                    try await docket.enqueue("noop", payload: Job(n: i), options: TaskOptions(id: "same", delay: .seconds(60))).id
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(ids.count == 64 && Set(ids) == ["same"])
+        let page = await docket.tasks()
+        #expect(page.tasks.count == 1)
+        #expect(try JSONDecoder().decode(Job.self, from: Data(page.tasks[0].payload)).n >= 0)
+        let strict = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<16 {
+                group.addTask {
+                    do {
+                        _ = try await docket.enqueue("noop", payload: Job(n: i), options: TaskOptions(id: "strict", delay: .seconds(60), onConflict: .fail))
+                        return true
+                    } catch { return false }
+                }
+            }
+            return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(strict == 1)
+        await #expect(throws: DocketError.duplicateTask("strict")) {
+            try await docket.enqueue("noop", payload: Job(n: 0), options: TaskOptions(id: "strict", onConflict: .fail))
+        }
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func dueTasksRunByPriorityThenTimeWithinTheConcurrencyLimit(kind: EngineKind) async throws {
+        let order = Mutex<[String]>([])
+        let h = try await Harness.make(kind, register: { d in
+            d.register("log", payload: Job.self) { _, job in order.withLock { $0.append(job.id) } }
+        }, configure: { $0.concurrency = 1 })
+        let base = Harness.start
+        try await h.docket.enqueue(batch: [
+            NewTask("log", payload: Job(n: 0), options: TaskOptions(id: "low-early", runAt: base.addingTimeInterval(1), priority: 5)),
+            NewTask("log", payload: Job(n: 0), options: TaskOptions(id: "high-late", runAt: base.addingTimeInterval(3), priority: 0)),
+            NewTask("log", payload: Job(n: 0), options: TaskOptions(id: "high-early", runAt: base.addingTimeInterval(2), priority: 0)),
+            NewTask("log", payload: Job(n: 0), options: TaskOptions(id: "low-late", runAt: base.addingTimeInterval(4), priority: 5)),
+        ])
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.succeeded, count: 4)
+        #expect(order.withLock { $0 } == ["high-early", "high-late", "low-early", "low-late"])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func queueLimitsAndKeysBoundWhatRunsAtOnce(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind, register: { d in
+            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
+        }, configure: { $0.queueLimits["mail"] = 1 })
+        for i in 0..<3 { try await h.docket.enqueue("gated", payload: Job(n: i), options: TaskOptions(id: "m\(i)", queue: "mail")) }
+        for i in 0..<2 { try await h.docket.enqueue("gated", payload: Job(n: i), options: TaskOptions(id: "k\(i)", key: "account-7")) }
+        try await h.docket.enqueue("gated", payload: Job(n: 9), options: TaskOptions(id: "free"))
+        await h.recorder.waitFor(.started, count: 3)
+        await h.settle()
+        var running = Set(await h.docket.tasks(matching: TaskFilter(statuses: [.running])).tasks.map(\.id))
+        #expect(running == ["m0", "k0", "free"])
+        await gate.releaseWhenWaiting("m0")
+        await gate.releaseWhenWaiting("k0")
+        await h.recorder.waitFor(.started, count: 5)
+        await h.settle()
+        running = Set(await h.docket.tasks(matching: TaskFilter(statuses: [.running])).tasks.map(\.id))
+        #expect(running == ["m1", "k1", "free"])
+        try await h.docket.setQueueLimit("mail", 2)
+        await h.recorder.waitFor(.started, count: 6)
+        gate.open()
+        await h.recorder.waitFor(.succeeded, count: 6)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func controlTransitionsAndIllegalOnes(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        try await d.enqueue("noop", payload: Job(n: 1), options: TaskOptions(id: "a", delay: .seconds(100)))
+        try await d.enqueue("noop", payload: Job(n: 2), options: TaskOptions(id: "b", delay: .seconds(100)))
+        #expect(try await d.pause("a").status == .paused)
+        await #expect(throws: DocketError.illegalTransition(id: "a", status: .paused, action: "pause")) { try await d.pause("a") }
+        #expect(try await d.resume("a").status == .scheduled)
+        let moved = try await d.reschedule("b", to: Harness.start.addingTimeInterval(5))
+        #expect(moved.runAt == Harness.start.addingTimeInterval(5))
+        h.clock.advance(by: .seconds(5))
+        await h.recorder.waitFor(.succeeded, "b")
+        await #expect(throws: DocketError.illegalTransition(id: "b", status: .succeeded, action: "cancel")) { try await d.cancel("b") }
+        await #expect(throws: DocketError.taskNotFound("nope")) { try await d.cancel(["a", "nope"]) }
+        #expect(await d.task("a")?.status == .scheduled, "all or nothing: a stays scheduled")
+        #expect(try await d.cancel("a").status == .cancelled)
+        // Due at once: by the time the call returns it may already run or be done.
+        #expect(try await d.retryNow("a").status != .cancelled)
+        await h.recorder.waitFor(.succeeded, "a")
+        #expect(await d.task("a")?.attempt == 1)
+        await #expect(throws: DocketError.unknownHandler("ghost")) { try await d.enqueue("ghost", payload: Job(n: 0)) }
+        await #expect(throws: DocketError.self) { try await d.enqueue("noop", payload: Job(n: 0), options: TaskOptions(maxAttempts: 0)) }
+        await #expect(throws: DocketError.self) { try await d.enqueue("noop", payload: Job(n: 0), options: TaskOptions(id: "")) }
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func queriesFilterCountAndPage(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in
+            d.register("ok", payload: Job.self) { _, _ in }
+            d.register("bad", payload: Job.self) { _, _ in throw JobControl.fail(permanently: "no") }
+        }
+        let d = h.docket
+        for i in 0..<5 { try await d.enqueue("ok", payload: Job(n: i), options: TaskOptions(id: "ok\(i)", queue: "q1")) }
+        for i in 0..<3 { try await d.enqueue("bad", payload: Job(n: i), options: TaskOptions(id: "bad\(i)", queue: "q2")) }
+        for i in 0..<4 { try await d.enqueue("ok", payload: Job(n: i), options: TaskOptions(id: "later\(i)", delay: .seconds(3600))) }
+        await h.recorder.waitFor(.succeeded, count: 5)
+        await h.recorder.waitFor(.failed, count: 3)
+        let stats = await d.stats()
+        #expect(stats.byStatus == [.succeeded: 5, .failed: 3, .scheduled: 4])
+        #expect(stats.byQueue["q2"] == [.failed: 3])
+        #expect(stats.started == 8 && stats.finished == 8)
+        let failed = await d.tasks(matching: TaskFilter(statuses: [.failed]))
+        #expect(failed.tasks.map(\.id) == ["bad0", "bad1", "bad2"])
+        var seen: [String] = []
+        var cursor: String?
+        repeat {
+            let page = await d.tasks(limit: 5, after: cursor)
+            seen += page.tasks.map(\.id)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen.count == 12 && Set(seen).count == 12)
+        #expect(seen.prefix(5) == ["ok0", "ok1", "ok2", "ok3", "ok4"])
+        h.clock.advance(by: .seconds(120))
+        #expect(try await d.purge(olderThan: .seconds(60)) == 8)
+        #expect(await d.stats().byStatus == [.scheduled: 4])
+        try await h.stop()
+        h.directory?.remove()
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// A fresh directory under the system temp dir.
+struct TempDirectory {
+    let path: String
+
+    init(_ label: String = "engine") {
+        path = NSTemporaryDirectory() + "docket-\(label)-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    var journal: String { path + "/j" }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Copies a directory as a kill -9 would leave it: whatever the running process wrote so far.
+func copyDirectory(_ from: String, _ to: String) throws {
+    try? FileManager.default.removeItem(atPath: to)
+    try FileManager.default.copyItem(atPath: from, toPath: to)
+    // The copy must not inherit a held lock; the lock is flock-based (per open file), so a
+    // copied lock file is free.
+}
+
+/// Collects a Docket's events and lets tests wait for the ones they expect.
+final class Recorder: Sendable {
+    private struct Waiter {
+        var count: Int
+        var predicate: @Sendable (DocketEvent) -> Bool
+        var continuation: CheckedContinuation<[DocketEvent], Never>
+    }
+
+    private struct State {
+        var events: [DocketEvent] = []
+        var waiters: [Waiter] = []
+    }
+
+    private let state = Mutex(State())
+
+    init(_ stream: AsyncStream<DocketEvent>) {
+        Task { [weak self] in
+            for await e in stream { self?.append(e) }
+        }
+    }
+
+    private func append(_ e: DocketEvent) {
+        let ready = state.withLock { s -> [(CheckedContinuation<[DocketEvent], Never>, [DocketEvent])] in
+            s.events.append(e)
+            var ready: [(CheckedContinuation<[DocketEvent], Never>, [DocketEvent])] = []
+            s.waiters.removeAll { w in
+                let matching = s.events.filter(w.predicate)
+                guard matching.count >= w.count else { return false }
+                ready.append((w.continuation, matching))
+                return true
+            }
+            return ready
+        }
+        for (c, events) in ready { c.resume(returning: events) }
+    }
+
+    var events: [DocketEvent] { state.withLock { $0.events } }
+
+    func events(_ kind: DocketEvent.Kind) -> [DocketEvent] { events.filter { $0.kind == kind } }
+
+    /// Waits until at least `count` recorded events match, and returns all that match.
+    @discardableResult
+    func wait(count: Int = 1, where predicate: @escaping @Sendable (DocketEvent) -> Bool) async -> [DocketEvent] {
+        await withCheckedContinuation { c in
+            let now = state.withLock { s -> [DocketEvent]? in
+                let matching = s.events.filter(predicate)
+                if matching.count >= count { return matching }
+                s.waiters.append(Waiter(count: count, predicate: predicate, continuation: c))
+                return nil
+            }
+            if let now { c.resume(returning: now) }
+        }
+    }
+
+    @discardableResult
+    func waitFor(_ kind: DocketEvent.Kind, _ id: String? = nil, count: Int = 1) async -> [DocketEvent] {
+        await wait(count: count) { $0.kind == kind && (id == nil || $0.taskID == id) }
+    }
+}
+
+/// Journaled or in memory: the shared behaviour suite runs on both.
+enum EngineKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case inMemory, journaled
+    var testDescription: String { rawValue }
+}
+
+/// A Docket on a manual clock, running in a background task, with its events recorded.
+struct Harness {
+    let docket: Docket
+    let clock: ManualClock
+    let recorder: Recorder
+    let runner: Task<Void, any Error>
+    let directory: TempDirectory?
+
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15T08:00:00Z
+
+    static func configuration(_ clock: ManualClock, _ configure: (inout DocketConfiguration) -> Void = { _ in }) -> DocketConfiguration {
+        var c = DocketConfiguration(clock: clock)
+        c.shutdownGrace = .zero
+        c.durability = .always
+        configure(&c)
+        return c
+    }
+
+    static func make(_ kind: EngineKind, clock: ManualClock = ManualClock(now: start), directory: TempDirectory? = nil,
+                     register: (Docket) -> Void = { _ in }, configure: (inout DocketConfiguration) -> Void = { _ in }) async throws -> Harness {
+        let config = configuration(clock, configure)
+        let docket: Docket
+        var dir = directory
+        switch kind {
+        case .inMemory:
+            docket = try Docket.inMemory(configuration: config)
+        case .journaled:
+            if dir == nil { dir = TempDirectory() }
+            docket = try await Docket.open(directory: dir?.journal ?? "", configuration: config)
+        }
+        register(docket)
+        let recorder = Recorder(docket.events())
+        let runner = Task { try await docket.run() }
+        return Harness(docket: docket, clock: clock, recorder: recorder, runner: runner, directory: dir)
+    }
+
+    /// Stops the run loop (graceful shutdown) and waits for it.
+    func stop() async throws {
+        runner.cancel()
+        try await runner.value
+    }
+
+    /// Lets the engine catch up: yields until the run loop sleeps on the clock again.
+    func settle() async {
+        for _ in 0..<2000 {
+            await Task.yield()
+        }
+    }
+}
+
+/// A handler whose attempts wait until the test releases them with an outcome.
+final class Gate: Sendable {
+    enum Outcome: Sendable { case succeed, fail(String), control(JobControl) }
+
+    private let state = Mutex<[String: [CheckedContinuation<Outcome, Never>]]>([:])
+    private let isOpen = Mutex(false)
+
+    /// How many attempts of `id` are waiting right now.
+    func waiting(_ id: String) -> Int { state.withLock { $0[id]?.count ?? 0 } }
+
+    func run(_ id: String) async throws {
+        let outcome = await withCheckedContinuation { c in
+            let pass = isOpen.withLock { open in
+                if open { return true }
+                state.withLock { $0[id, default: []].append(c) }
+                return false
+            }
+            if pass { c.resume(returning: .succeed) }
+        }
+        switch outcome {
+        case .succeed: return
+        case .fail(let m): throw TestFailure(message: m)
+        case .control(let c): throw c
+        }
+    }
+
+    /// Releases the oldest waiting attempt of `id`; false when none waits.
+    @discardableResult
+    func release(_ id: String, _ outcome: Outcome = .succeed) -> Bool {
+        let c = state.withLock { s -> CheckedContinuation<Outcome, Never>? in
+            guard var list = s[id], !list.isEmpty else { return nil }
+            let first = list.removeFirst()
+            s[id] = list.isEmpty ? nil : list
+            return first
+        }
+        c?.resume(returning: outcome)
+        return c != nil
+    }
+
+    /// Waits (yielding, never sleeping) until an attempt of `id` waits, then releases it.
+    func releaseWhenWaiting(_ id: String, _ outcome: Outcome = .succeed) async {
+        while !release(id, outcome) { await Task.yield() }
+    }
+
+    /// Releases everything waiting now and lets every later attempt through.
+    func open() {
+        isOpen.withLock { $0 = true }
+        releaseAll()
+    }
+
+    /// Releases everything waiting now (so no handler task is left hanging).
+    func releaseAll() {
+        let all = state.withLock { s -> [CheckedContinuation<Outcome, Never>] in
+            defer { s = [:] }
+            return s.values.flatMap { $0 }
+        }
+        for c in all { c.resume(returning: .succeed) }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+struct Job: Codable, Sendable, Equatable {
+    var n: Int
+}
