@@ -28,6 +28,7 @@ func copyDirectory(_ from: String, _ to: String) throws {
 /// Collects a Docket's events and lets tests wait for the ones they expect.
 final class Recorder: Sendable {
     private struct Waiter {
+        var id: UUID
         var count: Int
         var predicate: @Sendable (DocketEvent) -> Bool
         var continuation: CheckedContinuation<[DocketEvent], Never>
@@ -65,17 +66,28 @@ final class Recorder: Sendable {
 
     func events(_ kind: DocketEvent.Kind) -> [DocketEvent] { events.filter { $0.kind == kind } }
 
-    /// Waits until at least `count` recorded events match, and returns all that match.
+    /// Waits until at least `count` recorded events match, and returns all that match. Gives up
+    /// (returning what matched so far) when the test is cancelled, e.g. by its time limit.
     @discardableResult
     func wait(count: Int = 1, where predicate: @escaping @Sendable (DocketEvent) -> Bool) async -> [DocketEvent] {
-        await withCheckedContinuation { c in
-            let now = state.withLock { s -> [DocketEvent]? in
-                let matching = s.events.filter(predicate)
-                if matching.count >= count { return matching }
-                s.waiters.append(Waiter(count: count, predicate: predicate, continuation: c))
-                return nil
+        let id = UUID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { c in
+                let now = state.withLock { s -> [DocketEvent]? in
+                    let matching = s.events.filter(predicate)
+                    if matching.count >= count || Task.isCancelled { return matching }
+                    s.waiters.append(Waiter(id: id, count: count, predicate: predicate, continuation: c))
+                    return nil
+                }
+                if let now { c.resume(returning: now) }
             }
-            if let now { c.resume(returning: now) }
+        } onCancel: {
+            let w = state.withLock { s -> (Waiter, [DocketEvent])? in
+                guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                let w = s.waiters.remove(at: i)
+                return (w, s.events.filter(w.predicate))
+            }
+            if let (w, events) = w { w.continuation.resume(returning: events) }
         }
     }
 
@@ -182,7 +194,7 @@ final class Gate: Sendable {
 
     /// Waits (yielding, never sleeping) until an attempt of `id` waits, then releases it.
     func releaseWhenWaiting(_ id: String, _ outcome: Outcome = .succeed) async {
-        while !release(id, outcome) { await Task.yield() }
+        while !release(id, outcome), !Task.isCancelled { await Task.yield() }
     }
 
     /// Releases everything waiting now and lets every later attempt through.

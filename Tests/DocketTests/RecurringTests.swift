@@ -1,0 +1,191 @@
+import DocketSchedules
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// Recurring schedules: occurrences with stable ids, misfire and overlap policies, restarts,
+/// DST days.
+@Suite(.timeLimit(.minutes(2))) struct RecurringTests {
+    static func iso(_ s: String) -> Date {
+        (try? Date(s, strategy: .iso8601)) ?? .distantPast
+    }
+
+    @Test(arguments: EngineKind.allCases) func everyMinuteCreatesOneOccurrencePerFireWithStableIDs(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        let info = try await h.docket.schedule("tick", parsing: "* * * * *", handler: "tick", payload: Job(n: 0))
+        #expect(info.nextFire == Harness.start.addingTimeInterval(60))
+        for minute in 1...3 {
+            h.clock.advance(by: .seconds(60))
+            await h.recorder.waitFor(.succeeded, count: minute)
+        }
+        let ids = h.recorder.events(.succeeded).map(\.taskID)
+        #expect(ids == ["tick@2027-01-15T08:01:00Z", "tick@2027-01-15T08:02:00Z", "tick@2027-01-15T08:03:00Z"])
+        #expect(h.recorder.events(.misfired).isEmpty)
+        let s = try #require(await h.docket.scheduleInfo("tick"))
+        #expect(s.lastFire == Harness.start.addingTimeInterval(180))
+        #expect(s.nextFire == Harness.start.addingTimeInterval(240))
+        #expect(try await h.docket.preview(scheduleID: "tick", count: 2) == [Harness.start.addingTimeInterval(240), Harness.start.addingTimeInterval(300)])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// Closed for ten minutes, then reopened: each misfire policy decides what runs.
+    @Test(arguments: [MisfirePolicy.fireOnce, .fireAll, .skip]) func missedWhileDown(policy: MisfirePolicy) async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let register: (Docket) -> Void = { d in d.register("tick", payload: Job.self) { _, _ in } }
+        let first = try await Harness.make(.journaled, clock: clock, directory: dir, register: register)
+        try await first.docket.schedule("m", parsing: "* * * * *", handler: "tick", payload: Job(n: 0),
+                                        options: ScheduleOptions(misfire: policy, grace: .seconds(30)))
+        clock.advance(by: .seconds(60))
+        await first.recorder.waitFor(.succeeded)
+        try await first.stop()
+
+        clock.advance(by: .seconds(600))  // 08:11:00: fires 08:02 … 08:11 were missed; 08:11 is on time
+        clock.advance(by: .seconds(45))   // 08:11:45: now 08:11 is 45 s late too (grace 30 s)
+        let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: register)
+        let expectedRuns: Int
+        switch policy {
+        case .fireAll: expectedRuns = 10
+        case .fireOnce: expectedRuns = 1
+        case .skip: expectedRuns = 0
+        }
+        let misfires = await second.recorder.waitFor(.misfired, count: 10 - expectedRuns)
+        if expectedRuns > 0 { await second.recorder.waitFor(.succeeded, count: expectedRuns) }
+        await second.settle()
+        #expect(misfires.count == 10 - expectedRuns)
+        let occurrences = await second.docket.tasks(matching: TaskFilter(scheduleID: "m")).tasks.map(\.id)
+        switch policy {
+        case .fireAll: #expect(occurrences.count == 11)
+        case .fireOnce: #expect(occurrences == ["m@2027-01-15T08:01:00Z", "m@2027-01-15T08:11:00Z"])
+        case .skip: #expect(occurrences == ["m@2027-01-15T08:01:00Z"])
+        }
+        #expect(await second.docket.scheduleInfo("m")?.nextFire == Harness.start.addingTimeInterval(720))
+        try await second.stop()
+
+        // A third open creates nothing again.
+        let third = try await Harness.make(.journaled, clock: clock, directory: dir, register: register)
+        await third.settle()
+        #expect(await third.docket.tasks(matching: TaskFilter(scheduleID: "m")).tasks.count == occurrences.count)
+        try await third.stop()
+    }
+
+    @Test(arguments: EngineKind.allCases) func overlapSkipQueueAllow(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in d.register("slow", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        for policy in [OverlapPolicy.skip, .queue, .allow] {
+            try await h.docket.schedule("o-\(policy)", parsing: "* * * * *", handler: "slow", payload: Job(n: 0),
+                                        options: ScheduleOptions(grace: .seconds(3600), overlap: policy))
+        }
+        h.clock.advance(by: .seconds(60))
+        await h.recorder.waitFor(.started, count: 3)
+        h.clock.advance(by: .seconds(60))
+        // skip: the 08:02 occurrence is skipped; queue: created but waits; allow: runs.
+        await h.recorder.waitFor(.misfired)
+        await h.recorder.waitFor(.started, count: 4)
+        await h.settle()
+        let running = Set(await h.docket.tasks(matching: TaskFilter(statuses: [.running])).tasks.map(\.id))
+        #expect(running == ["o-skip@2027-01-15T08:01:00Z", "o-queue@2027-01-15T08:01:00Z", "o-allow@2027-01-15T08:01:00Z", "o-allow@2027-01-15T08:02:00Z"])
+        #expect(await h.docket.task("o-queue@2027-01-15T08:02:00Z")?.status == .scheduled)
+        #expect(await h.docket.task("o-skip@2027-01-15T08:02:00Z") == nil)
+        #expect(h.recorder.events(.misfired).map(\.taskID) == ["o-skip@2027-01-15T08:02:00Z"])
+        await gate.releaseWhenWaiting("o-queue@2027-01-15T08:01:00Z")
+        await h.recorder.waitFor(.started, "o-queue@2027-01-15T08:02:00Z")
+        gate.open()
+        await h.recorder.waitFor(.succeeded, count: 5)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func pauseResumeCancelSchedule(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        try await d.schedule("p", parsing: "@every 10s", handler: "tick", payload: Job(n: 0))
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.succeeded)
+        #expect(try await d.pauseSchedule("p").status == .paused)
+        h.clock.advance(by: .seconds(35))
+        await h.settle()
+        #expect(h.recorder.events(.enqueued).count == 1)
+        let resumed = try await d.resumeSchedule("p")
+        #expect(resumed.nextFire == Harness.start.addingTimeInterval(50))
+        h.clock.advance(by: .seconds(5))
+        await h.recorder.waitFor(.succeeded, count: 2)
+        let cancelled = try await d.cancelSchedule("p")
+        #expect(cancelled.status == .finished && cancelled.nextFire == nil)
+        h.clock.advance(by: .seconds(100))
+        await h.settle()
+        #expect(h.recorder.events(.enqueued).count == 2)
+        await #expect(throws: DocketError.scheduleNotFound("nope")) { try await d.pauseSchedule("nope") }
+        await #expect(throws: DocketError.duplicateSchedule("p")) { try await d.schedule("p", parsing: "@every 1s", handler: "tick", payload: Job(n: 0)) }
+        await #expect(throws: DocketError.self) { try await d.schedule("bad", parsing: "0 0 30 2 *", handler: "tick", payload: Job(n: 0)) }
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// A one-shot and an RRULE through the engine; the one-shot finishes after its fire.
+    @Test(arguments: EngineKind.allCases) func oneShotAndRecurrence(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        try await h.docket.schedule("once", parsing: "@at 2027-01-15T08:00:30Z", handler: "tick", payload: Job(n: 0))
+        try await h.docket.schedule("rule", parsing: "DTSTART:20270115T080000Z\nRRULE:FREQ=MINUTELY;INTERVAL=15;COUNT=3", handler: "tick", payload: Job(n: 0))
+        for _ in 0..<4 { h.clock.advance(by: .seconds(15 * 60)) ; await h.settle() }
+        await h.recorder.waitFor(.succeeded, count: 3)
+        await h.settle()
+        let ids = Set(h.recorder.events(.succeeded).map(\.taskID))
+        #expect(ids == ["once@2027-01-15T08:00:30Z", "rule@2027-01-15T08:30:00Z", "rule@2027-01-15T08:15:00Z"])
+        #expect(await h.docket.scheduleInfo("once")?.status == .finished)
+        #expect(await h.docket.scheduleInfo("rule")?.status == .finished)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// Fixed delay: the next occurrence is one period after the previous one finished.
+    @Test(arguments: EngineKind.allCases) func fixedDelayWaitsForCompletion(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in d.register("slow", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        try await h.docket.schedule("fd", try Schedule.interval(Interval(every: .seconds(10), mode: .fixedDelay)), handler: "slow", payload: Job(n: 0))
+        h.clock.advance(by: .seconds(10))
+        let first = try #require(await h.recorder.waitFor(.started).first)
+        h.clock.advance(by: .seconds(25))  // the run takes 25 s
+        await gate.releaseWhenWaiting(first.taskID)
+        await h.recorder.waitFor(.succeeded)
+        #expect(await h.docket.scheduleInfo("fd")?.nextFire == Harness.start.addingTimeInterval(45))
+        gate.open()
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.succeeded, count: 2)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// DST days of spec/cron.md through the engine: a fixed-time job on New York's
+    /// spring-forward night fires once at 03:00 EDT; on the fall-back night once, at the
+    /// first 01:30; a wildcard-hour job fires at both 01:30s.
+    @Test func dstDaysThroughTheEngine() async throws {
+        let clock = ManualClock(now: Self.iso("2027-03-13T12:00:00Z"))
+        let h = try await Harness.make(.inMemory, clock: clock) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        try await h.docket.schedule("gap", parsing: "CRON_TZ=America/New_York 30 2 * * *", handler: "tick", payload: Job(n: 0))
+        // A day at a time: each fire is hours late when the clock jumps, and `.fireOnce` runs
+        // the latest missed one.
+        clock.advance(to: Self.iso("2027-03-14T12:00:00Z"))
+        await h.recorder.waitFor(.succeeded, count: 1)
+        clock.advance(to: Self.iso("2027-03-15T12:00:00Z"))
+        await h.recorder.waitFor(.succeeded, count: 2)
+        #expect(h.recorder.events(.succeeded).map(\.taskID) == ["gap@2027-03-14T07:00:00Z", "gap@2027-03-15T06:30:00Z"])
+        try await h.docket.cancelSchedule("gap")
+
+        clock.advance(to: Self.iso("2027-11-06T12:00:00Z"))
+        try await h.docket.schedule("fold", parsing: "CRON_TZ=America/New_York 30 1 * * *", handler: "tick", payload: Job(n: 0))
+        try await h.docket.schedule("wild", parsing: "CRON_TZ=America/New_York 30 * 7 11 *", handler: "tick", payload: Job(n: 0),
+                                    options: ScheduleOptions(misfire: .fireAll, grace: .seconds(7200)))
+        clock.advance(to: Self.iso("2027-11-07T07:00:00Z"))
+        await h.recorder.wait(count: 3) { $0.kind == .succeeded && $0.scheduleID != "gap" }
+        await h.settle()
+        let fold = h.recorder.events(.succeeded).filter { $0.scheduleID == "fold" }.map(\.taskID)
+        #expect(fold == ["fold@2027-11-07T05:30:00Z"])
+        let wild = h.recorder.events(.succeeded).filter { $0.scheduleID == "wild" }.map(\.taskID)
+        #expect(wild.contains("wild@2027-11-07T05:30:00Z") && wild.contains("wild@2027-11-07T06:30:00Z"))
+        try await h.stop()
+    }
+}
