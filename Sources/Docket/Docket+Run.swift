@@ -221,9 +221,18 @@ extension Docket {
             let wakeup = self.wakeup, clock = configuration.clock
             await Task { await wakeup.wait(until: Time.date(graceEnd), clock: clock) }.value
         }
+        // The rest are cancelled and not waited for (a handler may ignore cancellation): each
+        // goes back to scheduled, its attempt not counted, and a late result is ignored.
         let remaining = inFlight
-        for flight in remaining.values { flight.handle?.cancel() }
-        for flight in remaining.values { await flight.handle?.value }
+        inFlight = [:]
+        let now = nowMicros()
+        for (id, flight) in remaining.sorted(by: { $0.key < $1.key }) {
+            flight.handle?.cancel()
+            guard let t = state.tasks[id], t.status == .running, t.lease == flight.lease else { continue }
+            if (try? commit(.snooze(id: id, lease: flight.lease, until: now, at: now))) != nil, let back = state.tasks[id] {
+                emit(.snoozed, back, at: now, runAt: now)
+            }
+        }
         isRunning = false
         isStopping = false
         await close()

@@ -97,19 +97,13 @@ public actor Docket {
         var journalConfiguration = configuration.journal
         journalConfiguration.durability = configuration.durability
         var state = EngineState()
-        var loaded = false
         let journal: Journal
         do {
             journal = try Journal.open(directory: directory, configuration: journalConfiguration, snapshot: { snapshot in
                 state = try EngineCodec.decodeSnapshot(snapshot.bytes)
-                loaded = true
             }, record: { record in
                 guard record.tag == EngineCodec.recordTag else {
                     throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
-                }
-                if !loaded {
-                    // Records replayed without a snapshot: derived structures are built as they go.
-                    loaded = true
                 }
                 state.apply(try EngineCodec.decodeMutation(record.payload))
             })
@@ -120,6 +114,8 @@ public actor Docket {
         } catch {
             throw .unreadableState("\(error)")
         }
+        // Replay leaves stale heap entries behind; start from compact ones.
+        state.rebuildDerived()
         let docket = Docket(configuration: configuration, journal: journal, state: state,
                             report: DocketRecoveryReport(journal: journal.recoveryReport, tasks: state.tasks.count, schedules: state.schedules.count,
                                                          interrupted: state.tasks.values.filter { $0.status == .running }.map(\.id).sorted()))

@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// Crashes and restarts. A crash is simulated by copying the journal directory while the
+/// instance runs: the copy holds exactly what a kill -9 would leave (everything written,
+/// synced or not, since the page cache survives a killed process).
+@Suite(.timeLimit(.minutes(2))) struct RecoveryTests {
+    static func tasksEqual(_ a: EngineState, _ b: EngineState) -> Bool {
+        guard a.tasks.count == b.tasks.count else { return false }
+        for (id, t) in a.tasks {
+            guard var u = b.tasks[id] else { return false }
+            u.version = t.version
+            if u != t { return false }
+        }
+        return a.schedules == b.schedules && a.nextSequence == b.nextSequence
+    }
+
+    @Test func closeAndReopenRestoresEveryTaskAndScheduleExactly() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let register: (Docket) -> Void = { d in
+            d.register("ok", payload: Job.self) { job, _ in job.n }
+            d.register("bad", payload: Job.self) { _, _ in throw TestFailure(message: "nope") }
+        }
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir, register: register)
+        for i in 0..<20 {
+            try await h.docket.enqueue(i % 3 == 0 ? "bad" : "ok", payload: Job(n: i),
+                                       options: TaskOptions(id: "t\(i)", delay: .seconds(Int64(i)), queue: "q\(i % 2)", priority: i % 4, maxAttempts: 2, retry: .fixed(.seconds(3))))
+        }
+        try await h.docket.schedule("s", parsing: "*/5 * * * * *", handler: "ok", payload: Job(n: 7))
+        try await h.docket.pause("t19")
+        clock.advance(by: .seconds(12))
+        await h.recorder.waitFor(.succeeded, count: 6)
+        await h.settle()
+        try await h.stop()
+        let before = await h.docket.state
+
+        let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock))
+        let after = await reopened.state
+        #expect(Self.tasksEqual(before, after))
+        #expect(reopened.recoveryReport.interrupted.isEmpty)
+        #expect(reopened.recoveryReport.tasks == before.tasks.count)
+        #expect(reopened.recoveryReport.journal?.snapshotSequence ?? 0 > 0, "close writes a snapshot")
+        await reopened.close()
+    }
+
+    @Test func aTaskRunningAtACrashCountsThatAttemptAndCannotLoopForever() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let gate = Gate()
+        let clock = ManualClock(now: Harness.start)
+        let register: (Docket) -> Void = { d in d.register("crashy", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir, register: register)
+        try await h.docket.enqueue("crashy", payload: Job(n: 1), options: TaskOptions(id: "c", maxAttempts: 2, retry: .fixed(.seconds(1))))
+        await h.recorder.waitFor(.started, "c")
+        while gate.waiting("c") == 0 { await Task.yield() }
+        // kill -9 while the handler runs.
+        let crash1 = TempDirectory("crash1")
+        defer { crash1.remove() }
+        try copyDirectory(dir.journal, crash1.journal)
+        gate.open()
+        try await h.stop()
+
+        let stuck = Gate()
+        let second = try await Harness.make(.journaled, clock: clock, directory: crash1, register: { d in
+            d.register("crashy", payload: Job.self) { _, job in try await stuck.run(job.id) }
+        })
+        #expect(second.docket.recoveryReport.interrupted == ["c"])
+        let t = try #require(await second.docket.task("c"))
+        #expect(t.status == .scheduled)
+        #expect(t.attempt == 1)
+        #expect(t.lastError == "the process stopped while this attempt was running")
+        #expect(t.runAt == Harness.start.addingTimeInterval(1))
+        clock.advance(by: .seconds(1))
+        await second.recorder.waitFor(.started, "c")
+        // Its handler never returns (and ignores cancellation): the process "crashes" again.
+        let crash2 = TempDirectory("crash2")
+        defer { crash2.remove() }
+        while true {
+            try copyDirectory(crash1.journal, crash2.journal)
+            let (state, _) = try StateLoader.load(directory: crash2.journal)
+            if state.tasks["c"]?.status == .running { break }
+            await Task.yield()
+        }
+        try await second.stop()
+        #expect(await second.docket.task("c")?.status == .scheduled, "shutdown hands the attempt back")
+        #expect(await second.docket.task("c")?.attempt == 1)
+        stuck.open()
+
+        let third = try await Docket.open(directory: crash2.journal, configuration: Harness.configuration(clock))
+        let dead = try #require(await third.task("c"))
+        #expect(dead.status == .failed, "out of attempts after two crashes")
+        #expect(dead.attempt == 2)
+        await third.close()
+    }
+
+    @Test func aSecondOpenOfTheSameDirectoryIsRefused() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let first = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(ManualClock()))
+        do {
+            _ = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(ManualClock()))
+            Issue.record("a second open succeeded")
+        } catch {
+            guard case .journal(.journalLocked) = error else {
+                Issue.record("expected journalLocked, got \(error)")
+                return
+            }
+        }
+        await first.close()
+    }
+
+    @Test func foreignRecordsAreRefusedWithoutChangingAnything() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let d = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock))
+        d.register("ok", payload: Job.self) { _, _ in }
+        try await d.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "a"))
+        try await d.journal?.append([1, 2, 3], tag: 7)
+        try await d.journal?.close()
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir.journal).sorted()
+        await #expect(throws: DocketError.self) {
+            _ = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.journal).sorted() == before)
+    }
+
+    @Test func codecRoundTripsEveryMutationAndRejectsDamage() throws {
+        let task = TaskEntry(id: "i", name: "n", payload: [1, 2], queue: "q", priority: -3, key: "k", runAt: -5, attempt: 2, maxAttempts: 4,
+                             retry: .exponential(initial: .seconds(2), multiplier: 1.5, maximum: .seconds(90), jitter: 0.3), timeout: 9,
+                             status: .running, progress: 0.5, output: [9], lastError: "e", createdAt: 1, startedAt: 2, finishedAt: nil,
+                             sequence: 77, lease: 5, scheduleID: "s")
+        let schedule = ScheduleEntry(id: "s", schedule: try .init(parsing: "CRON_TZ=Europe/Paris 0 9 * * MON-FRI"), name: "n", payload: [3],
+                                     queue: "q", priority: 1, maxAttempts: 3, retry: .custom(name: "f"), timeout: 0, misfire: .fireAll,
+                                     grace: 60_000_000, overlap: .skip, status: .active, nextFire: 100, lastFire: nil, lastTaskID: "x", createdAt: 4)
+        let mutations: [Mutation] = [
+            .enqueue(task), .start([.init(id: "a", lease: 1), .init(id: "b", lease: 2)], at: 3),
+            .succeed(id: "a", lease: 1, output: nil, at: 4), .succeed(id: "a", lease: 1, output: [1], at: 4),
+            .fail(id: "b", lease: 2, error: "x", retryAt: 10, at: 5), .fail(id: "b", lease: 2, error: "", retryAt: nil, at: 5),
+            .snooze(id: "c", lease: 3, until: 8, at: 6), .progress(id: "c", lease: 3, value: 0.25),
+            .cancel(["a", "b"], at: 1), .pause(["a"], at: 2), .resume([], at: 3), .reschedule(["x"], runAt: 9, at: 4),
+            .retryNow(["y"], at: 5), .purge(["z"]), .upsertSchedule(schedule),
+            .setScheduleStatus(id: "s", status: .paused, nextFire: nil, at: 6),
+            .fire(scheduleID: "s", created: [task], lastNominal: 5, skipped: [1, 2], skippedCount: 40, nextFire: 9, at: 7),
+        ]
+        for m in mutations {
+            let bytes = EngineCodec.encode(m)
+            #expect(try EngineCodec.decodeMutation(bytes) == m)
+            // Every truncation is refused with a typed error, never a trap.
+            for cut in 0..<bytes.count {
+                #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeMutation(Array(bytes.prefix(cut))) }
+            }
+            #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeMutation(bytes + [0]) }
+        }
+        #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeMutation([99]) }
+        var state = EngineState()
+        state.apply(.enqueue(task))
+        state.apply(.upsertSchedule(schedule))
+        let snap = EngineCodec.encodeSnapshot(state)
+        let back = try EngineCodec.decodeSnapshot(snap)
+        #expect(back.tasks == state.tasks.mapValues { var t = $0; t.version = back.tasks[$0.id]?.version ?? 0; return t })
+        #expect(back.schedules == state.schedules)
+        var wrongVersion = snap
+        wrongVersion[4] = 9
+        #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeSnapshot(wrongVersion) }
+    }
+}
