@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import Docket
+
+/// Engine format version 1 must stay readable: `Fixtures/engine/golden-v1` holds a journal
+/// (a snapshot and records after it) written by the first version of the engine, with the
+/// state it must open to in `expected.txt`. Both were made once by `writeGolden` (run with
+/// `DOCKET_WRITE_ENGINE_GOLDEN=1 swift test --filter GoldenEngineJournalTests`) and are frozen:
+/// never regenerate them to make a test pass.
+@Suite(.timeLimit(.minutes(1))) struct GoldenEngineJournalTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/engine/golden-v1").path
+
+    /// One line per task and schedule, sorted: what recovery must rebuild.
+    static func describe(_ state: EngineState) -> String {
+        var lines: [String] = []
+        for t in state.tasks.values.sorted(by: { $0.sequence < $1.sequence }) {
+            lines.append("task \(t.id) \(t.name) \(t.status.rawValue) attempt=\(t.attempt)/\(t.maxAttempts) runAt=\(UTCStamp.string(t.runAt)) queue=\(t.queue) priority=\(t.priority) error=\(t.lastError ?? "-") output=\(t.output.map { String(decoding: $0, as: UTF8.self) } ?? "-") schedule=\(t.scheduleID ?? "-")")
+        }
+        for s in state.schedules.values.sorted(by: { $0.id < $1.id }) {
+            lines.append("schedule \(s.id) \(s.schedule) \(s.status.rawValue) next=\(s.nextFire.map(UTCStamp.string) ?? "-") last=\(s.lastFire.map(UTCStamp.string) ?? "-") misfire=\(s.misfire.rawValue) overlap=\(s.overlap.rawValue)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    @Test func formatVersion1OpensToTheExpectedState() async throws {
+        let expected = try String(contentsOfFile: Self.fixture + "/expected.txt", encoding: .utf8)
+        let (state, report) = try StateLoader.load(directory: Self.fixture + "/journal", mode: .strict)
+        #expect(report.snapshotSequence > 0, "the fixture has a snapshot")
+        #expect(report.lastSequence > report.snapshotSequence, "and records after it")
+        #expect(Self.describe(state) == expected)
+
+        // A full open of a copy recovers the interrupted attempt and keeps everything else.
+        let tmp = TempDirectory("golden")
+        defer { tmp.remove() }
+        try copyDirectory(Self.fixture + "/journal", tmp.journal)
+        let clock = ManualClock(now: Harness.start.addingTimeInterval(3600))
+        let docket = try await Docket.open(directory: tmp.journal, configuration: Harness.configuration(clock))
+        #expect(docket.recoveryReport.interrupted == ["slow"])
+        #expect(await docket.task("slow")?.status == .scheduled)
+        #expect(await docket.task("slow")?.attempt == 1)
+        let reopened = await docket.state
+        #expect(reopened.tasks.count == state.tasks.count)
+        await docket.close()
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DOCKET_WRITE_ENGINE_GOLDEN"] == "1"))
+    func writeGolden() async throws {
+        let clock = ManualClock(now: Harness.start)
+        let gate = Gate()
+        let dir = TempDirectory("golden-make")
+        defer { dir.remove() }
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir, register: { d in
+            d.register("ok", payload: Job.self) { job, _ in "done \(job.n)" }
+            d.register("bad", payload: Job.self) { _, _ in throw TestFailure(message: "always fails") }
+            d.register("slow", payload: Job.self) { _, ctx in try await gate.run(ctx.id) }
+        }, configure: { $0.snapshotEvery = 20 })
+        let d = h.docket
+        try await d.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "first", queue: "mail", priority: 2))
+        try await d.enqueue("bad", payload: Job(n: 2), options: TaskOptions(id: "doomed", maxAttempts: 2, retry: .fixed(.seconds(5))))
+        try await d.enqueue("ok", payload: Job(n: 3), options: TaskOptions(id: "later", delay: .seconds(3600)))
+        try await d.enqueue("ok", payload: Job(n: 4), options: TaskOptions(id: "paused", delay: .seconds(10)))
+        try await d.enqueue("ok", payload: Job(n: 5), options: TaskOptions(id: "cancelled", delay: .seconds(10)))
+        try await d.pause("paused")
+        try await d.cancel("cancelled")
+        try await d.schedule("minutely", parsing: "CRON_TZ=Europe/Berlin * * * * *", handler: "ok", payload: Job(n: 6),
+                             options: ScheduleOptions(misfire: .fireAll, overlap: .allow))
+        try await d.schedule("rule", parsing: "DTSTART:20270115T080000Z\nRRULE:FREQ=MINUTELY;INTERVAL=2;COUNT=10", handler: "ok", payload: Job(n: 7))
+        for _ in 0..<6 {
+            clock.advance(by: .seconds(30))
+            await h.settle()
+        }
+        await h.recorder.waitFor(.failed, "doomed")
+        try await d.enqueue("slow", payload: Job(n: 8), options: TaskOptions(id: "slow", maxAttempts: 3))
+        await h.recorder.waitFor(.started, "slow")
+        await h.settle()
+        try await d.journal?.sync()
+        let out = Self.fixture
+        try? FileManager.default.removeItem(atPath: out)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try copyDirectory(dir.journal, out + "/journal")
+        try? FileManager.default.removeItem(atPath: out + "/journal/LOCK")
+        let (state, _) = try StateLoader.load(directory: out + "/journal", mode: .strict)
+        try Self.describe(state).write(toFile: out + "/expected.txt", atomically: true, encoding: .utf8)
+        gate.open()
+        try await h.stop()
+    }
+}
