@@ -28,7 +28,7 @@ let package = Package(
         .executableTarget(name: "docket", dependencies: ["DocketCLI"]),
         .executableTarget(
             name: "DocketBench",
-            dependencies: ["DocketSchedules", "DocketJournal"],
+            dependencies: ["DocketSchedules", "DocketJournal", "Docket"],
             path: "Benchmarks/DocketBench"
         ),
         .testTarget(name: "DocketSchedulesTests", dependencies: ["DocketSchedules"]),

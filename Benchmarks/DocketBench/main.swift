@@ -9,6 +9,7 @@ let usage = """
     usage: docket-bench <suite> [options]
       suites: schedules [--json]
               journal [--runs N] [--quick] [--json]
+              engine [--runs N] [--quick] [--only NAME] [--json]
               profile SCHEDULE [--tz ZONE] [--calls N]   (chains next(after:) N times, for perf record)
     """
 do {
@@ -17,6 +18,8 @@ do {
         try ScheduleBench.run(json: args.contains("--json"))
     case "journal":
         exit(try await JournalBench.run(Array(args.dropFirst())))
+    case "engine":
+        exit(try await EngineBench.run(Array(args.dropFirst())))
     case "profile":
         try ScheduleBench.profile(Array(args.dropFirst()))
     default:

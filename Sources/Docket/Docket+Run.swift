@@ -1,3 +1,4 @@
+import DocketJournal
 import Foundation
 
 extension Docket {
@@ -245,7 +246,7 @@ extension Docket {
         for flight in inFlight.values { flight.handle?.cancel() }
         if let journal {
             while snapshotInFlight { await Task.yield() }
-            if recordsSinceSnapshot > 0 || journal.lastSequence > 0 {
+            if configuration.snapshotOnClose, recordsSinceSnapshot > 0 || journal.lastSequence > 0 {
                 let bytes = EngineCodec.encodeSnapshot(state)
                 try? await journal.writeSnapshot(bytes, lastSequence: journal.lastSequence)
             }
@@ -253,5 +254,15 @@ extension Docket {
         }
         isClosed = true
         hub.finish()
+    }
+}
+
+extension Docket {
+    /// Writes and fdatasyncs everything journaled so far, whatever the durability setting.
+    public func sync() async throws(DocketError) {
+        guard let journal else { return }
+        do { try await journal.sync() } catch let e as JournalError { throw .journal(e) } catch {
+            throw .journal(.invalidArgument("\(error)"))
+        }
     }
 }

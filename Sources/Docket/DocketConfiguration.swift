@@ -38,6 +38,8 @@ public struct DocketConfiguration: Sendable {
     public var retryFunctions: [String: @Sendable (Int) -> Duration?] = [:]
     /// A snapshot is written after this many journal records. Default 100,000.
     public var snapshotEvery = 100_000
+    /// Whether closing writes a snapshot (so the next open replays nothing). Default true.
+    public var snapshotOnClose = true
     /// How long `run()` lets running handlers finish once cancelled. Default 10 s.
     public var shutdownGrace: Duration = .seconds(10)
     /// The most missed occurrences `.fireAll` creates at once; beyond, they are skipped and

@@ -1,0 +1,348 @@
+import Docket
+import DocketJournal
+import Foundation
+import Synchronization
+
+/// `docket-bench engine [--runs N] [--quick] [--json]`: the engine figures of DESIGN.md, each
+/// against a baseline measured in the same run — durable enqueue (`.always`, 16 and 64
+/// producers, batches of 1,000) against bare journal appends with the same concurrency; end to
+/// end (enqueue, no-op handler, complete) under `.interval(100ms)`; recovery of 1M live tasks;
+/// timer lateness with 100k pending timers against raw `Task.sleep` lateness; memory per
+/// pending task.
+enum EngineBench {
+    struct Row {
+        var name: String
+        var value: Double
+        var unit: String
+        var baseline: Double?
+        var baselineName = ""
+        var note = ""
+    }
+
+    struct Empty: Codable, Sendable {}
+
+    static func run(_ args: [String]) async throws -> Int32 {
+        let json = args.contains("--json")
+        let quick = args.contains("--quick")
+        var runs = 3
+        if let i = args.firstIndex(of: "--runs"), i + 1 < args.count, let n = Int(args[i + 1]), n >= 1 { runs = n }
+        let only = args.firstIndex(of: "--only").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+        let scale = quick ? 0.1 : 1.0
+        func n(_ count: Int) -> Int { max(1000, Int(Double(count) * scale)) }
+        let root = NSTemporaryDirectory() + "docket-engine-bench-\(getpid())"
+        try? FileManager.default.removeItem(atPath: root)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var counter = 0
+        func dir() -> String {
+            counter += 1
+            return root + "/d\(counter)"
+        }
+
+        var rows: [Row] = []
+        func report(_ samples: [Row]) {
+            let sorted = samples.sorted { $0.value < $1.value }
+            let m = sorted[sorted.count / 2]
+            rows.append(m)
+            if !json {
+                var line = m.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%12.1f %@", m.value, m.unit)
+                if let b = m.baseline { line += String(format: "   %@ %.1f   ratio %.2f", m.baselineName, b, m.value / b) }
+                if !m.note.isEmpty { line += "   (\(m.note))" }
+                print(line)
+                fflush(nil)
+            }
+        }
+        func wanted(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
+
+        for producers in [16, 64] where wanted("enqueue") {
+            var samples: [Row] = []
+            for _ in 0..<runs {
+                let count = n(producers == 16 ? 40_000 : 120_000)
+                let rate = try await durableEnqueue(dir: dir(), producers: producers, tasks: count)
+                let raw = try await journalAppend(dir: dir(), producers: producers, records: count)
+                samples.append(Row(name: "enqueue .always, \(producers) producers", value: rate, unit: "tasks/s", baseline: raw, baselineName: "journal append"))
+            }
+            report(samples)
+        }
+        if wanted("batch") {
+            var samples: [Row] = []
+            for _ in 0..<runs {
+                let count = n(400_000)
+                let rate = try await batchEnqueue(dir: dir(), tasks: count)
+                let raw = try await journalBatch(dir: dir(), records: count)
+                samples.append(Row(name: "enqueue .always, batches of 1000", value: rate, unit: "tasks/s", baseline: raw, baselineName: "journal batch"))
+            }
+            report(samples)
+        }
+        if wanted("end") {
+            var samples: [Row] = []
+            for _ in 0..<runs {
+                let count = n(300_000)
+                let journaled = try await endToEnd(dir: dir(), tasks: count)
+                let memory = try await endToEnd(dir: nil, tasks: count)
+                samples.append(Row(name: "end to end .interval(100ms)", value: journaled, unit: "tasks/s", baseline: memory, baselineName: "in memory"))
+            }
+            report(samples)
+        }
+        if wanted("recovery") {
+            let count = n(1_000_000)
+            let records = dir()
+            try await buildLiveTasks(dir: records, tasks: count, snapshotAt: nil)
+            let snapshotted = dir()
+            try await buildLiveTasks(dir: snapshotted, tasks: count, snapshotAt: count / 2)
+            var a: [Row] = []
+            var b: [Row] = []
+            for _ in 0..<runs {
+                let (t1, raw1) = try await recover(dir: records, expected: count)
+                a.append(Row(name: "recovery, \(count) live tasks, records only", value: t1, unit: "s", baseline: raw1, baselineName: "journal replay alone"))
+                let (t2, raw2) = try await recover(dir: snapshotted, expected: count)
+                b.append(Row(name: "recovery, \(count) live tasks, snapshot + tail", value: t2, unit: "s", baseline: raw2, baselineName: "journal replay alone",
+                             note: "snapshot of \(count / 2), \(count - count / 2) records after"))
+            }
+            report(a)
+            report(b)
+        }
+        if wanted("lateness") {
+            var p50: [Row] = []
+            var p99: [Row] = []
+            for _ in 0..<runs {
+                let (l50, l99) = try await timerLateness(pending: n(100_000))
+                let (r50, r99) = await sleepLateness(samples: 2000)
+                p50.append(Row(name: "timer lateness p50, \(n(100_000)) pending", value: l50, unit: "µs", baseline: r50, baselineName: "Task.sleep p50"))
+                p99.append(Row(name: "timer lateness p99, \(n(100_000)) pending", value: l99, unit: "µs", baseline: r99, baselineName: "Task.sleep p99"))
+            }
+            report(p50)
+            report(p99)
+        }
+        if wanted("memory") {
+            var samples: [Row] = []
+            for _ in 0..<runs {
+                samples.append(try await memoryPerTask(tasks: n(1_000_000)))
+            }
+            report(samples)
+        }
+        if json {
+            let items = rows.map { r -> String in
+                var fields = ["\"name\":\"\(r.name)\"", "\"value\":\(String(format: "%.3f", r.value))", "\"unit\":\"\(r.unit)\""]
+                if let b = r.baseline {
+                    fields.append("\"baseline\":\"\(r.baselineName)\"")
+                    fields.append("\"baselineValue\":\(String(format: "%.3f", b))")
+                    fields.append("\"ratio\":\(String(format: "%.3f", r.value / b))")
+                }
+                return "{" + fields.joined(separator: ",") + "}"
+            }
+            print("{\"suite\":\"engine\",\"runs\":\(runs),\"results\":[" + items.joined(separator: ",") + "]}")
+        }
+        return 0
+    }
+
+    static func open(_ dir: String, durability: Durability, concurrency: Int = 16) async throws -> Docket {
+        var c = DocketConfiguration()
+        c.durability = durability
+        c.concurrency = concurrency
+        c.snapshotEvery = 10_000_000
+        let d = try await Docket.open(directory: dir, configuration: c)
+        d.register("noop", payload: Empty.self) { _, _ in }
+        return d
+    }
+
+    static func durableEnqueue(dir: String, producers: Int, tasks: Int) async throws -> Double {
+        let d = try await open(dir, durability: .always)
+        let per = tasks / producers
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for p in 0..<producers {
+                group.addTask {
+                    for i in 0..<per {
+                        try await d.enqueue("noop", payload: Empty(), options: TaskOptions(id: "p\(p)-\(i)", delay: .seconds(86_400)))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let rate = Double(per * producers) / seconds(ContinuousClock.now - start)
+        await d.close()
+        return rate
+    }
+
+    static func journalAppend(dir: String, producers: Int, records: Int) async throws -> Double {
+        let j = try Journal.open(directory: dir, configuration: JournalConfiguration(durability: .always)) { _ in }
+        let per = records / producers
+        let body = [UInt8](repeating: 0xA5, count: 90)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<producers {
+                group.addTask { for _ in 0..<per { try await j.append(body) } }
+            }
+            try await group.waitForAll()
+        }
+        let rate = Double(per * producers) / seconds(ContinuousClock.now - start)
+        try await j.close()
+        return rate
+    }
+
+    static func batchEnqueue(dir: String, tasks: Int) async throws -> Double {
+        let d = try await open(dir, durability: .always)
+        let start = ContinuousClock.now
+        var done = 0
+        while done < tasks {
+            let batch = (0..<1000).map { i in NewTask("noop", payload: Empty(), options: TaskOptions(id: "b\(done + i)", delay: .seconds(86_400))) }
+            try await d.enqueue(batch: batch)
+            done += 1000
+        }
+        let rate = Double(done) / seconds(ContinuousClock.now - start)
+        await d.close()
+        return rate
+    }
+
+    static func journalBatch(dir: String, records: Int) async throws -> Double {
+        let j = try Journal.open(directory: dir, configuration: JournalConfiguration(durability: .always)) { _ in }
+        let batch = Array(repeating: [UInt8](repeating: 0xA5, count: 90), count: 1000)
+        let start = ContinuousClock.now
+        var done = 0
+        while done < records {
+            try await j.append(contentsOf: batch)
+            done += 1000
+        }
+        let rate = Double(done) / seconds(ContinuousClock.now - start)
+        try await j.close()
+        return rate
+    }
+
+    /// Enqueues `tasks` due now in batches of 1,000 while `run()` works them off; the rate is
+    /// tasks completed per second from the first enqueue to the last completion.
+    static func endToEnd(dir: String?, tasks: Int) async throws -> Double {
+        var c = DocketConfiguration()
+        c.durability = .interval(milliseconds: 100)
+        c.concurrency = 256
+        c.snapshotEvery = 10_000_000
+        let d: Docket
+        if let dir { d = try await Docket.open(directory: dir, configuration: c) } else { d = try Docket.inMemory(configuration: c) }
+        let done = Mutex(0)
+        let (finished, signal) = AsyncStream<Void>.makeStream()
+        d.register("noop", payload: Empty.self) { _, _ in
+            let n = done.withLock { v -> Int in v += 1; return v }
+            if n == tasks { signal.yield() }
+        }
+        let runner = Task { try await d.run() }
+        let start = ContinuousClock.now
+        var enqueued = 0
+        while enqueued < tasks {
+            let batch = (0..<1000).map { i in NewTask("noop", payload: Empty(), options: TaskOptions(id: "e\(enqueued + i)")) }
+            try await d.enqueue(batch: batch)
+            enqueued += 1000
+        }
+        for await _ in finished { break }
+        let rate = Double(tasks) / seconds(ContinuousClock.now - start)
+        runner.cancel()
+        try? await runner.value
+        return rate
+    }
+
+    static func buildLiveTasks(dir: String, tasks: Int, snapshotAt: Int?) async throws {
+        var c = DocketConfiguration()
+        c.durability = .none
+        c.snapshotEvery = snapshotAt.map { $0 + 1 } ?? 100_000_000
+        c.snapshotOnClose = false
+        let d = try await Docket.open(directory: dir, configuration: c)
+        d.register("noop", payload: Empty.self) { _, _ in }
+        var done = 0
+        while done < tasks {
+            let batch = (0..<1000).map { i in NewTask("noop", payload: Empty(), options: TaskOptions(id: "r\(done + i)", delay: .seconds(86_400))) }
+            try await d.enqueue(batch: batch)
+            done += 1000
+        }
+        // No snapshot at close: the tail of records after the chosen snapshot stays.
+        try await d.sync()
+        await d.close()
+    }
+
+    /// Opening the Docket (replay + rebuild), against replaying the same journal with no engine.
+    static func recover(dir: String, expected: Int) async throws -> (Double, Double) {
+        var c = DocketConfiguration()
+        c.durability = .none
+        c.snapshotOnClose = false
+        let start = ContinuousClock.now
+        let d = try await Docket.open(directory: dir, configuration: c)
+        let elapsed = seconds(ContinuousClock.now - start)
+        guard d.recoveryReport.tasks == expected else { throw POSIXError(.EIO) }
+        await d.close()
+        var bytes = 0
+        let rawStart = ContinuousClock.now
+        _ = try JournalReader.read(directory: dir, mode: .tolerateTornTail, snapshot: { bytes &+= $0.bytes.count }) { bytes &+= $0.payload.count }
+        let raw = seconds(ContinuousClock.now - rawStart)
+        return (elapsed, raw)
+    }
+
+    /// 100k tasks due over the next few seconds (in memory, so disk noise stays out); each
+    /// handler records how late it started.
+    static func timerLateness(pending: Int) async throws -> (Double, Double) {
+        var c = DocketConfiguration()
+        c.concurrency = 64
+        let d = try Docket.inMemory(configuration: c)
+        let lateness = Mutex<[Double]>([])
+        let (finished, signal) = AsyncStream<Void>.makeStream()
+        d.register("noop", payload: Empty.self) { _, job in
+            let late = Date().timeIntervalSince(job.runAt) * 1e6
+            let n = lateness.withLock { l -> Int in l.append(late); return l.count }
+            if n == pending { signal.yield() }
+        }
+        let base = Date().addingTimeInterval(1)
+        var rng = SystemRandomNumberGenerator()
+        var done = 0
+        while done < pending {
+            let batch = (0..<1000).map { _ in
+                NewTask("noop", payload: Empty(), options: TaskOptions(runAt: base.addingTimeInterval(Double.random(in: 0..<4, using: &rng))))
+            }
+            try await d.enqueue(batch: batch)
+            done += 1000
+        }
+        let runner = Task { try await d.run() }
+        for await _ in finished { break }
+        runner.cancel()
+        try? await runner.value
+        let sorted = lateness.withLock { $0 }.sorted()
+        return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+    }
+
+    static func sleepLateness(samples: Int) async -> (Double, Double) {
+        var late: [Double] = []
+        for _ in 0..<samples {
+            let wait = Double.random(in: 0.0001..<0.002)
+            let target = Date().addingTimeInterval(wait)
+            try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+            late.append(Date().timeIntervalSince(target) * 1e6)
+        }
+        late.sort()
+        return (late[late.count / 2], late[late.count * 99 / 100])
+    }
+
+    static func memoryPerTask(tasks: Int) async throws -> Row {
+        let d = try Docket.inMemory(configuration: DocketConfiguration())
+        d.register("noop", payload: Empty.self) { _, _ in }
+        let before = residentBytes()
+        var done = 0
+        while done < tasks {
+            let batch = (0..<1000).map { i in NewTask("noop", payload: Empty(), options: TaskOptions(id: "m\(done + i)", delay: .seconds(86_400))) }
+            try await d.enqueue(batch: batch)
+            done += 1000
+        }
+        let after = residentBytes()
+        let count = await d.stats().byStatus[.scheduled] ?? 0
+        guard count == tasks else { throw POSIXError(.EIO) }
+        await d.close()
+        return Row(name: "memory per pending task", value: Double(after - before) / Double(tasks), unit: "bytes",
+                   note: "\(tasks) tasks, ids of 7-8 bytes, payload \"{}\"; resident set growth")
+    }
+
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
