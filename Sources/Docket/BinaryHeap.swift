@@ -4,6 +4,11 @@
 struct BinaryHeap<Element: Comparable & Sendable>: Sendable {
     private(set) var elements: [Element] = []
 
+    init() {}
+
+    /// A heap over elements already in ascending order (which satisfies the heap property).
+    init(sorted: [Element]) { elements = sorted }
+
     var count: Int { elements.count }
     var isEmpty: Bool { elements.isEmpty }
     var min: Element? { elements.first }

@@ -42,15 +42,24 @@ extension Docket {
             seen.insert(entry.id)
             prepared.append(entry)
         }
-        var sequence: UInt64 = journal?.lastSequence ?? 0
+        var mutations: [Mutation] = []
+        mutations.reserveCapacity(prepared.count)
+        var next = state.nextSequence
         for i in prepared.indices {
             guard var entry = prepared[i] else { continue }
-            entry.sequence = state.nextSequence
+            entry.sequence = next
+            next += 1
             prepared[i] = entry
-            sequence = try commit(.enqueue(entry))
-            emit(.enqueued, entry, at: now, runAt: entry.runAt)
-            noteNewRunTime(entry.runAt)
+            mutations.append(.enqueue(entry))
         }
+        var sequence = journal?.lastSequence ?? 0
+        if !mutations.isEmpty { sequence = try commit(all: mutations) }
+        var earliest: Micros?
+        for entry in prepared.compactMap({ $0 }) {
+            emit(.enqueued, entry, at: now, runAt: entry.runAt)
+            earliest = min(earliest ?? entry.runAt, entry.runAt)
+        }
+        if let earliest { noteNewRunTime(earliest) }
         try await waitDurable(sequence)
         var result: [TaskInfo] = []
         result.reserveCapacity(batch.count)

@@ -97,10 +97,14 @@ public actor Docket {
         var journalConfiguration = configuration.journal
         journalConfiguration.durability = configuration.durability
         var state = EngineState()
+        // Growing a dictionary of a million tasks step by step costs more than the replay
+        // itself; size it from the journal's bytes (an enqueue record is ≥ 100 bytes).
+        let estimate = min(Self.journalBytes(directory) / 100, 50_000_000)
+        state.tasks.reserveCapacity(estimate)
         let journal: Journal
         do {
             journal = try Journal.open(directory: directory, configuration: journalConfiguration, snapshot: { snapshot in
-                state = try EngineCodec.decodeSnapshot(snapshot.bytes)
+                state = try EngineCodec.decodeSnapshot(snapshot.bytes, reserving: estimate)
             }, record: { record in
                 guard record.tag == EngineCodec.recordTag else {
                     throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
@@ -121,6 +125,17 @@ public actor Docket {
                                                          interrupted: state.tasks.values.filter { $0.status == .running }.map(\.id).sorted()))
         try await docket.recoverInterrupted()
         return docket
+    }
+
+    /// The bytes of the segment files in `directory` (0 if it cannot be listed).
+    static func journalBytes(_ directory: String) -> Int {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var total = 0
+        for f in files where f.hasPrefix("wal-") && f.hasSuffix(".log") {
+            let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/" + f)[.size] as? Int) ?? 0
+            total += size
+        }
+        return total
     }
 
     /// A Docket with no journal: the same engine, state in memory only (lost when the process
@@ -205,6 +220,29 @@ public actor Docket {
             recordsSinceSnapshot += 1
         }
         state.apply(m)
+        if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
+        return sequence
+    }
+
+    /// Journals several mutations in one step (one lock, one wake of the journal's writer) and
+    /// applies them in order; returns the last sequence.
+    @discardableResult
+    func commit(all ms: [Mutation]) throws(DocketError) -> UInt64 {
+        guard !isClosed else { throw .closed }
+        guard ms.count > 1 else { return try ms.first.map { m throws(DocketError) in try commit(m) } ?? 0 }
+        var sequence: UInt64 = 0
+        if let journal {
+            do {
+                sequence = try journal.submit(contentsOf: ms.map(EngineCodec.encode), tag: EngineCodec.recordTag,
+                                              timestamp: UInt64(max(0, nowMicros())) &* 1000).upperBound
+            } catch let e as JournalError {
+                throw .journal(e)
+            } catch {
+                throw .journal(.invalidArgument("\(error)"))
+            }
+            recordsSinceSnapshot += ms.count
+        }
+        for m in ms { state.apply(m) }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }

@@ -118,7 +118,7 @@ enum EngineCodec {
         return w.bytes
     }
 
-    static func decodeSnapshot(_ bytes: [UInt8]) throws(Malformed) -> EngineState {
+    static func decodeSnapshot(_ bytes: [UInt8], reserving extra: Int = 0) throws(Malformed) -> EngineState {
         var r = BinaryReader(bytes)
         for m in snapshotMagic where try r.byte() != m { throw r.malformed("not a Docket engine snapshot") }
         let v = try r.byte()
@@ -127,7 +127,7 @@ enum EngineCodec {
         state.nextSequence = try r.varint()
         state.nextLease = try r.varint()
         let n = try r.count(elementSize: 16)
-        state.tasks.reserveCapacity(n)
+        state.tasks.reserveCapacity(n + extra)
         for _ in 0..<n {
             let t = try readTask(&r)
             state.tasks[t.id] = t

@@ -203,19 +203,29 @@ struct EngineState: Sendable {
         if s.status == .active, let at = s.nextFire { scheduleTimers.push(ScheduleTimer(at: at, id: s.id)) }
     }
 
-    /// Rebuilds the derived structures after loading tasks and schedules from a snapshot.
+    /// Rebuilds the derived structures after loading tasks and schedules from a snapshot (or
+    /// to drop the stale heap entries a replay leaves). Leaves the tasks themselves untouched.
     mutating func rebuildDerived() {
-        timers.removeAll()
-        scheduleTimers.removeAll()
+        var timerItems: [TimerItem] = []
         runningCount = 0
         runningByQueue = [:]
         runningKeys = []
-        for (id, var t) in tasks {
-            let status = t.status
-            t.status = .paused
-            setStatus(&t, status)
-            tasks[id] = t
+        for t in tasks.values {
+            switch t.status {
+            case .scheduled:
+                timerItems.append(TimerItem(runAt: t.runAt, sequence: t.sequence, version: t.version, id: t.id))
+            case .running:
+                runningCount += 1
+                runningByQueue[t.queue, default: 0] += 1
+                if let key = t.key { runningKeys.insert(key) }
+            default:
+                break
+            }
         }
+        // A sorted array is a valid min-heap: O(n log n) once instead of n pushes.
+        timerItems.sort()
+        timers = BinaryHeap(sorted: timerItems)
+        scheduleTimers.removeAll()
         for s in schedules.values { armSchedule(s) }
     }
 

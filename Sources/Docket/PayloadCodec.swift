@@ -12,18 +12,24 @@ public protocol PayloadCodec: Sendable {
 /// JSON through Foundation's `JSONEncoder`/`JSONDecoder`, keys sorted so equal values encode to
 /// equal bytes.
 public struct JSONPayloadCodec: PayloadCodec {
+    // One encoder and decoder for every call: creating them costs more than encoding a small
+    // payload. Both are Sendable and safe to share.
+    private let encoder: JSONEncoder
+    private let decoder = JSONDecoder()
+
     /// Creates the codec.
-    public init() {}
+    public init() {
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+    }
 
     /// Encodes `value` as JSON.
     public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(value))
+        Array(try encoder.encode(value))
     }
 
     /// Decodes JSON.
     public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try JSONDecoder().decode(type, from: Data(bytes))
+        try decoder.decode(type, from: Data(bytes))
     }
 }
