@@ -57,6 +57,8 @@ public struct DocketStats: Sendable, Equatable {
     public var latenessP50: Duration?
     /// 99th percentile of the same.
     public var latenessP99: Duration?
+    /// Attempts finished per second over the last minute (at most the last 4,096).
+    public var throughput: Double?
 }
 
 extension Docket {
@@ -84,6 +86,7 @@ extension Docket {
         }
         return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: ready.count, started: runStats.started, finished: runStats.finished,
                            latenessP50: runStats.latenessQuantile(0.5).map(Time.duration),
-                           latenessP99: runStats.latenessQuantile(0.99).map(Time.duration))
+                           latenessP99: runStats.latenessQuantile(0.99).map(Time.duration),
+                           throughput: runStats.throughput(now: nowMicros()))
     }
 }

@@ -20,6 +20,8 @@ extension Docket {
         guard !isClosed else { throw .closed }
         guard !isRunning else { throw .alreadyRunning }
         isRunning = true
+        for e in pendingEvents { hub.emit(e) }
+        pendingEvents = []
         let failure: DocketError? = await withTaskCancellationHandler {
             while !Task.isCancelled {
                 let deadline: Micros?
@@ -148,7 +150,7 @@ extension Docket {
             switch result {
             case .success(let output):
                 try commit(.succeed(id: id, lease: lease, output: output, at: now))
-                runStats.noteFinish()
+                runStats.noteFinish(at: now)
                 if let done = state.tasks[id] { emit(.succeeded, done, at: now) }
             case .failure(let error):
                 let m: Mutation
@@ -171,7 +173,7 @@ extension Docket {
                     m = failure(of: t, lease: lease, error: String(describing: error), control: nil, now: now)
                 }
                 try commit(m)
-                runStats.noteFinish()
+                runStats.noteFinish(at: now)
                 emitOutcome(m, id: id, now: now)
             }
         } catch {
@@ -201,7 +203,7 @@ extension Docket {
             guard let t = state.tasks[top.id], t.status == .running, t.lease == top.lease else { continue }
             let m = failure(of: t, lease: top.lease, error: "timed out after \(Time.duration(t.timeout))", control: nil, now: now)
             try commit(m)
-            runStats.noteFinish()
+            runStats.noteFinish(at: now)
             emitOutcome(m, id: t.id, now: now)
         }
     }

@@ -48,6 +48,8 @@ public actor Docket {
     var idCounter: UInt64 = 0
     var lastIDMillis: Int64 = 0
     var runStats = RunStatistics()
+    /// Events from `open` (recovered tasks), delivered when `run()` starts.
+    var pendingEvents: [DocketEvent] = []
 
     struct ReadyItem: Comparable, Sendable {
         var priority: Int
@@ -154,7 +156,12 @@ public actor Docket {
             guard let t = state.tasks[id] else { continue }
             let m = failure(of: t, lease: t.lease, error: "the process stopped while this attempt was running", control: nil, now: now)
             last = try commit(m)
-            emit(.recovered, t, at: now)
+            // Nobody can subscribe before `open` returns: kept for the start of `run()`.
+            if let after = state.tasks[id] {
+                pendingEvents.append(DocketEvent(kind: .recovered, taskID: id, attempt: after.attempt, at: Time.date(now),
+                                                 runAt: after.status == .scheduled ? Time.date(after.runAt) : nil, name: after.name,
+                                                 scheduleID: after.scheduleID, error: after.lastError))
+            }
         }
         if last > 0 { try await waitDurable(last) }
     }

@@ -27,8 +27,8 @@ public struct DocketEvent: Sendable, Equatable, CustomStringConvertible {
         /// An occurrence of a recurring schedule was skipped (missed while down or busy,
         /// or its predecessor was still running). `runAt` is the nominal time.
         case misfired
-        /// After opening: a task that was running when the process stopped (its attempt
-        /// counts; it retries per its policy).
+        /// A task that was running when the previous process stopped (its attempt counts; it
+        /// retries per its policy, `runAt` says when). Delivered when `run()` starts.
         case recovered
     }
 

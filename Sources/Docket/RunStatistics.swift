@@ -4,6 +4,9 @@ struct RunStatistics: Sendable {
     private var next = 0
     private(set) var started = 0
     private(set) var finished = 0
+    /// When the last `window` attempts finished, oldest first once full (a ring).
+    private var finishTimes: [Micros] = []
+    private var nextFinish = 0
     static let window = 4096
 
     mutating func noteStart(lateness l: Micros) {
@@ -16,7 +19,25 @@ struct RunStatistics: Sendable {
         }
     }
 
-    mutating func noteFinish() { finished += 1 }
+    mutating func noteFinish(at now: Micros) {
+        finished += 1
+        if finishTimes.count < Self.window {
+            finishTimes.append(now)
+        } else {
+            finishTimes[nextFinish] = now
+            nextFinish = (nextFinish + 1) % Self.window
+        }
+    }
+
+    /// Finished attempts per second over the last `window` finishes (or the last minute,
+    /// whichever is shorter), as of `now`; nil before two finishes.
+    func throughput(now: Micros) -> Double? {
+        guard finishTimes.count >= 2 else { return nil }
+        let recent = finishTimes.filter { now - $0 <= 60_000_000 }
+        guard let first = recent.min() else { return 0 }
+        let span = Double(max(now - first, 1)) / 1e6
+        return Double(recent.count) / max(span, 1)
+    }
 
     /// The p-quantile (0…1) of recent lateness, nil before any start.
     func latenessQuantile(_ p: Double) -> Micros? {

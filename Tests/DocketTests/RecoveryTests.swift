@@ -69,6 +69,8 @@ import Testing
             d.register("crashy", payload: Job.self) { _, job in try await stuck.run(job.id) }
         })
         #expect(second.docket.recoveryReport.interrupted == ["c"])
+        let recovered = await second.recorder.waitFor(.recovered, "c")
+        #expect(recovered.first?.attempt == 1 && recovered.first?.runAt == Harness.start.addingTimeInterval(1))
         let t = try #require(await second.docket.task("c"))
         #expect(t.status == .scheduled)
         #expect(t.attempt == 1)
