@@ -1,6 +1,7 @@
 import Docket
 import DocketSchedules
 import Foundation
+import Synchronization
 
 /// `docket demo [--dir D] [--for SECONDS]`: a small journaled service on the system clock that
 /// prints every event as it happens; Ctrl-C (or SIGTERM, or `--for`) stops it gracefully, and
@@ -55,19 +56,22 @@ enum DemoCommand {
             let next = s.nextFire.map { "next \(LocalTime.dateTime($0))" } ?? "no more fires"
             out.out("schedule \(s.id): \(text) → \(s.name), \(s.status.rawValue), \(next)")
         }
-        out.out(limit.map { "running for \(format($0)) s (Ctrl-C stops it sooner)" } ?? "running; press Ctrl-C to stop")
-
-        let runner = Task { try await docket.run() }
+        // The handlers go in before the line that invites Ctrl-C; a signal that arrives before
+        // the service runs stops it as soon as it starts.
+        let stop = PendingStop()
         let signals = StopSignals { name in
             out.out("\(name): stopping…")
-            runner.cancel()
+            stop.request()
         }
+        out.out(limit.map { "running for \(format($0)) s (Ctrl-C stops it sooner)" } ?? "running; press Ctrl-C to stop")
+        let runner = Task { try await docket.run() }
+        stop.attach(runner)
         let timer = limit.map { seconds in
             Task {
                 try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
                 guard !Task.isCancelled else { return }
                 out.out("\(format(seconds)) s are up: stopping…")
-                runner.cancel()
+                stop.request()
             }
         }
         let result = await runner.result
@@ -82,6 +86,27 @@ enum DemoCommand {
         let counts = TaskStatus.allCases.compactMap { status in stats.byStatus[status].map { "\($0) \(status.rawValue)" } }
         out.out("stopped: \(counts.joined(separator: ", ")); journal synced and closed. Run the same command again to resume.")
         return ExitCode.success
+    }
+
+    /// A stop that may be asked for before the task to cancel exists.
+    private final class PendingStop: Sendable {
+        private let state = Mutex<(requested: Bool, task: Task<Void, any Error>?)>((false, nil))
+
+        func request() {
+            let task = state.withLock { s -> Task<Void, any Error>? in
+                s.requested = true
+                return s.task
+            }
+            task?.cancel()
+        }
+
+        func attach(_ task: Task<Void, any Error>) {
+            let requested = state.withLock { s -> Bool in
+                s.task = task
+                return s.requested
+            }
+            if requested { task.cancel() }
+        }
     }
 
     private static func format(_ seconds: Double) -> String {
