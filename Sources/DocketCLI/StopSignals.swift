@@ -13,11 +13,12 @@ import Darwin
 /// that hangs; kill -9 is safe too, since everything acknowledged is in the journal.
 final class StopSignals {
     private var sources: [any DispatchSourceSignal] = []
+    private var previous: [(Int32, sighandler_t?)] = []
 
     init(onStop: @escaping @Sendable (String) -> Void) {
         let count = Counter()
         for (number, name) in [(SIGINT, "interrupt (SIGINT)"), (SIGTERM, "terminate (SIGTERM)")] {
-            signal(number, SIG_IGN)
+            previous.append((number, signal(number, SIG_IGN)))
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if count.increment() > 1 { _exit(130) }
@@ -28,12 +29,12 @@ final class StopSignals {
         }
     }
 
-    /// Removes the sources and restores the default handlers.
+    /// Removes the sources and restores the handlers that were there before.
     func cancel() {
         for source in sources { source.cancel() }
         sources = []
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        for (number, handler) in previous { signal(number, handler) }
+        previous = []
     }
 
     private final class Counter: Sendable {
