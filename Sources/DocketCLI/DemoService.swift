@@ -47,9 +47,11 @@ enum DemoService {
         }
         try await schedule(cronID, "*/10 * * * * *", handler: "tick", note: "cron: every 10 seconds")
         try await schedule(intervalID, "@every 7s", handler: "heartbeat", note: "interval: every 7 seconds")
-        let whole = start.timeIntervalSince1970.rounded(.down)
-        try await schedule(oneShotID, "@at " + LocalTime.utc(Date(timeIntervalSince1970: whole + 5)), handler: "reminder",
+        // Taken now, not from `start`: the creations before may have waited for slow syncs.
+        let inFive = (Date().timeIntervalSince1970 + 5).rounded(.up)
+        try await schedule(oneShotID, "@at " + LocalTime.utc(Date(timeIntervalSince1970: inFive)), handler: "reminder",
                            note: "one-shot: 5 seconds after the first start")
+        let whole = start.timeIntervalSince1970.rounded(.down)
         let dtstart = LocalTime.utc(Date(timeIntervalSince1970: whole)).replacingOccurrences(of: "-", with: "")
             .replacingOccurrences(of: ":", with: "")
         try await schedule(rruleID, "DTSTART:\(dtstart)\nRRULE:FREQ=SECONDLY;INTERVAL=15", handler: "report",

@@ -8,7 +8,8 @@ import Testing
 /// Every id printed as `enqueued` before the kill (an acknowledged enqueue) must have been
 /// completed in one of the two runs and be succeeded in the journal: no acknowledged enqueue
 /// is lost. Three kills here; `Scripts/engine-kill-test COUNT SEED` runs many more.
-@Suite(.enabled(if: DocketBinary.available, "the docket executable is not built next to the test bundle (run `swift build` first)"))
+@Suite(.enabled(if: DocketBinary.available, "the docket executable is not built next to the test bundle (run `swift build` first)"),
+       .timeLimit(.minutes(2)))
 struct EngineKillTests {
     static func ids(_ lines: [String], _ prefix: String) -> Set<String> {
         Set(lines.compactMap { $0.hasPrefix(prefix + " ") ? String($0.dropFirst(prefix.count + 1)) : nil })

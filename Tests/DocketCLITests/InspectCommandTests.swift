@@ -6,7 +6,8 @@ import Testing
 
 /// `docket inspect` and the decoded engine records of `docket journal dump`, on a journal made
 /// by a small in-process Docket.
-@Suite struct InspectCommandTests {
+@Suite(.timeLimit(.minutes(2)))
+struct InspectCommandTests {
     struct Job: Codable, Sendable { var n: Int }
 
     static func open(_ dir: String) async throws -> Docket {
