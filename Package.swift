@@ -24,7 +24,7 @@ let package = Package(
         // schedules, events; its own mutation codec on top of the journal.
         .target(name: "Docket", dependencies: ["DocketSchedules", "DocketJournal"]),
         // The command-line tool's logic, as a library so tests can drive it in-process.
-        .target(name: "DocketCLI", dependencies: ["DocketSchedules", "DocketJournal"]),
+        .target(name: "DocketCLI", dependencies: ["Docket", "DocketSchedules", "DocketJournal"]),
         .executableTarget(name: "docket", dependencies: ["DocketCLI"]),
         .executableTarget(
             name: "DocketBench",
@@ -34,6 +34,6 @@ let package = Package(
         .testTarget(name: "DocketSchedulesTests", dependencies: ["DocketSchedules"]),
         .testTarget(name: "DocketJournalTests", dependencies: ["DocketJournal"]),
         .testTarget(name: "DocketTests", dependencies: ["Docket", "DocketSchedules", "DocketJournal"]),
-        .testTarget(name: "DocketCLITests", dependencies: ["DocketCLI", "DocketSchedules"]),
+        .testTarget(name: "DocketCLITests", dependencies: ["DocketCLI", "Docket", "DocketSchedules"]),
     ]
 )

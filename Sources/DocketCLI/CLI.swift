@@ -65,12 +65,23 @@ public enum DocketCLI {
         usage: docket <command> [options]
 
         commands:
+          demo [--dir D] [--for SECONDS]
+                       run a small journaled service (cron, interval, one-shot, RRULE, retries,
+                       a dead letter) printing its events; Ctrl-C stops it, running it again
+                       resumes it (default directory ./.docket-demo)
+          inspect DIR [--json]
+                       task counts per status and queue, schedules and their next fires, failed
+                       tasks and their errors, read without the lock and without changing anything
+          stress DIR --tasks N [--producers P] [--durability always|interval:MS|none]
+                 [--snapshot-every N] [--resume]
+                       enqueue N tasks t-0… from P producers, printing "enqueued <id>" when each
+                       is acknowledged and "completed <id>" when it ran; exit when all finished
           cron next EXPR [--after ISO8601] [--tz ZONE] [-n N] [--json]
                        preview the next N fire times of a cron expression
           rrule next RULE [--dtstart ISO8601] [--after ISO8601] [--tz ZONE] [-n N] [--json]
                        preview the next N instances of an RFC 5545 recurrence rule
           journal verify|dump|stats|stress DIR ...
-                       check, print, summarize or load a journal directory
+                       check, print (engine records decoded), summarize or load a journal directory
         """
 
     /// Runs the tool with `arguments` (without the program name) and returns the exit code.
@@ -86,6 +97,12 @@ public enum DocketCLI {
                 return try CronCommand.run(rest, output: output)
             case "rrule":
                 return try RRuleCommand.run(rest, output: output)
+            case "demo":
+                return try await DemoCommand.run(rest, output: output)
+            case "inspect":
+                return try InspectCommand.run(rest, output: output)
+            case "stress":
+                return try await StressCommand.run(rest, output: output)
             case "journal":
                 return try await JournalCommand.run(rest, output: output)
             case "help", "--help", "-h":

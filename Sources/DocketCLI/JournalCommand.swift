@@ -1,3 +1,4 @@
+import Docket
 import DocketJournal
 import Foundation
 
@@ -5,7 +6,7 @@ import Foundation
 enum JournalCommand {
     static let usage = """
         usage: docket journal verify DIR [--json]
-               docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--salvage] [--json]
+               docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--raw] [--salvage] [--json]
                docket journal stats DIR [--json]
                docket journal stress DIR --records N [--size BYTES] [--batch K] [--writers W]
                                      [--durability always|interval:MS|none] [--acks]
@@ -72,12 +73,13 @@ enum JournalCommand {
     }
 
     static func dump(_ arguments: [String], output: CLIOutput) throws -> Int32 {
-        let args = try Arguments(arguments, valued: ["--from", "--limit"], flags: ["--json", "--base64", "--salvage"])
+        let args = try Arguments(arguments, valued: ["--from", "--limit"], flags: ["--json", "--base64", "--raw", "--salvage"])
         let dir = try directory(args)
         let from = UInt64(try args.int("--from", default: 1, in: 1...Int.max))
         let limit = try args.int("--limit", default: Int.max, in: 0...Int.max)
         let json = args.has("--json")
         let base64 = args.has("--base64")
+        let raw = args.has("--raw")
         var printed = 0
         struct Enough: Error {}
         let report: RecoveryReport
@@ -86,6 +88,8 @@ enum JournalCommand {
                 guard printed < limit else { throw Enough() }
                 printed += 1
                 let data = base64 ? Data(r.payload).base64EncodedString() : r.payload.map { String(format: "%02x", $0) }.joined()
+                // Engine records (tag 0x4431) as text, unless the raw bytes were asked for.
+                let decoded = raw ? nil : EngineRecords.describe(tag: r.tag, payload: r.payload)
                 if json {
                     var j = JournalJSON()
                     j.add("sequence", r.sequence)
@@ -94,9 +98,10 @@ enum JournalCommand {
                     j.add("type", Int(r.tag))
                     j.add("size", r.payload.count)
                     j.add(base64 ? "base64" : "hex", data)
+                    if !raw { j.add("decoded", decoded) }
                     output.out(j.text)
                 } else {
-                    output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(data)")
+                    output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(decoded ?? data)")
                 }
             }
         } catch is Enough {

@@ -1,0 +1,106 @@
+import DocketJournal
+import Foundation
+
+/// What a journaled Docket directory holds, read without opening it: no lock is taken and
+/// nothing is changed, so it works on the directory of a running instance (whose newest,
+/// half-written bytes then show as `damage`) and on the directory a crash left behind.
+///
+/// ```swift
+/// let state = try Docket.inspect(directory: "state/docket")
+/// print(state.byStatus[.failed, default: 0], "dead-lettered")
+/// for task in state.failed { print(task.id, task.lastError ?? "") }
+/// ```
+///
+/// Tasks that were running when the writer stopped show as `running`: `Docket.open` counts
+/// that attempt when it recovers them, `inspect` only reports.
+public struct DocketInspection: Sendable {
+    /// The directory read.
+    public var directory: String
+    /// Every task, in enqueue order.
+    public var tasks: [TaskInfo]
+    /// Every recurring schedule, by id.
+    public var schedules: [ScheduleInfo]
+    /// The last journal sequence whose record is in this state (0 for an empty journal).
+    public var lastSequence: UInt64
+    /// The sequence the snapshot that was loaded covers, nil when the state comes from records
+    /// alone.
+    public var snapshotSequence: UInt64?
+    /// Records applied after the snapshot (or from the start).
+    public var recordsReplayed: Int
+    /// Damage that ended the read early (everything before it is in this state): a torn tail
+    /// (`isTornTail`) when a writer was interrupted or is still writing, otherwise corruption.
+    /// Nil when clean.
+    public var damage: JournalCorruption?
+
+    private var index: [String: Int]
+
+    init(directory: String, tasks: [TaskInfo], schedules: [ScheduleInfo], lastSequence: UInt64, snapshotSequence: UInt64?,
+         recordsReplayed: Int, damage: JournalCorruption?) {
+        self.directory = directory
+        self.tasks = tasks
+        self.schedules = schedules
+        self.lastSequence = lastSequence
+        self.snapshotSequence = snapshotSequence
+        self.recordsReplayed = recordsReplayed
+        self.damage = damage
+        index = Dictionary(tasks.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The task with this id.
+    public func task(_ id: String) -> TaskInfo? { index[id].map { tasks[$0] } }
+
+    /// Tasks per status (statuses without tasks are absent).
+    public var byStatus: [TaskStatus: Int] {
+        var counts: [TaskStatus: Int] = [:]
+        for t in tasks { counts[t.status, default: 0] += 1 }
+        return counts
+    }
+
+    /// Tasks per queue and status.
+    public var byQueue: [String: [TaskStatus: Int]] {
+        var counts: [String: [TaskStatus: Int]] = [:]
+        for t in tasks { counts[t.queue, default: [:]][t.status, default: 0] += 1 }
+        return counts
+    }
+
+    /// The dead-letter tasks (status `failed`), in enqueue order.
+    public var failed: [TaskInfo] { tasks.filter { $0.status == .failed } }
+
+    /// Tasks that are not finished (scheduled, running or paused).
+    public var unfinished: Int { tasks.count(where: { !$0.status.isTerminal }) }
+}
+
+extension Docket {
+    /// Reads the state stored in `directory` — the newest snapshot, then the records after
+    /// it — without taking the lock or changing anything. Reading stops at the first damage
+    /// (reported in `damage`); nothing is repaired.
+    ///
+    /// - Throws: `DocketError.journal` when the directory cannot be read or holds no journal
+    ///   structure it understands; `.unreadableState` when it holds records that are not this
+    ///   version's engine records.
+    public static func inspect(directory: String) throws(DocketError) -> DocketInspection {
+        var state = EngineState()
+        let report: RecoveryReport
+        do {
+            report = try JournalReader.read(directory: directory, mode: .strict, snapshot: { snapshot in
+                state = try EngineCodec.decodeSnapshot(snapshot.bytes)
+            }, record: { record in
+                guard record.tag == EngineCodec.recordTag else {
+                    throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
+                }
+                state.apply(try EngineCodec.decodeMutation(record.payload))
+            })
+        } catch let e as JournalError {
+            throw .journal(e)
+        } catch let e as BinaryReader.Malformed {
+            throw .unreadableState(e.description)
+        } catch {
+            throw .unreadableState("\(error)")
+        }
+        let tasks = state.tasks.values.sorted { $0.sequence < $1.sequence }.map(TaskInfo.init)
+        let schedules = state.schedules.values.sorted { $0.id < $1.id }.map(ScheduleInfo.init)
+        return DocketInspection(directory: directory, tasks: tasks, schedules: schedules, lastSequence: report.lastSequence,
+                                snapshotSequence: report.snapshotFile == nil ? nil : report.snapshotSequence,
+                                recordsReplayed: report.recordsReplayed, damage: report.anomaly)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Times in the machine's local zone for people (`12:00:03.125`, `2026-01-02 12:00:10`), with
+/// the C library's `localtime_r`: thread-safe and without Foundation's formatters.
+enum LocalTime {
+    private static func parts(_ date: Date) -> (tm, Int) {
+        let t = date.timeIntervalSince1970
+        let whole = t.rounded(.down)
+        var seconds = time_t(whole)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        return (parts, min(999, max(0, Int(((t - whole) * 1000).rounded(.down)))))
+    }
+
+    /// `HH:MM:SS.mmm`.
+    static func clock(_ date: Date) -> String {
+        let (p, ms) = parts(date)
+        return String(format: "%02d:%02d:%02d.%03d", Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec), ms)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS`.
+    static func dateTime(_ date: Date) -> String {
+        let (p, _) = parts(date)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(p.tm_year) + 1900, Int(p.tm_mon) + 1, Int(p.tm_mday),
+                      Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec))
+    }
+
+    /// The zone's abbreviation and offset now, e.g. `CET, UTC+01:00`.
+    static func zoneDescription(_ date: Date = Date()) -> String {
+        let (p, _) = parts(date)
+        let offset = Int(p.tm_gmtoff)
+        let sign = offset < 0 ? "-" : "+"
+        let name = p.tm_zone.map { String(cString: $0) } ?? "local"
+        return String(format: "%@, UTC%@%02d:%02d", name, sign, abs(offset) / 3600, abs(offset) / 60 % 60)
+    }
+
+    /// ISO 8601 in UTC, for JSON (`2026-01-02T11:00:10Z`, microseconds when there are some).
+    static func utc(_ date: Date) -> String {
+        let t = date.timeIntervalSince1970
+        let whole = t.rounded(.down)
+        var seconds = time_t(whole)
+        var p = tm()
+        gmtime_r(&seconds, &p)
+        let micros = Int(((t - whole) * 1_000_000).rounded(.down))
+        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(p.tm_year) + 1900, Int(p.tm_mon) + 1, Int(p.tm_mday),
+                          Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec))
+        return base + (micros > 0 ? String(format: ".%06d", micros) : "") + "Z"
+    }
+}

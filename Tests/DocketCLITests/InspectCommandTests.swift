@@ -1,0 +1,122 @@
+import Docket
+import DocketJournal
+import Foundation
+import Testing
+@testable import DocketCLI
+
+/// `docket inspect` and the decoded engine records of `docket journal dump`, on a journal made
+/// by a small in-process Docket.
+@Suite(.timeLimit(.minutes(2)))
+struct InspectCommandTests {
+    struct Job: Codable, Sendable { var n: Int }
+
+    static func open(_ dir: String) async throws -> Docket {
+        let docket = try await Docket.open(directory: dir)
+        docket.register("ok", payload: Job.self) { (_: Job, _: JobContext) in }
+        docket.register("bad", payload: Job.self) { (job: Job, _: JobContext) in
+            throw JobControl.fail(permanently: "job \(job.n) is broken on purpose")
+        }
+        return docket
+    }
+
+    /// A journal with a succeeded task, a dead-lettered one, a delayed one on queue "later" and a
+    /// nightly schedule; the Docket that wrote it is closed (one snapshot, the whole log kept).
+    static func makeJournal(_ dir: String) async throws {
+        let docket = try await open(dir)
+        try await docket.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "ok-1"))
+        try await docket.enqueue("bad", payload: Job(n: 2), options: TaskOptions(id: "bad-2", maxAttempts: 3))
+        try await docket.enqueue("ok", payload: Job(n: 3), options: TaskOptions(id: "later-3", delay: .seconds(3600), queue: "later"))
+        try await docket.schedule("nightly", parsing: "CRON_TZ=UTC 0 2 * * *", handler: "ok", payload: Job(n: 4))
+        let runner = Task { try await docket.run() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if await docket.task("ok-1")?.status == .succeeded, await docket.task("bad-2")?.status == .failed { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        runner.cancel()
+        try await runner.value
+    }
+
+    @Test func inspectReportsCountsSchedulesAndFailuresWithoutTheLock() async throws {
+        let tmp = TempDirectory("inspect")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        try await Self.makeJournal(dir)
+        let docket = try await Self.open(dir)  // holds the lock while inspect reads
+
+        let text = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir], output: text) == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("tasks: 3 (scheduled 1, succeeded 1, failed 1)"), "\(text.stdout)")
+        #expect(text.stdout.contains("  queue default: succeeded 1, failed 1"), "\(text.stdout)")
+        #expect(text.stdout.contains("  queue later: scheduled 1"), "\(text.stdout)")
+        #expect(text.stdout.contains("schedules: 1"))
+        #expect(text.stdout.contains { $0.hasPrefix("  nightly: CRON_TZ=UTC 0 2 * * * → ok, active, next ") }, "\(text.stdout)")
+        #expect(text.stdout.contains("failed (dead-letter): 1"))
+        #expect(text.stdout.contains { $0.hasPrefix("  bad-2 (bad) after 1/3 attempt(s) at ") && $0.hasSuffix(": job 2 is broken on purpose") },
+                "\(text.stdout)")
+
+        let json = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--json"], output: json) == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data((json.stdout.first ?? "").utf8)) as? [String: Any])
+        #expect(object["tasks"] as? Int == 3)
+        let byStatus = try #require(object["byStatus"] as? [String: Int])
+        #expect(byStatus == ["scheduled": 1, "running": 0, "succeeded": 1, "failed": 1, "paused": 0, "cancelled": 0])
+        let byQueue = try #require(object["byQueue"] as? [String: [String: Int]])
+        #expect(byQueue["later"]?["scheduled"] == 1)
+        let schedules = try #require(object["schedules"] as? [[String: Any]])
+        #expect(schedules.first?["id"] as? String == "nightly")
+        #expect((schedules.first?["nextFire"] as? String)?.hasSuffix("T02:00:00Z") == true)
+        let failed = try #require(object["failed"] as? [[String: Any]])
+        #expect(failed.first?["id"] as? String == "bad-2")
+        #expect(failed.first?["error"] as? String == "job 2 is broken on purpose")
+        #expect(object["damage"] is NSNull)
+
+        // Read-only: the open instance still works and nothing changed on disk.
+        try await docket.enqueue("ok", payload: Job(n: 5), options: TaskOptions(id: "after-5", delay: .seconds(3600)))
+        await docket.close()
+        #expect(try Docket.inspect(directory: dir).tasks.count == 4)
+    }
+
+    @Test func journalDumpDecodesEngineRecords() async throws {
+        let tmp = TempDirectory("dump")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        try await Self.makeJournal(dir)
+
+        let text = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "dump", dir], output: text) == 0, "\(text.stderr)")
+        let bodies = text.stdout.map { $0.split(separator: "\t", maxSplits: 4).last.map(String.init) ?? "" }
+        #expect(bodies.contains { $0.hasPrefix("enqueue ok-1 (ok) queue default run at ") }, "\(bodies)")
+        #expect(bodies.contains { $0.hasPrefix("enqueue later-3 (ok) queue later run at ") })
+        #expect(bodies.contains { $0.hasPrefix("schedule nightly \"CRON_TZ=UTC 0 2 * * *\" handler ok active, next fire ") })
+        #expect(bodies.contains { $0.hasPrefix("start ") && $0.contains("ok-1 lease ") })
+        #expect(bodies.contains { $0.hasPrefix("succeed ok-1 lease ") })
+        #expect(bodies.contains { $0.hasPrefix("fail bad-2 lease ") && $0.hasSuffix("failed for good: job 2 is broken on purpose") })
+        #expect(text.stdout.allSatisfy { $0.contains("\ttype=17457\t") })
+
+        let json = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "dump", dir, "--json", "--limit", "1"], output: json) == 0)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data((json.stdout.first ?? "").utf8)) as? [String: Any])
+        #expect((first["decoded"] as? String)?.hasPrefix("enqueue ok-1 (ok)") == true, "\(first)")
+        #expect(first["hex"] is String)
+
+        let raw = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "dump", dir, "--raw", "--limit", "1"], output: raw) == 0)
+        #expect(raw.stdout.first?.range(of: #"\tsize=\d+\t[0-9a-f]+$"#, options: .regularExpression) != nil, "\(raw.stdout)")
+    }
+
+    @Test func describeIgnoresOtherTagsAndGarbage() {
+        #expect(EngineRecords.tag == 0x4431)
+        #expect(EngineRecords.describe(tag: 1, payload: [1, 2, 3]) == nil)
+        #expect(EngineRecords.describe(tag: EngineRecords.tag, payload: []) == nil)
+        #expect(EngineRecords.describe(tag: EngineRecords.tag, payload: [99, 0, 0]) == nil)
+        #expect(EngineRecords.describe(tag: EngineRecords.tag, payload: Array("DKTS".utf8)) == nil)
+    }
+
+    @Test func inspectBadUsageAndMissingDirectory() async {
+        for args in [["inspect"], ["inspect", "/nonexistent-docket-dir"], ["inspect", "/tmp", "/tmp"], ["inspect", "/tmp", "--yaml"]] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == 2, "\(args)")
+        }
+    }
+}
