@@ -79,24 +79,7 @@ extension Docket {
     ///   structure it understands; `.unreadableState` when it holds records that are not this
     ///   version's engine records.
     public static func inspect(directory: String) throws(DocketError) -> DocketInspection {
-        var state = EngineState()
-        let report: RecoveryReport
-        do {
-            report = try JournalReader.read(directory: directory, mode: .strict, snapshot: { snapshot in
-                state = try EngineCodec.decodeSnapshot(snapshot.bytes)
-            }, record: { record in
-                guard record.tag == EngineCodec.recordTag else {
-                    throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
-                }
-                state.apply(try EngineCodec.decodeMutation(record.payload))
-            })
-        } catch let e as JournalError {
-            throw .journal(e)
-        } catch let e as BinaryReader.Malformed {
-            throw .unreadableState(e.description)
-        } catch {
-            throw .unreadableState("\(error)")
-        }
+        let (state, report) = try StateLoader.load(directory: directory, mode: .strict)
         let tasks = state.tasks.values.sorted { $0.sequence < $1.sequence }.map(TaskInfo.init)
         let schedules = state.schedules.values.sorted { $0.id < $1.id }.map(ScheduleInfo.init)
         return DocketInspection(directory: directory, tasks: tasks, schedules: schedules, lastSequence: report.lastSequence,
