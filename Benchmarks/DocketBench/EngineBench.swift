@@ -274,30 +274,35 @@ enum EngineBench {
         return (elapsed, raw)
     }
 
-    /// 100k tasks due over the next few seconds (in memory, so disk noise stays out); each
-    /// handler records how late it started.
+    /// 100k pending timers (due in a day) plus 2,000 probe tasks due at random moments over the
+    /// next 2 s (in memory, so disk noise stays out); each probe's handler records how late it
+    /// started. This measures the timer with a large heap, not throughput.
     static func timerLateness(pending: Int) async throws -> (Double, Double) {
         var c = DocketConfiguration()
         c.concurrency = 64
         let d = try Docket.inMemory(configuration: c)
+        let probes = 2000
         let lateness = Mutex<[Double]>([])
         let (finished, signal) = AsyncStream<Void>.makeStream()
-        d.register("noop", payload: Empty.self) { _, job in
+        d.register("probe", payload: Empty.self) { _, job in
             let late = Date().timeIntervalSince(job.runAt) * 1e6
             let n = lateness.withLock { l -> Int in l.append(late); return l.count }
-            if n == pending { signal.yield() }
+            if n == probes { signal.yield() }
         }
-        let base = Date().addingTimeInterval(1)
-        var rng = SystemRandomNumberGenerator()
+        d.register("noop", payload: Empty.self) { _, _ in }
         var done = 0
         while done < pending {
-            let batch = (0..<1000).map { _ in
-                NewTask("noop", payload: Empty(), options: TaskOptions(runAt: base.addingTimeInterval(Double.random(in: 0..<4, using: &rng))))
-            }
+            let batch = (0..<1000).map { _ in NewTask("noop", payload: Empty(), options: TaskOptions(delay: .seconds(86_400))) }
             try await d.enqueue(batch: batch)
             done += 1000
         }
         let runner = Task { try await d.run() }
+        let base = Date().addingTimeInterval(0.5)
+        var rng = SystemRandomNumberGenerator()
+        let batch = (0..<probes).map { _ in
+            NewTask("probe", payload: Empty(), options: TaskOptions(runAt: base.addingTimeInterval(Double.random(in: 0..<2, using: &rng))))
+        }
+        try await d.enqueue(batch: batch)
         for await _ in finished { break }
         runner.cancel()
         try? await runner.value
