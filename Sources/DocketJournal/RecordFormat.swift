@@ -12,6 +12,12 @@
 /// 32 payload, [chain hash], zero padding to a multiple of 8
 /// ```
 enum RecordFormat {
+    /// The largest sequence number, and the largest segment number, a valid journal holds
+    /// (2^63 − 1). Any larger value read from disk or from a file name is corruption, so `+ 1`
+    /// on a value that passed validation never overflows.
+    static let maxSequence = UInt64(Int64.max)
+    static let maxSegmentNumber = UInt64(Int64.max)
+
     static let headerSize = 32
     static let chainHashSize = 32
     static let alignment = 8
@@ -77,6 +83,12 @@ struct RecordHeader {
     var tag: UInt16
 
     var chained: Bool { flags & RecordFormat.flagChained != 0 }
+    /// Whether the sequence can be one a writer produced: 1…`maxSequence` for data, at most
+    /// `maxSequence` for a seal (which repeats its segment's last data sequence, 0 when empty).
+    var sequenceInRange: Bool {
+        kindByte == RecordKind.seal.rawValue ? sequence <= RecordFormat.maxSequence
+            : sequence >= 1 && sequence <= RecordFormat.maxSequence
+    }
     var storedSize: Int { RecordFormat.storedSize(payload: length, chained: chained) }
 
     /// Parses the header at `offset` when its checksum holds; never trusts a length otherwise.

@@ -145,7 +145,7 @@ struct RecoveryScan {
                     } else if let journalID, h.journalID != journalID {
                         reason = "segment belongs to another journal (id \(h.journalID.hexString), this journal is \(journalID.hexString))"
                     } else if i > 0, e.number != entries[i - 1].number &+ 1 {
-                        reason = "segment(s) \(entries[i - 1].number + 1)…\(e.number - 1) missing between \(entries[i - 1].name) and \(e.name)"
+                        reason = "segment(s) \(entries[i - 1].number &+ 1)…\(e.number &- 1) missing between \(entries[i - 1].name) and \(e.name)"
                     } else if i > 0, let ph = entries[i - 1].header, h.firstSequence <= ph.firstSequence {
                         reason = "segment starts at sequence \(h.firstSequence), not after its predecessor's first sequence \(ph.firstSequence)"
                     }
@@ -294,7 +294,9 @@ struct RecoveryScan {
                 for (i, e) in entries.enumerated() where (e.header?.firstSequence ?? .max) <= snapshotSeq + 1 { start = i }
             } else if let first = entries.first?.header, first.firstSequence > 1 {
                 // Reading everything: sequences before the oldest segment must be in a snapshot.
-                if plan.snapshotsPresent.max().map({ $0 + 1 < first.firstSequence }) ?? true {
+                // (`first.firstSequence > 1` here, so the subtraction cannot underflow; snapshot
+                // names are not validated yet, so no `+ 1` on them.)
+                if plan.snapshotsPresent.max().map({ $0 < first.firstSequence - 1 }) ?? true {
                     let problem = JournalCorruption(file: entries[0].name, offset: 0,
                         reason: "the oldest segment starts at sequence \(first.firstSequence) and no snapshot covers the sequences before it", isTornTail: false)
                     plan.report.anomaly = problem
@@ -524,7 +526,10 @@ struct RecoveryScan {
                 return JournalCorruption(file: e.name, offset: at, reason: "segment does not end with a valid seal although a later segment exists", isTornTail: false)
             }
             let seal = SealPayload(b, at: RecordFormat.headerSize)
-            if seal.nextSegmentNumber != header.segmentNumber + 1 || seal.lastSequence + 1 != nextHeader.firstSequence
+            guard seal.lastSequence <= RecordFormat.maxSequence, h.sequenceInRange else {
+                return JournalCorruption(file: e.name, offset: at, reason: "seal's last sequence \(seal.lastSequence) is out of range (at most \(RecordFormat.maxSequence))", isTornTail: false)
+            }
+            if seal.nextSegmentNumber != header.segmentNumber &+ 1 || seal.lastSequence + 1 != nextHeader.firstSequence
                 || seal.lastSequence + 1 < header.firstSequence {
                 return JournalCorruption(file: e.name, offset: at, reason: "seal (last sequence \(seal.lastSequence)) does not lead to \(next.name) (first sequence \(nextHeader.firstSequence))", isTornTail: false)
             }

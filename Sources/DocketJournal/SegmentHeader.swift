@@ -52,7 +52,14 @@ struct SegmentHeader: Equatable {
         guard b.le16(10) == UInt16(size) else { return .failure(.invalid("unexpected segment header size \(b.le16(10))")) }
         let flags = b.le32(12)
         guard flags & ~flagChained == 0 else { return .failure(.invalid("unknown segment flags \(flags)")) }
-        return .success(SegmentHeader(journalID: Array(b[16..<32]), segmentNumber: b.le64(32), firstSequence: b.le64(40),
+        let number = b.le64(32), first = b.le64(40)
+        guard number <= RecordFormat.maxSegmentNumber else {
+            return .failure(.invalid("segment number \(number) in the header is out of range (at most \(RecordFormat.maxSegmentNumber))"))
+        }
+        guard first >= 1 && first <= RecordFormat.maxSequence else {
+            return .failure(.invalid("first sequence \(first) in the segment header is out of range (1…\(RecordFormat.maxSequence))"))
+        }
+        return .success(SegmentHeader(journalID: Array(b[16..<32]), segmentNumber: number, firstSequence: first,
                                       previousChain: Array(b[48..<80]), createdAt: b.le64(80),
                                       chained: flags & flagChained != 0))
     }

@@ -77,6 +77,13 @@ struct SegmentScanner {
                 out.anomaly = out.anomaly ?? p
                 break
             }
+            if !h.sequenceInRange {
+                // Checksums hold, so this is no torn write: a record no writer can produce.
+                let p = problem(offset, "record sequence \(h.sequence) is out of range (1…\(RecordFormat.maxSequence))", tornCandidate: false)
+                if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                out.anomaly = out.anomaly ?? p
+                break
+            }
             if h.kindByte == RecordKind.seal.rawValue {
                 let seal = SealPayload(bytes, at: offset + RecordFormat.headerSize)
                 var reason: String?
@@ -172,7 +179,7 @@ struct SegmentScanner {
         var o = (start + 7) & ~7
         while o + RecordFormat.headerSize <= bytes.count {
             if let h = RecordHeader.decode(bytes, at: o), h.length <= maxRecordSize, h.storedSize <= bytes.count - o,
-               h.bodyProblem(bytes, at: o) == nil {
+               h.sequenceInRange, h.bodyProblem(bytes, at: o) == nil {
                 if h.kindByte == RecordKind.data.rawValue && h.sequence >= minimumSequence { return (o, h) }
                 if h.kindByte == RecordKind.seal.rawValue && minimumSequence == 0 { return (o, h) }
             }
@@ -185,7 +192,7 @@ struct SegmentScanner {
         var o = (start + 7) & ~7
         while o + SealPayload.storedSize <= bytes.count {
             if let h = RecordHeader.decode(bytes, at: o), h.kindByte == RecordKind.seal.rawValue, h.sequence >= minimumSequence,
-               h.storedSize <= bytes.count - o, h.bodyProblem(bytes, at: o) == nil {
+               h.sequenceInRange, h.storedSize <= bytes.count - o, h.bodyProblem(bytes, at: o) == nil {
                 return o
             }
             o += RecordFormat.alignment

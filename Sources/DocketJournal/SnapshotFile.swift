@@ -51,6 +51,9 @@ struct SnapshotFile: Equatable {
             return .failure(SnapshotProblem("snapshot format version \(b.le16(8)) is not supported (this build reads version \(formatVersion))"))
         }
         guard b.le16(10) == UInt16(headerSize) else { return .failure(SnapshotProblem("unexpected snapshot header size")) }
+        guard b.le64(32) <= RecordFormat.maxSequence else {
+            return .failure(SnapshotProblem("snapshot's last sequence \(b.le64(32)) is out of range (at most \(RecordFormat.maxSequence))"))
+        }
         let length = b.le64(80)
         guard length == UInt64(b.count - headerSize - trailerSize) else {
             return .failure(SnapshotProblem("snapshot is \(b.count) bytes but its header promises a body of \(length) bytes"))
