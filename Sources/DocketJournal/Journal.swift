@@ -323,8 +323,11 @@ public final class Journal: Sendable {
     /// are kept, and segments that no kept snapshot needs are deleted or archived.
     ///
     /// - Throws: `.invalidArgument` if `lastSequence` was not appended, is older than the newest
-    ///   snapshot, or another snapshot is being written; I/O errors (the log is unaffected).
+    ///   snapshot, another snapshot is being written, or `bytes` is over 4 GiB; I/O errors (the log is unaffected).
     public func writeSnapshot(_ bytes: [UInt8], lastSequence: UInt64) async throws {
+        guard bytes.count <= SnapshotFile.maxBodySize else {
+            throw JournalError.invalidArgument("a snapshot of \(bytes.count) bytes exceeds the limit of \(SnapshotFile.maxBodySize) bytes")
+        }
         try core.state.withLock { s throws(JournalError) in
             if let failure = s.failure { throw failure }
             guard !s.snapshotInProgress else { throw JournalError.invalidArgument("a snapshot is already being written; wait for it to finish") }

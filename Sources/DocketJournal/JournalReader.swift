@@ -53,12 +53,20 @@ public enum JournalReader {
         var snapshotsChecked = 0
         var journalID: [UInt8]?
         if let first = files.segments.first {
-            let bytes = try readFile(directory + "/" + first.name)
+            let bytes = try readHeader(directory + "/" + first.name)
             if case .success(let h) = bytes.withUnsafeBytes({ SegmentHeader.decode($0) }) { journalID = h.journalID }
         }
         for snap in files.snapshots {
             snapshotsChecked += 1
-            let bytes = try readFile(directory + "/" + snap.name)
+            let bytes: [UInt8]
+            do {
+                bytes = try PosixJournalIO.shared.readFile(directory + "/" + snap.name, maxSize: SnapshotFile.maxFileSize)
+            } catch let unreadable as UnreadableFile {
+                problems.append(JournalCorruption(file: snap.name, offset: nil, reason: unreadable.reason, isTornTail: false))
+                continue
+            } catch let failure as IOFailure {
+                throw failure.journalError
+            }
             switch bytes.withUnsafeBytes({ SnapshotFile.decode($0) }) {
             case .failure(let p):
                 problems.append(JournalCorruption(file: snap.name, offset: nil, reason: p.reason, isTornTail: false))
@@ -120,8 +128,17 @@ public enum JournalReader {
         do { return try PosixJournalIO.shared.list(directory) } catch let failure as IOFailure { throw failure.journalError }
     }
 
-    private static func readFile(_ path: String) throws -> [UInt8] {
-        do { return try PosixJournalIO.shared.readFile(path) } catch let failure as IOFailure { throw failure.journalError }
+    /// The first bytes of a segment (its header), however large or odd the file.
+    private static func readHeader(_ path: String) throws -> [UInt8] {
+        let io = PosixJournalIO.shared
+        do {
+            let fd = try io.open(path, .readOnly)
+            defer { io.close(fd) }
+            guard try io.isRegularFile(fd) else { return [] }
+            return try io.readAll(fd, path: path, limit: SegmentHeader.size)
+        } catch let failure as IOFailure {
+            throw failure.journalError
+        }
     }
 }
 

@@ -17,7 +17,7 @@ final class PosixJournalIO: JournalIO {
     func open(_ path: String, _ intent: OpenIntent) throws -> Int32 {
         let flags: Int32
         switch intent {
-        case .readOnly: flags = O_RDONLY
+        case .readOnly: flags = O_RDONLY | O_NONBLOCK
         case .readWrite: flags = O_RDWR
         case .createExclusive: flags = O_RDWR | O_CREAT | O_EXCL
         case .createIfMissing: flags = O_RDWR | O_CREAT
@@ -53,6 +53,12 @@ final class PosixJournalIO: JournalIO {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw fail("fstat", "fd \(fd)") }
         return Int64(st.st_size)
+    }
+
+    func isRegularFile(_ fd: Int32) throws -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw fail("fstat", "fd \(fd)") }
+        return (st.st_mode & S_IFMT) == S_IFREG
     }
 
     func dataSync(_ fd: Int32) throws {

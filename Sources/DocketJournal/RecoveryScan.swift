@@ -64,6 +64,8 @@ struct RecoveryScan {
         var size: Int
         var header: SegmentHeader?
         var headerProblem: SegmentHeader.HeaderProblem?
+        /// Not a regular file, or larger than any segment a writer produces: never read.
+        var unreadable = false
     }
 
     private struct RejectSnapshot: Error { var reason: String }
@@ -95,6 +97,14 @@ struct RecoveryScan {
         for segment in listing.segments {
             let fd = try io.open(path(segment.name), .readOnly)
             defer { io.close(fd) }
+            do {
+                try io.checkReadable(fd, maxSize: RecordFormat.maxSegmentFileSize)
+            } catch let unreadable as UnreadableFile {
+                // Structural damage: never read, moved aside only by point-in-time recovery.
+                entries.append(SegmentEntry(number: segment.number, name: segment.name, size: 0,
+                                            headerProblem: .invalid(unreadable.reason), unreadable: true))
+                continue
+            }
             let size = Int(try io.size(fd))
             let head = try io.readAll(fd, path: path(segment.name), limit: SegmentHeader.size)
             var entry = SegmentEntry(number: segment.number, name: segment.name, size: size)
@@ -183,10 +193,13 @@ struct RecoveryScan {
             if let candidate {
                 let loaded: Result<SnapshotFile, SnapshotFile.SnapshotProblem>
                 do {
-                    let bytes = try io.readFile(path(candidate.name))
+                    let bytes = try io.readFile(path(candidate.name), maxSize: SnapshotFile.maxFileSize)
                     loaded = bytes.withUnsafeBytes { SnapshotFile.decode($0) }
                 } catch let failure as IOFailure {
                     rejected.append("\(candidate.name): unreadable (\(failure.journalError))")
+                    continue
+                } catch let unreadable as UnreadableFile {
+                    rejected.append("\(candidate.name): \(unreadable.reason)")
                     continue
                 }
                 switch loaded {
@@ -239,7 +252,8 @@ struct RecoveryScan {
     }
 
     private func highestSequence(in e: SegmentEntry) throws -> UInt64? {
-        let bytes = try io.readFile(path(e.name))
+        guard !e.unreadable else { return nil }
+        let bytes = try io.readFile(path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
         return bytes.withUnsafeBytes { b -> UInt64? in
             let header = e.header ?? SegmentHeader(journalID: [], segmentNumber: e.number, firstSequence: 0, previousChain: Self.zeroHash, createdAt: 0, chained: false)
             let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: false, maxRecordSize: maxRecordSize, salvage: true)
@@ -353,8 +367,17 @@ struct RecoveryScan {
                     break
                 }
             }
+            if e.unreadable {
+                // Only salvage gets here (the structure check stops the other modes first).
+                var reason = "unreadable"
+                if case .invalid(let why)? = e.headerProblem { reason = why }
+                let problem = JournalCorruption(file: e.name, offset: nil, reason: reason, isTornTail: false)
+                plan.report.skippedRegions.append(problem)
+                plan.report.anomaly = plan.report.anomaly ?? problem
+                continue
+            }
             if header.chained { anyChained = true }
-            let bytes = try io.readFile(path(e.name))
+            let bytes = try io.readFile(path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
             plan.report.segmentsRead += 1
             let outcome = try bytes.withUnsafeBytes { b -> SegmentScanner.Outcome in
                 let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: isLast && !structuralCut,

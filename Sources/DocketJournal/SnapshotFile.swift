@@ -13,6 +13,10 @@ struct SnapshotFile: Equatable {
     static let trailerSize = 8
     static let magic: [UInt8] = [0x53, 0x57, 0x53, 0x4E, 0x41, 0x50, 0x00, 0x01]  // "SWSNAP\0\1"
     static let formatVersion: UInt16 = 1
+    /// The largest snapshot file (4 GiB): `writeSnapshot` refuses larger bodies, and recovery
+    /// refuses to read a larger file whole.
+    static let maxFileSize = 1 << 32
+    static let maxBodySize = maxFileSize - headerSize - trailerSize
 
     var journalID: [UInt8]
     var lastSequence: UInt64
