@@ -210,7 +210,10 @@ public final class Journal: Sendable {
         var state = JournalCore.State(nextSequence: lastSequence + 1, chainEnabled: configuration.hashChain, chain: plan.chain,
                                       writtenSequence: lastSequence, syncedSequence: lastSequence)
         state.currentSegment = number
-        state.newestSnapshot = plan.snapshotsPresent.max() ?? 0
+        // The snapshot recovery accepted (newer ones were rejected and set aside): a file name
+        // alone, such as an empty `snap-ffffffffffffffff.snap`, must not block new snapshots.
+        state.newestSnapshot = plan.snapshotSequence
+        if plan.report.snapshotFile != nil { state.validSnapshots.insert(plan.snapshotSequence) }
         if configuration.hashChain {
             state.recentChains = Array(repeating: (0, []), count: JournalCore.recentChainCount)
         }
@@ -350,7 +353,7 @@ public final class Journal: Sendable {
         if lastSequence > 0 { try await core.wait(for: lastSequence, needsSync: true) }
         let file = SnapshotFile(journalID: journalID, lastSequence: lastSequence, chainHash: chain, createdAt: Self.wallClockNanoseconds(),
                                 chained: configuration.hashChain, body: bytes)
-        let job = SnapshotJob(io: io, directory: directory, configuration: configuration, crash: crash, core: core)
+        let job = SnapshotJob(io: io, directory: directory, configuration: configuration, crash: crash, core: core, journalID: journalID)
         try await job.run(file)
         core.state.withLock { $0.newestSnapshot = max($0.newestSnapshot, lastSequence) }
     }

@@ -39,6 +39,9 @@ final class JournalCore: Sendable {
         var currentSegment: UInt64 = 0
         var snapshotInProgress = false
         var newestSnapshot: UInt64 = 0
+        /// Snapshots known to be intact (the one recovery used, the ones this journal wrote), so
+        /// retention reads and checks only the others.
+        var validSnapshots: Set<UInt64> = []
         /// Assigns the next sequence number to `payload` and encodes it into `pending`.
         @discardableResult
         mutating func encode(_ payload: [UInt8], tag: UInt16, timestamp: UInt64) -> UInt64 {

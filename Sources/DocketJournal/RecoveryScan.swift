@@ -68,20 +68,18 @@ struct RecoveryScan {
         var unreadable = false
     }
 
-    private struct RejectSnapshot: Error { var reason: String }
+    private struct RejectSnapshot: Error {
+        var reason: String
+        /// Set when the snapshot is ahead of the log: the last sequence the log reaches.
+        var logEnd: UInt64?
+    }
 
     static let zeroHash = [UInt8](repeating: 0, count: 32)
 
     private func path(_ name: String) -> String { directory + "/" + name }
 
     private func backupName(_ name: String, existing: Set<String>, suffix: String = "") -> String {
-        var candidate = name + suffix + ".broken"
-        var k = 1
-        while existing.contains(candidate) {
-            candidate = name + suffix + ".\(k).broken"
-            k += 1
-        }
-        return candidate
+        JournalFiles.backupName(name, suffix: suffix, existing: existing)
     }
 
     func run(purpose: Purpose,
@@ -188,6 +186,11 @@ struct RecoveryScan {
         if case .recover = purpose { candidates = listing.snapshots.map { Optional($0) } }
         candidates.append(nil)
         var rejected: [String] = []
+        // Rejected snapshot files: set aside (`.broken`) when recovery goes on, so that a later
+        // open never picks one of them (a snapshot ahead of the log would become acceptable
+        // again once new appends reach its sequence, with different records before it).
+        var rejectedFiles: [String] = []
+        var ahead: (problem: JournalCorruption, sequence: UInt64)?
         for candidate in candidates {
             var snapshot: SnapshotFile?
             if let candidate {
@@ -197,22 +200,27 @@ struct RecoveryScan {
                     loaded = bytes.withUnsafeBytes { SnapshotFile.decode($0) }
                 } catch let failure as IOFailure {
                     rejected.append("\(candidate.name): unreadable (\(failure.journalError))")
+                    rejectedFiles.append(candidate.name)
                     continue
                 } catch let unreadable as UnreadableFile {
                     rejected.append("\(candidate.name): \(unreadable.reason)")
+                    rejectedFiles.append(candidate.name)
                     continue
                 }
                 switch loaded {
                 case .failure(let p):
                     rejected.append("\(candidate.name): \(p.reason)")
+                    rejectedFiles.append(candidate.name)
                     continue
                 case .success(let s):
                     if let journalID, s.journalID != journalID {
                         rejected.append("\(candidate.name): belongs to another journal")
+                        rejectedFiles.append(candidate.name)
                         continue
                     }
                     if s.lastSequence != candidate.sequence {
                         rejected.append("\(candidate.name): file name disagrees with its header (sequence \(s.lastSequence))")
+                        rejectedFiles.append(candidate.name)
                         continue
                     }
                     snapshot = s
@@ -228,6 +236,26 @@ struct RecoveryScan {
                     return nil
                 })
                 attempt.segmentsToSync = Array(kept.map(\.name).filter { !movedAside.contains($0) }.suffix(2))
+                if attempt.fatal == nil, case .recover = purpose {
+                    for file in rejectedFiles {
+                        let backup = backupName(file, existing: existing)
+                        attempt.repairs.append(.moveAside(file: file, backup: backup))
+                        attempt.report.backupFiles.append(backup)
+                    }
+                }
+                if let ahead {
+                    // Point in time (or salvage): the records between the log's end and the
+                    // snapshot existed once (the snapshot was written after they were synced).
+                    attempt.report.anomaly = attempt.report.anomaly ?? ahead.problem
+                    let end = attempt.report.lastSequence
+                    if ahead.sequence > end && !attempt.report.lostSequences.contains(where: { $0.contains(ahead.sequence) }) {
+                        if let i = attempt.report.lostSequences.firstIndex(where: { $0.lowerBound == end + 1 }) {
+                            attempt.report.lostSequences[i] = (end + 1)...ahead.sequence
+                        } else {
+                            attempt.report.lostSequences.append((end + 1)...ahead.sequence)
+                        }
+                    }
+                }
                 if structuralCut {
                     var highest: UInt64?
                     for e in entries[usable...] {
@@ -239,7 +267,24 @@ struct RecoveryScan {
                 }
                 return attempt
             } catch let reject as RejectSnapshot {
-                if let candidate { rejected.append("\(candidate.name): \(reject.reason)") }
+                guard let candidate else { continue }
+                rejected.append("\(candidate.name): \(reject.reason)")
+                rejectedFiles.append(candidate.name)
+                if let logEnd = reject.logEnd, ahead == nil {
+                    // The log lost records it had synced before this snapshot was written: as
+                    // serious as mid-log corruption. Only point-in-time recovery goes on (from
+                    // an older snapshot, setting this one aside).
+                    let problem = JournalCorruption(file: candidate.name, offset: nil,
+                        reason: "snapshot covers sequence \(candidate.sequence) but the log ends at \(logEnd): records it covers are missing from the log", isTornTail: false)
+                    if mode == .strict || mode == .tolerateTornTail {
+                        plan.report.rejectedSnapshots = rejected
+                        plan.report.anomaly = problem
+                        plan.report.lastSequence = logEnd
+                        plan.fatal = problem
+                        return plan
+                    }
+                    ahead = (problem, candidate.sequence)
+                }
                 continue
             }
         }
@@ -463,7 +508,7 @@ struct RecoveryScan {
         }
         if let s = snapshotPending {
             if lastSeq < s.lastSequence {
-                throw RejectSnapshot(reason: "it covers sequence \(s.lastSequence) but the log ends at \(lastSeq)")
+                throw RejectSnapshot(reason: "it covers sequence \(s.lastSequence) but the log ends at \(lastSeq)", logEnd: lastSeq)
             }
             noteSnapshot(s, plan: &plan)
             try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))

@@ -171,14 +171,15 @@ import Testing
         let snap = SnapshotFile(journalID: h.journalID, lastSequence: .max, chainHash: RecoveryScan.zeroHash, createdAt: 0,
                                 chained: false, body: [1, 2, 3])
         writeBytes(built.path(JournalFiles.snapshotName(.max)), snap.bytes)
+        let check = try JournalReader.verify(directory: built.dir)
+        #expect(check.problems.contains { $0.file == JournalFiles.snapshotName(.max) })
         let (journal, replayed) = try openJournal(built.dir)
         #expect(replayed.snapshot == nil)
         #expect(replayed.sequences == Array(1...100))
         #expect(journal.recoveryReport.rejectedSnapshots.contains { $0.contains("out of range") })
         #expect(try await journal.append([1]) == 101)
         try await journal.close()
-        let check = try JournalReader.verify(directory: built.dir)
-        #expect(check.problems.contains { $0.file == JournalFiles.snapshotName(.max) })
+        #expect(FileManager.default.fileExists(atPath: built.path(JournalFiles.snapshotName(.max) + ".broken")))
     }
 
     /// After retention the oldest segment starts past 1; reading from 1 then looks for a

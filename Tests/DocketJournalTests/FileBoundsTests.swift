@@ -61,13 +61,15 @@ import Glibc
         let built = try await BuiltJournal.make(in: tmp.journal, count: 100)
         let name = JournalFiles.snapshotName(50)
         try sparse(built.path(name), size: SnapshotFile.maxFileSize + 1)
+        let check = try JournalReader.verify(directory: built.dir)
+        #expect(check.problems.contains { $0.file == name })
         let (journal, replayed) = try openJournal(built.dir)
         #expect(replayed.snapshot == nil)
         #expect(replayed.sequences == Array(1...100))
         #expect(journal.recoveryReport.rejectedSnapshots.contains { $0.hasPrefix(name) && $0.contains("more than the format allows") })
+        #expect(journal.recoveryReport.backupFiles == [name + ".broken"])
         try await journal.close()
-        let check = try JournalReader.verify(directory: built.dir)
-        #expect(check.problems.contains { $0.file == name })
+        #expect(!FileManager.default.fileExists(atPath: built.path(name)))
     }
 
     @Test func directoryNamedLikeASegment() async throws {
