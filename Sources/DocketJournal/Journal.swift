@@ -126,7 +126,14 @@ public final class Journal: Sendable {
 
         // Leftovers of interrupted rotations and snapshots.
         for name in plan.report.removedTemporaryFiles { try io.unlink(directory + "/" + name) }
-        for repair in plan.repairs {
+        // Set aside first, truncate after: a crash in between must never leave a cut segment
+        // followed by the later segments that continue from what was cut (a log with a hole).
+        // Moved aside but not yet cut, the damaged segment is simply the last one again, and
+        // the next recovery finds the same anomaly. The directory fsync of the first truncation
+        // (after its backup, before the cut) makes the renames durable before any byte goes.
+        let movesFirst = plan.repairs.filter { if case .moveAside = $0 { return true } else { return false } }
+            + plan.repairs.filter { if case .moveAside = $0 { return false } else { return true } }
+        for repair in movesFirst {
             switch repair {
             case .truncate(let file, let offset, let backup):
                 let path = directory + "/" + file
