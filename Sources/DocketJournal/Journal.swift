@@ -332,14 +332,17 @@ public final class Journal: Sendable {
     /// the log. Afterwards the segment is rotated, only the newest `snapshotsToKeep` snapshots
     /// are kept, and segments that no kept snapshot needs are deleted or archived.
     ///
-    /// - Throws: `.invalidArgument` if `lastSequence` was not appended, is older than the newest
-    ///   snapshot, another snapshot is being written, or `bytes` is over 4 GiB; I/O errors (the log is unaffected).
+    /// - Throws: `.closed` once `close()` has begun; `.invalidArgument` if `lastSequence` was not
+    ///   appended, is older than the newest snapshot, another snapshot is being written, or
+    ///   `bytes` is over 4 GiB; I/O errors (the log is unaffected).
     public func writeSnapshot(_ bytes: [UInt8], lastSequence: UInt64) async throws {
         guard bytes.count <= SnapshotFile.maxBodySize else {
             throw JournalError.invalidArgument("a snapshot of \(bytes.count) bytes exceeds the limit of \(SnapshotFile.maxBodySize) bytes")
         }
         try core.state.withLock { s throws(JournalError) in
             if let failure = s.failure { throw failure }
+            // Once close has begun, no new snapshot: close waits only for one already running.
+            if s.closing { throw JournalError.closed }
             guard !s.snapshotInProgress else { throw JournalError.invalidArgument("a snapshot is already being written; wait for it to finish") }
             guard lastSequence < s.nextSequence else {
                 throw JournalError.invalidArgument("cannot snapshot through sequence \(lastSequence): the last appended is \(s.nextSequence - 1)")
@@ -349,7 +352,11 @@ public final class Journal: Sendable {
             }
             s.snapshotInProgress = true
         }
-        defer { core.state.withLock { $0.snapshotInProgress = false } }
+        defer {
+            core.state.withLock { $0.snapshotInProgress = false }
+            // The I/O thread may be closing and waiting for this snapshot to end.
+            core.wakeIOThread()
+        }
         var chain = RecoveryScan.zeroHash
         if configuration.hashChain {
             guard let known = core.chainHash(at: lastSequence) else {
@@ -367,8 +374,9 @@ public final class Journal: Sendable {
 
     // MARK: Closing
 
-    /// Writes and syncs everything submitted, closes the files and releases the lock. Appends
-    /// after this throw `JournalError.closed`.
+    /// Writes and syncs everything submitted, waits for a snapshot being written (with its
+    /// retention) to end, closes the files and releases the lock. Appends and snapshots after
+    /// this has begun throw `JournalError.closed`.
     ///
     /// - Throws: the `JournalError.failed` that stopped the journal, if it failed.
     public func close() async throws {

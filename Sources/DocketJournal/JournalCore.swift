@@ -38,6 +38,8 @@ final class JournalCore: Sendable {
         /// The segment being written; retention never touches it.
         var currentSegment: UInt64 = 0
         var snapshotInProgress = false
+        /// The I/O thread is closing and waits for the snapshot in progress (tests observe it).
+        var waitingForSnapshot = false
         var newestSnapshot: UInt64 = 0
         /// Snapshots known to be intact (the one recovery used, the ones this journal wrote), so
         /// retention reads and checks only the others.
