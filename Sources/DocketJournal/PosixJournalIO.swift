@@ -88,7 +88,14 @@ final class PosixJournalIO: JournalIO {
         guard let dir = opendir(directory) else { throw fail("opendir", directory) }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            // readdir returns NULL both at the end and on an error; only errno tells them apart.
+            // An error must not pass for a shorter listing (a segment missed is a hole in the log).
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw fail("readdir", directory) }
+                break
+            }
             let name = withUnsafePointer(to: &entry.pointee.d_name) { ptr in
                 ptr.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: entry.pointee.d_name)) {
                     String(cString: $0)

@@ -589,6 +589,10 @@ struct RecoveryScan {
         let tailBytes = try io.readAll(fd, path: path(e.name), from: Int64(e.size - sealSize), limit: sealSize)
         return tailBytes.withUnsafeBytes { b -> JournalCorruption? in
             let at = e.size - sealSize
+            // The file may have shrunk since it was measured: never parse past what was read.
+            guard b.count == sealSize else {
+                return JournalCorruption(file: e.name, offset: at, reason: "segment shrank while recovery read it (\(b.count) of the last \(sealSize) bytes left)", isTornTail: false)
+            }
             guard let h = RecordHeader.decode(b, at: 0), h.kindByte == RecordKind.seal.rawValue, h.storedSize == sealSize,
                   h.bodyProblem(b, at: 0) == nil else {
                 return JournalCorruption(file: e.name, offset: at, reason: "segment does not end with a valid seal although a later segment exists", isTornTail: false)
