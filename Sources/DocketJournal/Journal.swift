@@ -118,7 +118,7 @@ public final class Journal: Sendable {
 
     private static func recover(directory: String, configuration: JournalConfiguration, io: any JournalIO, crash: CrashPoints, lockFD: Int32,
                                 snapshot: (JournalSnapshot) throws -> Void, record: (JournalRecord) throws -> Void) throws -> Journal {
-        let scan = RecoveryScan(io: io, directory: directory, mode: configuration.recovery, maxRecordSize: configuration.maxRecordSize)
+        let scan = RecoveryScan(io: io, directory: directory, mode: configuration.recovery)
         var plan = try scan.run(purpose: .recover, onSnapshot: snapshot) { h, payload in
             try record(JournalRecord(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: Array(payload)))
         }

@@ -60,7 +60,9 @@ public struct JournalConfiguration: Sendable, Equatable {
     /// A segment is sealed and a new one started once it reaches this size (1 KiB … 4 GiB).
     /// Default 64 MiB.
     public var segmentSize: Int = 64 << 20
-    /// The largest payload accepted. Default 16 MiB.
+    /// The largest payload `append`/`submit` accept. Default 16 MiB. Reading is not limited by
+    /// it: records up to the format's limit (4 GiB − 4097 bytes) written with a larger setting
+    /// are still recovered.
     public var maxRecordSize: Int = 16 << 20
     /// The most bytes one group commit writes before it syncs (the first record always goes,
     /// whatever its size), so one huge batch adds little latency to small appends. Default 1 MiB.

@@ -14,13 +14,15 @@ public enum JournalReader {
     ///     the first anomaly and reports it in `RecoveryReport.anomaly` (nothing is repaired).
     ///   - from: with a sequence number, every record from it on (snapshots ignored); with nil,
     ///     what `Journal.open` would replay: the newest usable snapshot, then the records after it.
+    ///   - maxRecordSize: ignored, kept for source compatibility: records are read up to the
+    ///     format's limit, so a journal written with a larger `maxRecordSize` stays readable.
     /// - Returns: the report; its `anomaly` is set when damage stopped (or, in salvage, was
     ///   skipped by) the read.
     public static func read(directory: String, mode: RecoveryMode = .strict, from: UInt64? = nil,
                             maxRecordSize: Int = JournalConfiguration().maxRecordSize,
                             snapshot: (JournalSnapshot) throws -> Void = { _ in },
                             record: (JournalRecord) throws -> Void) throws -> RecoveryReport {
-        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode, maxRecordSize: maxRecordSize)
+        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode)
         do {
             let plan = try scan.run(purpose: from.map { .readAll(from: $0) } ?? .recover, onSnapshot: snapshot) { h, payload in
                 try record(JournalRecord(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: Array(payload)))

@@ -5,7 +5,10 @@ struct RecoveryScan {
     let io: any JournalIO
     let directory: String
     let mode: RecoveryMode
-    let maxRecordSize: Int
+    /// Records are read up to the format's limit, whatever `maxRecordSize` the reader is
+    /// configured with: that setting only limits new appends, so a journal written with a
+    /// larger one stays readable.
+    let maxRecordSize = RecordFormat.maxPayloadSize
 
     enum Purpose {
         /// Newest usable snapshot, then the records after it (what `Journal.open` replays).
