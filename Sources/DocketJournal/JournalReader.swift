@@ -53,10 +53,18 @@ public enum JournalReader {
         let names = try listing(directory)
         let files = JournalFiles.classify(names)
         var snapshotsChecked = 0
-        var journalID: [UInt8]?
-        if let first = files.segments.first {
-            let bytes = try readHeader(directory + "/" + first.name)
-            if case .success(let h) = bytes.withUnsafeBytes({ SegmentHeader.decode($0) }) { journalID = h.journalID }
+        var headers: [(name: String, header: SegmentHeader)] = []
+        for segment in files.segments {
+            let bytes = try readHeader(directory + "/" + segment.name)
+            if case .success(let h) = bytes.withUnsafeBytes({ SegmentHeader.decode($0) }) { headers.append((segment.name, h)) }
+        }
+        let journalID = SegmentHeader.journalID(of: headers.map(\.header))
+        // Every foreign segment, not only the first structural problem the read stopped at.
+        if let journalID {
+            for (name, h) in headers where h.journalID != journalID && !problems.contains(where: { $0.file == name }) {
+                problems.append(JournalCorruption(file: name, offset: 0,
+                    reason: "segment belongs to another journal (id \(h.journalID.hexString), this journal is \(journalID.hexString))", isTornTail: false))
+            }
         }
         for snap in files.snapshots {
             snapshotsChecked += 1

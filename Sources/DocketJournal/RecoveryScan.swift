@@ -136,9 +136,7 @@ struct RecoveryScan {
         }
 
         // The journal id: the one most segments carry (a foreign segment is the odd one out).
-        var idCounts: [[UInt8]: Int] = [:]
-        for e in entries { if let h = e.header { idCounts[h.journalID, default: 0] += 1 } }
-        let journalID = idCounts.max { a, b in a.value < b.value || (a.value == b.value && a.key.lexicographicallyPrecedes(b.key)) }?.key
+        let journalID = SegmentHeader.journalID(of: entries.compactMap(\.header))
         plan.journalID = journalID
 
         // Structure: every header valid, named for its number, of this journal, numbers contiguous.
@@ -420,6 +418,14 @@ struct RecoveryScan {
                 var reason = "unreadable"
                 if case .invalid(let why)? = e.headerProblem { reason = why }
                 let problem = JournalCorruption(file: e.name, offset: nil, reason: reason, isTornTail: false)
+                plan.report.skippedRegions.append(problem)
+                plan.report.anomaly = plan.report.anomaly ?? problem
+                continue
+            }
+            if salvage, let id = plan.journalID, let h = e.header, h.journalID != id {
+                // Salvage reads past damage, never another journal's records.
+                let problem = JournalCorruption(file: e.name, offset: 0,
+                    reason: "segment belongs to another journal (id \(h.journalID.hexString), this journal is \(id.hexString)); skipped", isTornTail: false)
                 plan.report.skippedRegions.append(problem)
                 plan.report.anomaly = plan.report.anomaly ?? problem
                 continue

@@ -64,6 +64,16 @@ struct SegmentHeader: Equatable {
                                       chained: flags & flagChained != 0))
     }
 
+    /// The id of the journal that segments (in segment order) belong to: the one most of them
+    /// carry; on a tie, the oldest segment's among the tied ones — deterministic, whatever the
+    /// ids are. Segments with another id are foreign (reported by recovery and `verify`).
+    static func journalID(of headers: [SegmentHeader]) -> [UInt8]? {
+        var counts: [[UInt8]: Int] = [:]
+        for h in headers { counts[h.journalID, default: 0] += 1 }
+        guard let most = counts.values.max() else { return nil }
+        return headers.first { counts[$0.journalID] == most }?.journalID
+    }
+
     enum HeaderProblem: Error, Equatable {
         /// The file is shorter than a header: a segment whose creation never completed.
         case incomplete(Int)
