@@ -82,6 +82,9 @@ public final class Journal: Sendable {
             return try openLocked(directory: directory, configuration: configuration, io: io, crash: crash, snapshot: snapshot, record: record)
         } catch let failure as IOFailure {
             throw failure.journalError
+        } catch let unreadable as UnreadableFile {
+            // A file replaced (by a directory, say) after recovery first looked at it.
+            throw unreadable.journalError
         }
     }
 

@@ -43,7 +43,14 @@ enum OpenIntent {
 
 /// A file with a journal file's name that recovery refuses to read whole (`readFile`).
 struct UnreadableFile: Error, Equatable {
+    var path: String
     var reason: String
+
+    /// As a corruption of the file (by name inside the journal directory).
+    var journalError: JournalError {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return .corrupted(JournalCorruption(file: name, offset: nil, reason: reason, isTornTail: false))
+    }
 }
 
 /// A failed system call, with its errno.
@@ -96,18 +103,18 @@ extension JournalIO {
     func readFile(_ path: String, maxSize: Int) throws -> [UInt8] {
         let fd = try open(path, .readOnly)
         defer { close(fd) }
-        try checkReadable(fd, maxSize: maxSize)
+        try checkReadable(fd, path: path, maxSize: maxSize)
         return try readAll(fd, path: path)
     }
 
     /// Throws `UnreadableFile` unless `fd` is a regular file of at most `maxSize` bytes.
-    func checkReadable(_ fd: Int32, maxSize: Int) throws {
+    func checkReadable(_ fd: Int32, path: String, maxSize: Int) throws {
         guard try isRegularFile(fd) else {
-            throw UnreadableFile(reason: "not a regular file (a directory, FIFO or device?); move it out of the journal directory")
+            throw UnreadableFile(path: path, reason: "not a regular file (a directory, FIFO or device?); move it out of the journal directory")
         }
         let size = try self.size(fd)
         guard size <= Int64(maxSize) else {
-            throw UnreadableFile(reason: "file is \(size) bytes, more than the format allows (\(maxSize) bytes); it is not one this journal wrote")
+            throw UnreadableFile(path: path, reason: "file is \(size) bytes, more than the format allows (\(maxSize) bytes); it is not one this journal wrote")
         }
     }
 

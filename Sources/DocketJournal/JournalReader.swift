@@ -34,6 +34,8 @@ public enum JournalReader {
             return report
         } catch let failure as IOFailure {
             throw failure.journalError
+        } catch let unreadable as UnreadableFile {
+            throw unreadable.journalError
         }
     }
 

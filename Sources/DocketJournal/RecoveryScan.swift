@@ -99,7 +99,7 @@ struct RecoveryScan {
             let fd = try io.open(path(segment.name), .readOnly)
             defer { io.close(fd) }
             do {
-                try io.checkReadable(fd, maxSize: RecordFormat.maxSegmentFileSize)
+                try io.checkReadable(fd, path: path(segment.name), maxSize: RecordFormat.maxSegmentFileSize)
             } catch let unreadable as UnreadableFile {
                 // Structural damage: never read, moved aside only by point-in-time recovery.
                 entries.append(SegmentEntry(number: segment.number, name: segment.name, size: 0,

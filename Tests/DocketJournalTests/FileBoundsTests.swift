@@ -104,6 +104,25 @@ import Glibc
         try await journal.close()
     }
 
+    /// A file replaced after recovery first looked at it surfaces as a typed corruption too.
+    @Test func unreadableFileIsATypedCorruption() throws {
+        let tmp = TempDirectory("bounds")
+        defer { tmp.remove() }
+        let path = tmp.path + "/" + JournalFiles.segmentName(3)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        do {
+            _ = try PosixJournalIO.shared.readFile(path, maxSize: 1 << 20)
+            Issue.record("read a directory as a file")
+        } catch let unreadable as UnreadableFile {
+            guard case .corrupted(let c) = unreadable.journalError else {
+                Issue.record("not a corruption: \(unreadable.journalError)")
+                return
+            }
+            #expect(c.file == JournalFiles.segmentName(3))
+            #expect(c.reason.contains("not a regular file"))
+        }
+    }
+
     @Test func rangeChecksumsMatchDirectOnes() {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("FileBoundsTests.rangeChecksumsMatchDirectOnes seed \(seed)")
