@@ -79,3 +79,88 @@ public enum CRC32C {
         return (rot >> 17) | (rot << 15)
     }
 }
+
+extension CRC32C {
+    /// `crc` advanced over `count` zero-free positions: the value with which
+    /// `crc(A ‖ B) = shift(crc(A), |B|) ^ crc(B)` holds (zlib's `crc32_combine`, for the
+    /// Castagnoli polynomial). O(log count).
+    static func shift(_ crc: UInt32, by count: Int) -> UInt32 {
+        guard crc != 0, count > 0 else { return crc }
+        return multiplyModP(powerOfX(bytes: count), crc)
+    }
+
+    /// a·b modulo the (reflected) Castagnoli polynomial.
+    private static func multiplyModP(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        var m: UInt32 = 1 << 31
+        var p: UInt32 = 0
+        var b = b
+        while m != 0 {
+            if a & m != 0 { p ^= b }
+            m >>= 1
+            b = b & 1 != 0 ? (b >> 1) ^ 0x82F6_3B78 : b >> 1
+        }
+        return p
+    }
+
+    /// x^(8·bytes) modulo the polynomial.
+    private static func powerOfX(bytes: Int) -> UInt32 {
+        var p: UInt32 = 1 << 31  // x^0
+        var n = UInt64(bytes)
+        var k = 3  // x^(2^3) = one byte
+        while n != 0 {
+            if n & 1 != 0 { p = multiplyModP(powersOfX[k & 63], p) }
+            n >>= 1
+            k += 1
+        }
+        return p
+    }
+
+    /// x^(2^k) modulo the polynomial, k = 0..<64.
+    private static let powersOfX: [UInt32] = {
+        var table: [UInt32] = []
+        var p: UInt32 = 1 << 30  // x^1
+        for _ in 0..<64 {
+            table.append(p)
+            p = multiplyModP(p, p)
+        }
+        return table
+    }()
+}
+
+/// CRC32Cs of arbitrary ranges of one buffer, for searches that test many overlapping
+/// candidate records (salvage, torn-tail classification): one linear pass builds prefix CRCs
+/// every `stride` bytes, after which a range costs at most 2·`stride` bytes of CRC plus one
+/// O(log n) shift, instead of the range's length. Short ranges are checksummed directly.
+///
+/// Not `Sendable`: one scanner (one thread) owns it; the prefix table is built on first use.
+final class RangeCRC {
+    static let stride = 256
+    let bytes: UnsafeRawBufferPointer
+    private var prefix: [UInt32] = []
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// The CRC32C of `count` bytes at `offset` (the range must lie inside the buffer).
+    func crc(_ offset: Int, _ count: Int) -> UInt32 {
+        if count <= 4 * Self.stride { return bytes.crc(offset, count) }
+        if prefix.isEmpty { build() }
+        return crcOfPrefix(offset + count) ^ CRC32C.shift(crcOfPrefix(offset), by: count)
+    }
+
+    /// The CRC32C of bytes [0, end).
+    private func crcOfPrefix(_ end: Int) -> UInt32 {
+        let k = end / Self.stride
+        return CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(k * Self.stride)..<end]), continuing: prefix[k])
+    }
+
+    private func build() {
+        let blocks = bytes.count / Self.stride
+        prefix.reserveCapacity(blocks + 1)
+        var c: UInt32 = 0
+        prefix.append(c)
+        for k in 0..<blocks {
+            c = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(k * Self.stride)..<((k + 1) * Self.stride)]), continuing: c)
+            prefix.append(c)
+        }
+    }
+}

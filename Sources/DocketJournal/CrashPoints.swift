@@ -37,8 +37,9 @@ final class CrashPoints: Sendable {
             target = 0
             return
         }
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        armed = CrashPoint(rawValue: parts[0])
+        // `split` drops empty pieces, so ":" yields none: never index blindly.
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        armed = parts.first.flatMap { CrashPoint(rawValue: $0) }
         target = parts.count > 1 ? max(1, Int(parts[1]) ?? 1) : 1
     }
 

@@ -82,6 +82,9 @@ public final class Journal: Sendable {
             return try openLocked(directory: directory, configuration: configuration, io: io, crash: crash, snapshot: snapshot, record: record)
         } catch let failure as IOFailure {
             throw failure.journalError
+        } catch let unreadable as UnreadableFile {
+            // A file replaced (by a directory, say) after recovery first looked at it.
+            throw unreadable.journalError
         }
     }
 
@@ -118,7 +121,7 @@ public final class Journal: Sendable {
 
     private static func recover(directory: String, configuration: JournalConfiguration, io: any JournalIO, crash: CrashPoints, lockFD: Int32,
                                 snapshot: (JournalSnapshot) throws -> Void, record: (JournalRecord) throws -> Void) throws -> Journal {
-        let scan = RecoveryScan(io: io, directory: directory, mode: configuration.recovery, maxRecordSize: configuration.maxRecordSize)
+        let scan = RecoveryScan(io: io, directory: directory, mode: configuration.recovery)
         var plan = try scan.run(purpose: .recover, onSnapshot: snapshot) { h, payload in
             try record(JournalRecord(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: Array(payload)))
         }
@@ -126,7 +129,14 @@ public final class Journal: Sendable {
 
         // Leftovers of interrupted rotations and snapshots.
         for name in plan.report.removedTemporaryFiles { try io.unlink(directory + "/" + name) }
-        for repair in plan.repairs {
+        // Set aside first, truncate after: a crash in between must never leave a cut segment
+        // followed by the later segments that continue from what was cut (a log with a hole).
+        // Moved aside but not yet cut, the damaged segment is simply the last one again, and
+        // the next recovery finds the same anomaly. The directory fsync of the first truncation
+        // (after its backup, before the cut) makes the renames durable before any byte goes.
+        let movesFirst = plan.repairs.filter { if case .moveAside = $0 { return true } else { return false } }
+            + plan.repairs.filter { if case .moveAside = $0 { return false } else { return true } }
+        for repair in movesFirst {
             switch repair {
             case .truncate(let file, let offset, let backup):
                 let path = directory + "/" + file
@@ -210,7 +220,10 @@ public final class Journal: Sendable {
         var state = JournalCore.State(nextSequence: lastSequence + 1, chainEnabled: configuration.hashChain, chain: plan.chain,
                                       writtenSequence: lastSequence, syncedSequence: lastSequence)
         state.currentSegment = number
-        state.newestSnapshot = plan.snapshotsPresent.max() ?? 0
+        // The snapshot recovery accepted (newer ones were rejected and set aside): a file name
+        // alone, such as an empty `snap-ffffffffffffffff.snap`, must not block new snapshots.
+        state.newestSnapshot = plan.snapshotSequence
+        if plan.report.snapshotFile != nil { state.validSnapshots.insert(plan.snapshotSequence) }
         if configuration.hashChain {
             state.recentChains = Array(repeating: (0, []), count: JournalCore.recentChainCount)
         }
@@ -322,11 +335,17 @@ public final class Journal: Sendable {
     /// the log. Afterwards the segment is rotated, only the newest `snapshotsToKeep` snapshots
     /// are kept, and segments that no kept snapshot needs are deleted or archived.
     ///
-    /// - Throws: `.invalidArgument` if `lastSequence` was not appended, is older than the newest
-    ///   snapshot, or another snapshot is being written; I/O errors (the log is unaffected).
+    /// - Throws: `.closed` once `close()` has begun; `.invalidArgument` if `lastSequence` was not
+    ///   appended, is older than the newest snapshot, another snapshot is being written, or
+    ///   `bytes` is over 4 GiB; I/O errors (the log is unaffected).
     public func writeSnapshot(_ bytes: [UInt8], lastSequence: UInt64) async throws {
+        guard bytes.count <= SnapshotFile.maxBodySize else {
+            throw JournalError.invalidArgument("a snapshot of \(bytes.count) bytes exceeds the limit of \(SnapshotFile.maxBodySize) bytes")
+        }
         try core.state.withLock { s throws(JournalError) in
             if let failure = s.failure { throw failure }
+            // Once close has begun, no new snapshot: close waits only for one already running.
+            if s.closing { throw JournalError.closed }
             guard !s.snapshotInProgress else { throw JournalError.invalidArgument("a snapshot is already being written; wait for it to finish") }
             guard lastSequence < s.nextSequence else {
                 throw JournalError.invalidArgument("cannot snapshot through sequence \(lastSequence): the last appended is \(s.nextSequence - 1)")
@@ -336,7 +355,11 @@ public final class Journal: Sendable {
             }
             s.snapshotInProgress = true
         }
-        defer { core.state.withLock { $0.snapshotInProgress = false } }
+        defer {
+            core.state.withLock { $0.snapshotInProgress = false }
+            // The I/O thread may be closing and waiting for this snapshot to end.
+            core.wakeIOThread()
+        }
         var chain = RecoveryScan.zeroHash
         if configuration.hashChain {
             guard let known = core.chainHash(at: lastSequence) else {
@@ -347,15 +370,16 @@ public final class Journal: Sendable {
         if lastSequence > 0 { try await core.wait(for: lastSequence, needsSync: true) }
         let file = SnapshotFile(journalID: journalID, lastSequence: lastSequence, chainHash: chain, createdAt: Self.wallClockNanoseconds(),
                                 chained: configuration.hashChain, body: bytes)
-        let job = SnapshotJob(io: io, directory: directory, configuration: configuration, crash: crash, core: core)
+        let job = SnapshotJob(io: io, directory: directory, configuration: configuration, crash: crash, core: core, journalID: journalID)
         try await job.run(file)
         core.state.withLock { $0.newestSnapshot = max($0.newestSnapshot, lastSequence) }
     }
 
     // MARK: Closing
 
-    /// Writes and syncs everything submitted, closes the files and releases the lock. Appends
-    /// after this throw `JournalError.closed`.
+    /// Writes and syncs everything submitted, waits for a snapshot being written (with its
+    /// retention) to end, closes the files and releases the lock. Appends and snapshots after
+    /// this has begun throw `JournalError.closed`.
     ///
     /// - Throws: the `JournalError.failed` that stopped the journal, if it failed.
     public func close() async throws {

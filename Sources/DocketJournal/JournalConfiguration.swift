@@ -57,9 +57,12 @@ public struct JournalConfiguration: Sendable, Equatable {
     public var durability: Durability = .interval(milliseconds: 100)
     /// What recovery does with damage. Default `.tolerateTornTail`.
     public var recovery: RecoveryMode = .tolerateTornTail
-    /// A segment is sealed and a new one started once it reaches this size. Default 64 MiB.
+    /// A segment is sealed and a new one started once it reaches this size (1 KiB … 4 GiB).
+    /// Default 64 MiB.
     public var segmentSize: Int = 64 << 20
-    /// The largest payload accepted. Default 16 MiB.
+    /// The largest payload `append`/`submit` accept. Default 16 MiB. Reading is not limited by
+    /// it: records up to the format's limit (4 GiB − 4097 bytes) written with a larger setting
+    /// are still recovered.
     public var maxRecordSize: Int = 16 << 20
     /// The most bytes one group commit writes before it syncs (the first record always goes,
     /// whatever its size), so one huge batch adds little latency to small appends. Default 1 MiB.
@@ -86,9 +89,11 @@ public struct JournalConfiguration: Sendable, Equatable {
         if case .interval(let ms) = durability, ms < 1 {
             throw JournalError.invalidArgument("durability .interval needs at least 1 millisecond, not \(ms)")
         }
-        guard segmentSize >= 1024 else { throw JournalError.invalidArgument("segmentSize must be at least 1024 bytes, not \(segmentSize)") }
-        guard maxRecordSize >= 1 && maxRecordSize <= Int(UInt32.max) - 4096 else {
-            throw JournalError.invalidArgument("maxRecordSize must be between 1 and \(Int(UInt32.max) - 4096), not \(maxRecordSize)")
+        guard segmentSize >= 1024 && segmentSize <= RecordFormat.maxSegmentSizeSetting else {
+            throw JournalError.invalidArgument("segmentSize must be between 1024 and \(RecordFormat.maxSegmentSizeSetting) bytes, not \(segmentSize)")
+        }
+        guard maxRecordSize >= 1 && maxRecordSize <= RecordFormat.maxPayloadSize else {
+            throw JournalError.invalidArgument("maxRecordSize must be between 1 and \(RecordFormat.maxPayloadSize), not \(maxRecordSize)")
         }
         guard maxGroupBytes >= 1 else { throw JournalError.invalidArgument("maxGroupBytes must be positive") }
         guard snapshotsToKeep >= 1 else { throw JournalError.invalidArgument("snapshotsToKeep must be at least 1") }

@@ -38,7 +38,12 @@ final class JournalCore: Sendable {
         /// The segment being written; retention never touches it.
         var currentSegment: UInt64 = 0
         var snapshotInProgress = false
+        /// The I/O thread is closing and waits for the snapshot in progress (tests observe it).
+        var waitingForSnapshot = false
         var newestSnapshot: UInt64 = 0
+        /// Snapshots known to be intact (the one recovery used, the ones this journal wrote), so
+        /// retention reads and checks only the others.
+        var validSnapshots: Set<UInt64> = []
         /// Assigns the next sequence number to `payload` and encodes it into `pending`.
         @discardableResult
         mutating func encode(_ payload: [UInt8], tag: UInt16, timestamp: UInt64) -> UInt64 {
@@ -100,6 +105,7 @@ final class JournalCore: Sendable {
         let (first, last, wake) = try state.withLock { s throws(JournalError) -> (UInt64, UInt64, Bool) in
             if let failure = s.failure { throw failure }
             if s.closing { throw JournalError.closed }
+            try Self.checkRoom(s, count: payloads.count)
             let first = s.nextSequence
             for p in payloads { s.encode(p, tag: tag, timestamp: timestamp) }
             let wake = s.ioSleeping
@@ -110,12 +116,22 @@ final class JournalCore: Sendable {
         return (first, last)
     }
 
+    /// Refuses `count` more records when they would pass the largest sequence number (recovery
+    /// keeps `nextSequence` at most `maxSequence + 1`, so nothing here overflows).
+    static func checkRoom(_ s: State, count: Int) throws(JournalError) {
+        let room = RecordFormat.maxSequence + 1 - min(s.nextSequence, RecordFormat.maxSequence + 1)
+        guard UInt64(count) <= room else {
+            throw JournalError.invalidArgument("sequence numbers are exhausted: the journal is at sequence \(s.nextSequence - 1) and the limit is \(RecordFormat.maxSequence)")
+        }
+    }
+
     /// One-record form of `submit`, without building an array of payloads.
     func submit(_ payload: [UInt8], tag: UInt16, timestamp: UInt64) throws -> UInt64 {
         guard payload.count <= maxRecordSize else { throw JournalError.recordTooLarge(size: payload.count, limit: maxRecordSize) }
         let (seq, wake) = try state.withLock { s throws(JournalError) -> (UInt64, Bool) in
             if let failure = s.failure { throw failure }
             if s.closing { throw JournalError.closed }
+            try Self.checkRoom(s, count: 1)
             let seq = s.encode(payload, tag: tag, timestamp: timestamp)
             let wake = s.ioSleeping
             s.ioSleeping = false

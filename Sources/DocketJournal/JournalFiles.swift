@@ -30,6 +30,23 @@ enum JournalFiles {
         return UInt64(digits, radix: 16)
     }
 
+    /// A name for a backup of `name` (`name` + `suffix` + `.broken`) that is not in `existing`:
+    /// numbered (`.1.broken`, `.2.broken`, …) when taken, so no backup ever replaces another.
+    static func backupName(_ name: String, suffix: String = "", existing: Set<String>) -> String {
+        uniqueName(name + suffix, extension: ".broken", existing: existing)
+    }
+
+    /// `base` + `ext`, or `base` + `.k` + `ext` for the first k ≥ 1 not in `existing`.
+    static func uniqueName(_ base: String, extension ext: String, existing: Set<String>) -> String {
+        var candidate = base + ext
+        var k = 1
+        while existing.contains(candidate) {
+            candidate = base + ".\(k)" + ext
+            k += 1
+        }
+        return candidate
+    }
+
     /// What a directory holds, by kind.
     struct Listing {
         var segments: [(number: UInt64, name: String)] = []

@@ -13,6 +13,8 @@ protocol JournalIO: AnyObject, Sendable {
     /// Reads up to `buffer.count` bytes at `offset`; returns how many were read (0 at end of file).
     func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int
     func size(_ fd: Int32) throws -> Int64
+    /// Whether `fd` is a regular file (not a directory, FIFO, socket or device).
+    func isRegularFile(_ fd: Int32) throws -> Bool
     func dataSync(_ fd: Int32) throws
     func fullSync(_ fd: Int32) throws
     func truncate(_ fd: Int32, to length: Int64) throws
@@ -29,6 +31,7 @@ protocol JournalIO: AnyObject, Sendable {
 }
 
 enum OpenIntent {
+    /// Never blocks: a FIFO opens at once (and is then refused as not a regular file).
     case readOnly
     /// An existing file, for reading and writing.
     case readWrite
@@ -36,6 +39,18 @@ enum OpenIntent {
     case createExclusive
     /// Created if missing, kept otherwise (the lock file).
     case createIfMissing
+}
+
+/// A file with a journal file's name that recovery refuses to read whole (`readFile`).
+struct UnreadableFile: Error, Equatable {
+    var path: String
+    var reason: String
+
+    /// As a corruption of the file (by name inside the journal directory).
+    var journalError: JournalError {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return .corrupted(JournalCorruption(file: name, offset: nil, reason: reason, isTornTail: false))
+    }
 }
 
 /// A failed system call, with its errno.
@@ -80,11 +95,27 @@ extension JournalIO {
         try bytes.withUnsafeBytes { try writeAll(fd, $0, at: offset, path: path) }
     }
 
-    /// Reads the whole file at `path`.
-    func readFile(_ path: String) throws -> [UInt8] {
+    /// Reads the whole file at `path`, which must be a regular file of at most `maxSize` bytes
+    /// (so that a stray directory, FIFO or huge sparse file with a journal file's name can
+    /// neither hang recovery nor make it allocate without bound).
+    ///
+    /// - Throws: `UnreadableFile` for those, `IOFailure` for system errors.
+    func readFile(_ path: String, maxSize: Int) throws -> [UInt8] {
         let fd = try open(path, .readOnly)
         defer { close(fd) }
+        try checkReadable(fd, path: path, maxSize: maxSize)
         return try readAll(fd, path: path)
+    }
+
+    /// Throws `UnreadableFile` unless `fd` is a regular file of at most `maxSize` bytes.
+    func checkReadable(_ fd: Int32, path: String, maxSize: Int) throws {
+        guard try isRegularFile(fd) else {
+            throw UnreadableFile(path: path, reason: "not a regular file (a directory, FIFO or device?); move it out of the journal directory")
+        }
+        let size = try self.size(fd)
+        guard size <= Int64(maxSize) else {
+            throw UnreadableFile(path: path, reason: "file is \(size) bytes, more than the format allows (\(maxSize) bytes); it is not one this journal wrote")
+        }
     }
 
     /// Reads everything from `fd`, retrying `EINTR` and short reads.

@@ -14,13 +14,15 @@ public enum JournalReader {
     ///     the first anomaly and reports it in `RecoveryReport.anomaly` (nothing is repaired).
     ///   - from: with a sequence number, every record from it on (snapshots ignored); with nil,
     ///     what `Journal.open` would replay: the newest usable snapshot, then the records after it.
+    ///   - maxRecordSize: ignored, kept for source compatibility: records are read up to the
+    ///     format's limit, so a journal written with a larger `maxRecordSize` stays readable.
     /// - Returns: the report; its `anomaly` is set when damage stopped (or, in salvage, was
     ///   skipped by) the read.
     public static func read(directory: String, mode: RecoveryMode = .strict, from: UInt64? = nil,
                             maxRecordSize: Int = JournalConfiguration().maxRecordSize,
                             snapshot: (JournalSnapshot) throws -> Void = { _ in },
                             record: (JournalRecord) throws -> Void) throws -> RecoveryReport {
-        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode, maxRecordSize: maxRecordSize)
+        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode)
         do {
             let plan = try scan.run(purpose: from.map { .readAll(from: $0) } ?? .recover, onSnapshot: snapshot) { h, payload in
                 try record(JournalRecord(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: Array(payload)))
@@ -32,6 +34,8 @@ public enum JournalReader {
             return report
         } catch let failure as IOFailure {
             throw failure.journalError
+        } catch let unreadable as UnreadableFile {
+            throw unreadable.journalError
         }
     }
 
@@ -51,14 +55,30 @@ public enum JournalReader {
         let names = try listing(directory)
         let files = JournalFiles.classify(names)
         var snapshotsChecked = 0
-        var journalID: [UInt8]?
-        if let first = files.segments.first {
-            let bytes = try readFile(directory + "/" + first.name)
-            if case .success(let h) = bytes.withUnsafeBytes({ SegmentHeader.decode($0) }) { journalID = h.journalID }
+        var headers: [(name: String, header: SegmentHeader)] = []
+        for segment in files.segments {
+            let bytes = try readHeader(directory + "/" + segment.name)
+            if case .success(let h) = bytes.withUnsafeBytes({ SegmentHeader.decode($0) }) { headers.append((segment.name, h)) }
+        }
+        let journalID = SegmentHeader.journalID(of: headers.map(\.header))
+        // Every foreign segment, not only the first structural problem the read stopped at.
+        if let journalID {
+            for (name, h) in headers where h.journalID != journalID && !problems.contains(where: { $0.file == name }) {
+                problems.append(JournalCorruption(file: name, offset: 0,
+                    reason: "segment belongs to another journal (id \(h.journalID.hexString), this journal is \(journalID.hexString))", isTornTail: false))
+            }
         }
         for snap in files.snapshots {
             snapshotsChecked += 1
-            let bytes = try readFile(directory + "/" + snap.name)
+            let bytes: [UInt8]
+            do {
+                bytes = try PosixJournalIO.shared.readFile(directory + "/" + snap.name, maxSize: SnapshotFile.maxFileSize)
+            } catch let unreadable as UnreadableFile {
+                problems.append(JournalCorruption(file: snap.name, offset: nil, reason: unreadable.reason, isTornTail: false))
+                continue
+            } catch let failure as IOFailure {
+                throw failure.journalError
+            }
             switch bytes.withUnsafeBytes({ SnapshotFile.decode($0) }) {
             case .failure(let p):
                 problems.append(JournalCorruption(file: snap.name, offset: nil, reason: p.reason, isTornTail: false))
@@ -120,8 +140,17 @@ public enum JournalReader {
         do { return try PosixJournalIO.shared.list(directory) } catch let failure as IOFailure { throw failure.journalError }
     }
 
-    private static func readFile(_ path: String) throws -> [UInt8] {
-        do { return try PosixJournalIO.shared.readFile(path) } catch let failure as IOFailure { throw failure.journalError }
+    /// The first bytes of a segment (its header), however large or odd the file.
+    private static func readHeader(_ path: String) throws -> [UInt8] {
+        let io = PosixJournalIO.shared
+        do {
+            let fd = try io.open(path, .readOnly)
+            defer { io.close(fd) }
+            guard try io.isRegularFile(fd) else { return [] }
+            return try io.readAll(fd, path: path, limit: SegmentHeader.size)
+        } catch let failure as IOFailure {
+            throw failure.journalError
+        }
     }
 }
 

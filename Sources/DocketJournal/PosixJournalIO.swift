@@ -17,7 +17,7 @@ final class PosixJournalIO: JournalIO {
     func open(_ path: String, _ intent: OpenIntent) throws -> Int32 {
         let flags: Int32
         switch intent {
-        case .readOnly: flags = O_RDONLY
+        case .readOnly: flags = O_RDONLY | O_NONBLOCK
         case .readWrite: flags = O_RDWR
         case .createExclusive: flags = O_RDWR | O_CREAT | O_EXCL
         case .createIfMissing: flags = O_RDWR | O_CREAT
@@ -55,6 +55,12 @@ final class PosixJournalIO: JournalIO {
         return Int64(st.st_size)
     }
 
+    func isRegularFile(_ fd: Int32) throws -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw fail("fstat", "fd \(fd)") }
+        return (st.st_mode & S_IFMT) == S_IFREG
+    }
+
     func dataSync(_ fd: Int32) throws {
         guard fdatasync(fd) == 0 else { throw fail("fdatasync", "fd \(fd)") }
     }
@@ -82,7 +88,14 @@ final class PosixJournalIO: JournalIO {
         guard let dir = opendir(directory) else { throw fail("opendir", directory) }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            // readdir returns NULL both at the end and on an error; only errno tells them apart.
+            // An error must not pass for a shorter listing (a segment missed is a hole in the log).
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw fail("readdir", directory) }
+                break
+            }
             let name = withUnsafePointer(to: &entry.pointee.d_name) { ptr in
                 ptr.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: entry.pointee.d_name)) {
                     String(cString: $0)

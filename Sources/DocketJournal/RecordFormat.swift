@@ -12,6 +12,21 @@
 /// 32 payload, [chain hash], zero padding to a multiple of 8
 /// ```
 enum RecordFormat {
+    /// The largest sequence number, and the largest segment number, a valid journal holds
+    /// (2^63 − 1). Any larger value read from disk or from a file name is corruption, so `+ 1`
+    /// on a value that passed validation never overflows.
+    static let maxSequence = UInt64(Int64.max)
+    static let maxSegmentNumber = UInt64(Int64.max)
+    /// The format's limit on a payload (the `len` field is 32 bits; the rest is headroom for
+    /// the header, chain hash and padding). `JournalConfiguration.maxRecordSize` is at most this.
+    static let maxPayloadSize = Int(UInt32.max) - 4096
+    /// The largest `JournalConfiguration.segmentSize`.
+    static let maxSegmentSizeSetting = 1 << 32
+    /// The largest segment file a writer can produce: a full segment, or one holding a single
+    /// maximal record, plus its seal. Recovery refuses to read larger files whole.
+    static let maxSegmentFileSize = SegmentHeader.size
+        + max(maxSegmentSizeSetting, storedSize(payload: maxPayloadSize, chained: true)) + SealPayload.storedSize
+
     static let headerSize = 32
     static let chainHashSize = 32
     static let alignment = 8
@@ -77,6 +92,12 @@ struct RecordHeader {
     var tag: UInt16
 
     var chained: Bool { flags & RecordFormat.flagChained != 0 }
+    /// Whether the sequence can be one a writer produced: 1…`maxSequence` for data, at most
+    /// `maxSequence` for a seal (which repeats its segment's last data sequence, 0 when empty).
+    var sequenceInRange: Bool {
+        kindByte == RecordKind.seal.rawValue ? sequence <= RecordFormat.maxSequence
+            : sequence >= 1 && sequence <= RecordFormat.maxSequence
+    }
     var storedSize: Int { RecordFormat.storedSize(payload: length, chained: chained) }
 
     /// Parses the header at `offset` when its checksum holds; never trusts a length otherwise.
@@ -92,14 +113,17 @@ struct RecordHeader {
 
     /// Why the record body at `offset` is bad, or nil when its checksum holds, its padding is
     /// zero and its kind and flags are known. The caller has checked the record fits the buffer.
+    /// The cheap checks come first and the checksum over the payload last; searches pass a
+    /// `RangeCRC` so that many overlapping candidates do not each pay for their whole length.
     @inline(__always)
-    func bodyProblem(_ b: UnsafeRawBufferPointer, at offset: Int) -> String? {
-        let end = RecordFormat.headerSize + length + (chained ? RecordFormat.chainHashSize : 0)
-        guard CRC32C.mask(b.crc(offset + 4, end - 4)) == b.le32(offset) else { return "record checksum mismatch" }
-        guard b.allZero((offset + end)..<(offset + storedSize)) else { return "non-zero padding after the record" }
+    func bodyProblem(_ b: UnsafeRawBufferPointer, at offset: Int, ranges: RangeCRC? = nil) -> String? {
         guard flags & ~RecordFormat.flagChained == 0 else { return "unknown record flags \(flags)" }
         guard let kind = RecordKind(rawValue: kindByte) else { return "unknown record kind \(kindByte)" }
         if kind == .seal && (length != SealPayload.size || chained) { return "malformed seal record" }
+        let end = RecordFormat.headerSize + length + (chained ? RecordFormat.chainHashSize : 0)
+        guard b.allZero((offset + end)..<(offset + storedSize)) else { return "non-zero padding after the record" }
+        let crc = ranges?.crc(offset + 4, end - 4) ?? b.crc(offset + 4, end - 4)
+        guard CRC32C.mask(crc) == b.le32(offset) else { return "record checksum mismatch" }
         return nil
     }
 }

@@ -5,7 +5,10 @@ struct RecoveryScan {
     let io: any JournalIO
     let directory: String
     let mode: RecoveryMode
-    let maxRecordSize: Int
+    /// Records are read up to the format's limit, whatever `maxRecordSize` the reader is
+    /// configured with: that setting only limits new appends, so a journal written with a
+    /// larger one stays readable.
+    let maxRecordSize = RecordFormat.maxPayloadSize
 
     enum Purpose {
         /// Newest usable snapshot, then the records after it (what `Journal.open` replays).
@@ -64,22 +67,22 @@ struct RecoveryScan {
         var size: Int
         var header: SegmentHeader?
         var headerProblem: SegmentHeader.HeaderProblem?
+        /// Not a regular file, or larger than any segment a writer produces: never read.
+        var unreadable = false
     }
 
-    private struct RejectSnapshot: Error { var reason: String }
+    private struct RejectSnapshot: Error {
+        var reason: String
+        /// Set when the snapshot is ahead of the log: the last sequence the log reaches.
+        var logEnd: UInt64?
+    }
 
     static let zeroHash = [UInt8](repeating: 0, count: 32)
 
     private func path(_ name: String) -> String { directory + "/" + name }
 
     private func backupName(_ name: String, existing: Set<String>, suffix: String = "") -> String {
-        var candidate = name + suffix + ".broken"
-        var k = 1
-        while existing.contains(candidate) {
-            candidate = name + suffix + ".\(k).broken"
-            k += 1
-        }
-        return candidate
+        JournalFiles.backupName(name, suffix: suffix, existing: existing)
     }
 
     func run(purpose: Purpose,
@@ -95,6 +98,14 @@ struct RecoveryScan {
         for segment in listing.segments {
             let fd = try io.open(path(segment.name), .readOnly)
             defer { io.close(fd) }
+            do {
+                try io.checkReadable(fd, path: path(segment.name), maxSize: RecordFormat.maxSegmentFileSize)
+            } catch let unreadable as UnreadableFile {
+                // Structural damage: never read, moved aside only by point-in-time recovery.
+                entries.append(SegmentEntry(number: segment.number, name: segment.name, size: 0,
+                                            headerProblem: .invalid(unreadable.reason), unreadable: true))
+                continue
+            }
             let size = Int(try io.size(fd))
             let head = try io.readAll(fd, path: path(segment.name), limit: SegmentHeader.size)
             var entry = SegmentEntry(number: segment.number, name: segment.name, size: size)
@@ -125,9 +136,7 @@ struct RecoveryScan {
         }
 
         // The journal id: the one most segments carry (a foreign segment is the odd one out).
-        var idCounts: [[UInt8]: Int] = [:]
-        for e in entries { if let h = e.header { idCounts[h.journalID, default: 0] += 1 } }
-        let journalID = idCounts.max { a, b in a.value < b.value || (a.value == b.value && a.key.lexicographicallyPrecedes(b.key)) }?.key
+        let journalID = SegmentHeader.journalID(of: entries.compactMap(\.header))
         plan.journalID = journalID
 
         // Structure: every header valid, named for its number, of this journal, numbers contiguous.
@@ -145,7 +154,7 @@ struct RecoveryScan {
                     } else if let journalID, h.journalID != journalID {
                         reason = "segment belongs to another journal (id \(h.journalID.hexString), this journal is \(journalID.hexString))"
                     } else if i > 0, e.number != entries[i - 1].number &+ 1 {
-                        reason = "segment(s) \(entries[i - 1].number + 1)…\(e.number - 1) missing between \(entries[i - 1].name) and \(e.name)"
+                        reason = "segment(s) \(entries[i - 1].number &+ 1)…\(e.number &- 1) missing between \(entries[i - 1].name) and \(e.name)"
                     } else if i > 0, let ph = entries[i - 1].header, h.firstSequence <= ph.firstSequence {
                         reason = "segment starts at sequence \(h.firstSequence), not after its predecessor's first sequence \(ph.firstSequence)"
                     }
@@ -178,28 +187,41 @@ struct RecoveryScan {
         if case .recover = purpose { candidates = listing.snapshots.map { Optional($0) } }
         candidates.append(nil)
         var rejected: [String] = []
+        // Rejected snapshot files: set aside (`.broken`) when recovery goes on, so that a later
+        // open never picks one of them (a snapshot ahead of the log would become acceptable
+        // again once new appends reach its sequence, with different records before it).
+        var rejectedFiles: [String] = []
+        var ahead: (problem: JournalCorruption, sequence: UInt64)?
         for candidate in candidates {
             var snapshot: SnapshotFile?
             if let candidate {
                 let loaded: Result<SnapshotFile, SnapshotFile.SnapshotProblem>
                 do {
-                    let bytes = try io.readFile(path(candidate.name))
+                    let bytes = try io.readFile(path(candidate.name), maxSize: SnapshotFile.maxFileSize)
                     loaded = bytes.withUnsafeBytes { SnapshotFile.decode($0) }
                 } catch let failure as IOFailure {
                     rejected.append("\(candidate.name): unreadable (\(failure.journalError))")
+                    rejectedFiles.append(candidate.name)
+                    continue
+                } catch let unreadable as UnreadableFile {
+                    rejected.append("\(candidate.name): \(unreadable.reason)")
+                    rejectedFiles.append(candidate.name)
                     continue
                 }
                 switch loaded {
                 case .failure(let p):
                     rejected.append("\(candidate.name): \(p.reason)")
+                    rejectedFiles.append(candidate.name)
                     continue
                 case .success(let s):
                     if let journalID, s.journalID != journalID {
                         rejected.append("\(candidate.name): belongs to another journal")
+                        rejectedFiles.append(candidate.name)
                         continue
                     }
                     if s.lastSequence != candidate.sequence {
                         rejected.append("\(candidate.name): file name disagrees with its header (sequence \(s.lastSequence))")
+                        rejectedFiles.append(candidate.name)
                         continue
                     }
                     snapshot = s
@@ -215,6 +237,26 @@ struct RecoveryScan {
                     return nil
                 })
                 attempt.segmentsToSync = Array(kept.map(\.name).filter { !movedAside.contains($0) }.suffix(2))
+                if attempt.fatal == nil, case .recover = purpose {
+                    for file in rejectedFiles {
+                        let backup = backupName(file, existing: existing)
+                        attempt.repairs.append(.moveAside(file: file, backup: backup))
+                        attempt.report.backupFiles.append(backup)
+                    }
+                }
+                if let ahead {
+                    // Point in time (or salvage): the records between the log's end and the
+                    // snapshot existed once (the snapshot was written after they were synced).
+                    attempt.report.anomaly = attempt.report.anomaly ?? ahead.problem
+                    let end = attempt.report.lastSequence
+                    if ahead.sequence > end && !attempt.report.lostSequences.contains(where: { $0.contains(ahead.sequence) }) {
+                        if let i = attempt.report.lostSequences.firstIndex(where: { $0.lowerBound == end + 1 }) {
+                            attempt.report.lostSequences[i] = (end + 1)...ahead.sequence
+                        } else {
+                            attempt.report.lostSequences.append((end + 1)...ahead.sequence)
+                        }
+                    }
+                }
                 if structuralCut {
                     var highest: UInt64?
                     for e in entries[usable...] {
@@ -226,7 +268,24 @@ struct RecoveryScan {
                 }
                 return attempt
             } catch let reject as RejectSnapshot {
-                if let candidate { rejected.append("\(candidate.name): \(reject.reason)") }
+                guard let candidate else { continue }
+                rejected.append("\(candidate.name): \(reject.reason)")
+                rejectedFiles.append(candidate.name)
+                if let logEnd = reject.logEnd, ahead == nil {
+                    // The log lost records it had synced before this snapshot was written: as
+                    // serious as mid-log corruption. Only point-in-time recovery goes on (from
+                    // an older snapshot, setting this one aside).
+                    let problem = JournalCorruption(file: candidate.name, offset: nil,
+                        reason: "snapshot covers sequence \(candidate.sequence) but the log ends at \(logEnd): records it covers are missing from the log", isTornTail: false)
+                    if mode == .strict || mode == .tolerateTornTail {
+                        plan.report.rejectedSnapshots = rejected
+                        plan.report.anomaly = problem
+                        plan.report.lastSequence = logEnd
+                        plan.fatal = problem
+                        return plan
+                    }
+                    ahead = (problem, candidate.sequence)
+                }
                 continue
             }
         }
@@ -239,7 +298,8 @@ struct RecoveryScan {
     }
 
     private func highestSequence(in e: SegmentEntry) throws -> UInt64? {
-        let bytes = try io.readFile(path(e.name))
+        guard !e.unreadable else { return nil }
+        let bytes = try io.readFile(path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
         return bytes.withUnsafeBytes { b -> UInt64? in
             let header = e.header ?? SegmentHeader(journalID: [], segmentNumber: e.number, firstSequence: 0, previousChain: Self.zeroHash, createdAt: 0, chained: false)
             let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: false, maxRecordSize: maxRecordSize, salvage: true)
@@ -294,7 +354,9 @@ struct RecoveryScan {
                 for (i, e) in entries.enumerated() where (e.header?.firstSequence ?? .max) <= snapshotSeq + 1 { start = i }
             } else if let first = entries.first?.header, first.firstSequence > 1 {
                 // Reading everything: sequences before the oldest segment must be in a snapshot.
-                if plan.snapshotsPresent.max().map({ $0 + 1 < first.firstSequence }) ?? true {
+                // (`first.firstSequence > 1` here, so the subtraction cannot underflow; snapshot
+                // names are not validated yet, so no `+ 1` on them.)
+                if plan.snapshotsPresent.max().map({ $0 < first.firstSequence - 1 }) ?? true {
                     let problem = JournalCorruption(file: entries[0].name, offset: 0,
                         reason: "the oldest segment starts at sequence \(first.firstSequence) and no snapshot covers the sequences before it", isTornTail: false)
                     plan.report.anomaly = problem
@@ -351,8 +413,25 @@ struct RecoveryScan {
                     break
                 }
             }
+            if e.unreadable {
+                // Only salvage gets here (the structure check stops the other modes first).
+                var reason = "unreadable"
+                if case .invalid(let why)? = e.headerProblem { reason = why }
+                let problem = JournalCorruption(file: e.name, offset: nil, reason: reason, isTornTail: false)
+                plan.report.skippedRegions.append(problem)
+                plan.report.anomaly = plan.report.anomaly ?? problem
+                continue
+            }
+            if salvage, let id = plan.journalID, let h = e.header, h.journalID != id {
+                // Salvage reads past damage, never another journal's records.
+                let problem = JournalCorruption(file: e.name, offset: 0,
+                    reason: "segment belongs to another journal (id \(h.journalID.hexString), this journal is \(id.hexString)); skipped", isTornTail: false)
+                plan.report.skippedRegions.append(problem)
+                plan.report.anomaly = plan.report.anomaly ?? problem
+                continue
+            }
             if header.chained { anyChained = true }
-            let bytes = try io.readFile(path(e.name))
+            let bytes = try io.readFile(path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
             plan.report.segmentsRead += 1
             let outcome = try bytes.withUnsafeBytes { b -> SegmentScanner.Outcome in
                 let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: isLast && !structuralCut,
@@ -438,7 +517,7 @@ struct RecoveryScan {
         }
         if let s = snapshotPending {
             if lastSeq < s.lastSequence {
-                throw RejectSnapshot(reason: "it covers sequence \(s.lastSequence) but the log ends at \(lastSeq)")
+                throw RejectSnapshot(reason: "it covers sequence \(s.lastSequence) but the log ends at \(lastSeq)", logEnd: lastSeq)
             }
             noteSnapshot(s, plan: &plan)
             try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
@@ -519,12 +598,19 @@ struct RecoveryScan {
         let tailBytes = try io.readAll(fd, path: path(e.name), from: Int64(e.size - sealSize), limit: sealSize)
         return tailBytes.withUnsafeBytes { b -> JournalCorruption? in
             let at = e.size - sealSize
+            // The file may have shrunk since it was measured: never parse past what was read.
+            guard b.count == sealSize else {
+                return JournalCorruption(file: e.name, offset: at, reason: "segment shrank while recovery read it (\(b.count) of the last \(sealSize) bytes left)", isTornTail: false)
+            }
             guard let h = RecordHeader.decode(b, at: 0), h.kindByte == RecordKind.seal.rawValue, h.storedSize == sealSize,
                   h.bodyProblem(b, at: 0) == nil else {
                 return JournalCorruption(file: e.name, offset: at, reason: "segment does not end with a valid seal although a later segment exists", isTornTail: false)
             }
             let seal = SealPayload(b, at: RecordFormat.headerSize)
-            if seal.nextSegmentNumber != header.segmentNumber + 1 || seal.lastSequence + 1 != nextHeader.firstSequence
+            guard seal.lastSequence <= RecordFormat.maxSequence, h.sequenceInRange else {
+                return JournalCorruption(file: e.name, offset: at, reason: "seal's last sequence \(seal.lastSequence) is out of range (at most \(RecordFormat.maxSequence))", isTornTail: false)
+            }
+            if seal.nextSegmentNumber != header.segmentNumber &+ 1 || seal.lastSequence + 1 != nextHeader.firstSequence
                 || seal.lastSequence + 1 < header.firstSequence {
                 return JournalCorruption(file: e.name, offset: at, reason: "seal (last sequence \(seal.lastSequence)) does not lead to \(next.name) (first sequence \(nextHeader.firstSequence))", isTornTail: false)
             }

@@ -52,9 +52,26 @@ struct SegmentHeader: Equatable {
         guard b.le16(10) == UInt16(size) else { return .failure(.invalid("unexpected segment header size \(b.le16(10))")) }
         let flags = b.le32(12)
         guard flags & ~flagChained == 0 else { return .failure(.invalid("unknown segment flags \(flags)")) }
-        return .success(SegmentHeader(journalID: Array(b[16..<32]), segmentNumber: b.le64(32), firstSequence: b.le64(40),
+        let number = b.le64(32), first = b.le64(40)
+        guard number <= RecordFormat.maxSegmentNumber else {
+            return .failure(.invalid("segment number \(number) in the header is out of range (at most \(RecordFormat.maxSegmentNumber))"))
+        }
+        guard first >= 1 && first <= RecordFormat.maxSequence else {
+            return .failure(.invalid("first sequence \(first) in the segment header is out of range (1…\(RecordFormat.maxSequence))"))
+        }
+        return .success(SegmentHeader(journalID: Array(b[16..<32]), segmentNumber: number, firstSequence: first,
                                       previousChain: Array(b[48..<80]), createdAt: b.le64(80),
                                       chained: flags & flagChained != 0))
+    }
+
+    /// The id of the journal that segments (in segment order) belong to: the one most of them
+    /// carry; on a tie, the oldest segment's among the tied ones — deterministic, whatever the
+    /// ids are. Segments with another id are foreign (reported by recovery and `verify`).
+    static func journalID(of headers: [SegmentHeader]) -> [UInt8]? {
+        var counts: [[UInt8]: Int] = [:]
+        for h in headers { counts[h.journalID, default: 0] += 1 }
+        guard let most = counts.values.max() else { return nil }
+        return headers.first { counts[$0.journalID] == most }?.journalID
     }
 
     enum HeaderProblem: Error, Equatable {

@@ -8,6 +8,18 @@ struct SegmentScanner {
     let isLast: Bool
     let maxRecordSize: Int
     let salvage: Bool
+    /// Range checksums for the searches past damage (`nextValidRecord`, `nextValidSeal`).
+    private let ranges: RangeCRC
+
+    init(bytes: UnsafeRawBufferPointer, file: String, header: SegmentHeader, isLast: Bool, maxRecordSize: Int, salvage: Bool) {
+        self.bytes = bytes
+        self.file = file
+        self.header = header
+        self.isLast = isLast
+        self.maxRecordSize = maxRecordSize
+        self.salvage = salvage
+        self.ranges = RangeCRC(bytes)
+    }
 
     /// Where a scan ended.
     struct Outcome {
@@ -73,6 +85,13 @@ struct SegmentScanner {
             }
             if let reason = h.bodyProblem(bytes, at: offset) {
                 let p = problem(offset, reason, tornCandidate: true)
+                if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                out.anomaly = out.anomaly ?? p
+                break
+            }
+            if !h.sequenceInRange {
+                // Checksums hold, so this is no torn write: a record no writer can produce.
+                let p = problem(offset, "record sequence \(h.sequence) is out of range (1…\(RecordFormat.maxSequence))", tornCandidate: false)
                 if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
                 out.anomaly = out.anomaly ?? p
                 break
@@ -167,14 +186,20 @@ struct SegmentScanner {
     }
 
     /// The first fully valid record at an aligned offset ≥ `from` whose sequence is at least
-    /// `minimumSequence` (data records only).
+    /// `minimumSequence` (data records only; with 0, a seal too).
+    ///
+    /// Every aligned offset is a candidate, so the cheap tests (header checksum, length bounds,
+    /// kind, sequence) run before the payload checksum, and that one goes through `ranges`:
+    /// a region of garbage, even of forged headers with valid checksums claiming long
+    /// payloads, scans in near-linear time.
     func nextValidRecord(from start: Int, minimumSequence: UInt64) -> (offset: Int, header: RecordHeader)? {
         var o = (start + 7) & ~7
         while o + RecordFormat.headerSize <= bytes.count {
             if let h = RecordHeader.decode(bytes, at: o), h.length <= maxRecordSize, h.storedSize <= bytes.count - o,
-               h.bodyProblem(bytes, at: o) == nil {
-                if h.kindByte == RecordKind.data.rawValue && h.sequence >= minimumSequence { return (o, h) }
-                if h.kindByte == RecordKind.seal.rawValue && minimumSequence == 0 { return (o, h) }
+               h.sequenceInRange {
+                let wanted = h.kindByte == RecordKind.data.rawValue ? h.sequence >= minimumSequence
+                    : h.kindByte == RecordKind.seal.rawValue && minimumSequence == 0
+                if wanted && h.bodyProblem(bytes, at: o, ranges: ranges) == nil { return (o, h) }
             }
             o += RecordFormat.alignment
         }
@@ -185,7 +210,7 @@ struct SegmentScanner {
         var o = (start + 7) & ~7
         while o + SealPayload.storedSize <= bytes.count {
             if let h = RecordHeader.decode(bytes, at: o), h.kindByte == RecordKind.seal.rawValue, h.sequence >= minimumSequence,
-               h.storedSize <= bytes.count - o, h.bodyProblem(bytes, at: o) == nil {
+               h.sequenceInRange, h.storedSize <= bytes.count - o, h.bodyProblem(bytes, at: o, ranges: ranges) == nil {
                 return o
             }
             o += RecordFormat.alignment

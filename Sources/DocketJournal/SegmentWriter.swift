@@ -365,19 +365,32 @@ final class SegmentWriter: @unchecked Sendable {
         }
         if fd >= 0 { io.close(fd) }
         fd = -1
-        io.close(lockDescriptor)
-        // Anything still pending never reached the disk: fail its waiters.
-        let (closers, waiters) = core.state.withLock { s -> ([CheckedContinuation<Void, Never>], [JournalCore.Waiter]) in
-            s.finished = true
+        // Anything still pending never reached the disk: fail its waiters (a snapshot waiting
+        // for its sequence to be synced among them, so it ends too).
+        let waiters = core.state.withLock { s -> [JournalCore.Waiter] in
             if s.failure == nil { s.failure = .closed }
-            let c = s.closeWaiters
-            s.closeWaiters = []
             let w = s.waiters
             s.waiters = []
-            return (c, w)
+            return w
         }
         let failure = core.state.withLock { $0.failure } ?? .closed
         for w in waiters { w.continuation.resume(throwing: failure) }
+        // A snapshot job writes files and applies retention in the directory: the lock is held
+        // until it ends, so no other journal opens the directory meanwhile. (New snapshots are
+        // refused once closing; the job's end wakes this thread.)
+        while core.state.withLock({ s -> Bool in
+            s.waitingForSnapshot = s.snapshotInProgress
+            return s.snapshotInProgress
+        }) {
+            core.sleepIOThread(timeoutNanoseconds: nil)
+        }
+        io.close(lockDescriptor)
+        let closers = core.state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.finished = true
+            let c = s.closeWaiters
+            s.closeWaiters = []
+            return c
+        }
         for c in closers { c.resume() }
     }
 }

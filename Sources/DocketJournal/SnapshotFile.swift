@@ -13,6 +13,10 @@ struct SnapshotFile: Equatable {
     static let trailerSize = 8
     static let magic: [UInt8] = [0x53, 0x57, 0x53, 0x4E, 0x41, 0x50, 0x00, 0x01]  // "SWSNAP\0\1"
     static let formatVersion: UInt16 = 1
+    /// The largest snapshot file (4 GiB): `writeSnapshot` refuses larger bodies, and recovery
+    /// refuses to read a larger file whole.
+    static let maxFileSize = 1 << 32
+    static let maxBodySize = maxFileSize - headerSize - trailerSize
 
     var journalID: [UInt8]
     var lastSequence: UInt64
@@ -51,6 +55,9 @@ struct SnapshotFile: Equatable {
             return .failure(SnapshotProblem("snapshot format version \(b.le16(8)) is not supported (this build reads version \(formatVersion))"))
         }
         guard b.le16(10) == UInt16(headerSize) else { return .failure(SnapshotProblem("unexpected snapshot header size")) }
+        guard b.le64(32) <= RecordFormat.maxSequence else {
+            return .failure(SnapshotProblem("snapshot's last sequence \(b.le64(32)) is out of range (at most \(RecordFormat.maxSequence))"))
+        }
         let length = b.le64(80)
         guard length == UInt64(b.count - headerSize - trailerSize) else {
             return .failure(SnapshotProblem("snapshot is \(b.count) bytes but its header promises a body of \(length) bytes"))

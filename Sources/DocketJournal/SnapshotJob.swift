@@ -8,6 +8,7 @@ struct SnapshotJob: Sendable {
     let configuration: JournalConfiguration
     let crash: CrashPoints
     let core: JournalCore
+    let journalID: [UInt8]
 
     func run(_ file: SnapshotFile) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -29,6 +30,7 @@ struct SnapshotJob: Sendable {
     private func write(_ file: SnapshotFile) throws {
         try io.writeFileAtomically(directory: directory, name: JournalFiles.snapshotName(file.lastSequence), bytes: file.bytes,
                                    crash: crash, tempPoint: .snapshotAfterTemp, renamePoint: .snapshotAfterRename)
+        core.state.withLock { _ = $0.validSnapshots.insert(file.lastSequence) }
         // Start a fresh segment, so the one holding the snapshot's last record can go at the
         // next snapshot.
         let wake = core.state.withLock { s -> Bool in
@@ -41,20 +43,36 @@ struct SnapshotJob: Sendable {
         try applyRetention()
     }
 
-    /// Keeps the newest `snapshotsToKeep` snapshots and removes (or archives) every segment
-    /// whose records all lie at or before the oldest kept snapshot, oldest first, so the
-    /// remaining segments stay contiguous.
+    /// Keeps the newest `snapshotsToKeep` intact snapshots and removes (or archives) every
+    /// segment whose records all lie at or before the oldest kept one, oldest first, so the
+    /// remaining segments stay contiguous. Only intact snapshots count: a damaged, foreign or
+    /// ahead-of-the-log file with a snapshot's name is set aside as `.broken` and is never the
+    /// fallback that segments are deleted for.
     func applyRetention() throws {
-        let listing = JournalFiles.classify(try io.list(directory))
-        let keep = listing.snapshots.prefix(configuration.snapshotsToKeep)
+        let names = try io.list(directory)
+        let existing = Set(names)
+        let listing = JournalFiles.classify(names)
+        let (known, synced) = core.state.withLock { ($0.validSnapshots, $0.syncedSequence) }
+        var keep: [UInt64] = []
         var changed = false
-        for old in listing.snapshots.dropFirst(configuration.snapshotsToKeep) {
-            try io.unlink(directory + "/" + old.name)
-            changed = true
+        for snap in listing.snapshots {
+            let intact = try known.contains(snap.sequence) || isIntact(snap, syncedThrough: synced)
+            guard intact else {
+                try io.rename(directory + "/" + snap.name, directory + "/" + JournalFiles.backupName(snap.name, existing: existing))
+                changed = true
+                continue
+            }
+            if keep.count < configuration.snapshotsToKeep {
+                keep.append(snap.sequence)
+            } else {
+                try io.unlink(directory + "/" + snap.name)
+                changed = true
+            }
         }
+        core.state.withLock { $0.validSnapshots = Set(keep) }
         // Segments go only once the full set of snapshots exists: the oldest kept one is the
         // fallback for the newer ones, and before it exists the fallback is the log itself.
-        guard keep.count == configuration.snapshotsToKeep, let oldestKept = keep.last?.sequence else {
+        guard keep.count == configuration.snapshotsToKeep, let oldestKept = keep.last else {
             if changed { try io.syncDirectory(directory) }
             return
         }
@@ -72,8 +90,13 @@ struct SnapshotJob: Sendable {
         if !removable.isEmpty && configuration.retention == .archive {
             let archive = directory + "/" + JournalFiles.archiveName
             if try io.makeDirectory(archive) { try io.syncDirectory(directory) }
+            // Never replace an archived file (a segment of the same number from an earlier life
+            // of the directory, say): the newcomer gets a numbered name.
+            var archived = Set(try io.list(archive))
             for (k, name) in removable.enumerated() {
-                try io.rename(directory + "/" + name, archive + "/" + name)
+                let target = JournalFiles.uniqueName(name, extension: "", existing: archived)
+                try io.rename(directory + "/" + name, archive + "/" + target)
+                archived.insert(target)
                 if k == 0 { crash.hit(.retentionMidway) }
             }
             try io.syncDirectory(archive)
@@ -86,6 +109,19 @@ struct SnapshotJob: Sendable {
             }
         }
         if changed { try io.syncDirectory(directory) }
+    }
+
+    /// Whether the snapshot file is intact, of this journal, named for its sequence and not
+    /// ahead of the synced log. Throws only for I/O errors.
+    private func isIntact(_ snap: (sequence: UInt64, name: String), syncedThrough: UInt64) throws -> Bool {
+        let bytes: [UInt8]
+        do {
+            bytes = try io.readFile(directory + "/" + snap.name, maxSize: SnapshotFile.maxFileSize)
+        } catch is UnreadableFile {
+            return false
+        }
+        guard case .success(let s) = bytes.withUnsafeBytes({ SnapshotFile.decode($0) }) else { return false }
+        return s.journalID == journalID && s.lastSequence == snap.sequence && s.lastSequence <= syncedThrough
     }
 
     private func openForRead(_ name: String) throws -> Int32 {

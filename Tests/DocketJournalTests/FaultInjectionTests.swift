@@ -38,7 +38,7 @@ import Testing
         // The partial record was truncated away: the log reads back clean with the acknowledged records.
         disk.state.withLock { $0.spaceLeft = nil }
         var seen: [UInt64] = []
-        let plan = try RecoveryScan(io: disk, directory: "/sim/j", mode: .strict, maxRecordSize: 1 << 20)
+        let plan = try RecoveryScan(io: disk, directory: "/sim/j", mode: .strict)
             .run(purpose: .recover, onSnapshot: { _ in }) { h, _ in seen.append(h.sequence) }
         #expect(plan.report.anomaly == nil)
         #expect(seen == Array(1...10))

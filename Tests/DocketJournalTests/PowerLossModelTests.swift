@@ -237,7 +237,7 @@ import Testing
         try await reopened.close()
         // Segment 2 holds records 11...20 as appended, sealed.
         var read: [UInt64: [UInt8]] = [:]
-        let plan = try RecoveryScan(io: disk.startProcess(), directory: dir, mode: .strict, maxRecordSize: config.maxRecordSize)
+        let plan = try RecoveryScan(io: disk.startProcess(), directory: dir, mode: .strict)
             .run(purpose: .readAll(from: 11), onSnapshot: { _ in }) { h, payload in read[h.sequence] = Array(payload) }
         #expect(plan.fatal == nil)
         #expect(read == Dictionary(uniqueKeysWithValues: (11...20).map { (UInt64($0), ops[$0 - 1]) }))
@@ -273,7 +273,7 @@ import Testing
         #expect(disk.names(in: "/sim") == ["a"])
         let after = disk.startProcess()
         #expect(try after.list("/sim") == ["a"])
-        #expect(try after.readFile("/sim/a") == [1, 2, 3])
+        #expect(try after.readFile("/sim/a", maxSize: 1 << 20) == [1, 2, 3])
     }
 
     @Test func everyPrefixOfUnsyncedDirectoryOperationsRecovers() async throws {

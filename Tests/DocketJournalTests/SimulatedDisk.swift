@@ -410,6 +410,8 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         try read(fd, into: buffer, at: offset, process: bootGeneration)
     }
     func size(_ fd: Int32) throws -> Int64 { try size(fd, process: bootGeneration) }
+    /// The simulated disk holds only regular files.
+    func isRegularFile(_ fd: Int32) throws -> Bool { true }
     func dataSync(_ fd: Int32) throws { try dataSync(fd, process: bootGeneration) }
     func fullSync(_ fd: Int32) throws { try fullSync(fd, process: bootGeneration) }
     func truncate(_ fd: Int32, to length: Int64) throws { try truncate(fd, to: length, process: bootGeneration) }
@@ -443,6 +445,7 @@ final class SimulatedProcess: JournalIO, Sendable {
         try disk.read(fd, into: buffer, at: offset, process: generation)
     }
     func size(_ fd: Int32) throws -> Int64 { try disk.size(fd, process: generation) }
+    func isRegularFile(_ fd: Int32) throws -> Bool { true }
     func dataSync(_ fd: Int32) throws { try disk.dataSync(fd, process: generation) }
     func fullSync(_ fd: Int32) throws { try disk.fullSync(fd, process: generation) }
     func truncate(_ fd: Int32, to length: Int64) throws { try disk.truncate(fd, to: length, process: generation) }

@@ -78,7 +78,7 @@ func recoverDirectory(_ bytes: [UInt8]) {
     let path = dir + "/" + JournalFiles.segmentName(1)
     _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     for mode in [RecoveryMode.strict, .tolerateTornTail, .pointInTime, .salvage] {
-        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: dir, mode: mode, maxRecordSize: 1 << 16)
+        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: dir, mode: mode)
         var previous: UInt64 = 0
         _ = try? scan.run(purpose: .recover, onSnapshot: { _ in }) { h, _ in
             check(h.sequence > previous, "recovery delivers increasing sequences")

@@ -1,0 +1,73 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import DocketJournal
+
+/// Review finding 9: a segment that shrinks between being measured and being read (another
+/// process truncating it under a read-only reader, say) gives a typed corruption, never an
+/// out-of-bounds read in the seal check.
+@Suite struct ShrinkingFileTests {
+    /// The real file system, except that `size` overstates one file by `extra` bytes, as if it
+    /// had been measured before someone cut it.
+    final class StaleSizeIO: JournalIO, Sendable {
+        let target: String
+        let extra: Int64
+        private let targetFDs = Mutex<Set<Int32>>([])
+        let base = PosixJournalIO.shared
+
+        init(target: String, extra: Int64) {
+            self.target = target
+            self.extra = extra
+        }
+
+        func open(_ path: String, _ intent: OpenIntent) throws -> Int32 {
+            let fd = try base.open(path, intent)
+            if path == target { targetFDs.withLock { _ = $0.insert(fd) } }
+            return fd
+        }
+        func close(_ fd: Int32) {
+            targetFDs.withLock { _ = $0.remove(fd) }
+            base.close(fd)
+        }
+        func size(_ fd: Int32) throws -> Int64 {
+            try base.size(fd) + (targetFDs.withLock { $0.contains(fd) } ? extra : 0)
+        }
+        func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int { try base.write(fd, bytes, at: offset) }
+        func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+            try base.read(fd, into: buffer, at: offset)
+        }
+        func isRegularFile(_ fd: Int32) throws -> Bool { try base.isRegularFile(fd) }
+        func dataSync(_ fd: Int32) throws { try base.dataSync(fd) }
+        func fullSync(_ fd: Int32) throws { try base.fullSync(fd) }
+        func truncate(_ fd: Int32, to length: Int64) throws { try base.truncate(fd, to: length) }
+        func rename(_ from: String, _ to: String) throws { try base.rename(from, to) }
+        func unlink(_ path: String) throws { try base.unlink(path) }
+        func list(_ directory: String) throws -> [String] { try base.list(directory) }
+        func makeDirectory(_ path: String) throws -> Bool { try base.makeDirectory(path) }
+        func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
+        func lock(_ fd: Int32) throws { try base.lock(fd) }
+    }
+
+    @Test func sealCheckOfASegmentThatShrank() async throws {
+        let tmp = TempDirectory("shrink")
+        defer { tmp.remove() }
+        // The snapshot covers segment 1, so recovery checks only its seal (the last 88 bytes).
+        let built = try await BuiltJournal.make(in: tmp.journal, count: 200, snapshotsAt: [150])
+        let path = built.path(built.segments[0])
+        let bytes = fileBytes(path)
+        // Cut into the seal's payload, keeping its (valid) header: 40 bytes are gone.
+        writeBytes(path, Array(bytes.dropLast(40)))
+        let io = StaleSizeIO(target: path, extra: 40)
+        for mode in [RecoveryMode.strict, .tolerateTornTail, .pointInTime] {
+            var config = JournalConfiguration()
+            config.recovery = mode
+            do {
+                _ = try openJournal(built.dir, config, io: io)
+                Issue.record("\(mode): opened")
+            } catch let JournalError.corrupted(c) {
+                #expect(c.file == built.segments[0])
+                #expect(c.reason.contains("shrank"), "\(c.reason)")
+            }
+        }
+    }
+}

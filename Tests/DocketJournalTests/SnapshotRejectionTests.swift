@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import DocketJournal
+
+/// Review finding 2: a snapshot ahead of the log is an anomaly, rejected snapshots are set
+/// aside as `.broken` (never chosen later), the newest snapshot is the accepted one, and
+/// retention counts only intact snapshots.
+@Suite struct SnapshotRejectionTests {
+    func journalID(_ built: BuiltJournal) -> [UInt8] {
+        guard case .success(let h) = fileBytes(built.path(built.segments[0])).withUnsafeBytes({ SegmentHeader.decode($0) }) else {
+            Issue.record("unreadable header")
+            return []
+        }
+        return h.journalID
+    }
+
+    func names(_ dir: String) -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0 != JournalFiles.lockName })
+    }
+
+    @Test func snapshotAheadOfTheLog() async throws {
+        let tmp = TempDirectory("snaprej")
+        defer { tmp.remove() }
+        let built = try await BuiltJournal.make(in: tmp.journal, count: 300, snapshotsAt: [100, 200])
+        // A valid snapshot of this journal through 400: the log lost 301…400 after it was written.
+        let ahead = JournalFiles.snapshotName(400)
+        writeBytes(built.path(ahead), SnapshotFile(journalID: journalID(built), lastSequence: 400, chainHash: RecoveryScan.zeroHash,
+                                                   createdAt: 0, chained: false, body: Array("ahead".utf8)).bytes)
+        let before = names(built.dir)
+        for mode in [RecoveryMode.strict, .tolerateTornTail] {
+            var config = JournalConfiguration()
+            config.recovery = mode
+            do {
+                _ = try openJournal(built.dir, config)
+                Issue.record("\(mode): opened with a snapshot ahead of the log")
+            } catch let JournalError.corrupted(c) {
+                #expect(c.file == ahead)
+                #expect(c.reason.contains("log ends at 300"), "\(c.reason)")
+            }
+            #expect(names(built.dir) == before)
+        }
+        let (_, readOnly) = try readBack(built.dir)
+        #expect(readOnly.anomaly?.file == ahead)
+
+        var pit = JournalConfiguration()
+        pit.recovery = .pointInTime
+        let (journal, replayed) = try openJournal(built.dir, pit)
+        #expect(replayed.snapshot?.lastSequence == 200)
+        #expect(replayed.sequences == Array(201...300))
+        let report = journal.recoveryReport
+        #expect(report.anomaly?.file == ahead)
+        #expect(report.lostSequences == [301...400])
+        #expect(report.backupFiles == [ahead + ".broken"])
+        #expect(FileManager.default.fileExists(atPath: built.path(ahead + ".broken")))
+        #expect(!FileManager.default.fileExists(atPath: built.path(ahead)))
+        // New records take 301…400; the old snapshot of the lost ones must never come back.
+        for i in 301...400 { try journal.submit(Array("new \(i)".utf8)) }
+        try await journal.sync()
+        // The newest snapshot is the accepted one (200), not the rejected 400.
+        try await journal.writeSnapshot(Array("snapshot@350".utf8), lastSequence: 350)
+        try await journal.close()
+
+        let (again, replayedAgain) = try openJournal(built.dir)
+        #expect(replayedAgain.snapshot?.bytes == Array("snapshot@350".utf8))
+        #expect(replayedAgain.sequences == Array(351...400))
+        #expect(replayedAgain.records.first?.payload == Array("new 351".utf8))
+        #expect(again.recoveryReport.anomaly == nil)
+        try await again.close()
+    }
+
+    @Test func damagedSnapshotIsSetAsideOnce() async throws {
+        let tmp = TempDirectory("snaprej")
+        defer { tmp.remove() }
+        let built = try await BuiltJournal.make(in: tmp.journal, count: 300, snapshotsAt: [100, 200])
+        let newest = JournalFiles.snapshotName(200)
+        flipBit(built.path(newest), byte: 100, bit: 1)
+        writeBytes(built.path("snap-ffffffffffffffff.snap"), [])
+        let (journal, replayed) = try openJournal(built.dir)
+        #expect(replayed.snapshot?.lastSequence == 100)
+        #expect(Set(journal.recoveryReport.backupFiles) == [newest + ".broken", "snap-ffffffffffffffff.snap.broken"])
+        #expect(journal.recoveryReport.rejectedSnapshots.count == 2)
+        // Not blocked by the name of a rejected file.
+        try await journal.writeSnapshot(Array("snapshot@250".utf8), lastSequence: 250)
+        try await journal.close()
+        let (again, replayedAgain) = try openJournal(built.dir)
+        #expect(replayedAgain.snapshot?.lastSequence == 250)
+        #expect(again.recoveryReport.rejectedSnapshots.isEmpty)
+        try await again.close()
+    }
+
+    /// A broken file with a snapshot's name appears while the journal is open: retention must
+    /// not count it as one of the kept snapshots and delete the segments the real fallback needs.
+    @Test func retentionCountsOnlyIntactSnapshots() async throws {
+        let tmp = TempDirectory("snaprej")
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 4096
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...100 { try journal.submit(payload(i), timestamp: UInt64(i)) }
+        try await journal.writeSnapshot(Array("snapshot@100".utf8), lastSequence: 100)
+        for i in 101...200 { try journal.submit(payload(i), timestamp: UInt64(i)) }
+        writeBytes(tmp.journal + "/" + JournalFiles.snapshotName(150), Array(repeating: 0x5A, count: 300))
+        try await journal.writeSnapshot(Array("snapshot@200".utf8), lastSequence: 200)
+        for i in 201...250 { try journal.submit(payload(i), timestamp: UInt64(i)) }
+        try await journal.close()
+
+        let present = names(tmp.journal)
+        #expect(present.contains(JournalFiles.snapshotName(100)))
+        #expect(present.contains(JournalFiles.snapshotName(150) + ".broken"))
+        #expect(!present.contains(JournalFiles.snapshotName(150)))
+        // The newest snapshot damaged: the fallback to 100 still has every segment it needs.
+        flipBit(tmp.journal + "/" + JournalFiles.snapshotName(200), byte: 100, bit: 0)
+        let (again, replayed) = try openJournal(tmp.journal)
+        #expect(replayed.snapshot?.lastSequence == 100)
+        #expect(replayed.sequences == Array(101...250))
+        #expect(replayed.records.first?.payload == payload(101))
+        try await again.close()
+    }
+
+    @Test func archiveNeverReplacesAnArchivedSegment() async throws {
+        let tmp = TempDirectory("snaprej")
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 4096
+        config.retention = .archive
+        config.snapshotsToKeep = 1
+        let archive = tmp.journal + "/" + JournalFiles.archiveName
+        try FileManager.default.createDirectory(atPath: archive, withIntermediateDirectories: true)
+        let old = Array("an older life of this directory".utf8)
+        writeBytes(archive + "/" + JournalFiles.segmentName(1), old)
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...200 { try journal.submit(payload(i)) }
+        try await journal.writeSnapshot([1], lastSequence: 200)
+        try await journal.close()
+        #expect(fileBytes(archive + "/" + JournalFiles.segmentName(1)) == old)
+        let renamed = fileBytes(archive + "/" + JournalFiles.segmentName(1) + ".1")
+        #expect(renamed.starts(with: SegmentHeader.magic))
+    }
+}
