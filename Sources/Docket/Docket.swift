@@ -98,30 +98,12 @@ public actor Docket {
         try configuration.validate()
         var journalConfiguration = configuration.journal
         journalConfiguration.durability = configuration.durability
-        var state = EngineState()
         // Growing a dictionary of a million tasks step by step costs more than the replay
         // itself; size it from the journal's bytes (an enqueue record is ≥ 100 bytes).
         let estimate = min(Self.journalBytes(directory) / 100, 50_000_000)
-        state.tasks.reserveCapacity(estimate)
-        let journal: Journal
-        do {
-            journal = try Journal.open(directory: directory, configuration: journalConfiguration, snapshot: { snapshot in
-                state = try EngineCodec.decodeSnapshot(snapshot.bytes, reserving: estimate)
-            }, record: { record in
-                guard record.tag == EngineCodec.recordTag else {
-                    throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
-                }
-                state.apply(try EngineCodec.decodeMutation(record.payload))
-            })
-        } catch let e as JournalError {
-            throw .journal(e)
-        } catch let e as BinaryReader.Malformed {
-            throw .unreadableState(e.description)
-        } catch {
-            throw .unreadableState("\(error)")
+        let (state, journal) = try StateLoader.replay(reserving: estimate) { snapshot, record in
+            try Journal.open(directory: directory, configuration: journalConfiguration, snapshot: snapshot, record: record)
         }
-        // Replay leaves stale heap entries behind; start from compact ones.
-        state.rebuildDerived()
         let docket = Docket(configuration: configuration, journal: journal, state: state,
                             report: DocketRecoveryReport(journal: journal.recoveryReport, tasks: state.tasks.count, schedules: state.schedules.count,
                                                          interrupted: state.tasks.values.filter { $0.status == .running }.map(\.id).sorted()))
