@@ -119,7 +119,10 @@ struct BinaryReader {
     mutating func string() throws(Malformed) -> String {
         let n = try count()
         defer { offset += n }
-        guard let s = String(validating: bytes[offset..<offset + n], as: UTF8.self) else { throw malformed("invalid UTF-8") }
+        let slice = bytes[offset..<offset + n]
+        // Ids and names are nearly always ASCII, which needs no further validation.
+        if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+        guard let s = String(validating: slice, as: UTF8.self) else { throw malformed("invalid UTF-8") }
         return s
     }
 

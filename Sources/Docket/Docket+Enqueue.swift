@@ -94,7 +94,10 @@ extension Docket {
         try Self.validateName(options.queue, what: "queue name")
         if let key = options.key { try Self.validateName(key, what: "serialization key") }
         let maxAttempts = options.maxAttempts ?? configuration.defaultMaxAttempts
-        guard maxAttempts >= 1 else { throw .invalidArgument("maxAttempts must be at least 1 (got \(maxAttempts)) for task \"\(id)\"") }
+        guard (1...1_000_000).contains(maxAttempts) else { throw .invalidArgument("maxAttempts must be 1…1,000,000 (got \(maxAttempts)) for task \"\(id)\"") }
+        guard Int(Int32.min)...Int(Int32.max) ~= options.priority else {
+            throw .invalidArgument("the priority of task \"\(id)\" must fit in 32 bits (got \(options.priority))")
+        }
         let retry = options.retry ?? configuration.defaultRetry
         if let problem = retry.problem { throw .invalidArgument("retry policy of task \"\(id)\": \(problem)") }
         let timeout = options.timeout ?? configuration.defaultTimeout

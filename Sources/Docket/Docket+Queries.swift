@@ -69,7 +69,7 @@ extension Docket {
     /// previous page.
     public func tasks(matching filter: TaskFilter = TaskFilter(), limit: Int = 100, after cursor: String? = nil) -> TaskPage {
         let from = cursor.flatMap { UInt64($0) } ?? 0
-        var matching = state.tasks.values.filter { $0.sequence > from && filter.matches($0) }
+        var matching = Array(state.tasks.values.filter { $0.sequence > from && filter.matches($0) })
         matching.sort { $0.sequence < $1.sequence }
         let page = matching.prefix(max(0, limit))
         let more = matching.count > page.count

@@ -111,7 +111,10 @@ extension Docket {
         let bytes: [UInt8]
         do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
         let maxAttempts = options.maxAttempts ?? configuration.defaultMaxAttempts
-        guard maxAttempts >= 1 else { throw .invalidArgument("maxAttempts of schedule \"\(id)\" must be at least 1 (got \(maxAttempts))") }
+        guard (1...1_000_000).contains(maxAttempts) else { throw .invalidArgument("maxAttempts of schedule \"\(id)\" must be 1…1,000,000 (got \(maxAttempts))") }
+        guard Int(Int32.min)...Int(Int32.max) ~= options.priority else {
+            throw .invalidArgument("the priority of schedule \"\(id)\" must fit in 32 bits (got \(options.priority))")
+        }
         let retry = options.retry ?? configuration.defaultRetry
         if let p = retry.problem { throw .invalidArgument("retry policy of schedule \"\(id)\": \(p)") }
         let timeout = options.timeout ?? configuration.defaultTimeout

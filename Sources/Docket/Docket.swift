@@ -106,7 +106,7 @@ public actor Docket {
         }
         let docket = Docket(configuration: configuration, journal: journal, state: state,
                             report: DocketRecoveryReport(journal: journal.recoveryReport, tasks: state.tasks.count, schedules: state.schedules.count,
-                                                         interrupted: state.tasks.values.filter { $0.status == .running }.map(\.id).sorted()))
+                                                         interrupted: state.tasks.ids(withStatus: .running).sorted()))
         try await docket.recoverInterrupted()
         return docket
     }

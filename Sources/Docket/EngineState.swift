@@ -3,7 +3,7 @@
 /// exactly what was there. Being a value (dictionaries are copy-on-write), a copy for a
 /// snapshot costs nothing until the next mutation.
 struct EngineState: Sendable {
-    var tasks: [String: TaskEntry] = [:]
+    var tasks = TaskTable()
     var schedules: [String: ScheduleEntry] = [:]
     var nextSequence: UInt64 = 1
     var nextLease: UInt64 = 1
@@ -14,6 +14,9 @@ struct EngineState: Sendable {
     var runningCount = 0
     var runningByQueue: [String: Int] = [:]
     var runningKeys: Set<String> = []
+    /// Off while replaying: the timer heap is rebuilt once at the end instead of growing with
+    /// stale entries on every change.
+    var maintainsTimers = true
 
     /// A task waiting for its time. Stale when the task's version moved on.
     struct TimerItem: Comparable, Sendable {
@@ -158,7 +161,7 @@ struct EngineState: Sendable {
     }
 
     private mutating func insert(_ t: TaskEntry) {
-        guard tasks[t.id] == nil else { return }
+        guard !tasks.contains(t.id) else { return }
         var t = t
         t.version = 0
         nextSequence = max(nextSequence, t.sequence &+ 1)
@@ -184,7 +187,7 @@ struct EngineState: Sendable {
         }
         t.status = status
         t.version &+= 1
-        if status == .scheduled {
+        if status == .scheduled && maintainsTimers {
             timers.push(TimerItem(runAt: t.runAt, sequence: t.sequence, version: t.version, id: t.id))
         }
     }
@@ -210,14 +213,14 @@ struct EngineState: Sendable {
         runningCount = 0
         runningByQueue = [:]
         runningKeys = []
-        for t in tasks.values {
-            switch t.status {
+        tasks.forEachLive { id, status, runAt, sequence, version, queue, key in
+            switch status {
             case .scheduled:
-                timerItems.append(TimerItem(runAt: t.runAt, sequence: t.sequence, version: t.version, id: t.id))
+                timerItems.append(TimerItem(runAt: runAt, sequence: sequence, version: version, id: id))
             case .running:
                 runningCount += 1
-                runningByQueue[t.queue, default: 0] += 1
-                if let key = t.key { runningKeys.insert(key) }
+                runningByQueue[queue, default: 0] += 1
+                if let key { runningKeys.insert(key) }
             default:
                 break
             }

@@ -9,17 +9,19 @@ enum StateLoader {
                           _ read: (_ snapshot: (JournalSnapshot) throws -> Void, _ record: (JournalRecord) throws -> Void) throws -> R)
         throws(DocketError) -> (EngineState, R) {
         var state = EngineState()
+        state.maintainsTimers = false
         state.tasks.reserveCapacity(estimate)
         do {
             let result = try read({ snapshot in
                 state = try EngineCodec.decodeSnapshot(snapshot.bytes, reserving: estimate)
+                state.maintainsTimers = false
             }, { record in
                 guard record.tag == EngineCodec.recordTag else {
                     throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
                 }
                 state.apply(try EngineCodec.decodeMutation(record.payload))
             })
-            // Replay leaves stale heap entries behind; start from compact ones.
+            state.maintainsTimers = true
             state.rebuildDerived()
             return (state, result)
         } catch let e as JournalError {

@@ -23,9 +23,9 @@ public struct TaskOptions: Sendable {
     public var delay: Duration?
     /// The queue (for per-queue limits and queries). Default `"default"`.
     public var queue: String = "default"
-    /// Lower runs first among due tasks. Default 0.
+    /// Lower runs first among due tasks (a 32-bit value). Default 0.
     public var priority: Int = 0
-    /// The most attempts. Default: the configuration's.
+    /// The most attempts (1…1,000,000). Default: the configuration's.
     public var maxAttempts: Int?
     /// The delays between attempts. Default: the configuration's.
     public var retry: RetryPolicy?

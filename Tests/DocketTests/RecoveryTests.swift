@@ -9,8 +9,8 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct RecoveryTests {
     static func tasksEqual(_ a: EngineState, _ b: EngineState) -> Bool {
         guard a.tasks.count == b.tasks.count else { return false }
-        for (id, t) in a.tasks {
-            guard var u = b.tasks[id] else { return false }
+        for t in a.tasks.values {
+            guard var u = b.tasks[t.id] else { return false }
             u.version = t.version
             if u != t { return false }
         }
@@ -164,7 +164,8 @@ import Testing
         state.apply(.upsertSchedule(schedule))
         let snap = EngineCodec.encodeSnapshot(state)
         let back = try EngineCodec.decodeSnapshot(snap)
-        #expect(back.tasks == state.tasks.mapValues { var t = $0; t.version = back.tasks[$0.id]?.version ?? 0; return t })
+        #expect(back.tasks.count == 1)
+        #expect(back.tasks[task.id].map { var t = $0; t.version = 0; return t } == state.tasks[task.id].map { var t = $0; t.version = 0; return t })
         #expect(back.schedules == state.schedules)
         var wrongVersion = snap
         wrongVersion[4] = 9

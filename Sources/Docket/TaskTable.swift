@@ -1,0 +1,180 @@
+/// Every task, stored compactly: an id → slot index and contiguous rows in which handler names,
+/// queues, retry policies and schedule ids are small numbers into shared tables, and the fields
+/// only started or finished tasks have (progress, output, error, times) sit out of line. A
+/// pending task costs ~150 bytes here instead of ~400 as a `[String: TaskEntry]` value, and
+/// replay appends rows instead of rehashing large values.
+///
+/// Reads and writes go through `TaskEntry`, the full view, so the rest of the engine never sees
+/// the layout.
+struct TaskTable: Sendable {
+    private var index: [String: Int32] = [:]
+    private var rows: [TaskRow] = []
+    private var freeSlots: [Int32] = []
+    private var names = Interner<String>()
+    private var queues = Interner<String>()
+    private var policies = Interner<RetryPolicy>()
+    private var scheduleIDs = Interner<String>()
+
+    /// The out-of-line fields. Immutable: a change stores a new box, so rows keep value semantics.
+    final class Cold: Sendable {
+        let progress: Double
+        let output: [UInt8]?
+        let lastError: String?
+        let startedAt: Micros?
+        let finishedAt: Micros?
+
+        init(progress: Double, output: [UInt8]?, lastError: String?, startedAt: Micros?, finishedAt: Micros?) {
+            self.progress = progress
+            self.output = output
+            self.lastError = lastError
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+        }
+    }
+
+    struct TaskRow: Sendable {
+        var id: String
+        var payload: [UInt8]
+        var key: String?
+        var runAt: Micros
+        var timeout: Micros
+        var createdAt: Micros
+        var sequence: UInt64
+        var lease: UInt64
+        var cold: Cold?
+        var name: UInt32
+        var queue: UInt32
+        var retry: UInt32
+        var schedule: UInt32
+        var priority: Int32
+        var attempt: Int32
+        var maxAttempts: Int32
+        var version: UInt32
+        var status: TaskStatus
+    }
+
+    var count: Int { index.count }
+
+    func contains(_ id: String) -> Bool { index[id] != nil }
+
+    /// The ids of the tasks in `status`, without materializing the others.
+    func ids(withStatus status: TaskStatus) -> [String] {
+        rows.lazy.filter { !$0.id.isEmpty && $0.status == status }.map(\.id)
+    }
+
+    /// What the derived structures need of each live task, without materializing it.
+    func forEachLive(_ body: (_ id: String, _ status: TaskStatus, _ runAt: Micros, _ sequence: UInt64, _ version: UInt32,
+                              _ queue: String, _ key: String?) -> Void) {
+        for r in rows where !r.id.isEmpty {
+            body(r.id, r.status, r.runAt, r.sequence, r.version, r.status == .running ? queues[r.queue] ?? "" : "", r.key)
+        }
+    }
+
+    mutating func reserveCapacity(_ n: Int) {
+        index.reserveCapacity(n)
+        rows.reserveCapacity(n)
+    }
+
+    subscript(id: String) -> TaskEntry? {
+        get { index[id].map { entry(rows[Int($0)]) } }
+        set {
+            if let newValue {
+                // One hash lookup for both cases: the defaulted subscript inserts in place.
+                let candidate = freeSlots.last ?? Int32(rows.count)
+                var slot: Int32 = -1
+                var isNew = false
+                Self.claim(&index[id, default: -1], candidate: candidate, slot: &slot, isNew: &isNew)
+                if !isNew {
+                    rows[Int(slot)] = row(newValue, replacing: rows[Int(slot)])
+                } else if slot == Int32(rows.count) {
+                    rows.append(row(newValue, replacing: nil))
+                } else {
+                    freeSlots.removeLast()
+                    rows[Int(slot)] = row(newValue, replacing: nil)
+                }
+            } else if let slot = index.removeValue(forKey: id) {
+                // A free slot keeps a row with an empty id (never a valid task id).
+                rows[Int(slot)] = TaskRow(id: "", payload: [], key: nil, runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0, cold: nil,
+                                          name: 0, queue: 0, retry: 0, schedule: 0, priority: 0, attempt: 0, maxAttempts: 0, version: 0,
+                                          status: .cancelled)
+                freeSlots.append(slot)
+            }
+        }
+    }
+
+    private static func claim(_ stored: inout Int32, candidate: Int32, slot: inout Int32, isNew: inout Bool) {
+        if stored < 0 {
+            stored = candidate
+            isNew = true
+        }
+        slot = stored
+    }
+
+    /// Every task, in slot order (roughly enqueue order), materialized one at a time.
+    var values: LazyMapSequence<LazyFilterSequence<[TaskRow]>, TaskEntry> {
+        let names = self.names, queues = self.queues, policies = self.policies, scheduleIDs = self.scheduleIDs
+        return rows.lazy.filter { !$0.id.isEmpty }.map { r in
+            Self.entry(r, names: names, queues: queues, policies: policies, scheduleIDs: scheduleIDs)
+        }
+    }
+
+    private func entry(_ r: TaskRow) -> TaskEntry {
+        Self.entry(r, names: names, queues: queues, policies: policies, scheduleIDs: scheduleIDs)
+    }
+
+    private static func entry(_ r: TaskRow, names: Interner<String>, queues: Interner<String>, policies: Interner<RetryPolicy>,
+                              scheduleIDs: Interner<String>) -> TaskEntry {
+        TaskEntry(id: r.id, name: names[r.name] ?? "", payload: r.payload, queue: queues[r.queue] ?? "", priority: Int(r.priority), key: r.key,
+                  runAt: r.runAt, attempt: Int(r.attempt), maxAttempts: Int(r.maxAttempts), retry: policies[r.retry] ?? .default,
+                  timeout: r.timeout, status: r.status, progress: r.cold?.progress ?? 0, output: r.cold?.output,
+                  lastError: r.cold?.lastError, createdAt: r.createdAt, startedAt: r.cold?.startedAt, finishedAt: r.cold?.finishedAt,
+                  sequence: r.sequence, lease: r.lease, scheduleID: scheduleIDs[r.schedule], version: r.version)
+    }
+
+    private mutating func row(_ t: TaskEntry, replacing old: TaskRow?) -> TaskRow {
+        // Most updates change the status, not the names: compare before hashing.
+        let name = old.flatMap { names[$0.name] == t.name ? $0.name : nil } ?? names.intern(t.name)
+        let queue = old.flatMap { queues[$0.queue] == t.queue ? $0.queue : nil } ?? queues.intern(t.queue)
+        let retry = old.flatMap { policies[$0.retry] == t.retry ? $0.retry : nil } ?? policies.intern(t.retry)
+        let schedule = t.scheduleID.map { id in old.flatMap { scheduleIDs[$0.schedule] == id ? $0.schedule : nil } ?? scheduleIDs.intern(id) } ?? 0
+        var cold: Cold?
+        if t.progress != 0 || t.output != nil || t.lastError != nil || t.startedAt != nil || t.finishedAt != nil {
+            if let c = old?.cold, c.progress == t.progress, c.output == t.output, c.lastError == t.lastError,
+               c.startedAt == t.startedAt, c.finishedAt == t.finishedAt {
+                cold = c
+            } else {
+                cold = Cold(progress: t.progress, output: t.output, lastError: t.lastError, startedAt: t.startedAt, finishedAt: t.finishedAt)
+            }
+        }
+        return TaskRow(id: t.id, payload: t.payload, key: t.key, runAt: t.runAt, timeout: t.timeout, createdAt: t.createdAt,
+                       sequence: t.sequence, lease: t.lease, cold: cold, name: name, queue: queue, retry: retry, schedule: schedule,
+                       priority: Int32(clamping: t.priority), attempt: Int32(clamping: t.attempt), maxAttempts: Int32(clamping: t.maxAttempts),
+                       version: t.version, status: t.status)
+    }
+}
+
+/// Values stored once and referred to by number (0 is reserved for "none").
+struct Interner<Value: Hashable & Sendable>: Sendable {
+    private var values: [Value] = []
+    private var numbers: [Value: UInt32] = [:]
+    /// The last value interned: runs of tasks mostly share a handler, queue and policy, and an
+    /// equality check is cheaper than hashing.
+    private var last: (value: Value, number: UInt32)?
+
+    subscript(number: UInt32) -> Value? {
+        number == 0 || Int(number) > values.count ? nil : values[Int(number) - 1]
+    }
+
+    mutating func intern(_ v: Value) -> UInt32 {
+        if let last, last.value == v { return last.number }
+        if let n = numbers[v] {
+            last = (v, n)
+            return n
+        }
+        values.append(v)
+        let n = UInt32(values.count)
+        numbers[v] = n
+        last = (v, n)
+        return n
+    }
+}
