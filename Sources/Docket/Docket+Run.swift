@@ -125,7 +125,8 @@ extension Docket {
             leaseDeadlines.push(LeaseDeadline(at: at, lease: lease, id: t.id))
         }
         inFlight[t.id] = InFlight(lease: lease, handle: nil, deadline: deadline)
-        let handle = Task { [weak self] in
+        // Detached: the attempt must not start on the actor's executor (one hop less per task).
+        let handle = Task.detached { [weak self] in
             let result: Result<[UInt8]?, any Error>
             do {
                 if let journal, startSequence > 0 { try await journal.waitUntilDurable(startSequence) }

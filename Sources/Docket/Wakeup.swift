@@ -7,38 +7,55 @@ import Synchronization
 final class Wakeup: Sendable {
     private struct State {
         var signaled = false
+        /// The loop, waiting without a deadline.
         var waiter: CheckedContinuation<Void, Never>?
+        /// The loop's sleep until a deadline; a signal cancels it.
+        var sleeper: Task<Void, Never>?
     }
 
     private let state = Mutex(State())
 
     func signal() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if let w = s.waiter {
-                s.waiter = nil
-                return w
+        let (waiter, sleeper) = state.withLock { s -> (CheckedContinuation<Void, Never>?, Task<Void, Never>?) in
+            if s.waiter == nil && s.sleeper == nil {
+                s.signaled = true
+                return (nil, nil)
             }
-            s.signaled = true
-            return nil
+            defer {
+                s.waiter = nil
+                s.sleeper = nil
+            }
+            return (s.waiter, s.sleeper)
         }
         waiter?.resume()
+        sleeper?.cancel()
     }
 
-    /// Returns when signalled or when `deadline` passes on `clock` (nil: only a signal).
+    /// Returns when signalled, when `deadline` passes on `clock` (nil: only a signal), or when
+    /// the calling task is cancelled.
     func wait(until deadline: Date?, clock: any DocketClock) async {
-        if state.withLock({ s in defer { s.signaled = false }; return s.signaled }) { return }
-        await withTaskGroup(of: Void.self) { group in
-            if let deadline {
-                group.addTask {
-                    try? await clock.sleep(until: deadline)
-                    if !Task.isCancelled { self.signal() }
-                }
+        guard let deadline else {
+            await waitForSignal()
+            return
+        }
+        // One task per wait: it sleeps, and a signal or the caller's cancellation cancels it.
+        let sleeper = Task<Void, Never> { _ = try? await clock.sleep(until: deadline) }
+        let signaledAlready = state.withLock { s -> Bool in
+            if s.signaled {
+                s.signaled = false
+                return true
             }
-            group.addTask { await self.waitForSignal() }
-            // Whichever ends first (a deadline or a signal) ends the wait; cancellation of the
-            // loop ends both children.
-            _ = await group.next()
-            group.cancelAll()
+            s.sleeper = sleeper
+            return false
+        }
+        if signaledAlready { sleeper.cancel() }
+        await withTaskCancellationHandler {
+            await sleeper.value
+        } onCancel: {
+            sleeper.cancel()
+        }
+        state.withLock { s in
+            if s.sleeper == sleeper { s.sleeper = nil }
         }
     }
 
