@@ -40,6 +40,7 @@ extension Docket {
     /// One pass of the timer loop: fires due schedules, expires leases, moves due tasks to the
     /// ready queue and starts as many as the limits allow. Returns when to come back.
     func tick() throws(DocketError) -> Micros? {
+        try drainCompletions()
         let now = nowMicros()
         try fireDueSchedules(now: now)
         try expireLeases(now: now)
@@ -118,6 +119,7 @@ extension Docket {
                                  runAt: Time.date(t.runAt), scheduleID: t.scheduleID, lease: lease, docket: self)
         let journal = self.journal
         let payload = t.payload
+        let completions = self.completions, wakeup = self.wakeup
         var deadline: Micros?
         if t.timeout > 0 {
             let at = Time.add(now, t.timeout)
@@ -126,7 +128,7 @@ extension Docket {
         }
         inFlight[t.id] = InFlight(lease: lease, handle: nil, deadline: deadline)
         // Detached: the attempt must not start on the actor's executor (one hop less per task).
-        let handle = Task.detached { [weak self] in
+        let handle = Task.detached {
             let result: Result<[UInt8]?, any Error>
             do {
                 if let journal, startSequence > 0 { try await journal.waitUntilDurable(startSequence) }
@@ -135,50 +137,64 @@ extension Docket {
             } catch {
                 result = .failure(error)
             }
-            await self?.finish(id: context.id, lease: lease, result: result)
+            // Handed to the timer loop, which ends many attempts in one actor turn and one
+            // journal write.
+            completions.add(Completions.Item(id: context.id, lease: lease, result: result))
+            wakeup.signal()
         }
         inFlight[t.id]?.handle = handle
     }
 
-    /// Ends an attempt. A result from an attempt that lost its lease (timed out, cancelled,
-    /// paused) is ignored.
-    func finish(id: String, lease: UInt64, result: Result<[UInt8]?, any Error>) {
-        if inFlight[id]?.lease == lease { inFlight[id] = nil }
-        defer { if isRunning { wakeup.signal() } }
-        guard let t = state.tasks[id], t.status == .running, t.lease == lease, !isClosed else { return }
+    /// Ends the attempts whose handlers returned since the last call, in one journal write.
+    /// A result from an attempt that lost its lease (timed out, cancelled, paused) is ignored.
+    func drainCompletions() throws(DocketError) {
+        let done = completions.takeAll()
+        guard !done.isEmpty, !isClosed else { return }
         let now = nowMicros()
-        do {
-            switch result {
-            case .success(let output):
-                try commit(.succeed(id: id, lease: lease, output: output, at: now))
-                runStats.noteFinish(at: now)
-                if let done = state.tasks[id] { emit(.succeeded, done, at: now) }
-            case .failure(let error):
-                let m: Mutation
-                switch error {
-                case let control as JobControl:
-                    switch control {
-                    case .snooze(let until):
-                        m = .snooze(id: id, lease: lease, until: Time.micros(until), at: now)
-                    case .fail(let reason):
-                        m = failure(of: t, lease: lease, error: reason, control: control, now: now)
-                    case .retry:
-                        m = failure(of: t, lease: lease, error: "the handler asked to retry", control: control, now: now)
-                    }
-                case let decoding as PayloadDecodingFailure:
-                    m = .fail(id: id, lease: lease, error: decoding.description, retryAt: nil, at: now)
-                case is CancellationError where isStopping:
-                    // Cut short by shutdown: runs again, this attempt not counted.
-                    m = .snooze(id: id, lease: lease, until: now, at: now)
-                default:
-                    m = failure(of: t, lease: lease, error: String(describing: error), control: nil, now: now)
-                }
-                try commit(m)
-                runStats.noteFinish(at: now)
-                emitOutcome(m, id: id, now: now)
+        var mutations: [Mutation] = []
+        mutations.reserveCapacity(done.count)
+        for c in done {
+            if inFlight[c.id]?.lease == c.lease { inFlight[c.id] = nil }
+            guard let t = state.tasks[c.id], t.status == .running, t.lease == c.lease else { continue }
+            mutations.append(outcome(of: t, lease: c.lease, result: c.result, now: now))
+        }
+        guard !mutations.isEmpty else { return }
+        try commit(all: mutations)
+        for m in mutations {
+            runStats.noteFinish(at: now)
+            switch m {
+            case .succeed(let id, _, _, _): if let t = state.tasks[id] { emit(.succeeded, t, at: now) }
+            case .fail(let id, _, _, _, _), .snooze(let id, _, _, _): emitOutcome(m, id: id, now: now)
+            default: break
             }
-        } catch {
-            // The journal failed: the run loop stops at its next tick with this error.
+        }
+    }
+
+    /// The mutation that ends attempt `lease` of `t` with `result`.
+    func outcome(of t: TaskEntry, lease: UInt64, result: Result<[UInt8]?, any Error>, now: Micros) -> Mutation {
+        let id = t.id
+        switch result {
+        case .success(let output):
+            return .succeed(id: id, lease: lease, output: output, at: now)
+        case .failure(let error):
+            switch error {
+            case let control as JobControl:
+                switch control {
+                case .snooze(let until):
+                    return .snooze(id: id, lease: lease, until: Time.micros(until), at: now)
+                case .fail(let reason):
+                    return failure(of: t, lease: lease, error: reason, control: control, now: now)
+                case .retry:
+                    return failure(of: t, lease: lease, error: "the handler asked to retry", control: control, now: now)
+                }
+            case let decoding as PayloadDecodingFailure:
+                return .fail(id: id, lease: lease, error: decoding.description, retryAt: nil, at: now)
+            case is CancellationError where isStopping:
+                // Cut short by shutdown: runs again, this attempt not counted.
+                return .snooze(id: id, lease: lease, until: now, at: now)
+            default:
+                return failure(of: t, lease: lease, error: String(describing: error), control: nil, now: now)
+            }
         }
     }
 
@@ -220,10 +236,12 @@ extension Docket {
     func shutdown() async {
         isStopping = true
         let graceEnd = Time.add(nowMicros(), Time.micros(configuration.shutdownGrace))
+        try? drainCompletions()
         while !inFlight.isEmpty, nowMicros() < graceEnd {
             // In a task of its own: the caller is cancelled, and a cancelled wait would spin.
             let wakeup = self.wakeup, clock = configuration.clock
             await Task { await wakeup.wait(until: Time.date(graceEnd), clock: clock) }.value
+            try? drainCompletions()
         }
         // The rest are cancelled and not waited for (a handler may ignore cancellation): each
         // goes back to scheduled, its attempt not counted, and a late result is ignored.

@@ -29,6 +29,8 @@ public actor Docket {
     let handlers = HandlerRegistry()
     let hub = EventHub()
     let wakeup = Wakeup()
+    /// Results of finished handlers, waiting for the timer loop.
+    let completions = Completions()
 
     var state: EngineState
     /// Due tasks ordered by (priority, run at, sequence).
