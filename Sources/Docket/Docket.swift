@@ -13,7 +13,7 @@ import Foundation
 ///     try await send(email)
 /// }
 /// try await docket.enqueue("email", payload: Email(to: "a@example.com"), options: TaskOptions(delay: .seconds(5)))
-/// try await docket.schedule("nightly-report", cron: "CRON_TZ=Europe/Paris 0 2 * * *", handler: "report", payload: Report())
+/// try await docket.schedule("nightly-report", parsing: "CRON_TZ=Europe/Paris 0 2 * * *", handler: "report", payload: Report())
 /// try await docket.run()   // until the surrounding task is cancelled
 /// ```
 ///
