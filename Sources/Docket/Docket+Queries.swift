@@ -47,7 +47,7 @@ public struct DocketStats: Sendable, Equatable {
     public var byStatus: [TaskStatus: Int]
     /// Tasks per queue and status.
     public var byQueue: [String: [TaskStatus: Int]]
-    /// Due tasks waiting for a worker.
+    /// Due tasks waiting for a worker, their key or their queue's limit.
     public var ready: Int
     /// Attempts started and finished since opening.
     public var started: Int
@@ -84,7 +84,7 @@ extension Docket {
             byStatus[t.status, default: 0] += 1
             byQueue[t.queue, default: [:]][t.status, default: 0] += 1
         }
-        return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: ready.count, started: runStats.started, finished: runStats.finished,
+        return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: ready.count + parked.values.reduce(0) { $0 + $1.count }, started: runStats.started, finished: runStats.finished,
                            latenessP50: runStats.latenessQuantile(0.5).map(Time.duration),
                            latenessP99: runStats.latenessQuantile(0.99).map(Time.duration),
                            throughput: runStats.throughput(now: nowMicros()))

@@ -66,20 +66,21 @@ extension Docket {
     /// Starts ready tasks within the global, per-queue and per-key limits, in one journal
     /// record for all of them.
     func dispatch(now: Micros) throws(DocketError) {
-        guard !isStopping, state.runningCount < concurrency, !ready.isEmpty else { return }
+        guard !isStopping, state.runningCount < concurrency else { return }
+        unpark()
+        guard !ready.isEmpty else { return }
         var leases: [Mutation.Lease] = []
-        var blocked: [ReadyItem] = []
         var queueCounts: [String: Int] = [:]
         var keys: Set<String> = []
         var unregistered: [TaskEntry] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
             guard let t = state.tasks[item.id], t.status == .scheduled, t.version == item.version else { continue }
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
-                blocked.append(item)
+                parked[.queue(t.queue), default: BinaryHeap()].push(item)
                 continue
             }
             if let key = t.key, state.runningKeys.contains(key) || keys.contains(key) {
-                blocked.append(item)
+                parked[.key(key), default: BinaryHeap()].push(item)
                 continue
             }
             if !handlers.contains(t.name) {
@@ -90,7 +91,6 @@ extension Docket {
             if let key = t.key { keys.insert(key) }
             leases.append(Mutation.Lease(id: t.id, lease: state.nextLease + UInt64(leases.count)))
         }
-        for item in blocked { ready.push(item) }
         if !leases.isEmpty {
             let sequence = try commit(.start(leases, at: now))
             for l in leases {
@@ -108,6 +108,28 @@ extension Docket {
             let error = "no handler is registered for \"\(t.name)\""
             try commit(.fail(id: t.id, lease: lease, error: error, retryAt: nil, at: now))
             emit(.failed, started, at: now, error: error)
+        }
+    }
+
+    /// Moves parked tasks whose key or queue has room again back to the ready queue: the top one
+    /// of a key that no longer runs, as many of a queue as its limit now allows. Only keys that
+    /// were running and queues with limits have parked tasks, so this stays small however many
+    /// tasks wait (a waiting task is not looked at again until its key or queue frees up).
+    func unpark() {
+        guard !parked.isEmpty else { return }
+        for group in Array(parked.keys) {
+            guard var heap = parked[group] else { continue }
+            var room: Int
+            switch group {
+            case .key(let key): room = state.runningKeys.contains(key) ? 0 : 1
+            case .queue(let queue): room = queueLimits[queue].map { $0 - (state.runningByQueue[queue] ?? 0) } ?? Int.max
+            }
+            while room > 0, let item = heap.popMin() {
+                guard let t = state.tasks[item.id], t.status == .scheduled, t.version == item.version else { continue }
+                ready.push(item)
+                room -= 1
+            }
+            parked[group] = heap.isEmpty ? nil : heap
         }
     }
 

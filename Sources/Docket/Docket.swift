@@ -35,6 +35,9 @@ public actor Docket {
     var state: EngineState
     /// Due tasks ordered by (priority, run at, sequence).
     var ready = BinaryHeap<ReadyItem>()
+    /// Due tasks waiting for their key or queue to have room, so dispatch does not look at them
+    /// again on every tick.
+    var parked: [ParkingGroup: BinaryHeap<ReadyItem>] = [:]
     /// Running attempts started by this process, by task id.
     var inFlight: [String: InFlight] = [:]
     var leaseDeadlines = BinaryHeap<LeaseDeadline>()
@@ -62,6 +65,11 @@ public actor Docket {
         static func < (a: ReadyItem, b: ReadyItem) -> Bool {
             (a.priority, a.runAt, a.sequence) < (b.priority, b.runAt, b.sequence)
         }
+    }
+
+    enum ParkingGroup: Hashable {
+        case key(String)
+        case queue(String)
     }
 
     struct InFlight {

@@ -320,4 +320,37 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+
+    /// Many tasks behind one key and one limited queue: all run, never more at once than
+    /// allowed (the waiting ones are parked, not rescanned on every tick).
+    @Test(arguments: EngineKind.allCases) func manyTasksBehindOneKeyAndOneLimitedQueue(kind: EngineKind) async throws {
+        let running = Mutex<[String: Int]>([:])
+        let peak = Mutex<[String: Int]>([:])
+        let h = try await Harness.make(kind, register: { d in
+            d.register("counted", payload: Job.self) { _, job in
+                let group = job.queue == "limited" ? "queue" : "key"
+                running.withLock { r in
+                    r[group, default: 0] += 1
+                    let now = r[group] ?? 0
+                    peak.withLock { $0[group] = max($0[group] ?? 0, now) }
+                }
+                await Task.yield()
+                running.withLock { $0[group, default: 0] -= 1 }
+            }
+        }, configure: { $0.queueLimits["limited"] = 2; $0.concurrency = 8 })
+        var batch: [NewTask] = []
+        for i in 0..<300 { batch.append(NewTask("counted", payload: Job(n: i), options: TaskOptions(id: "k\(i)", key: "account-1"))) }
+        for i in 0..<200 { batch.append(NewTask("counted", payload: Job(n: i), options: TaskOptions(id: "q\(i)", queue: "limited"))) }
+        try await h.docket.enqueue(batch: batch)
+        await h.recorder.waitFor(.succeeded, count: 500)
+        #expect(peak.withLock { $0 } == ["key": 1, "queue": 2])
+        let stats = await h.docket.stats()
+        #expect(stats.byStatus == [.succeeded: 500])
+        #expect(stats.ready == 0)
+        // Per key, the order of enqueue (equal priority and run time) is kept.
+        let keyOrder = h.recorder.events(.started).map(\.taskID).filter { $0.hasPrefix("k") }
+        #expect(keyOrder == (0..<300).map { "k\($0)" })
+        try await h.stop()
+        h.directory?.remove()
+    }
 }
