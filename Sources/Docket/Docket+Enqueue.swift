@@ -12,10 +12,12 @@ extension Docket {
     /// let task = try await docket.enqueue("resize", payload: Image(url: u), options: TaskOptions(id: "resize-\(u)"))
     /// ```
     @discardableResult
-    public func enqueue<P: Encodable & Sendable>(_ name: String, payload: P, options: TaskOptions = TaskOptions()) async throws(DocketError) -> TaskInfo {
+    public nonisolated func enqueue<P: Encodable & Sendable>(_ name: String, payload: P, options: TaskOptions = TaskOptions()) async throws(DocketError) -> TaskInfo {
+        // Encoding and waiting for the sync happen off the actor, so concurrent producers
+        // encode in parallel and the actor only records the task.
         let bytes: [UInt8]
         do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
-        let (entry, sequence) = try enqueueEntry(name, payload: bytes, options: options)
+        let (entry, sequence) = try await enqueueEntry(name, payload: bytes, options: options)
         try await waitDurable(sequence)
         return TaskInfo(entry)
     }
@@ -24,21 +26,32 @@ extension Docket {
     /// all are durable. Validation happens first: if any task is invalid, none is enqueued.
     /// Ids that already exist follow each task's `onConflict`.
     @discardableResult
-    public func enqueue(batch: [NewTask]) async throws(DocketError) -> [TaskInfo] {
+    public nonisolated func enqueue(batch: [NewTask]) async throws(DocketError) -> [TaskInfo] {
         guard !batch.isEmpty else { return [] }
+        var encoded: [[UInt8]] = []
+        encoded.reserveCapacity(batch.count)
+        for task in batch {
+            do { encoded.append(try task.encode(configuration.codec)) } catch { throw .encodingFailed("\(error)") }
+        }
+        let (entries, sequence) = try await enqueueEncoded(batch, payloads: encoded)
+        try await waitDurable(sequence)
+        return entries.map(TaskInfo.init)
+    }
+
+    /// The actor's part of a batch enqueue: validate all, then journal and apply the new ones in
+    /// one write. Returns each task (new or existing) and the sequence to wait for.
+    func enqueueEncoded(_ batch: [NewTask], payloads: [[UInt8]]) throws(DocketError) -> ([TaskEntry], UInt64) {
         let now = nowMicros()
         var prepared: [TaskEntry?] = []
         prepared.reserveCapacity(batch.count)
         var seen: Set<String> = []
-        for task in batch {
-            let bytes: [UInt8]
-            do { bytes = try task.encode(configuration.codec) } catch { throw .encodingFailed("\(error)") }
-            if let id = task.options.id, state.tasks[id] != nil || seen.contains(id) {
+        for (i, task) in batch.enumerated() {
+            if let id = task.options.id, state.tasks.contains(id) || seen.contains(id) {
                 if task.options.onConflict == .fail { throw .duplicateTask(id) }
                 prepared.append(nil)
                 continue
             }
-            let entry = try makeEntry(task.name, payload: bytes, options: task.options, now: now)
+            let entry = try makeEntry(task.name, payload: payloads[i], options: task.options, now: now)
             seen.insert(entry.id)
             prepared.append(entry)
         }
@@ -60,14 +73,16 @@ extension Docket {
             earliest = min(earliest ?? entry.runAt, entry.runAt)
         }
         if let earliest { noteNewRunTime(earliest) }
-        try await waitDurable(sequence)
-        var result: [TaskInfo] = []
+        var result: [TaskEntry] = []
         result.reserveCapacity(batch.count)
         for (i, task) in batch.enumerated() {
-            let id = prepared[i]?.id ?? task.options.id ?? ""
-            if let t = state.tasks[id] { result.append(TaskInfo(t)) } else if let p = prepared[i] { result.append(TaskInfo(p)) }
+            if let p = prepared[i] {
+                result.append(p)
+            } else if let id = task.options.id, let existing = state.tasks[id] {
+                result.append(existing)
+            }
         }
-        return result
+        return (result, sequence)
     }
 
     /// Journals and applies one new task (not waiting for durability); for an existing id,

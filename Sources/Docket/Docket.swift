@@ -247,7 +247,7 @@ public actor Docket {
     }
 
     /// Waits until the journal has `sequence` under the configured durability.
-    func waitDurable(_ sequence: UInt64) async throws(DocketError) {
+    nonisolated func waitDurable(_ sequence: UInt64) async throws(DocketError) {
         guard let journal, sequence > 0 else { return }
         do { try await journal.waitUntilDurable(sequence) } catch let e as JournalError { throw .journal(e) } catch {
             throw .journal(.invalidArgument("\(error)"))
