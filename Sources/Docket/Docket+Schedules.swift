@@ -149,8 +149,8 @@ extension Docket {
     /// The most nominal times looked at in one catch-up; beyond, the count is a lower bound
     /// and the search jumps to the first fire after now.
     static let catchUpScanLimit = 1_000_000
-    /// Skipped times listed in a misfire record (all are counted).
-    static let skippedSampleLimit = 100
+    /// Extra late times kept while scanning, so that `maxCatchUp` of them survive trimming.
+    static let lateSlack = 100
 
     func fire(_ s: ScheduleEntry, now: Micros) throws(DocketError) {
         guard let first = s.nextFire else { return }
@@ -169,7 +169,7 @@ extension Docket {
                     lateCount += 1
                     // Keep the newest ones: the last may be the coalesced run.
                     late.append(x)
-                    if late.count > configuration.maxCatchUp + Self.skippedSampleLimit { late.removeFirst(late.count - configuration.maxCatchUp) }
+                    if late.count > configuration.maxCatchUp + Self.lateSlack { late.removeFirst(late.count - configuration.maxCatchUp) }
                 } else {
                     onTime.append(x)
                 }
@@ -206,7 +206,9 @@ extension Docket {
                                      createdAt: now, sequence: sequence, scheduleID: s.id))
             sequence += 1
         }
-        let sample = Array(skippedAll.prefix(Self.skippedSampleLimit))
+        // Every skipped time is journaled and reported, up to `maxCatchUp` per catch-up (the
+        // most recent ones); the count is always exact.
+        let sample = Array(skippedAll.suffix(configuration.maxCatchUp))
         try commit(.fire(scheduleID: s.id, created: created, lastNominal: (late + onTime).last, skipped: sample,
                          skippedCount: skippedCount, nextFire: next, at: now))
         for t in created { emit(.enqueued, t, at: now, runAt: t.runAt) }

@@ -42,8 +42,9 @@ public struct DocketConfiguration: Sendable {
     public var snapshotOnClose = true
     /// How long `run()` lets running handlers finish once cancelled. Default 10 s.
     public var shutdownGrace: Duration = .seconds(10)
-    /// The most missed occurrences `.fireAll` creates at once; beyond, they are skipped and
-    /// reported. Default 1,000.
+    /// The most missed occurrences `.fireAll` creates at once (beyond, they are skipped), and
+    /// the most skipped occurrences one catch-up journals and reports one by one (beyond, only
+    /// their count). Default 1,000.
     public var maxCatchUp = 1_000
     /// Journal settings other than durability (segment size, recovery mode, retention…).
     public var journal = JournalConfiguration()

@@ -188,4 +188,24 @@ import Testing
         #expect(wild.contains("wild@2027-11-07T05:30:00Z") && wild.contains("wild@2027-11-07T06:30:00Z"))
         try await h.stop()
     }
+
+    /// A long gap: each skipped occurrence is reported, up to `maxCatchUp` per catch-up (the
+    /// most recent ones), and the schedule continues with the first fire after now.
+    @Test func aLongGapReportsSkippedOccurrencesUpToTheCatchUpLimit() async throws {
+        let h = try await Harness.make(.inMemory, register: { d in d.register("tick", payload: Job.self) { _, _ in } },
+                                       configure: { $0.maxCatchUp = 50 })
+        try await h.docket.schedule("s", parsing: "@every 1s", handler: "tick", payload: Job(n: 0),
+                                    options: ScheduleOptions(misfire: .skip, grace: .zero))
+        h.clock.advance(by: .seconds(3000))
+        await h.recorder.waitFor(.misfired, count: 50)
+        await h.settle()
+        let misfires = h.recorder.events(.misfired)
+        #expect(misfires.count == 50)
+        #expect(misfires.last?.runAt == Harness.start.addingTimeInterval(2999))
+        #expect(misfires.first?.runAt == Harness.start.addingTimeInterval(2950))
+        // The fire at exactly now is on time (grace zero), so it runs.
+        #expect(h.recorder.events(.enqueued).map(\.taskID) == ["s@2027-01-15T08:50:00Z"])
+        #expect(await h.docket.scheduleInfo("s")?.nextFire == Harness.start.addingTimeInterval(3001))
+        try await h.stop()
+    }
 }
