@@ -5,7 +5,7 @@ extension Docket {
     /// its result ignored). All or nothing: if any id is unknown or finished, nothing changes.
     @discardableResult
     public func cancel(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "cancel", allowed: [.scheduled, .running, .paused]) { .cancel($0, at: $1) }
+        try await control(ids, action: "cancel", event: .cancelled, allowed: [.scheduled, .running, .paused]) { .cancel($0, at: $1) }
     }
 
     /// Cancels one task.
@@ -16,7 +16,7 @@ extension Docket {
     /// counts) until `resume`.
     @discardableResult
     public func pause(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "pause", allowed: [.scheduled, .running]) { .pause($0, at: $1) }
+        try await control(ids, action: "pause", event: .paused, allowed: [.scheduled, .running]) { .pause($0, at: $1) }
     }
 
     /// Pauses one task.
@@ -26,7 +26,7 @@ extension Docket {
     /// Lets paused tasks run again at their run time (at once if it has passed).
     @discardableResult
     public func resume(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "resume", allowed: [.paused]) { .resume($0, at: $1) }
+        try await control(ids, action: "resume", event: .resumed, allowed: [.paused]) { .resume($0, at: $1) }
     }
 
     /// Resumes one task.
@@ -38,7 +38,7 @@ extension Docket {
     public func reschedule(_ ids: [String], to date: Date) async throws(DocketError) -> [TaskInfo] {
         guard date.timeIntervalSince1970.isFinite else { throw .invalidArgument("the new run time is not a finite date") }
         let runAt = Time.micros(date)
-        return try await control(ids, action: "reschedule", allowed: [.scheduled, .paused]) { .reschedule($0, runAt: runAt, at: $1) }
+        return try await control(ids, action: "reschedule", event: .rescheduled, allowed: [.scheduled, .paused]) { .reschedule($0, runAt: runAt, at: $1) }
     }
 
     /// Reschedules one task.
@@ -52,7 +52,7 @@ extension Docket {
     /// paused one resumes now.
     @discardableResult
     public func retryNow(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "retry", allowed: [.scheduled, .paused, .failed, .cancelled]) { .retryNow($0, at: $1) }
+        try await control(ids, action: "retry", event: .rescheduled, allowed: [.scheduled, .paused, .failed, .cancelled]) { .retryNow($0, at: $1) }
     }
 
     /// Retries one task now.
@@ -95,7 +95,7 @@ extension Docket {
         return first
     }
 
-    private func control(_ ids: [String], action: String, allowed: Set<TaskStatus>,
+    private func control(_ ids: [String], action: String, event: DocketEvent.Kind, allowed: Set<TaskStatus>,
                          make: ([String], Micros) -> Mutation) async throws(DocketError) -> [TaskInfo] {
         guard !ids.isEmpty else { return [] }
         for id in ids {
@@ -109,12 +109,7 @@ extension Docket {
         for id in unique {
             guard let t = state.tasks[id] else { continue }
             if t.status != .running, let flight = inFlight.removeValue(forKey: id) { flight.handle?.cancel() }
-            switch action {
-            case "cancel": emit(.cancelled, t, at: now)
-            case "pause": emit(.paused, t, at: now)
-            case "resume": emit(.resumed, t, at: now, runAt: t.runAt)
-            default: emit(.rescheduled, t, at: now, runAt: t.runAt)
-            }
+            emit(event, t, at: now, runAt: event == .resumed || event == .rescheduled ? t.runAt : nil)
             if t.status == .scheduled { noteNewRunTime(t.runAt) }
         }
         try await waitDurable(sequence)

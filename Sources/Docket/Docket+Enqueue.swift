@@ -17,8 +17,9 @@ extension Docket {
         // encode in parallel and the actor only records the task.
         let bytes: [UInt8]
         do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
-        let (entry, sequence) = try await enqueueEntry(name, payload: bytes, options: options)
+        let (entries, sequence) = try await enqueueEncoded([(name, options, bytes)])
         try await waitDurable(sequence)
+        guard let entry = entries.first else { throw .invalidArgument("task \(options.id ?? name) was not enqueued") }
         return TaskInfo(entry)
     }
 
@@ -33,25 +34,26 @@ extension Docket {
         for task in batch {
             do { encoded.append(try task.encode(configuration.codec)) } catch { throw .encodingFailed("\(error)") }
         }
-        let (entries, sequence) = try await enqueueEncoded(batch, payloads: encoded)
+        let (entries, sequence) = try await enqueueEncoded(batch.indices.map { (batch[$0].name, batch[$0].options, encoded[$0]) })
         try await waitDurable(sequence)
         return entries.map(TaskInfo.init)
     }
 
-    /// The actor's part of a batch enqueue: validate all, then journal and apply the new ones in
-    /// one write. Returns each task (new or existing) and the sequence to wait for.
-    func enqueueEncoded(_ batch: [NewTask], payloads: [[UInt8]]) throws(DocketError) -> ([TaskEntry], UInt64) {
+    /// The actor's part of every enqueue: validate all, then journal and apply the new tasks in
+    /// one write. Returns each task (new, or the existing one for a known id) and the sequence
+    /// to wait for (for existing ids, the journal's last: it covers their records).
+    func enqueueEncoded(_ batch: [(name: String, options: TaskOptions, payload: [UInt8])]) throws(DocketError) -> ([TaskEntry], UInt64) {
         let now = nowMicros()
         var prepared: [TaskEntry?] = []
         prepared.reserveCapacity(batch.count)
         var seen: Set<String> = []
-        for (i, task) in batch.enumerated() {
+        for task in batch {
             if let id = task.options.id, state.tasks.contains(id) || seen.contains(id) {
                 if task.options.onConflict == .fail { throw .duplicateTask(id) }
                 prepared.append(nil)
                 continue
             }
-            let entry = try makeEntry(task.name, payload: payloads[i], options: task.options, now: now)
+            let entry = try makeEntry(task.name, payload: task.payload, options: task.options, now: now)
             seen.insert(entry.id)
             prepared.append(entry)
         }
@@ -83,21 +85,6 @@ extension Docket {
             }
         }
         return (result, sequence)
-    }
-
-    /// Journals and applies one new task (not waiting for durability); for an existing id,
-    /// returns the existing task and the journal's last sequence (which covers its record).
-    func enqueueEntry(_ name: String, payload: [UInt8], options: TaskOptions) throws(DocketError) -> (TaskEntry, UInt64) {
-        if let id = options.id, let existing = state.tasks[id] {
-            if options.onConflict == .fail { throw .duplicateTask(id) }
-            return (existing, journal?.lastSequence ?? 0)
-        }
-        let now = nowMicros()
-        let entry = try makeEntry(name, payload: payload, options: options, now: now)
-        let sequence = try commit(.enqueue(entry))
-        emit(.enqueued, entry, at: now, runAt: entry.runAt)
-        noteNewRunTime(entry.runAt)
-        return (entry, sequence)
     }
 
     func makeEntry(_ name: String, payload: [UInt8], options: TaskOptions, now: Micros, scheduleID: String? = nil) throws(DocketError) -> TaskEntry {

@@ -78,11 +78,10 @@ extension Docket {
 
     /// Counts per status and queue, ready tasks, starts, finishes and recent lateness.
     public func stats() -> DocketStats {
+        let byQueue = state.tasks.countsByQueue
         var byStatus: [TaskStatus: Int] = [:]
-        var byQueue: [String: [TaskStatus: Int]] = [:]
-        for t in state.tasks.values {
-            byStatus[t.status, default: 0] += 1
-            byQueue[t.queue, default: [:]][t.status, default: 0] += 1
+        for perStatus in byQueue.values {
+            for (status, n) in perStatus { byStatus[status, default: 0] += n }
         }
         return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: ready.count + parked.values.reduce(0) { $0 + $1.count }, started: runStats.started, finished: runStats.finished,
                            latenessP50: runStats.latenessQuantile(0.5).map(Time.duration),

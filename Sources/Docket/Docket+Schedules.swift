@@ -17,11 +17,7 @@ extension Docket {
     public func schedule<P: Encodable & Sendable>(_ id: String, _ schedule: Schedule, handler: String, payload: P,
                                                   options: ScheduleOptions = ScheduleOptions()) async throws(DocketError) -> ScheduleInfo {
         guard state.schedules[id] == nil else { throw .duplicateSchedule(id) }
-        let entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: nil)
-        let sequence = try commit(.upsertSchedule(entry))
-        if let next = entry.nextFire { noteNewRunTime(next) }
-        try await waitDurable(sequence)
-        return ScheduleInfo(entry)
+        return try await store(makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: nil))
     }
 
     /// Creates a recurring schedule from its text (cron, `@every …`, `@at …` or an RRULE; see
@@ -40,11 +36,7 @@ extension Docket {
     public func updateSchedule<P: Encodable & Sendable>(_ id: String, _ schedule: Schedule, handler: String, payload: P,
                                                         options: ScheduleOptions = ScheduleOptions()) async throws(DocketError) -> ScheduleInfo {
         guard let previous = state.schedules[id] else { throw .scheduleNotFound(id) }
-        let entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous)
-        let sequence = try commit(.upsertSchedule(entry))
-        if let next = entry.nextFire { noteNewRunTime(next) }
-        try await waitDurable(sequence)
-        return ScheduleInfo(entry)
+        return try await store(makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous))
     }
 
     /// Stops creating occurrences until `resumeSchedule`.
@@ -81,6 +73,14 @@ extension Docket {
         guard s.status != .finished else { return [] }
         let from = s.nextFire.map { Time.date($0 - 1) } ?? configuration.clock.now()
         return Array(s.schedule.fires(after: from).prefix(max(0, count)))
+    }
+
+    /// Journals a created or replaced schedule and waits until it is durable.
+    private func store(_ entry: ScheduleEntry) async throws(DocketError) -> ScheduleInfo {
+        let sequence = try commit(.upsertSchedule(entry))
+        if let next = entry.nextFire { noteNewRunTime(next) }
+        try await waitDurable(sequence)
+        return ScheduleInfo(entry)
     }
 
     private func setScheduleStatus(_ id: String, _ status: ScheduleStatus) async throws(DocketError) -> ScheduleInfo {

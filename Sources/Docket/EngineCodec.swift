@@ -138,7 +138,7 @@ enum EngineCodec {
             state.schedules[s.id] = s
         }
         guard r.isAtEnd else { throw r.malformed("trailing bytes after the snapshot") }
-        state.rebuildDerived()
+        // The timer heap and running counts are rebuilt by the caller once replay is done.
         return state
     }
 

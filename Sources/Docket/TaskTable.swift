@@ -14,6 +14,8 @@ struct TaskTable: Sendable {
     private var queues = Interner<String>()
     private var policies = Interner<RetryPolicy>()
     private var scheduleIDs = Interner<String>()
+    /// Tasks per queue and status, kept as rows change, so stats never scan the table.
+    private(set) var countsByQueue: [String: [TaskStatus: Int]] = [:]
 
     /// The out-of-line fields. Immutable: a change stores a new box, so rows keep value semantics.
     final class Cold: Sendable {
@@ -85,20 +87,38 @@ struct TaskTable: Sendable {
                 var isNew = false
                 Self.claim(&index[id, default: -1], candidate: candidate, slot: &slot, isNew: &isNew)
                 if !isNew {
-                    rows[Int(slot)] = row(newValue, replacing: rows[Int(slot)])
+                    let old = rows[Int(slot)]
+                    if old.status != newValue.status || queues[old.queue] != newValue.queue {
+                        count(queues[old.queue] ?? "", old.status, -1)
+                        count(newValue.queue, newValue.status, 1)
+                    }
+                    rows[Int(slot)] = row(newValue, replacing: old)
                 } else if slot == Int32(rows.count) {
+                    count(newValue.queue, newValue.status, 1)
                     rows.append(row(newValue, replacing: nil))
                 } else {
                     freeSlots.removeLast()
+                    count(newValue.queue, newValue.status, 1)
                     rows[Int(slot)] = row(newValue, replacing: nil)
                 }
             } else if let slot = index.removeValue(forKey: id) {
+                let old = rows[Int(slot)]
+                count(queues[old.queue] ?? "", old.status, -1)
                 // A free slot keeps a row with an empty id (never a valid task id).
                 rows[Int(slot)] = TaskRow(id: "", payload: [], key: nil, runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0, cold: nil,
                                           name: 0, queue: 0, retry: 0, schedule: 0, priority: 0, attempt: 0, maxAttempts: 0, version: 0,
                                           status: .cancelled)
                 freeSlots.append(slot)
             }
+        }
+    }
+
+    private mutating func count(_ queue: String, _ status: TaskStatus, _ delta: Int) {
+        // In place: taking the inner dictionary out would copy it on every change.
+        countsByQueue[queue, default: [:]][status, default: 0] += delta
+        if countsByQueue[queue]?[status] == 0 {
+            countsByQueue[queue]?[status] = nil
+            if countsByQueue[queue]?.isEmpty == true { countsByQueue[queue] = nil }
         }
     }
 

@@ -58,6 +58,10 @@ import Testing
                         "seed \(seed) step \(step) \(op): \(id) is \(t.status)/\(t.attempt), model \(expected.status)/\(expected.attempt)")
             }
             #expect(state.tasks.count == model.count)
+            // The counts the table keeps as rows change agree with a full recount.
+            var recount: [String: [TaskStatus: Int]] = [:]
+            for t in state.tasks.values { recount[t.queue, default: [:]][t.status, default: 0] += 1 }
+            #expect(state.tasks.countsByQueue == recount, "seed \(seed) step \(step) \(op)")
             #expect(running <= Self.concurrency)
         }
 
