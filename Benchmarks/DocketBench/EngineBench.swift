@@ -351,3 +351,40 @@ enum EngineBench {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
+
+extension EngineBench {
+    /// `engine-profile recovery|batch|e2e [--dir D] [--repeat N]`: one phase alone, so that
+    /// `perf record` sees only it. `recovery` builds 1M live tasks in D once (kept between
+    /// calls) and then only opens it.
+    static func profile(_ args: [String]) async throws {
+        let phase = args.first ?? "recovery"
+        var repeats = 3
+        if let i = args.firstIndex(of: "--repeat"), i + 1 < args.count, let n = Int(args[i + 1]), n >= 1 { repeats = n }
+        let dir = args.firstIndex(of: "--dir").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+            ?? NSTemporaryDirectory() + "docket-engine-profile-\(phase)"
+        switch phase {
+        case "recovery":
+            if !FileManager.default.fileExists(atPath: dir) {
+                try await buildLiveTasks(dir: dir, tasks: 1_000_000, snapshotAt: nil)
+            }
+            for _ in 0..<repeats {
+                let (t, raw) = try await recover(dir: dir, expected: 1_000_000)
+                print(String(format: "recovery %.2f s (journal replay alone %.2f s)", t, raw))
+            }
+        case "batch":
+            for r in 0..<repeats {
+                try? FileManager.default.removeItem(atPath: dir + "-\(r)")
+                print(String(format: "batch %.0f tasks/s", try await batchEnqueue(dir: dir + "-\(r)", tasks: 400_000)))
+                try? FileManager.default.removeItem(atPath: dir + "-\(r)")
+            }
+        case "e2e":
+            for r in 0..<repeats {
+                try? FileManager.default.removeItem(atPath: dir + "-\(r)")
+                print(String(format: "end to end %.0f tasks/s", try await endToEnd(dir: dir + "-\(r)", tasks: 300_000)))
+                try? FileManager.default.removeItem(atPath: dir + "-\(r)")
+            }
+        default:
+            print("engine-profile: unknown phase \(phase); use recovery, batch or e2e")
+        }
+    }
+}

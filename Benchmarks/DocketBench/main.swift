@@ -11,6 +11,7 @@ let usage = """
               journal [--runs N] [--quick] [--json]
               engine [--runs N] [--quick] [--only NAME] [--json]
               profile SCHEDULE [--tz ZONE] [--calls N]   (chains next(after:) N times, for perf record)
+              engine-profile recovery|batch|e2e [--dir D] [--repeat N]   (one engine phase alone, for perf record)
     """
 do {
     switch args.first {
@@ -22,6 +23,8 @@ do {
         exit(try await EngineBench.run(Array(args.dropFirst())))
     case "profile":
         try ScheduleBench.profile(Array(args.dropFirst()))
+    case "engine-profile":
+        try await EngineBench.profile(Array(args.dropFirst()))
     default:
         print(usage)
         exit(args.isEmpty ? 0 : 2)

@@ -119,27 +119,49 @@ enum EngineCodec {
     }
 
     static func decodeSnapshot(_ bytes: [UInt8], reserving extra: Int = 0) throws(Malformed) -> EngineState {
+        var state = EngineState()
+        try decodeSnapshot(bytes, header: { nextSequence, nextLease, count in
+            state.nextSequence = nextSequence
+            state.nextLease = nextLease
+            state.tasks.reserveCapacity(count + extra)
+        }, tasks: { tasks in
+            for t in tasks { _ = state.tasks.insertNew(t) }
+        }, schedules: { schedules in
+            for s in schedules { state.schedules[s.id] = s }
+        })
+        // The timer heap and running counts are rebuilt by the caller once replay is done.
+        return state
+    }
+
+    /// Decodes a snapshot in parts: the counters, then the tasks in batches of up to
+    /// `batchSize`, then the schedules — so that a reader can build the state on another thread
+    /// while it decodes.
+    static func decodeSnapshot(_ bytes: [UInt8], batchSize: Int = 1024,
+                               header: (_ nextSequence: UInt64, _ nextLease: UInt64, _ taskCount: Int) -> Void,
+                               tasks: ([TaskEntry]) -> Void, schedules: ([ScheduleEntry]) -> Void) throws(Malformed) {
         var r = BinaryReader(bytes)
         for m in snapshotMagic where try r.byte() != m { throw r.malformed("not a Docket engine snapshot") }
         let v = try r.byte()
         guard v == version else { throw r.malformed("engine snapshot version \(v) is not supported (this build reads version \(version))") }
-        var state = EngineState()
-        state.nextSequence = try r.varint()
-        state.nextLease = try r.varint()
+        let nextSequence = try r.varint()
+        let nextLease = try r.varint()
         let n = try r.count(elementSize: 16)
-        state.tasks.reserveCapacity(n + extra)
+        header(nextSequence, nextLease, n)
+        var batch: [TaskEntry] = []
+        batch.reserveCapacity(min(n, batchSize))
         for _ in 0..<n {
-            let t = try readTask(&r)
-            state.tasks[t.id] = t
+            batch.append(try readTask(&r))
+            if batch.count == batchSize {
+                tasks(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
         }
+        if !batch.isEmpty { tasks(batch) }
         let k = try r.count(elementSize: 16)
-        for _ in 0..<k {
-            let s = try readSchedule(&r)
-            state.schedules[s.id] = s
-        }
+        var all: [ScheduleEntry] = []
+        for _ in 0..<k { all.append(try readSchedule(&r)) }
         guard r.isAtEnd else { throw r.malformed("trailing bytes after the snapshot") }
-        // The timer heap and running counts are rebuilt by the caller once replay is done.
-        return state
+        schedules(all)
     }
 
     // MARK: Parts

@@ -44,94 +44,94 @@ struct EngineState: Sendable {
             insert(t)
         case .start(let leases, let at):
             for l in leases {
-                guard var t = tasks[l.id], t.status == .scheduled else { continue }
-                t.attempt += 1
-                t.lease = l.lease
-                t.startedAt = at
-                t.progress = 0
-                setStatus(&t, .running)
-                tasks[t.id] = t
+                guard var f = tasks.find(l.id), f.task.status == .scheduled else { continue }
+                f.task.attempt += 1
+                f.task.lease = l.lease
+                f.task.startedAt = at
+                f.task.progress = 0
+                setStatus(&f.task, .running)
+                tasks.store(f)
                 nextLease = max(nextLease, l.lease &+ 1)
             }
         case .succeed(let id, let lease, let output, let at):
-            guard var t = running(id, lease) else { return }
-            t.output = output
-            t.progress = 1
-            t.finishedAt = at
-            t.lease = 0
-            setStatus(&t, .succeeded)
-            tasks[id] = t
-            occurrenceFinished(t, at: at)
+            guard var f = running(id, lease) else { return }
+            f.task.output = output
+            f.task.progress = 1
+            f.task.finishedAt = at
+            f.task.lease = 0
+            setStatus(&f.task, .succeeded)
+            tasks.store(f)
+            occurrenceFinished(f.task, at: at)
         case .fail(let id, let lease, let error, let retryAt, let at):
-            guard var t = running(id, lease) else { return }
-            t.lastError = error
-            t.lease = 0
+            guard var f = running(id, lease) else { return }
+            f.task.lastError = error
+            f.task.lease = 0
             if let retryAt {
-                t.runAt = retryAt
-                setStatus(&t, .scheduled)
-                tasks[id] = t
+                f.task.runAt = retryAt
+                setStatus(&f.task, .scheduled)
+                tasks.store(f)
             } else {
-                t.finishedAt = at
-                setStatus(&t, .failed)
-                tasks[id] = t
-                occurrenceFinished(t, at: at)
+                f.task.finishedAt = at
+                setStatus(&f.task, .failed)
+                tasks.store(f)
+                occurrenceFinished(f.task, at: at)
             }
         case .snooze(let id, let lease, let until, _):
-            guard var t = running(id, lease) else { return }
-            t.attempt = max(0, t.attempt - 1)
-            t.lease = 0
-            t.runAt = until
-            setStatus(&t, .scheduled)
-            tasks[id] = t
+            guard var f = running(id, lease) else { return }
+            f.task.attempt = max(0, f.task.attempt - 1)
+            f.task.lease = 0
+            f.task.runAt = until
+            setStatus(&f.task, .scheduled)
+            tasks.store(f)
         case .progress(let id, let lease, let value):
-            guard var t = running(id, lease) else { return }
-            t.progress = value
-            tasks[id] = t
+            guard var f = running(id, lease) else { return }
+            f.task.progress = value
+            tasks.store(f)
         case .cancel(let ids, let at):
             for id in ids {
-                guard var t = tasks[id], !t.status.isTerminal else { continue }
-                t.lease = 0
-                t.finishedAt = at
-                setStatus(&t, .cancelled)
-                tasks[id] = t
-                occurrenceFinished(t, at: at)
+                guard var f = tasks.find(id), !f.task.status.isTerminal else { continue }
+                f.task.lease = 0
+                f.task.finishedAt = at
+                setStatus(&f.task, .cancelled)
+                tasks.store(f)
+                occurrenceFinished(f.task, at: at)
             }
         case .pause(let ids, _):
             for id in ids {
-                guard var t = tasks[id], t.status == .scheduled || t.status == .running else { continue }
-                t.lease = 0
-                setStatus(&t, .paused)
-                tasks[id] = t
+                guard var f = tasks.find(id), f.task.status == .scheduled || f.task.status == .running else { continue }
+                f.task.lease = 0
+                setStatus(&f.task, .paused)
+                tasks.store(f)
             }
         case .resume(let ids, _):
             for id in ids {
-                guard var t = tasks[id], t.status == .paused else { continue }
+                guard var f = tasks.find(id), f.task.status == .paused else { continue }
                 // Keeps its run time: one that passed while paused is due at once.
-                setStatus(&t, .scheduled)
-                tasks[id] = t
+                setStatus(&f.task, .scheduled)
+                tasks.store(f)
             }
         case .reschedule(let ids, let runAt, _):
             for id in ids {
-                guard var t = tasks[id], t.status == .scheduled || t.status == .paused else { continue }
-                t.runAt = runAt
-                let status = t.status
-                setStatus(&t, status)
-                tasks[id] = t
+                guard var f = tasks.find(id), f.task.status == .scheduled || f.task.status == .paused else { continue }
+                f.task.runAt = runAt
+                let status = f.task.status
+                setStatus(&f.task, status)
+                tasks.store(f)
             }
         case .retryNow(let ids, let at):
             for id in ids {
-                guard var t = tasks[id], t.status == .scheduled || t.status == .failed || t.status == .cancelled || t.status == .paused else { continue }
-                if t.status == .failed || t.status == .cancelled {
-                    t.finishedAt = nil
-                    if t.attempt >= t.maxAttempts { t.maxAttempts = t.attempt + 1 }
+                guard var f = tasks.find(id), [.scheduled, .failed, .cancelled, .paused].contains(f.task.status) else { continue }
+                if f.task.status == .failed || f.task.status == .cancelled {
+                    f.task.finishedAt = nil
+                    if f.task.attempt >= f.task.maxAttempts { f.task.maxAttempts = f.task.attempt + 1 }
                 }
-                t.runAt = at
-                setStatus(&t, .scheduled)
-                tasks[id] = t
+                f.task.runAt = at
+                setStatus(&f.task, .scheduled)
+                tasks.store(f)
             }
         case .purge(let ids):
             for id in ids {
-                guard let t = tasks[id], t.status.isTerminal else { continue }
+                guard let s = tasks.state(of: id), s.status.isTerminal else { continue }
                 tasks[id] = nil
             }
         case .upsertSchedule(let s):
@@ -155,20 +155,19 @@ struct EngineState: Sendable {
         }
     }
 
-    private func running(_ id: String, _ lease: UInt64) -> TaskEntry? {
-        guard let t = tasks[id], t.status == .running, t.lease == lease else { return nil }
-        return t
+    private func running(_ id: String, _ lease: UInt64) -> TaskTable.Found? {
+        guard let f = tasks.find(id), f.task.status == .running, f.task.lease == lease else { return nil }
+        return f
     }
 
+    /// Adds a new task (an id already present is left alone: enqueue checked it, and replay
+    /// must do what the live engine did).
     private mutating func insert(_ t: TaskEntry) {
-        guard !tasks.contains(t.id) else { return }
         var t = t
-        t.version = 0
+        t.version = 1
+        guard tasks.insertNew(t) else { return }
         nextSequence = max(nextSequence, t.sequence &+ 1)
-        let status = t.status
-        t.status = .paused  // so setStatus counts the entry from a neutral state
-        setStatus(&t, status)
-        tasks[t.id] = t
+        entered(t)
     }
 
     /// Changes the status and keeps the derived structures right: running counts, the timer
@@ -180,14 +179,19 @@ struct EngineState: Sendable {
             if runningByQueue[t.queue] == 0 { runningByQueue[t.queue] = nil }
             if let key = t.key { runningKeys.remove(key) }
         }
-        if status == .running {
+        t.status = status
+        t.version &+= 1
+        entered(t)
+    }
+
+    /// The derived structures' side of a task entering its (new) status.
+    private mutating func entered(_ t: TaskEntry) {
+        if t.status == .running {
             runningCount += 1
             runningByQueue[t.queue, default: 0] += 1
             if let key = t.key { runningKeys.insert(key) }
         }
-        t.status = status
-        t.version &+= 1
-        if status == .scheduled && maintainsTimers {
+        if t.status == .scheduled && maintainsTimers {
             timers.push(TimerItem(runAt: t.runAt, sequence: t.sequence, version: t.version, id: t.id))
         }
     }

@@ -14,8 +14,9 @@ struct TaskTable: Sendable {
     private var queues = Interner<String>()
     private var policies = Interner<RetryPolicy>()
     private var scheduleIDs = Interner<String>()
-    /// Tasks per queue and status, kept as rows change, so stats never scan the table.
-    private(set) var countsByQueue: [String: [TaskStatus: Int]] = [:]
+    /// Tasks per queue and status, kept as rows change so stats never scan the table: a flat
+    /// array indexed by queue number and status code (no hashing on the hot path).
+    private var statusCounts: [Int] = []
 
     /// The out-of-line fields. Immutable: a change stores a new box, so rows keep value semantics.
     final class Cold: Sendable {
@@ -57,6 +58,63 @@ struct TaskTable: Sendable {
 
     var count: Int { index.count }
 
+    /// Tasks per queue and status (only the non-zero counts).
+    var countsByQueue: [String: [TaskStatus: Int]] {
+        var result: [String: [TaskStatus: Int]] = [:]
+        for (i, n) in statusCounts.enumerated() where n != 0 {
+            guard let queue = queues[UInt32(i / Self.statusKinds)], let status = TaskStatus(code: UInt8(i % Self.statusKinds)) else { continue }
+            result[queue, default: [:]][status] = n
+        }
+        return result
+    }
+
+    private static let statusKinds = TaskStatus.allCases.count
+
+    /// A task found by id, with where it lives: change `task` and `store` it back, and the id is
+    /// hashed once for the whole read-modify-write.
+    struct Found {
+        fileprivate let slot: Int32
+        var task: TaskEntry
+    }
+
+    func find(_ id: String) -> Found? {
+        index[id].map { Found(slot: $0, task: entry(rows[Int($0)])) }
+    }
+
+    /// Writes back a task read with `find` (its id must not change).
+    mutating func store(_ f: Found) {
+        let old = rows[Int(f.slot)]
+        let new = row(f.task, replacing: old)
+        if old.status != new.status || old.queue != new.queue {
+            count(old.queue, old.status, -1)
+            count(new.queue, new.status, 1)
+        }
+        rows[Int(f.slot)] = new
+    }
+
+    /// Adds a task unless one with its id exists; returns whether it was added.
+    mutating func insertNew(_ t: TaskEntry) -> Bool {
+        let candidate = freeSlots.last ?? Int32(rows.count)
+        var slot: Int32 = -1
+        var isNew = false
+        Self.claim(&index[t.id, default: -1], candidate: candidate, slot: &slot, isNew: &isNew)
+        guard isNew else { return false }
+        let new = row(t, replacing: nil)
+        count(new.queue, new.status, 1)
+        if slot == Int32(rows.count) {
+            rows.append(new)
+        } else {
+            freeSlots.removeLast()
+            rows[Int(slot)] = new
+        }
+        return true
+    }
+
+    /// The status and version of a task, without materializing it.
+    func state(of id: String) -> (status: TaskStatus, version: UInt32, lease: UInt64)? {
+        index[id].map { let r = rows[Int($0)]; return (r.status, r.version, r.lease) }
+    }
+
     func contains(_ id: String) -> Bool { index[id] != nil }
 
     /// The ids of the tasks in `status`, without materializing the others.
@@ -81,29 +139,15 @@ struct TaskTable: Sendable {
         get { index[id].map { entry(rows[Int($0)]) } }
         set {
             if let newValue {
-                // One hash lookup for both cases: the defaulted subscript inserts in place.
-                let candidate = freeSlots.last ?? Int32(rows.count)
-                var slot: Int32 = -1
-                var isNew = false
-                Self.claim(&index[id, default: -1], candidate: candidate, slot: &slot, isNew: &isNew)
-                if !isNew {
-                    let old = rows[Int(slot)]
-                    if old.status != newValue.status || queues[old.queue] != newValue.queue {
-                        count(queues[old.queue] ?? "", old.status, -1)
-                        count(newValue.queue, newValue.status, 1)
-                    }
-                    rows[Int(slot)] = row(newValue, replacing: old)
-                } else if slot == Int32(rows.count) {
-                    count(newValue.queue, newValue.status, 1)
-                    rows.append(row(newValue, replacing: nil))
+                if var f = find(id) {
+                    f.task = newValue
+                    store(f)
                 } else {
-                    freeSlots.removeLast()
-                    count(newValue.queue, newValue.status, 1)
-                    rows[Int(slot)] = row(newValue, replacing: nil)
+                    _ = insertNew(newValue)
                 }
             } else if let slot = index.removeValue(forKey: id) {
                 let old = rows[Int(slot)]
-                count(queues[old.queue] ?? "", old.status, -1)
+                count(old.queue, old.status, -1)
                 // A free slot keeps a row with an empty id (never a valid task id).
                 rows[Int(slot)] = TaskRow(id: "", payload: [], key: nil, runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0, cold: nil,
                                           name: 0, queue: 0, retry: 0, schedule: 0, priority: 0, attempt: 0, maxAttempts: 0, version: 0,
@@ -113,13 +157,10 @@ struct TaskTable: Sendable {
         }
     }
 
-    private mutating func count(_ queue: String, _ status: TaskStatus, _ delta: Int) {
-        // In place: taking the inner dictionary out would copy it on every change.
-        countsByQueue[queue, default: [:]][status, default: 0] += delta
-        if countsByQueue[queue]?[status] == 0 {
-            countsByQueue[queue]?[status] = nil
-            if countsByQueue[queue]?.isEmpty == true { countsByQueue[queue] = nil }
-        }
+    private mutating func count(_ queue: UInt32, _ status: TaskStatus, _ delta: Int) {
+        let i = Int(queue) * Self.statusKinds + Int(status.code)
+        if i >= statusCounts.count { statusCounts.append(contentsOf: repeatElement(0, count: i + 1 - statusCounts.count)) }
+        statusCounts[i] += delta
     }
 
     private static func claim(_ stored: inout Int32, candidate: Int32, slot: inout Int32, isNew: inout Bool) {
