@@ -1,3 +1,4 @@
+import DocketJournal
 import Foundation
 import Synchronization
 import Testing
@@ -97,6 +98,81 @@ import Testing
         #expect(dead.status == .failed, "out of attempts after two crashes")
         #expect(dead.attempt == 2)
         await third.close()
+    }
+
+    /// Thousands of records go through the replay pipeline in many batches (1,024 each, 8 in
+    /// flight), from records alone and from a snapshot plus a tail: the state after reopening
+    /// is the state before, counts per queue and status included.
+    @Test(arguments: [false, true]) func aLargeJournalReplaysExactlyThroughManyBatches(snapshotFirst: Bool) async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let config = Harness.configuration(clock) { c in
+            c.snapshotEvery = 1_000_000
+            c.snapshotOnClose = false
+        }
+        func enqueue(_ d: Docket, rounds: Range<Int>) async throws {
+            for b in rounds {
+                try await d.enqueue(batch: (0..<1000).map { i in
+                    NewTask("ok", payload: Job(n: i), options: TaskOptions(id: "t\(b)-\(i)", delay: .seconds(Int64(i % 50)), queue: "q\(i % 3)", priority: i % 5))
+                })
+            }
+            _ = try await d.cancel((0..<300).map { "t\(rounds.lowerBound)-\($0)" })
+            _ = try await d.pause((300..<400).map { "t\(rounds.lowerBound)-\($0)" })
+        }
+        var first = config
+        first.snapshotOnClose = snapshotFirst
+        var d = try await Docket.open(directory: dir.journal, configuration: first)
+        d.register("ok", payload: Job.self) { _, _ in }
+        try await enqueue(d, rounds: 0..<6)
+        if snapshotFirst {
+            await d.close()
+            d = try await Docket.open(directory: dir.journal, configuration: config)
+            #expect(d.recoveryReport.journal?.snapshotSequence ?? 0 > 0)
+            d.register("ok", payload: Job.self) { _, _ in }
+        }
+        try await enqueue(d, rounds: 6..<12)
+        try await d.sync()
+        let before = await d.state
+        let statsBefore = await d.stats()
+        await d.close()
+
+        let reopened = try await Docket.open(directory: dir.journal, configuration: config)
+        let after = await reopened.state
+        #expect(after.tasks.count == 12_000)
+        #expect(Self.tasksEqual(before, after))
+        #expect(await reopened.stats().byQueue == statsBefore.byQueue)
+        #expect(after.timers.count == before.tasks.values.filter { $0.status == .scheduled }.count, "one timer per scheduled task after replay")
+        await reopened.close()
+    }
+
+    /// A damaged record after many good ones: the open is refused with a typed error (the
+    /// applying thread is joined, nothing hangs) and the directory is left as it was.
+    @Test func aDamagedRecordDeepInALargeJournalIsRefused() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.journal, withIntermediateDirectories: true)
+        let journal = try Journal.open(directory: dir.journal) { _ in }
+        let good = (0..<20_000).map { i in
+            EngineCodec.encode(.enqueue(TaskEntry(id: "t\(i)", name: "ok", payload: [], queue: "default", priority: 0, key: nil, runAt: 0, attempt: 0,
+                                                  maxAttempts: 3, retry: .default, timeout: 0, status: .scheduled, createdAt: 0, sequence: UInt64(i + 1))))
+        }
+        _ = try journal.submit(contentsOf: good, tag: EngineCodec.recordTag)
+        _ = try journal.submit([99, 1, 2], tag: EngineCodec.recordTag)
+        try await journal.close()
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir.journal).sorted()
+        do {
+            _ = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(ManualClock()))
+            Issue.record("a journal with a damaged record opened")
+        } catch {
+            guard case .unreadableState(let message) = error else {
+                Issue.record("expected unreadableState, got \(error)")
+                return
+            }
+            #expect(message.contains("unknown mutation kind 99"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.journal).sorted() == before)
+        #expect(throws: DocketError.self) { try StateLoader.load(directory: dir.journal) }
     }
 
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() async throws {
