@@ -75,6 +75,11 @@ struct BinaryReader {
     }
 
     mutating func varint() throws(Malformed) -> UInt64 {
+        // Most values (flags, counts, small numbers) fit in one byte.
+        if offset < bytes.count, bytes[offset] < 0x80 {
+            defer { offset += 1 }
+            return UInt64(bytes[offset])
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {

@@ -163,11 +163,9 @@ struct EngineState: Sendable {
     /// Adds a new task (an id already present is left alone: enqueue checked it, and replay
     /// must do what the live engine did).
     private mutating func insert(_ t: TaskEntry) {
-        var t = t
-        t.version = 1
-        guard tasks.insertNew(t) else { return }
+        guard tasks.insertNew(t, version: 1) else { return }
         nextSequence = max(nextSequence, t.sequence &+ 1)
-        entered(t)
+        entered(t, version: 1)
     }
 
     /// Changes the status and keeps the derived structures right: running counts, the timer
@@ -181,18 +179,18 @@ struct EngineState: Sendable {
         }
         t.status = status
         t.version &+= 1
-        entered(t)
+        entered(t, version: t.version)
     }
 
     /// The derived structures' side of a task entering its (new) status.
-    private mutating func entered(_ t: TaskEntry) {
+    private mutating func entered(_ t: TaskEntry, version: UInt32) {
         if t.status == .running {
             runningCount += 1
             runningByQueue[t.queue, default: 0] += 1
             if let key = t.key { runningKeys.insert(key) }
         }
         if t.status == .scheduled && maintainsTimers {
-            timers.push(TimerItem(runAt: t.runAt, sequence: t.sequence, version: t.version, id: t.id))
+            timers.push(TimerItem(runAt: t.runAt, sequence: t.sequence, version: version, id: t.id))
         }
     }
 

@@ -111,7 +111,11 @@ final class ReplayPipeline: Sendable {
                         state.tasks.reserveCapacity(estimate)
                         sized = true
                     }
-                    for i in ms.indices { state.apply(ms[i]) }
+                    // Moved out of the array one by one (reversed, then popped), not copied:
+                    // a copy would retain and release every string and array in it.
+                    var ms = ms
+                    ms.reverse()
+                    while let m = ms.popLast() { state.apply(m) }
                 case .end:
                     let final = state
                     result.withLock { $0 = final }

@@ -92,14 +92,16 @@ struct TaskTable: Sendable {
         rows[Int(f.slot)] = new
     }
 
-    /// Adds a task unless one with its id exists; returns whether it was added.
-    mutating func insertNew(_ t: TaskEntry) -> Bool {
+    /// Adds a task unless one with its id exists; returns whether it was added. `version`, when
+    /// given, replaces the task's own (saves a copy of the whole entry to change one field).
+    mutating func insertNew(_ t: TaskEntry, version: UInt32? = nil) -> Bool {
         let candidate = freeSlots.last ?? Int32(rows.count)
         var slot: Int32 = -1
         var isNew = false
         Self.claim(&index[t.id, default: -1], candidate: candidate, slot: &slot, isNew: &isNew)
         guard isNew else { return false }
-        let new = row(t, replacing: nil)
+        var new = row(t, replacing: nil)
+        if let version { new.version = version }
         count(new.queue, new.status, 1)
         if slot == Int32(rows.count) {
             rows.append(new)

@@ -123,13 +123,14 @@ extension JournalIO {
         let total = try size(fd)
         var want = Int(max(0, total - start))
         if let limit { want = min(want, limit) }
-        var out = [UInt8](repeating: 0, count: want)
-        var done = 0
-        try out.withUnsafeMutableBytes { buffer in
+        // Not zero-filled first: a segment is up to 64 MiB, and read() writes every byte kept.
+        return try [UInt8](unsafeUninitializedCapacity: want) { buffer, count in
+            var done = 0
+            defer { count = done }
             while done < want {
                 let n: Int
                 do {
-                    n = try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<want]), at: start + Int64(done))
+                    n = try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[done..<want]), at: start + Int64(done))
                 } catch let failure as IOFailure where failure.errno == EINTR {
                     continue
                 }
@@ -137,8 +138,6 @@ extension JournalIO {
                 done += n
             }
         }
-        if done < want { out.removeLast(want - done) }
-        return out
     }
 
     /// Writes `bytes` to `path` atomically: temporary file, fsync, rename, directory fsync.
