@@ -46,12 +46,12 @@ extension Docket {
         try expireLeases(now: now)
         while let top = state.timers.min, top.runAt <= now {
             _ = state.timers.popMin()
-            guard let t = state.tasks[top.id], t.status == .scheduled, t.version == top.version else { continue }
-            ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: t.sequence, version: t.version, id: t.id))
+            guard let t = state.tasks.peek(top.id), t.status == .scheduled, t.version == top.version else { continue }
+            ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: t.sequence, version: t.version, id: top.id))
         }
         try dispatch(now: now)
         // Drop stale heads so the deadline is a real one.
-        while let top = state.timers.min, state.tasks[top.id].map({ $0.status != .scheduled || $0.version != top.version }) ?? true {
+        while let top = state.timers.min, state.tasks.peek(top.id).map({ $0.status != .scheduled || $0.version != top.version }) ?? true {
             _ = state.timers.popMin()
         }
         while let top = state.scheduleTimers.min, state.schedules[top.id].map({ $0.status != .active || $0.nextFire != top.at }) ?? true {
@@ -73,8 +73,9 @@ extension Docket {
         var queueCounts: [String: Int] = [:]
         var keys: Set<String> = []
         var unregistered: [TaskEntry] = []
+        var starting: [TaskEntry] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
-            guard let t = state.tasks[item.id], t.status == .scheduled, t.version == item.version else { continue }
+            guard let p = state.tasks.peek(item.id), p.status == .scheduled, p.version == item.version, let t = state.tasks[item.id] else { continue }
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
                 parked[.queue(t.queue), default: BinaryHeap()].push(item)
                 continue
@@ -90,11 +91,17 @@ extension Docket {
             queueCounts[t.queue, default: 0] += 1
             if let key = t.key { keys.insert(key) }
             leases.append(Mutation.Lease(id: t.id, lease: state.nextLease + UInt64(leases.count)))
+            starting.append(t)
         }
         if !leases.isEmpty {
             let sequence = try commit(.start(leases, at: now))
-            for l in leases {
-                guard let t = state.tasks[l.id] else { continue }
+            for (l, before) in zip(leases, starting) {
+                // What `apply(.start)` made of it (checked: the launch must see the started task).
+                var t = before
+                t.attempt += 1
+                t.lease = l.lease
+                t.status = .running
+                assert(state.tasks[l.id].map { $0.attempt == t.attempt && $0.lease == t.lease && $0.status == .running } ?? false)
                 emit(.started, t, at: now)
                 runStats.noteStart(lateness: now - t.runAt)
                 launch(t, lease: l.lease, startSequence: sequence, now: now)
@@ -125,7 +132,7 @@ extension Docket {
             case .queue(let queue): room = queueLimits[queue].map { $0 - (state.runningByQueue[queue] ?? 0) } ?? Int.max
             }
             while room > 0, let item = heap.popMin() {
-                guard let t = state.tasks[item.id], t.status == .scheduled, t.version == item.version else { continue }
+                guard let t = state.tasks.peek(item.id), t.status == .scheduled, t.version == item.version else { continue }
                 ready.push(item)
                 room -= 1
             }
@@ -177,13 +184,20 @@ extension Docket {
         mutations.reserveCapacity(done.count)
         for c in done {
             if inFlight[c.id]?.lease == c.lease { inFlight[c.id] = nil }
-            guard let t = state.tasks[c.id], t.status == .running, t.lease == c.lease else { continue }
-            mutations.append(outcome(of: t, lease: c.lease, result: c.result, now: now))
+            guard let p = state.tasks.peek(c.id), p.status == .running, p.lease == c.lease else { continue }
+            if case .success(let output) = c.result {
+                // The common case needs nothing of the task but its id and lease.
+                mutations.append(.succeed(id: c.id, lease: c.lease, output: output, at: now))
+            } else if let t = state.tasks[c.id] {
+                mutations.append(outcome(of: t, lease: c.lease, result: c.result, now: now))
+            }
         }
         guard !mutations.isEmpty else { return }
         try commit(all: mutations)
+        let watched = hub.hasSubscribers
         for m in mutations {
             runStats.noteFinish(at: now)
+            guard watched else { continue }
             switch m {
             case .succeed(let id, _, _, _): if let t = state.tasks[id] { emit(.succeeded, t, at: now) }
             case .fail(let id, _, _, _, _), .snooze(let id, _, _, _): emitOutcome(m, id: id, now: now)

@@ -131,7 +131,7 @@ struct EngineState: Sendable {
             }
         case .purge(let ids):
             for id in ids {
-                guard let s = tasks.state(of: id), s.status.isTerminal else { continue }
+                guard let p = tasks.peek(id), p.status.isTerminal else { continue }
                 tasks[id] = nil
             }
         case .upsertSchedule(let s):

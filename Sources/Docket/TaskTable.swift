@@ -112,9 +112,22 @@ struct TaskTable: Sendable {
         return true
     }
 
-    /// The status and version of a task, without materializing it.
-    func state(of id: String) -> (status: TaskStatus, version: UInt32, lease: UInt64)? {
-        index[id].map { let r = rows[Int($0)]; return (r.status, r.version, r.lease) }
+    /// What the run loop checks of a task, read without materializing it (no strings copied
+    /// out of the shared tables).
+    struct Peek {
+        var status: TaskStatus
+        var version: UInt32
+        var lease: UInt64
+        var priority: Int
+        var runAt: Micros
+        var sequence: UInt64
+    }
+
+    func peek(_ id: String) -> Peek? {
+        index[id].map { i in
+            let r = rows[Int(i)]
+            return Peek(status: r.status, version: r.version, lease: r.lease, priority: Int(r.priority), runAt: r.runAt, sequence: r.sequence)
+        }
     }
 
     func contains(_ id: String) -> Bool { index[id] != nil }
