@@ -124,8 +124,8 @@ enum EngineCodec {
             state.nextSequence = nextSequence
             state.nextLease = nextLease
             state.tasks.reserveCapacity(count + extra)
-        }, tasks: { tasks in
-            for t in tasks { _ = state.tasks.insertNew(t) }
+        }, task: { t in
+            _ = state.tasks.insertNew(t)
         }, schedules: { schedules in
             for s in schedules { state.schedules[s.id] = s }
         })
@@ -133,12 +133,11 @@ enum EngineCodec {
         return state
     }
 
-    /// Decodes a snapshot in parts: the counters, then the tasks in batches of up to
-    /// `batchSize`, then the schedules — so that a reader can build the state on another thread
-    /// while it decodes.
-    static func decodeSnapshot(_ bytes: [UInt8], batchSize: Int = 1024,
+    /// Decodes a snapshot in parts: the counters, then each task, then the schedules — so that
+    /// a reader can build the state on another thread while it decodes.
+    static func decodeSnapshot(_ bytes: [UInt8],
                                header: (_ nextSequence: UInt64, _ nextLease: UInt64, _ taskCount: Int) -> Void,
-                               tasks: ([TaskEntry]) -> Void, schedules: ([ScheduleEntry]) -> Void) throws(Malformed) {
+                               task: (consuming TaskEntry) -> Void, schedules: ([ScheduleEntry]) -> Void) throws(Malformed) {
         var r = BinaryReader(bytes)
         for m in snapshotMagic where try r.byte() != m { throw r.malformed("not a Docket engine snapshot") }
         let v = try r.byte()
@@ -147,16 +146,7 @@ enum EngineCodec {
         let nextLease = try r.varint()
         let n = try r.count(elementSize: 16)
         header(nextSequence, nextLease, n)
-        var batch: [TaskEntry] = []
-        batch.reserveCapacity(min(n, batchSize))
-        for _ in 0..<n {
-            batch.append(try readTask(&r))
-            if batch.count == batchSize {
-                tasks(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
-        }
-        if !batch.isEmpty { tasks(batch) }
+        for _ in 0..<n { task(try readTask(&r)) }
         let k = try r.count(elementSize: 16)
         var all: [ScheduleEntry] = []
         for _ in 0..<k { all.append(try readSchedule(&r)) }

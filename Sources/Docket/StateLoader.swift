@@ -15,26 +15,44 @@ enum StateLoader {
                           _ read: (_ snapshot: (JournalSnapshot) throws -> Void, _ record: (JournalRecord) throws -> Void) throws -> R)
         throws(DocketError) -> (EngineState, R) {
         let pipeline = ReplayPipeline(reserving: estimate)
-        var batch: [Mutation] = []
-        batch.reserveCapacity(ReplayPipeline.batchSize)
+        var batch = Handoff<Mutation>(capacity: ReplayPipeline.batchSize)
+        var tasks = Handoff<TaskEntry>(capacity: ReplayPipeline.batchSize)
         let outcome = Result { () throws -> R in
             let r = try read({ snapshot in
-                try EngineCodec.decodeSnapshot(snapshot.bytes, batchSize: ReplayPipeline.batchSize, header: { nextSequence, nextLease, count in
+                try EngineCodec.decodeSnapshot(snapshot.bytes, header: { nextSequence, nextLease, count in
                     pipeline.send(.snapshot(nextSequence: nextSequence, nextLease: nextLease, tasks: count + estimate))
-                }, tasks: { pipeline.send(.tasks($0)) }, schedules: { pipeline.send(.schedules($0)) })
+                }, task: { t in
+                    tasks.append(t)
+                    if tasks.isFull {
+                        pipeline.send(.tasks(tasks))
+                        tasks = Handoff(capacity: ReplayPipeline.batchSize)
+                    }
+                }, schedules: { schedules in
+                    if tasks.count > 0 {
+                        pipeline.send(.tasks(tasks))
+                        tasks = Handoff(capacity: ReplayPipeline.batchSize)
+                    }
+                    pipeline.send(.schedules(schedules))
+                })
             }, { record in
                 guard record.tag == EngineCodec.recordTag else {
                     throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
                 }
                 batch.append(try EngineCodec.decodeMutation(record.payload))
-                if batch.count == ReplayPipeline.batchSize {
+                if batch.isFull {
                     pipeline.send(.mutations(batch))
-                    batch.removeAll(keepingCapacity: true)
+                    batch = Handoff(capacity: ReplayPipeline.batchSize)
                 }
             })
-            if !batch.isEmpty { pipeline.send(.mutations(batch)) }
+            if batch.count > 0 {
+                pipeline.send(.mutations(batch))
+                batch = Handoff(capacity: 0)
+            }
             return r
         }
+        // Batches left half-filled by an error were never sent: free them here.
+        batch.discard()
+        tasks.discard()
         // Always joined, also after an error, so the applying thread never outlives the call.
         var state = pipeline.finish()
         switch outcome {
@@ -67,9 +85,9 @@ final class ReplayPipeline: Sendable {
         /// A snapshot begins (before any record): the state starts over from its counters,
         /// with room for `tasks`, then takes its tasks and schedules.
         case snapshot(nextSequence: UInt64, nextLease: UInt64, tasks: Int)
-        case tasks([TaskEntry])
+        case tasks(Handoff<TaskEntry>)
         case schedules([ScheduleEntry])
-        case mutations([Mutation])
+        case mutations(Handoff<Mutation>)
         case end
     }
 
@@ -102,20 +120,16 @@ final class ReplayPipeline: Sendable {
                     state.nextLease = nextLease
                     state.tasks.reserveCapacity(tasks)
                     sized = true
-                case .tasks(let tasks):
-                    for t in tasks { _ = state.tasks.insertNew(t) }
+                case .tasks(let batch):
+                    batch.consume { _ = state.tasks.insertNew($0) }
                 case .schedules(let schedules):
                     for s in schedules { state.schedules[s.id] = s }
-                case .mutations(let ms):
+                case .mutations(let batch):
                     if !sized {
                         state.tasks.reserveCapacity(estimate)
                         sized = true
                     }
-                    // Moved out of the array one by one (reversed, then popped), not copied:
-                    // a copy would retain and release every string and array in it.
-                    var ms = ms
-                    ms.reverse()
-                    while let m = ms.popLast() { state.apply(m) }
+                    batch.consume { state.apply($0) }
                 case .end:
                     let final = state
                     result.withLock { $0 = final }
@@ -139,5 +153,45 @@ final class ReplayPipeline: Sendable {
         send(.end)
         done.wait()
         return result.withLock { $0.take() } ?? EngineState()
+    }
+}
+
+/// Values handed from one thread to another without copying them: the sender initializes the
+/// buffer and, once it is sent, never touches it again; the receiver moves every value out
+/// exactly once (`consume`) and frees it. A `[Mutation]` would instead be copied element by
+/// element on the way out (it is never uniquely referenced there), retaining and releasing
+/// every string and array in it.
+struct Handoff<Element>: @unchecked Sendable {
+    // Sendable by transfer: one owner at a time. The sender gives the value up when it sends
+    // it through `ReplayPipeline`, whose lock orders the sender's writes before the receiver's
+    // reads; nothing else holds a copy.
+    private let base: UnsafeMutablePointer<Element>
+    private let capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = UnsafeMutablePointer<Element>.allocate(capacity: max(1, capacity))
+    }
+
+    var isFull: Bool { count == capacity }
+
+    mutating func append(_ value: consuming Element) {
+        precondition(count < capacity, "Handoff is full")
+        (base + count).initialize(to: value)
+        count += 1
+    }
+
+    /// Moves every value out, in order, then frees the buffer. Call once.
+    func consume(_ body: (consuming Element) -> Void) {
+        for i in 0..<count { body((base + i).move()) }
+        base.deallocate()
+    }
+
+    /// Destroys whatever was appended and frees the buffer (a batch that was never sent).
+    mutating func discard() {
+        base.deinitialize(count: count)
+        base.deallocate()
+        count = 0
     }
 }
