@@ -52,11 +52,23 @@ struct BinaryWriter {
 
 /// Reads what `BinaryWriter` wrote. Every read is bounds-checked and throws a typed error, so
 /// damaged or foreign bytes never trap.
+///
+/// It reads borrowed memory (a journal segment being replayed, or an array's storage) and must
+/// not outlive it: use it inside `withUnsafeBytes` or the record callback that lent the bytes.
 struct BinaryReader {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeRawBufferPointer
     private(set) var offset = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Reads `bytes` with `body`.
+    static func reading<T>(_ bytes: [UInt8], _ body: (inout BinaryReader) throws(Malformed) -> T) throws(Malformed) -> T {
+        let result = bytes.withUnsafeBytes { raw in
+            var r = BinaryReader(raw)
+            return Result { () throws(Malformed) -> T in try body(&r) }
+        }
+        return try result.get()
+    }
 
     var isAtEnd: Bool { offset == bytes.count }
 
@@ -109,8 +121,7 @@ struct BinaryReader {
 
     mutating func double() throws(Malformed) -> Double {
         guard bytes.count - offset >= 8 else { throw malformed("unexpected end") }
-        var bits: UInt64 = 0
-        for i in 0..<8 { bits |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
+        let bits = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         offset += 8
         return Double(bitPattern: bits)
     }
@@ -118,13 +129,13 @@ struct BinaryReader {
     mutating func data() throws(Malformed) -> [UInt8] {
         let n = try count()
         defer { offset += n }
-        return Array(bytes[offset..<offset + n])
+        return Array(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]))
     }
 
     mutating func string() throws(Malformed) -> String {
         let n = try count()
         defer { offset += n }
-        let slice = bytes[offset..<offset + n]
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n])
         // Ids and names are nearly always ASCII, which needs no further validation.
         if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
         guard let s = String(validating: slice, as: UTF8.self) else { throw malformed("invalid UTF-8") }

@@ -112,7 +112,7 @@ public actor Docket {
         // itself; size it from the journal's bytes (an enqueue record is ≥ 100 bytes).
         let estimate = min(Self.journalBytes(directory) / 100, 50_000_000)
         let (state, journal) = try StateLoader.replay(reserving: estimate) { snapshot, record in
-            try Journal.open(directory: directory, configuration: journalConfiguration, snapshot: snapshot, record: record)
+            try Journal.openBorrowing(directory: directory, configuration: journalConfiguration, snapshot: snapshot, recordView: record)
         }
         let docket = Docket(configuration: configuration, journal: journal, state: state,
                             report: DocketRecoveryReport(journal: journal.recoveryReport, tasks: state.tasks.count, schedules: state.schedules.count,

@@ -57,7 +57,16 @@ enum EngineCodec {
     }
 
     static func decodeMutation(_ bytes: [UInt8]) throws(Malformed) -> Mutation {
+        try BinaryReader.reading(bytes) { (r: inout BinaryReader) throws(Malformed) in try readMutation(&r) }
+    }
+
+    /// Decodes a mutation from borrowed bytes (a record being replayed).
+    static func decodeMutation(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> Mutation {
         var r = BinaryReader(bytes)
+        return try readMutation(&r)
+    }
+
+    private static func readMutation(_ r: inout BinaryReader) throws(Malformed) -> Mutation {
         let kind = try r.byte()
         let m: Mutation
         switch kind {
@@ -138,7 +147,13 @@ enum EngineCodec {
     static func decodeSnapshot(_ bytes: [UInt8],
                                header: (_ nextSequence: UInt64, _ nextLease: UInt64, _ taskCount: Int) -> Void,
                                task: (consuming TaskEntry) -> Void, schedules: ([ScheduleEntry]) -> Void) throws(Malformed) {
-        var r = BinaryReader(bytes)
+        try BinaryReader.reading(bytes) { (r: inout BinaryReader) throws(Malformed) in
+            try readSnapshot(&r, header: header, task: task, schedules: schedules)
+        }
+    }
+
+    private static func readSnapshot(_ r: inout BinaryReader, header: (_ nextSequence: UInt64, _ nextLease: UInt64, _ taskCount: Int) -> Void,
+                                     task: (consuming TaskEntry) -> Void, schedules: ([ScheduleEntry]) -> Void) throws(Malformed) {
         for m in snapshotMagic where try r.byte() != m { throw r.malformed("not a Docket engine snapshot") }
         let v = try r.byte()
         guard v == version else { throw r.malformed("engine snapshot version \(v) is not supported (this build reads version \(version))") }

@@ -12,7 +12,7 @@ enum StateLoader {
     /// thread applies the decoded mutations (`ReplayPipeline`): each half is about half of a
     /// large recovery, and on two cores they overlap.
     static func replay<R>(reserving estimate: Int = 0,
-                          _ read: (_ snapshot: (JournalSnapshot) throws -> Void, _ record: (JournalRecord) throws -> Void) throws -> R)
+                          _ read: (_ snapshot: (JournalSnapshot) throws -> Void, _ record: (JournalRecordView) throws -> Void) throws -> R)
         throws(DocketError) -> (EngineState, R) {
         let pipeline = ReplayPipeline(reserving: estimate)
         var batch = Handoff<Mutation>(capacity: ReplayPipeline.batchSize)
@@ -73,7 +73,7 @@ enum StateLoader {
     /// lock, no repair, no recovery of interrupted tasks. For inspection and tests.
     static func load(directory: String, mode: RecoveryMode = .tolerateTornTail) throws(DocketError) -> (EngineState, RecoveryReport) {
         try replay { snapshot, record in
-            try JournalReader.read(directory: directory, mode: mode, snapshot: snapshot, record: record)
+            try JournalReader.readBorrowing(directory: directory, mode: mode, snapshot: snapshot, recordView: record)
         }
     }
 }

@@ -72,14 +72,31 @@ public final class Journal: Sendable {
                  snapshot: snapshot, record: record)
     }
 
+    /// `open`, with each record's payload borrowed from the segment being read instead of
+    /// copied into an array: for owners in this package that decode records without keeping
+    /// the bytes.
+    package static func openBorrowing(directory: String, configuration: JournalConfiguration = JournalConfiguration(),
+                                      snapshot: (JournalSnapshot) throws -> Void = { _ in },
+                                      recordView: (JournalRecordView) throws -> Void) throws -> Journal {
+        try open(directory: directory, configuration: configuration, io: PosixJournalIO.shared, crash: CrashPoints.fromEnvironment,
+                 snapshot: snapshot, recordView: recordView)
+    }
+
     static func open(directory: String, configuration: JournalConfiguration, io: any JournalIO, crash: CrashPoints,
                      snapshot: (JournalSnapshot) throws -> Void, record: (JournalRecord) throws -> Void) throws -> Journal {
+        try open(directory: directory, configuration: configuration, io: io, crash: crash, snapshot: snapshot, recordView: { (v: JournalRecordView) in
+            try record(JournalRecord(sequence: v.sequence, timestamp: v.timestamp, tag: v.tag, payload: [UInt8](v.payload)))
+        })
+    }
+
+    static func open(directory: String, configuration: JournalConfiguration, io: any JournalIO, crash: CrashPoints,
+                     snapshot: (JournalSnapshot) throws -> Void, recordView: (JournalRecordView) throws -> Void) throws -> Journal {
         try configuration.validate()
         guard configuration.recovery != .salvage else {
             throw JournalError.invalidArgument("recovery mode .salvage is read-only: use JournalReader.read(directory:mode:) (or `docket journal dump --salvage`) to extract records")
         }
         do {
-            return try openLocked(directory: directory, configuration: configuration, io: io, crash: crash, snapshot: snapshot, record: record)
+            return try openLocked(directory: directory, configuration: configuration, io: io, crash: crash, snapshot: snapshot, record: recordView)
         } catch let failure as IOFailure {
             throw failure.journalError
         } catch let unreadable as UnreadableFile {
@@ -89,7 +106,7 @@ public final class Journal: Sendable {
     }
 
     private static func openLocked(directory: String, configuration: JournalConfiguration, io: any JournalIO, crash: CrashPoints,
-                                   snapshot: (JournalSnapshot) throws -> Void, record: (JournalRecord) throws -> Void) throws -> Journal {
+                                   snapshot: (JournalSnapshot) throws -> Void, record: (JournalRecordView) throws -> Void) throws -> Journal {
         if try io.makeDirectory(directory) {
             try io.syncDirectory(parent(of: directory))
         }
@@ -120,10 +137,10 @@ public final class Journal: Sendable {
     }
 
     private static func recover(directory: String, configuration: JournalConfiguration, io: any JournalIO, crash: CrashPoints, lockFD: Int32,
-                                snapshot: (JournalSnapshot) throws -> Void, record: (JournalRecord) throws -> Void) throws -> Journal {
+                                snapshot: (JournalSnapshot) throws -> Void, record: (JournalRecordView) throws -> Void) throws -> Journal {
         let scan = RecoveryScan(io: io, directory: directory, mode: configuration.recovery)
         var plan = try scan.run(purpose: .recover, onSnapshot: snapshot) { h, payload in
-            try record(JournalRecord(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: Array(payload)))
+            try record(JournalRecordView(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: payload))
         }
         if let fatal = plan.fatal { throw JournalError.corrupted(fatal) }
 

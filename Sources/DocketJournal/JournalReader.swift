@@ -22,10 +22,20 @@ public enum JournalReader {
                             maxRecordSize: Int = JournalConfiguration().maxRecordSize,
                             snapshot: (JournalSnapshot) throws -> Void = { _ in },
                             record: (JournalRecord) throws -> Void) throws -> RecoveryReport {
+        try readBorrowing(directory: directory, mode: mode, from: from, snapshot: snapshot, recordView: { (v: JournalRecordView) in
+            try record(JournalRecord(sequence: v.sequence, timestamp: v.timestamp, tag: v.tag, payload: [UInt8](v.payload)))
+        })
+    }
+
+    /// `read`, with each record's payload borrowed from the segment being read (valid during
+    /// the call only) instead of copied into an array.
+    package static func readBorrowing(directory: String, mode: RecoveryMode = .strict, from: UInt64? = nil,
+                                      snapshot: (JournalSnapshot) throws -> Void = { _ in },
+                                      recordView: (JournalRecordView) throws -> Void) throws -> RecoveryReport {
         let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode)
         do {
             let plan = try scan.run(purpose: from.map { .readAll(from: $0) } ?? .recover, onSnapshot: snapshot) { h, payload in
-                try record(JournalRecord(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: Array(payload)))
+                try recordView(JournalRecordView(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: payload))
             }
             var report = plan.report
             report.removedTemporaryFiles = []

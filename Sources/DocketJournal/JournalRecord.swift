@@ -18,6 +18,15 @@ public struct JournalRecord: Sendable, Equatable {
     }
 }
 
+/// A record as recovery reads it, its payload borrowed from the segment being read: valid only
+/// during the call that receives it (copy whatever must outlive the call).
+package struct JournalRecordView {
+    package let sequence: UInt64
+    package let timestamp: UInt64
+    package let tag: UInt16
+    package let payload: UnsafeRawBufferPointer
+}
+
 /// A snapshot read back from the journal: the owner's bytes describing its state after
 /// `lastSequence`.
 public struct JournalSnapshot: Sendable, Equatable {
