@@ -69,10 +69,20 @@ extension Docket {
     /// previous page.
     public func tasks(matching filter: TaskFilter = TaskFilter(), limit: Int = 100, after cursor: String? = nil) -> TaskPage {
         let from = cursor.flatMap { UInt64($0) } ?? 0
-        var matching = Array(state.tasks.values.filter { $0.sequence > from && filter.matches($0) })
-        matching.sort { $0.sequence < $1.sequence }
-        let page = matching.prefix(max(0, limit))
-        let more = matching.count > page.count
+        let limit = max(0, limit)
+        var page: [TaskEntry] = []
+        var more = false
+        // Only the sequence numbers after the cursor are sorted; tasks are materialized until
+        // the page and one more are found.
+        state.tasks.forEachInSequenceOrder(after: from, status: filter.statuses.count == 1 ? filter.statuses.first : nil) { t in
+            guard filter.matches(t) else { return true }
+            guard page.count < limit else {
+                more = true
+                return false
+            }
+            page.append(t)
+            return true
+        }
         return TaskPage(tasks: page.map(TaskInfo.init), nextCursor: more ? page.last.map { String($0.sequence) } : nil)
     }
 

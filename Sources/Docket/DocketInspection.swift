@@ -80,7 +80,12 @@ extension Docket {
     ///   version's engine records.
     public static func inspect(directory: String) throws(DocketError) -> DocketInspection {
         let (state, report) = try StateLoader.load(directory: directory, mode: .strict)
-        let tasks = state.tasks.values.sorted { $0.sequence < $1.sequence }.map(TaskInfo.init)
+        var tasks: [TaskInfo] = []
+        tasks.reserveCapacity(state.tasks.count)
+        state.tasks.forEachInSequenceOrder { t in
+            tasks.append(TaskInfo(t))
+            return true
+        }
         let schedules = state.schedules.values.sorted { $0.id < $1.id }.map(ScheduleInfo.init)
         return DocketInspection(directory: directory, tasks: tasks, schedules: schedules, lastSequence: report.lastSequence,
                                 snapshotSequence: report.snapshotFile == nil ? nil : report.snapshotSequence,

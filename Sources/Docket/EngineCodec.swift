@@ -121,7 +121,10 @@ enum EngineCodec {
         w.varint(s.nextLease)
         w.varint(UInt64(s.tasks.count))
         // Sorted, so equal states give equal bytes.
-        for t in s.tasks.values.sorted(by: { $0.sequence < $1.sequence }) { write(t, &w) }
+        s.tasks.forEachInSequenceOrder { t in
+            write(t, &w)
+            return true
+        }
         w.varint(UInt64(s.schedules.count))
         for sc in s.schedules.values.sorted(by: { $0.id < $1.id }) { write(sc, &w) }
         return w.bytes

@@ -186,6 +186,20 @@ struct TaskTable: Sendable {
         slot = stored
     }
 
+    /// Every task in enqueue (sequence) order, materialized one at a time: only the sequence
+    /// numbers are sorted, not the entries.
+    /// `body` returns false to stop early.
+    func forEachInSequenceOrder(after: UInt64 = 0, status: TaskStatus? = nil, _ body: (TaskEntry) throws -> Bool) rethrows {
+        var order: [(sequence: UInt64, slot: Int32)] = []
+        order.reserveCapacity(status == nil ? count : 0)
+        for i in rows.indices where !rows[i].id.isEmpty && rows[i].sequence > after && (status == nil || rows[i].status == status) {
+            order.append((rows[i].sequence, Int32(i)))
+        }
+        // Rows are mostly appended in sequence order already, which the sort finds quickly.
+        order.sort { $0.sequence < $1.sequence }
+        for o in order where try !body(entry(rows[Int(o.slot)])) { return }
+    }
+
     /// Every task, in slot order (roughly enqueue order), materialized one at a time.
     var values: LazyMapSequence<LazyFilterSequence<[TaskRow]>, TaskEntry> {
         let names = self.names, queues = self.queues, policies = self.policies, scheduleIDs = self.scheduleIDs

@@ -315,6 +315,24 @@ import Testing
         } while cursor != nil
         #expect(seen.count == 12 && Set(seen).count == 12)
         #expect(seen.prefix(5) == ["ok0", "ok1", "ok2", "ok3", "ok4"])
+        // Filtered pages: several statuses and a name, two at a time, in enqueue order.
+        seen = []
+        cursor = nil
+        var pages = 0
+        repeat {
+            let page = await d.tasks(matching: TaskFilter(statuses: [.succeeded, .scheduled], name: "ok"), limit: 2, after: cursor)
+            seen += page.tasks.map(\.id)
+            cursor = page.nextCursor
+            pages += 1
+        } while cursor != nil
+        #expect(seen == ["ok0", "ok1", "ok2", "ok3", "ok4", "later0", "later1", "later2", "later3"])
+        #expect(pages == 5)
+        let oneStatus = await d.tasks(matching: TaskFilter(statuses: [.scheduled]), limit: 3)
+        #expect(oneStatus.tasks.map(\.id) == ["later0", "later1", "later2"] && oneStatus.nextCursor != nil)
+        let byTime = await d.tasks(matching: TaskFilter(runAt: Harness.start.addingTimeInterval(3599)...Harness.start.addingTimeInterval(3601)))
+        #expect(byTime.tasks.map(\.id) == ["later0", "later1", "later2", "later3"] && byTime.nextCursor == nil)
+        let none = await d.tasks(limit: 0)
+        #expect(none.tasks.isEmpty && none.nextCursor == nil)
         h.clock.advance(by: .seconds(120))
         #expect(try await d.purge(olderThan: .seconds(60)) == 8)
         #expect(await d.stats().byStatus == [.scheduled: 4])
