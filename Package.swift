@@ -31,9 +31,11 @@ let package = Package(
             dependencies: ["DocketSchedules", "DocketJournal", "Docket"],
             path: "Benchmarks/DocketBench"
         ),
-        .testTarget(name: "DocketSchedulesTests", dependencies: ["DocketSchedules"]),
-        .testTarget(name: "DocketJournalTests", dependencies: ["DocketJournal"]),
+        // What several test targets share: a seeded generator, the `docket` child process.
+        .target(name: "DocketTestSupport", path: "Tests/DocketTestSupport"),
+        .testTarget(name: "DocketSchedulesTests", dependencies: ["DocketSchedules", "DocketTestSupport"]),
+        .testTarget(name: "DocketJournalTests", dependencies: ["DocketJournal", "DocketTestSupport"]),
         .testTarget(name: "DocketTests", dependencies: ["Docket", "DocketSchedules", "DocketJournal"]),
-        .testTarget(name: "DocketCLITests", dependencies: ["DocketCLI", "Docket", "DocketSchedules"]),
+        .testTarget(name: "DocketCLITests", dependencies: ["DocketCLI", "Docket", "DocketSchedules", "DocketTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Docket
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketCLI

@@ -1,4 +1,5 @@
 import Docket
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketCLI
@@ -18,7 +19,7 @@ struct EngineKillTests {
     @Test func noAcknowledgedEnqueueIsLostToKillNine() async throws {
         let seed = ProcessInfo.processInfo.environment["DOCKET_KILL_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64(UInt32.max))
         print("EngineKillTests seed \(seed) (rerun with DOCKET_KILL_SEED=\(seed))")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         for round in 0..<3 {
             let tmp = TempDirectory("kill")
             defer { tmp.remove() }

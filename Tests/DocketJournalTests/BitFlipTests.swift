@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketJournal
@@ -55,7 +56,7 @@ import Testing
     @Test func sampledBitsOfALargerChainedJournal() async throws {
         let seed: UInt64 = 0xB17F_11B5
         print("BitFlipTests sampled seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let tmp = TempDirectory("flip2")
         defer { tmp.remove() }
         let built = try await BuiltJournal.make(in: tmp.journal, count: 400, payloadSize: 100, segmentSize: 16384, hashChain: true)

@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Testing
 @testable import DocketJournal
 
@@ -11,7 +12,7 @@ import Testing
     @Test func hardwareEqualsSoftwareOnRandomInputs() {
         let seed: UInt64 = 0x5EED_C4C3
         print("CRC32C random-input seed: \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         for _ in 0..<500 {
             let count = Int(rng.next() % 5000)
             let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -32,15 +33,3 @@ import Testing
     }
 }
 
-/// A small seeded generator so that every randomized test can print and replay its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -46,7 +47,7 @@ import Testing
         #expect(states.count > 100)
         let seed: UInt64 = 0xA11CE
         print("CrashEveryOperationTests seed \(seed), \(states.count) states")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         for (k, state) in states.enumerated() {
             for variant in 0..<3 {
                 let crashed = SimulatedDisk(copying: state)

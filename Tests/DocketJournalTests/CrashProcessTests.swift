@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketJournal
@@ -25,19 +26,19 @@ struct CrashProcessTests {
     @Test func killNineAtRandomMoments() async throws {
         let seed: UInt64 = 0xC0FF_EE00 ^ UInt64(ProcessInfo.processInfo.processIdentifier & 0)
         print("CrashProcessTests kill seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let tmp = TempDirectory("kill")
         defer { tmp.remove() }
         let dir = tmp.journal
         for round in 0..<8 {
             let durability = ["always", "interval:5", "none"][round % 3]
-            let child = try StressChild(arguments: ["journal", "stress", dir, "--records", "10000000", "--writers", "8",
-                                                    "--durability", durability, "--acks", "--segment-size", "65536",
-                                                    "--snapshot-every", "3000"])
+            let child = try DocketChild(["journal", "stress", dir, "--records", "10000000", "--writers", "8",
+                                         "--durability", durability, "--acks", "--segment-size", "65536",
+                                         "--snapshot-every", "3000"])
             // Kill after a random number of acknowledgements: a random moment without sleeping.
-            child.readAcks(atLeast: 1 + Int(rng.next() % 4000))
+            await child.readAcks(atLeast: 1 + Int(rng.next() % 4000))
             child.kill()
-            let end = child.finish()
+            let end = await child.finish()
             #expect(end.reason == .uncaughtSignal, "round \(round): child ended by itself: \(end.stderr)")
             try await checkSurvivors(dir, acks: child.acks, label: "round \(round) (\(durability))")
         }
@@ -49,11 +50,11 @@ struct CrashProcessTests {
         defer { tmp.remove() }
         let dir = tmp.journal
         for hit in [1, 3] {
-            let child = try StressChild(arguments: ["journal", "stress", dir, "--records", "20000", "--writers", "4", "--batch", "3",
-                                                    "--durability", "always", "--acks", "--segment-size", "4096",
-                                                    "--snapshot-every", "300"],
+            let child = try DocketChild(["journal", "stress", dir, "--records", "20000", "--writers", "4", "--batch", "3",
+                                         "--durability", "always", "--acks", "--segment-size", "4096",
+                                         "--snapshot-every", "300"],
                                         environment: [CrashPoints.environmentVariable: "\(point.rawValue):\(hit)"])
-            let end = child.finish()
+            let end = await child.finish()
             #expect(end.reason == .uncaughtSignal && end.status == SIGKILL, "\(point.rawValue):\(hit) did not crash: \(end.stderr)")
             // No orphan (temporary file, half-made segment) blocks the next open.
             try await checkSurvivors(dir, acks: child.acks, label: "\(point.rawValue):\(hit)")
@@ -67,24 +68,24 @@ struct CrashProcessTests {
         // Same process.
         #expect(throws: JournalError.journalLocked(directory: tmp.journal)) { _ = try openJournal(tmp.journal) }
         // Another process.
-        let child = try StressChild(arguments: ["journal", "stress", tmp.journal, "--records", "1"])
-        let end = child.finish()
+        let child = try DocketChild(["journal", "stress", tmp.journal, "--records", "1"])
+        let end = await child.finish()
         #expect(end.reason == .exit && end.status == 1)
         #expect(end.stderr.contains("locked"), "\(end.stderr)")
         try await journal.close()
         // Released on close: both can open again.
-        let again = try StressChild(arguments: ["journal", "stress", tmp.journal, "--records", "5"])
-        #expect(again.finish().status == 0)
+        let again = try DocketChild(["journal", "stress", tmp.journal, "--records", "5"])
+        #expect(await again.finish().status == 0)
     }
 
     @Test func lockOfAKilledHolderIsReleased() async throws {
         let tmp = TempDirectory("lock2")
         defer { tmp.remove() }
-        let child = try StressChild(arguments: ["journal", "stress", tmp.journal, "--records", "10000000", "--durability", "none", "--acks"])
-        child.readAcks(atLeast: 10)
+        let child = try DocketChild(["journal", "stress", tmp.journal, "--records", "10000000", "--durability", "none", "--acks"])
+        await child.readAcks(atLeast: 10)
         #expect(throws: JournalError.journalLocked(directory: tmp.journal)) { _ = try openJournal(tmp.journal) }
         child.kill()
-        _ = child.finish()
+        _ = await child.finish()
         try await checkSurvivors(tmp.journal, acks: child.acks, label: "killed holder")
     }
 }

@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketJournal
@@ -126,7 +127,7 @@ import Glibc
     @Test func rangeChecksumsMatchDirectOnes() {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("FileBoundsTests.rangeChecksumsMatchDirectOnes seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let bytes = (0..<20_000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         bytes.withUnsafeBytes { b in
             let ranges = RangeCRC(b)

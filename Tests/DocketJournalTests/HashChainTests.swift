@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketJournal
@@ -21,7 +22,7 @@ import Testing
     @Test func sha256IsIndependentOfHowInputIsSplit() {
         let seed: UInt64 = 0x5A5A
         print("sha256 split seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         for _ in 0..<200 {
             let bytes = (0..<Int(rng.next() % 300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let cut = bytes.isEmpty ? 0 : Int(rng.next() % UInt64(bytes.count))

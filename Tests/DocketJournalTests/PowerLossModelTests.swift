@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -43,7 +44,7 @@ import Testing
         }
     }
 
-    static func randomOp(_ rng: inout SplitMix64) -> [UInt8] {
+    static func randomOp(_ rng: inout SeededGenerator) -> [UInt8] {
         let key = UInt8(rng.next() % 16)
         if rng.next() % 4 == 0 { return [2, key] }
         let n = Int(rng.next() % 60)
@@ -53,7 +54,7 @@ import Testing
     @discardableResult
     func run(seed: UInt64, durability: Durability, rounds: Int, steps: Int) async throws -> Int {
         print("PowerLossModelTests seed \(seed) durability \(durability)")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let disk = SimulatedDisk(directories: ["/sim"])
         let dir = "/sim/j"
         var config = JournalConfiguration(durability: durability)
@@ -164,7 +165,7 @@ import Testing
     @Test func aJournalFromBeforeACrashCannotChangeTheDiskAfterIt() async throws {
         let seed: UInt64 = 112
         print("PowerLossModelTests seed \(seed) rotation across a crash")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let disk = SimulatedDisk(directories: ["/sim"])
         let dir = "/sim/j"
         var config = JournalConfiguration(durability: .always)
@@ -259,7 +260,7 @@ import Testing
         try before.writeAll(fd, [1, 2, 3], at: 0, path: "/sim/a")
         try before.dataSync(fd)
         try before.syncDirectory("/sim")
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         disk.crash(rng: &rng)
         for io in [before as any JournalIO, disk] {
             #expect(throws: IOFailure.self) { try io.open("/sim/b", .createExclusive) }
@@ -279,7 +280,7 @@ import Testing
     @Test func everyPrefixOfUnsyncedDirectoryOperationsRecovers() async throws {
         // A rotation and a snapshot leave directory operations; crash states keep every prefix.
         for seed: UInt64 in 500...530 {
-            var rng = SplitMix64(seed: seed)
+            var rng = SeededGenerator(seed: seed)
             let disk = SimulatedDisk(directories: ["/sim"])
             var config = JournalConfiguration(durability: .always)
             config.segmentSize = 4096

@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Synchronization
 @testable import DocketJournal
@@ -324,7 +325,7 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
     }
 
     /// Simulates a power loss: keeps what was synced plus a random part of what was not.
-    func crash(rng: inout SplitMix64, tearSectors: Bool = true) {
+    func crash(rng: inout SeededGenerator, tearSectors: Bool = true) {
         state.withLock { s in
             var entries = s.durableEntries
             let keepOps = s.pendingOps.isEmpty ? 0 : Int(rng.next() % UInt64(s.pendingOps.count + 1))

@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketJournal
@@ -39,7 +40,7 @@ import Testing
     @Test func randomGarbageTailIsTorn() async throws {
         let seed: UInt64 = 77
         print("TailDamageTests garbage seed \(seed)")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let tmp = TempDirectory("tail3")
         defer { tmp.remove() }
         for round in 0..<5 {

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The built `docket` executable, next to the test bundle (as in DocketJournalTests).
-enum DocketBinary {
-    static let path: String? = {
+/// The built `docket` executable, next to the test bundle.
+public enum DocketBinary {
+    /// `.build/<config>/docket`, or nil when it was not built.
+    public static let path: String? = {
         var candidates: [URL] = []
         let argv0 = URL(fileURLWithPath: CommandLine.arguments.first ?? "")
         candidates.append(argv0.deletingLastPathComponent().appendingPathComponent("docket"))
@@ -12,24 +13,36 @@ enum DocketBinary {
         return nil
     }()
 
-    static var available: Bool { path != nil }
+    /// Whether the executable exists (the crash tests need it).
+    public static var available: Bool { path != nil }
 }
 
-/// A `docket` child process whose stdout lines are read as they come. A watchdog kills it
-/// after `limit` seconds, so a test can never hang on it. The blocking reads run on a thread
-/// of their own, not on Swift's cooperative pool (which in-process tests need).
-final class DocketChild: @unchecked Sendable {
-    let process = Process()
+/// A `docket` child process whose stdout lines are read as they come, for crash, kill and
+/// locking tests. A watchdog kills it after `limit` seconds, so a test can never hang on it.
+/// The blocking reads run on a thread of their own, not on Swift's cooperative pool (which
+/// in-process tests need).
+public final class DocketChild: @unchecked Sendable {
+    // Unchecked: `lines`, `buffer` and `eof` are only touched by one read at a time (each
+    // `read` awaits its reading thread before returning, and callers do not overlap reads);
+    // the rest is immutable or thread-safe (Process, Pipe).
+    public let process = Process()
     private let stdout = Pipe()
     private let stderr = Pipe()
     private var buffer: [UInt8] = []
     /// Every stdout line read so far.
-    private(set) var lines: [String] = []
-    private(set) var eof = false
+    public private(set) var lines: [String] = []
+    /// Whether stdout reached its end.
+    public private(set) var eof = false
 
-    init(_ arguments: [String], limit: Double = 60) throws {
+    /// Starts `docket` with `arguments` (and `environment` added to this process's).
+    public init(_ arguments: [String], environment: [String: String] = [:], limit: Double = 60) throws {
         process.executableURL = URL(fileURLWithPath: DocketBinary.path ?? "/nonexistent")
         process.arguments = arguments
+        if !environment.isEmpty {
+            var env = ProcessInfo.processInfo.environment
+            for (k, v) in environment { env[k] = v }
+            process.environment = env
+        }
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
@@ -39,14 +52,24 @@ final class DocketChild: @unchecked Sendable {
         }
     }
 
+    /// The sequence numbers of the `ack N` lines read so far (`docket journal stress`).
+    public var acks: [UInt64] {
+        lines.compactMap { $0.hasPrefix("ack ") ? UInt64($0.dropFirst(4)) : nil }
+    }
+
     /// Reads stdout until `done` holds for the lines read so far, or end of file.
-    func read(until done: @escaping @Sendable ([String]) -> Bool) async {
+    public func read(until done: @escaping @Sendable ([String]) -> Bool) async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
                 self.readBlocking(until: done)
                 c.resume()
             }
         }
+    }
+
+    /// Reads until at least `count` acks were seen, or end of file.
+    public func readAcks(atLeast count: Int) async {
+        await read { lines in lines.lazy.filter { $0.hasPrefix("ack ") }.count >= count }
     }
 
     private func readBlocking(until done: ([String]) -> Bool) {
@@ -67,10 +90,14 @@ final class DocketChild: @unchecked Sendable {
         }
     }
 
-    func signal(_ number: Int32) { _ = Foundation.kill(process.processIdentifier, number) }
+    /// Sends `number` (SIGKILL, SIGINT, …) to the child.
+    public func signal(_ number: Int32) { _ = Foundation.kill(process.processIdentifier, number) }
+
+    /// Kills the child at once (kill -9).
+    public func kill() { signal(SIGKILL) }
 
     /// Reads to end of file and waits for the child to end.
-    func finish() async -> (status: Int32, reason: Process.TerminationReason, stderr: String) {
+    public func finish() async -> (status: Int32, reason: Process.TerminationReason, stderr: String) {
         await read { _ in false }
         let process = self.process
         let stderr = self.stderr
@@ -81,30 +108,5 @@ final class DocketChild: @unchecked Sendable {
                 c.resume(returning: (process.terminationStatus, process.terminationReason, err))
             }
         }
-    }
-}
-
-/// A fresh directory under the system temp dir.
-struct TempDirectory {
-    let path: String
-
-    init(_ label: String) {
-        path = NSTemporaryDirectory() + "docket-cli-\(label)-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// A small seeded generator (SplitMix64), so a failing kill round can be replayed.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
