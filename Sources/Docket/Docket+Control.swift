@@ -60,7 +60,15 @@ extension Docket {
     public func retryNow(_ id: String) async throws(DocketError) -> TaskInfo { try await single(retryNow([id])) }
 
     /// Removes finished tasks (succeeded, failed, cancelled) that finished more than `age`
-    /// ago. Returns how many.
+    /// ago, and then finished recurring schedules (cancelled, or with no fire left) none of
+    /// whose occurrences is left and whose last fire (or creation, if they never fired) is
+    /// more than `age` ago — so that a service creating many one-shot schedules does not keep
+    /// them all. Returns how many tasks were removed.
+    ///
+    /// ```swift
+    /// // Once a day: forget what finished more than a week ago.
+    /// try await docket.purge(olderThan: .seconds(7 * 86_400))
+    /// ```
     @discardableResult
     public func purge(olderThan age: Duration) async throws(DocketError) -> Int {
         let cutoff = Time.add(nowMicros(), -Time.micros(age))
@@ -72,6 +80,11 @@ extension Docket {
             sequence = try commit(.purge(chunk))
             start += chunk.count
         }
+        let inUse = state.tasks.scheduleIDsInUse()
+        let schedules = state.schedules.values.filter { s in
+            s.status == .finished && !inUse.contains(s.id) && (s.lastFire ?? s.createdAt) < cutoff
+        }.map(\.id).sorted()
+        if !schedules.isEmpty { sequence = try commit(.removeSchedules(schedules)) }
         try await waitDurable(sequence)
         return ids.count
     }

@@ -52,6 +52,8 @@ enum EngineCodec {
             w.varint(UInt64(skipped.count))
             for s in skipped { w.int(s) }
             w.int(skippedCount); w.optional(nextFire) { $0.int($1) }; w.int(at)
+        case .removeSchedules(let ids):
+            w.byte(16); strings(ids, &w)
         }
         return w.bytes
     }
@@ -104,6 +106,7 @@ enum EngineCodec {
             for _ in 0..<k { skipped.append(try r.int()) }
             m = .fire(scheduleID: sid, created: created, lastNominal: lastNominal, skipped: skipped, skippedCount: try r.intValue(),
                       nextFire: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }, at: try r.int())
+        case 16: m = .removeSchedules(try readStrings(&r))
         default:
             throw r.malformed("unknown mutation kind \(kind)")
         }

@@ -46,6 +46,8 @@ public enum EngineRecords {
             return "retry-now \(list(ids)) at \(stamp(at))"
         case .purge(let ids):
             return "purge \(list(ids))"
+        case .removeSchedules(let ids):
+            return "remove finished schedule(s) \(list(ids, noun: "schedules"))"
         case .upsertSchedule(let s):
             var text = "schedule \(s.id) \"\(s.schedule.description.replacingOccurrences(of: "\n", with: " "))\" handler \(s.name) \(s.status.rawValue)"
             text += ", next fire \(s.nextFire.map(stamp) ?? "none"), misfire \(s.misfire.rawValue), overlap \(s.overlap.rawValue)"
@@ -81,10 +83,10 @@ public enum EngineRecords {
         }
     }
 
-    private static func list(_ ids: [String]) -> String {
+    private static func list(_ ids: [String], noun: String = "tasks") -> String {
         if ids.isEmpty { return "nothing" }
         let shown = ids.prefix(8).joined(separator: ", ")
-        return ids.count > 8 ? "\(ids.count) tasks: \(shown), …" : shown
+        return ids.count > 8 ? "\(ids.count) \(noun): \(shown), …" : shown
     }
 
     private static func stamp(_ micros: Micros) -> String { UTCStamp.string(micros) }

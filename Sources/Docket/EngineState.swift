@@ -134,6 +134,9 @@ struct EngineState: Sendable {
                 guard let p = tasks.peek(id), p.status.isTerminal else { continue }
                 tasks[id] = nil
             }
+        case .removeSchedules(let ids):
+            // Only finished ones: the live engine checked, and replay must agree with it.
+            for id in ids where schedules[id]?.status == .finished { schedules[id] = nil }
         case .upsertSchedule(let s):
             schedules[s.id] = s
             armSchedule(s)

@@ -22,6 +22,8 @@ enum Mutation: Sendable, Equatable {
     case reschedule([String], runAt: Micros, at: Micros)
     case retryNow([String], at: Micros)
     case purge([String])
+    /// Finished schedules removed (with `purge`, once none of their occurrences is left).
+    case removeSchedules([String])
     /// A recurring schedule created or replaced.
     case upsertSchedule(ScheduleEntry)
     /// A schedule paused, resumed (with its next fire) or finished.

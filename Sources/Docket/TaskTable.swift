@@ -112,6 +112,13 @@ struct TaskTable: Sendable {
         return true
     }
 
+    /// The schedules that still have at least one occurrence in the table.
+    func scheduleIDsInUse() -> Set<String> {
+        var numbers = Set<UInt32>()
+        for r in rows where !r.id.isEmpty && r.schedule != 0 { numbers.insert(r.schedule) }
+        return Set(numbers.compactMap { scheduleIDs[$0] })
+    }
+
     /// What the run loop checks of a task, read without materializing it (no strings copied
     /// out of the shared tables).
     struct Peek {

@@ -221,7 +221,7 @@ import Testing
             .fail(id: "b", lease: 2, error: "x", retryAt: 10, at: 5), .fail(id: "b", lease: 2, error: "", retryAt: nil, at: 5),
             .snooze(id: "c", lease: 3, until: 8, at: 6), .progress(id: "c", lease: 3, value: 0.25),
             .cancel(["a", "b"], at: 1), .pause(["a"], at: 2), .resume([], at: 3), .reschedule(["x"], runAt: 9, at: 4),
-            .retryNow(["y"], at: 5), .purge(["z"]), .upsertSchedule(schedule),
+            .retryNow(["y"], at: 5), .purge(["z"]), .removeSchedules(["s", "t"]), .upsertSchedule(schedule),
             .setScheduleStatus(id: "s", status: .paused, nextFire: nil, at: 6),
             .fire(scheduleID: "s", created: [task], lastNominal: 5, skipped: [1, 2], skippedCount: 40, nextFire: 9, at: 7),
         ]

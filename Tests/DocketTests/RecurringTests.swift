@@ -141,6 +141,45 @@ import Testing
         h.directory?.remove()
     }
 
+    /// `purge` removes a finished schedule once none of its occurrences is left, and keeps
+    /// active ones and finished ones with an occurrence still pending; a reopened journal
+    /// agrees.
+    @Test(arguments: EngineKind.allCases) func purgeRemovesFinishedSchedulesWithoutOccurrences(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in
+            d.register("tick", payload: Job.self) { _, _ in }
+            d.register("flaky", payload: Job.self) { _, _ in throw TestFailure(message: "again") }
+        }
+        let d = h.docket
+        try await d.schedule("once", parsing: "@at 2027-01-15T08:00:30Z", handler: "tick", payload: Job(n: 0))
+        var retrying = ScheduleOptions()
+        retrying.maxAttempts = 3
+        retrying.retry = .fixed(.seconds(3600))
+        try await d.schedule("retrying", parsing: "@at 2027-01-15T08:00:30Z", handler: "flaky", payload: Job(n: 0), options: retrying)
+        try await d.schedule("every", parsing: "@every 10s", handler: "tick", payload: Job(n: 0))
+        try await d.schedule("cancelled", parsing: "@every 1h", handler: "tick", payload: Job(n: 0))
+        try await d.cancelSchedule("cancelled")
+        h.clock.advance(by: .seconds(30))
+        await h.recorder.waitFor(.succeeded, "once@2027-01-15T08:00:30Z")
+        await h.recorder.waitFor(.retried, "retrying@2027-01-15T08:00:30Z")
+        await h.settle()
+        h.clock.advance(by: .seconds(120))
+        await h.settle()
+        try await d.purge(olderThan: .seconds(60))
+        let left = await d.schedules().map(\.id)
+        #expect(left == ["every", "retrying"], "once and cancelled are finished with nothing left; retrying still has a pending retry")
+        #expect(await d.scheduleInfo("once") == nil)
+        #expect(await d.task("retrying@2027-01-15T08:00:30Z")?.status == .scheduled)
+        if let dir = h.directory {
+            try await h.stop()
+            let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(h.clock))
+            #expect(await reopened.schedules().map(\.id) == ["every", "retrying"])
+            await reopened.close()
+            dir.remove()
+        } else {
+            try await h.stop()
+        }
+    }
+
     /// Fixed delay: the next occurrence is one period after the previous one finished.
     @Test(arguments: EngineKind.allCases) func fixedDelayWaitsForCompletion(kind: EngineKind) async throws {
         let gate = Gate()
