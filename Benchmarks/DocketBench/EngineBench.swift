@@ -353,7 +353,7 @@ enum EngineBench {
 }
 
 extension EngineBench {
-    /// `engine-profile recovery|batch|e2e [--dir D] [--repeat N]`: one phase alone, so that
+    /// `engine-profile recovery|recovery-snapshot|batch|e2e [--dir D] [--repeat N]`: one phase alone, so that
     /// `perf record` sees only it. `recovery` builds 1M live tasks in D once (kept between
     /// calls) and then only opens it.
     static func profile(_ args: [String]) async throws {
@@ -363,9 +363,11 @@ extension EngineBench {
         let dir = args.firstIndex(of: "--dir").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
             ?? NSTemporaryDirectory() + "docket-engine-profile-\(phase)"
         switch phase {
-        case "recovery":
+        case "recovery", "recovery-snapshot":
+            // recovery-snapshot: a snapshot of 500k tasks and 500k records after it.
+            let dir = phase == "recovery" ? dir : dir + "-snapshot"
             if !FileManager.default.fileExists(atPath: dir) {
-                try await buildLiveTasks(dir: dir, tasks: 1_000_000, snapshotAt: nil)
+                try await buildLiveTasks(dir: dir, tasks: 1_000_000, snapshotAt: phase == "recovery" ? nil : 500_000)
             }
             for _ in 0..<repeats {
                 let (t, raw) = try await recover(dir: dir, expected: 1_000_000)
