@@ -215,6 +215,7 @@ struct EngineState: Sendable {
     /// to drop the stale heap entries a replay leaves). Leaves the tasks themselves untouched.
     mutating func rebuildDerived() {
         var timerItems: [TimerItem] = []
+        timerItems.reserveCapacity(tasks.count)
         runningCount = 0
         runningByQueue = [:]
         runningKeys = []
