@@ -131,9 +131,11 @@ struct TaskTable: Sendable {
     }
 
     func peek(_ id: String) -> Peek? {
+        // Field by field: `let r = rows[i]` would copy the row, retaining its strings.
         index[id].map { i in
-            let r = rows[Int(i)]
-            return Peek(status: r.status, version: r.version, lease: r.lease, priority: Int(r.priority), runAt: r.runAt, sequence: r.sequence)
+            let i = Int(i)
+            return Peek(status: rows[i].status, version: rows[i].version, lease: rows[i].lease, priority: Int(rows[i].priority),
+                        runAt: rows[i].runAt, sequence: rows[i].sequence)
         }
     }
 
