@@ -26,6 +26,8 @@ final class SegmentWriter: @unchecked Sendable {
     private var writtenChain: [UInt8]
     private var writtenSequence: UInt64
     private var lastSync: UInt64 = Journal.monotonicNanoseconds()
+    /// How long the last fdatasync took: what gathering stragglers may spend is a fraction of it.
+    private var lastSyncDuration: UInt64 = 0
     /// Waiters resumed by the last sync and the bytes that sync covered: under `.always`, that
     /// many appenders are about to append again.
     private var lastResumed = 0
@@ -165,8 +167,8 @@ final class SegmentWriter: @unchecked Sendable {
 
     /// Group commit under `.always`: right after a sync resumed several appenders, only the
     /// fastest of them have appended again. Waiting while they keep arriving (until the last
-    /// group's size plus what was already waiting is reached, nothing new came for 30 µs, or
-    /// 300 µs passed) makes the next
+    /// group's size plus what was already waiting is reached, nothing new came for a quarter of
+    /// the last sync's time, or one sync's time passed) makes the next
     /// group, and so the records per fdatasync, much larger, at a latency cost below one sync.
     /// A lone appender never waits.
     private func gatherStragglers() {
@@ -177,17 +179,22 @@ final class SegmentWriter: @unchecked Sendable {
         let waiting = core.state.withLock { $0.pending.count }
         let expected = lastGroupBytes + waiting
         lastResumed = 0
+        // On a loaded machine resumed appenders come back more slowly; a slow disk makes
+        // waiting for them cheap in comparison. So the quiet time that ends the wait is a
+        // quarter of the last sync (30…150 µs), and the whole wait at most one sync (≤ 300 µs).
+        let quiet = min(max(30_000, lastSyncDuration / 4), 150_000)
+        let limit = min(max(quiet, lastSyncDuration), 300_000)
         let start = Journal.monotonicNanoseconds()
         var lastCount = -1
         var lastChange = start
         while true {
             let (count, stop) = core.state.withLock { ($0.pending.count, $0.failure != nil || $0.closing) }
             let now = Journal.monotonicNanoseconds()
-            if stop || count >= expected || now &- start > 300_000 { return }
+            if stop || count >= expected || now &- start > limit { return }
             if count != lastCount {
                 lastCount = count
                 lastChange = now
-            } else if now &- lastChange > 30_000 {
+            } else if now &- lastChange > quiet {
                 return
             }
             // Give the CPU to the appenders (two cores: they may need this one).
@@ -276,6 +283,7 @@ final class SegmentWriter: @unchecked Sendable {
         let target = writtenSequence
         let alreadySynced = core.state.withLock { $0.syncedSequence >= target }
         if alreadySynced { return }
+        let syncStart = Journal.monotonicNanoseconds()
         do {
             try io.dataSync(fd)
         } catch {
@@ -288,6 +296,7 @@ final class SegmentWriter: @unchecked Sendable {
         }
         crash.hit(.afterSync)
         lastSync = Journal.monotonicNanoseconds()
+        lastSyncDuration = lastSync &- syncStart
         markSynced(target)
     }
 
