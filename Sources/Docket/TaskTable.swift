@@ -89,6 +89,7 @@ struct TaskTable: Sendable {
             count(old.queue, old.status, -1)
             count(new.queue, new.status, 1)
         }
+        release(old, keeping: new)
         rows[Int(f.slot)] = new
     }
 
@@ -180,6 +181,7 @@ struct TaskTable: Sendable {
             } else if let slot = index.removeValue(forKey: id) {
                 let old = rows[Int(slot)]
                 count(old.queue, old.status, -1)
+                release(old, keeping: nil)
                 // A free slot keeps a row with an empty id (never a valid task id).
                 rows[Int(slot)] = TaskRow(id: "", payload: [], key: nil, runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0, cold: nil,
                                           name: 0, queue: 0, retry: 0, schedule: 0, priority: 0, attempt: 0, maxAttempts: 0, version: 0,
@@ -187,6 +189,19 @@ struct TaskTable: Sendable {
                 freeSlots.append(slot)
             }
         }
+    }
+
+    /// Drops `old`'s references to interned values that `new` does not carry over.
+    private mutating func release(_ old: TaskRow, keeping new: TaskRow?) {
+        if old.name != new?.name { names.release(old.name) }
+        if old.queue != new?.queue { queues.release(old.queue) }
+        if old.retry != new?.retry { policies.release(old.retry) }
+        if old.schedule != new?.schedule { scheduleIDs.release(old.schedule) }
+    }
+
+    /// How many distinct handler names, queues, retry policies and schedule ids are interned.
+    var internedCounts: (names: Int, queues: Int, policies: Int, scheduleIDs: Int) {
+        (names.count, queues.count, policies.count, scheduleIDs.count)
     }
 
     private mutating func count(_ queue: UInt32, _ status: TaskStatus, _ delta: Int) {
@@ -238,6 +253,8 @@ struct TaskTable: Sendable {
                   sequence: r.sequence, lease: r.lease, scheduleID: scheduleIDs[r.schedule], version: r.version)
     }
 
+    /// The row for `t`. A number it shares with `old` carries over that row's reference; a new
+    /// one is counted (the caller then releases `old`'s with `release(_:keeping:)`).
     private mutating func row(_ t: TaskEntry, replacing old: TaskRow?) -> TaskRow {
         // Most updates change the status, not the names: compare before hashing.
         let name = old.flatMap { names[$0.name] == t.name ? $0.name : nil } ?? names.intern(t.name)
@@ -260,10 +277,14 @@ struct TaskTable: Sendable {
     }
 }
 
-/// Values stored once and referred to by number (0 is reserved for "none").
+/// Values stored once and referred to by number (0 is reserved for "none"), counted: each row
+/// holding a number holds one reference, and a value nobody refers to any more is dropped and
+/// its number reused — so schedule ids or queue names that come and go do not pile up.
 struct Interner<Value: Hashable & Sendable>: Sendable {
-    private var values: [Value] = []
+    private var values: [Value?] = []
+    private var references: [Int] = []
     private var numbers: [Value: UInt32] = [:]
+    private var free: [UInt32] = []
     /// The last value interned: runs of tasks mostly share a handler, queue and policy, and an
     /// equality check is cheaper than hashing.
     private var last: (value: Value, number: UInt32)?
@@ -272,16 +293,41 @@ struct Interner<Value: Hashable & Sendable>: Sendable {
         number == 0 || Int(number) > values.count ? nil : values[Int(number) - 1]
     }
 
+    /// How many distinct values are held.
+    var count: Int { numbers.count }
+
+    /// The number of `v`, with one more reference to it.
     mutating func intern(_ v: Value) -> UInt32 {
-        if let last, last.value == v { return last.number }
-        if let n = numbers[v] {
-            last = (v, n)
-            return n
+        let n: UInt32
+        if let last, last.value == v {
+            n = last.number
+        } else if let known = numbers[v] {
+            n = known
+        } else if let reused = free.popLast() {
+            n = reused
+            values[Int(n) - 1] = v
+            numbers[v] = n
+        } else {
+            values.append(v)
+            references.append(0)
+            n = UInt32(values.count)
+            numbers[v] = n
         }
-        values.append(v)
-        let n = UInt32(values.count)
-        numbers[v] = n
+        references[Int(n) - 1] += 1
         last = (v, n)
         return n
+    }
+
+    /// Drops one reference to `number` (0: none); the value goes when its last one does.
+    mutating func release(_ number: UInt32) {
+        guard number != 0, Int(number) <= values.count else { return }
+        let i = Int(number) - 1
+        references[i] -= 1
+        guard references[i] <= 0, let v = values[i] else { return }
+        references[i] = 0
+        values[i] = nil
+        numbers[v] = nil
+        free.append(number)
+        if last?.number == number { last = nil }
     }
 }

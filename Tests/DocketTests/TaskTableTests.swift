@@ -1,0 +1,76 @@
+import Testing
+@testable import Docket
+
+/// The compact task table against a plain dictionary of entries: same tasks, same counts per
+/// queue and status, and interned names, queues, policies and schedule ids dropped once no task
+/// refers to them.
+@Suite struct TaskTableTests {
+    static func entry(_ id: String, queue: String, schedule: String?, status: TaskStatus, retry: RetryPolicy = .default, sequence: UInt64) -> TaskEntry {
+        TaskEntry(id: id, name: "h-\(queue)", payload: [1], queue: queue, priority: 0, key: nil, runAt: 0, attempt: 0, maxAttempts: 3,
+                  retry: retry, timeout: 0, status: status, createdAt: 0, sequence: sequence, scheduleID: schedule)
+    }
+
+    @Test func internedValuesGoWhenTheirLastTaskDoes() {
+        var table = TaskTable()
+        for i in 0..<30 {
+            _ = table.insertNew(Self.entry("t\(i)", queue: "q\(i % 3)", schedule: "s\(i % 5)", status: .scheduled, sequence: UInt64(i + 1)))
+        }
+        #expect(table.internedCounts.scheduleIDs == 5 && table.internedCounts.queues == 3 && table.internedCounts.names == 3)
+        // Every task of schedule s0 goes: its id is no longer held.
+        for i in stride(from: 0, to: 30, by: 5) { table["t\(i)"] = nil }
+        #expect(table.internedCounts.scheduleIDs == 4)
+        // Moving every task of q1 to q9 drops q1 and adds q9.
+        for i in 0..<30 where i % 3 == 1 {
+            guard var f = table.find("t\(i)") else { continue }
+            f.task.queue = "q9"
+            table.store(f)
+        }
+        #expect(table.internedCounts.queues == 3)
+        #expect(table.countsByQueue["q1"] == nil)
+        #expect(table.countsByQueue["q9"]?[.scheduled] == table.values.filter { $0.queue == "q9" }.count)
+        // A freed number is reused, and reads back as the new value.
+        _ = table.insertNew(Self.entry("new", queue: "q0", schedule: "fresh", status: .scheduled, sequence: 100))
+        #expect(table["new"]?.scheduleID == "fresh")
+        #expect(table.internedCounts.scheduleIDs == 5)
+    }
+
+    @Test(arguments: [UInt64(7), 2026, 99]) func randomChangesMatchADictionary(seed: UInt64) {
+        print("TaskTableTests seed \(seed)")
+        var rng = SplitMix64(seed: seed)
+        var table = TaskTable()
+        var model: [String: TaskEntry] = [:]
+        let statuses: [TaskStatus] = [.scheduled, .running, .succeeded, .failed, .paused, .cancelled]
+        let policies: [RetryPolicy] = [.default, .never, .fixed(.seconds(3))]
+        for step in 0..<4_000 {
+            let id = "t\(rng.next() % 300)"
+            let queue = "q\(rng.next() % 4)"
+            let schedule = rng.next() % 3 == 0 ? nil : "s\(rng.next() % 6)"
+            let status = statuses[Int(rng.next() % 6)]
+            let retry = policies[Int(rng.next() % 3)]
+            switch rng.next() % 3 {
+            case 0:
+                let t = Self.entry(id, queue: queue, schedule: schedule, status: status, retry: retry, sequence: UInt64(step + 1))
+                if table.insertNew(t) { model[id] = t }
+            case 1:
+                guard var f = table.find(id) else { continue }
+                f.task.queue = queue
+                f.task.status = status
+                f.task.scheduleID = schedule
+                f.task.retry = retry
+                table.store(f)
+                model[id] = f.task
+            default:
+                table[id] = nil
+                model[id] = nil
+            }
+        }
+        #expect(table.count == model.count)
+        for (id, t) in model { #expect(table[id] == t) }
+        var expected: [String: [TaskStatus: Int]] = [:]
+        for t in model.values { expected[t.queue, default: [:]][t.status, default: 0] += 1 }
+        #expect(table.countsByQueue == expected)
+        #expect(table.internedCounts.queues == Set(model.values.map(\.queue)).count)
+        #expect(table.internedCounts.scheduleIDs == Set(model.values.compactMap(\.scheduleID)).count)
+        #expect(table.internedCounts.policies == Set(model.values.map(\.retry)).count)
+    }
+}
