@@ -95,7 +95,7 @@ struct TaskTable: Sendable {
 
     /// Adds a task unless one with its id exists; returns whether it was added. `version`, when
     /// given, replaces the task's own (saves a copy of the whole entry to change one field).
-    mutating func insertNew(_ t: consuming TaskEntry, version: UInt32? = nil) -> Bool {
+    mutating func insertNew(_ t: TaskEntry, version: UInt32? = nil) -> Bool {
         let candidate = freeSlots.last ?? Int32(rows.count)
         var slot: Int32 = -1
         var isNew = false
@@ -255,7 +255,7 @@ struct TaskTable: Sendable {
 
     /// The row for `t`. A number it shares with `old` carries over that row's reference; a new
     /// one is counted (the caller then releases `old`'s with `release(_:keeping:)`).
-    private mutating func row(_ t: consuming TaskEntry, replacing old: TaskRow?) -> TaskRow {
+    private mutating func row(_ t: TaskEntry, replacing old: TaskRow?) -> TaskRow {
         // Most updates change the status, not the names: compare before hashing.
         let name = old.flatMap { names[$0.name] == t.name ? $0.name : nil } ?? names.intern(t.name)
         let queue = old.flatMap { queues[$0.queue] == t.queue ? $0.queue : nil } ?? queues.intern(t.queue)
