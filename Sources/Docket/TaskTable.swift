@@ -181,7 +181,7 @@ struct TaskTable: Sendable {
             } else if let slot = index.removeValue(forKey: id) {
                 let old = rows[Int(slot)]
                 count(old.queue, old.status, -1)
-                release(old, keeping: nil)
+                releaseAll(old)
                 // A free slot keeps a row with an empty id (never a valid task id).
                 rows[Int(slot)] = TaskRow(id: "", payload: [], key: nil, runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0, cold: nil,
                                           name: 0, queue: 0, retry: 0, schedule: 0, priority: 0, attempt: 0, maxAttempts: 0, version: 0,
@@ -191,12 +191,20 @@ struct TaskTable: Sendable {
         }
     }
 
-    /// Drops `old`'s references to interned values that `new` does not carry over.
-    private mutating func release(_ old: TaskRow, keeping new: TaskRow?) {
-        if old.name != new?.name { names.release(old.name) }
-        if old.queue != new?.queue { queues.release(old.queue) }
-        if old.retry != new?.retry { policies.release(old.retry) }
-        if old.schedule != new?.schedule { scheduleIDs.release(old.schedule) }
+    /// Drops `old`'s references to interned values that `new` does not carry over (all of
+    /// them when the row goes).
+    private mutating func release(_ old: TaskRow, keeping new: TaskRow) {
+        if old.name != new.name { names.release(old.name) }
+        if old.queue != new.queue { queues.release(old.queue) }
+        if old.retry != new.retry { policies.release(old.retry) }
+        if old.schedule != new.schedule { scheduleIDs.release(old.schedule) }
+    }
+
+    private mutating func releaseAll(_ old: TaskRow) {
+        names.release(old.name)
+        queues.release(old.queue)
+        policies.release(old.retry)
+        scheduleIDs.release(old.schedule)
     }
 
     /// How many distinct handler names, queues, retry policies and schedule ids are interned.
