@@ -71,7 +71,8 @@ struct TaskTable: Sendable {
     private static let statusKinds = TaskStatus.allCases.count
 
     /// A task found by id, with where it lives: change `task` and `store` it back, and the id is
-    /// hashed once for the whole read-modify-write.
+    /// hashed once for the whole read-modify-write. Store it before any other change to the
+    /// table (an insert or removal in between could move the slot).
     struct Found {
         fileprivate let slot: Int32
         var task: TaskEntry
