@@ -95,15 +95,8 @@ extension Docket {
         try Self.validateName(id, what: "task id")
         try Self.validateName(options.queue, what: "queue name")
         if let key = options.key { try Self.validateName(key, what: "serialization key") }
-        let maxAttempts = options.maxAttempts ?? configuration.defaultMaxAttempts
-        guard (1...1_000_000).contains(maxAttempts) else { throw .invalidArgument("maxAttempts must be 1…1,000,000 (got \(maxAttempts)) for task \"\(id)\"") }
-        guard Int(Int32.min)...Int(Int32.max) ~= options.priority else {
-            throw .invalidArgument("the priority of task \"\(id)\" must fit in 32 bits (got \(options.priority))")
-        }
-        let retry = options.retry ?? configuration.defaultRetry
-        if let problem = retry.problem { throw .invalidArgument("retry policy of task \"\(id)\": \(problem)") }
-        let timeout = options.timeout ?? configuration.defaultTimeout
-        if let timeout, timeout <= .zero { throw .invalidArgument("the timeout of task \"\(id)\" must be positive (got \(timeout))") }
+        let (maxAttempts, retry, timeout) = try runSettings(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry,
+                                                            timeout: options.timeout, of: "task \"\(id)\"")
         if let delay = options.delay, delay < .zero { throw .invalidArgument("the delay of task \"\(id)\" must not be negative (got \(delay))") }
         var runAt = now
         if let at = options.runAt {
@@ -116,6 +109,23 @@ extension Docket {
         return TaskEntry(id: id, name: name, payload: payload, queue: options.queue, priority: options.priority, key: options.key,
                          runAt: runAt, attempt: 0, maxAttempts: maxAttempts, retry: retry, timeout: timeout.map(Time.micros) ?? 0,
                          status: .scheduled, createdAt: now, sequence: sequence, scheduleID: scheduleID)
+    }
+
+    /// The attempts, retry policy and timeout a task runs with — its own or the configuration's
+    /// defaults — checked along with its priority; shared by tasks and by schedules, which hand
+    /// them to every occurrence. `owner` names it in errors (`task "a"`, `schedule "b"`).
+    func runSettings(maxAttempts: Int?, priority: Int, retry: RetryPolicy?, timeout: Duration?,
+                     of owner: String) throws(DocketError) -> (maxAttempts: Int, retry: RetryPolicy, timeout: Duration?) {
+        let maxAttempts = maxAttempts ?? configuration.defaultMaxAttempts
+        guard (1...1_000_000).contains(maxAttempts) else { throw .invalidArgument("maxAttempts of \(owner) must be 1…1,000,000 (got \(maxAttempts))") }
+        guard Int(Int32.min)...Int(Int32.max) ~= priority else {
+            throw .invalidArgument("the priority of \(owner) must fit in 32 bits (got \(priority))")
+        }
+        let retry = retry ?? configuration.defaultRetry
+        if let problem = retry.problem { throw .invalidArgument("retry policy of \(owner): \(problem)") }
+        let timeout = timeout ?? configuration.defaultTimeout
+        if let timeout, timeout <= .zero { throw .invalidArgument("the timeout of \(owner) must be positive (got \(timeout))") }
+        return (maxAttempts, retry, timeout)
     }
 
     static func validateName(_ s: String, what: String) throws(DocketError) {

@@ -75,7 +75,7 @@ extension Docket {
         var unregistered: [TaskEntry] = []
         var starting: [TaskEntry] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
-            guard let p = state.tasks.peek(item.id), p.status == .scheduled, p.version == item.version, let t = state.tasks[item.id] else { continue }
+            guard let t = state.tasks.find(item.id)?.task, t.status == .scheduled, t.version == item.version else { continue }
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
                 parked[.queue(t.queue), default: BinaryHeap()].push(item)
                 continue

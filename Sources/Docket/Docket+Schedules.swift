@@ -110,15 +110,8 @@ extension Docket {
         if !configuration.allowUnregisteredHandlers, !handlers.contains(handler) { throw .unknownHandler(handler) }
         let bytes: [UInt8]
         do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
-        let maxAttempts = options.maxAttempts ?? configuration.defaultMaxAttempts
-        guard (1...1_000_000).contains(maxAttempts) else { throw .invalidArgument("maxAttempts of schedule \"\(id)\" must be 1…1,000,000 (got \(maxAttempts))") }
-        guard Int(Int32.min)...Int(Int32.max) ~= options.priority else {
-            throw .invalidArgument("the priority of schedule \"\(id)\" must fit in 32 bits (got \(options.priority))")
-        }
-        let retry = options.retry ?? configuration.defaultRetry
-        if let p = retry.problem { throw .invalidArgument("retry policy of schedule \"\(id)\": \(p)") }
-        let timeout = options.timeout ?? configuration.defaultTimeout
-        if let timeout, timeout <= .zero { throw .invalidArgument("the timeout of schedule \"\(id)\" must be positive") }
+        let (maxAttempts, retry, timeout) = try runSettings(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry,
+                                                            timeout: options.timeout, of: "schedule \"\(id)\"")
         guard options.grace >= .zero else { throw .invalidArgument("the grace period of schedule \"\(id)\" must not be negative") }
         let now = nowMicros()
         let next: Micros?

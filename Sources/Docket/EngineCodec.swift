@@ -133,12 +133,12 @@ enum EngineCodec {
         return w.bytes
     }
 
-    static func decodeSnapshot(_ bytes: [UInt8], reserving extra: Int = 0) throws(Malformed) -> EngineState {
+    static func decodeSnapshot(_ bytes: [UInt8]) throws(Malformed) -> EngineState {
         var state = EngineState()
         try decodeSnapshot(bytes, header: { nextSequence, nextLease, count in
             state.nextSequence = nextSequence
             state.nextLease = nextLease
-            state.tasks.reserveCapacity(count + extra)
+            state.tasks.reserveCapacity(count)
         }, task: { t in
             _ = state.tasks.insertNew(t)
         }, schedules: { schedules in

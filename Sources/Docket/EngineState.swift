@@ -132,7 +132,7 @@ struct EngineState: Sendable {
         case .purge(let ids):
             for id in ids {
                 guard let p = tasks.peek(id), p.status.isTerminal else { continue }
-                tasks[id] = nil
+                tasks.remove(id)
             }
         case .removeSchedules(let ids):
             // Only finished ones: the live engine checked, and replay must agree with it.

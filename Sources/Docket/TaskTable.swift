@@ -170,26 +170,20 @@ struct TaskTable: Sendable {
     }
 
     subscript(id: String) -> TaskEntry? {
-        get { index[id].map { entry(rows[Int($0)]) } }
-        set {
-            if let newValue {
-                if var f = find(id) {
-                    f.task = newValue
-                    store(f)
-                } else {
-                    _ = insertNew(newValue)
-                }
-            } else if let slot = index.removeValue(forKey: id) {
-                let old = rows[Int(slot)]
-                count(old.queue, old.status, -1)
-                releaseAll(old)
-                // A free slot keeps a row with an empty id (never a valid task id).
-                rows[Int(slot)] = TaskRow(id: "", payload: [], key: nil, runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0, cold: nil,
-                                          name: 0, queue: 0, retry: 0, schedule: 0, priority: 0, attempt: 0, maxAttempts: 0, version: 0,
-                                          status: .cancelled)
-                freeSlots.append(slot)
-            }
-        }
+        index[id].map { entry(rows[Int($0)]) }
+    }
+
+    /// Removes a task (nothing if there is none with this id).
+    mutating func remove(_ id: String) {
+        guard let slot = index.removeValue(forKey: id) else { return }
+        let old = rows[Int(slot)]
+        count(old.queue, old.status, -1)
+        releaseAll(old)
+        // A free slot keeps a row with an empty id (never a valid task id).
+        rows[Int(slot)] = TaskRow(id: "", payload: [], key: nil, runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0, cold: nil,
+                                  name: 0, queue: 0, retry: 0, schedule: 0, priority: 0, attempt: 0, maxAttempts: 0, version: 0,
+                                  status: .cancelled)
+        freeSlots.append(slot)
     }
 
     /// Drops `old`'s references to interned values that `new` does not carry over (all of

@@ -17,7 +17,7 @@ import Testing
         }
         #expect(table.internedCounts.scheduleIDs == 5 && table.internedCounts.queues == 3 && table.internedCounts.names == 3)
         // Every task of schedule s0 goes: its id is no longer held.
-        for i in stride(from: 0, to: 30, by: 5) { table["t\(i)"] = nil }
+        for i in stride(from: 0, to: 30, by: 5) { table.remove("t\(i)") }
         #expect(table.internedCounts.scheduleIDs == 4)
         // Moving every task of q1 to q9 drops q1 and adds q9.
         for i in 0..<30 where i % 3 == 1 {
@@ -60,7 +60,7 @@ import Testing
                 table.store(f)
                 model[id] = f.task
             default:
-                table[id] = nil
+                table.remove(id)
                 model[id] = nil
             }
         }
