@@ -48,7 +48,7 @@ extension Docket {
         prepared.reserveCapacity(batch.count)
         var seen: Set<String> = []
         for task in batch {
-            if let id = task.options.id, state.tasks.contains(id) || seen.contains(id) {
+            if let id = task.options.id, readTasks({ $0.contains(id) }) || seen.contains(id) {
                 if task.options.onConflict == .fail { throw .duplicateTask(id) }
                 prepared.append(nil)
                 continue

@@ -46,12 +46,12 @@ extension Docket {
         try expireLeases(now: now)
         while let top = state.timers.min, top.runAt <= now {
             _ = state.timers.popMin()
-            guard let t = state.tasks.peek(top.id), t.status == .scheduled, t.version == top.version else { continue }
+            guard let t = readTasks({ $0.peek(top.id) }), t.status == .scheduled, t.version == top.version else { continue }
             ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: t.sequence, version: t.version, id: top.id))
         }
         try dispatch(now: now)
         // Drop stale heads so the deadline is a real one.
-        while let top = state.timers.min, state.tasks.peek(top.id).map({ $0.status != .scheduled || $0.version != top.version }) ?? true {
+        while let top = state.timers.min, readTasks({ $0.peek(top.id) }).map({ $0.status != .scheduled || $0.version != top.version }) ?? true {
             _ = state.timers.popMin()
         }
         while let top = state.scheduleTimers.min, state.schedules[top.id].map({ $0.status != .active || $0.nextFire != top.at }) ?? true {
@@ -75,7 +75,7 @@ extension Docket {
         var unregistered: [TaskEntry] = []
         var starting: [TaskEntry] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
-            guard let t = state.tasks.find(item.id)?.task, t.status == .scheduled, t.version == item.version else { continue }
+            guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version else { continue }
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
                 parked[.queue(t.queue), default: BinaryHeap()].push(item)
                 continue
@@ -132,7 +132,7 @@ extension Docket {
             case .queue(let queue): room = queueLimits[queue].map { $0 - (state.runningByQueue[queue] ?? 0) } ?? Int.max
             }
             while room > 0, let item = heap.popMin() {
-                guard let t = state.tasks.peek(item.id), t.status == .scheduled, t.version == item.version else { continue }
+                guard let t = readTasks({ $0.peek(item.id) }), t.status == .scheduled, t.version == item.version else { continue }
                 ready.push(item)
                 room -= 1
             }
@@ -184,7 +184,7 @@ extension Docket {
         mutations.reserveCapacity(done.count)
         for c in done {
             if inFlight[c.id]?.lease == c.lease { inFlight[c.id] = nil }
-            guard let p = state.tasks.peek(c.id), p.status == .running, p.lease == c.lease else { continue }
+            guard let p = readTasks({ $0.peek(c.id) }), p.status == .running, p.lease == c.lease else { continue }
             if case .success(let output) = c.result {
                 // The common case needs nothing of the task but its id and lease.
                 mutations.append(.succeed(id: c.id, lease: c.lease, output: output, at: now))

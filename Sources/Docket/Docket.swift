@@ -223,6 +223,13 @@ public actor Docket {
         return sequence
     }
 
+    /// Reads the task table in place. `state.tasks.peek(id)` on the actor's stored property
+    /// copies the whole table first (`state` lives in a class, and the compiler cannot prove
+    /// the call leaves it alone), retaining and releasing its two dozen buffers — several times
+    /// per task on the hot paths. Through `inout` the table is borrowed, not copied.
+    @inline(__always)
+    func readTasks<R>(_ body: (inout TaskTable) -> R) -> R { body(&state.tasks) }
+
     /// Journals several mutations in one step (one lock, one wake of the journal's writer) and
     /// applies them in order; returns the last sequence.
     @discardableResult
