@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Docket: an embedded, durable task scheduler. No package dependencies, by design: only the
-// toolchain (stdlib, Foundation, Dispatch, Synchronization, Glibc) and one C target.
+// toolchain (stdlib, Foundation, Dispatch, Synchronization, Glibc) and two small C targets.
 import PackageDescription
 
 let package = Package(
@@ -18,11 +18,13 @@ let package = Package(
         .target(name: "DocketSchedules"),
         // Hardware CRC32C (SSE4.2) behind a runtime CPU check; no unsafe flags.
         .target(name: "CDocketCRC"),
+        // The Linux timerfd behind the engine's timer thread (no timer slack).
+        .target(name: "CDocketTimer"),
         // Generic durable log: framing, checksums, segments, snapshots, recovery.
         .target(name: "DocketJournal", dependencies: ["CDocketCRC"]),
         // The engine: the Docket actor, tasks, handlers, workers, leases, retries, recurring
         // schedules, events; its own mutation codec on top of the journal.
-        .target(name: "Docket", dependencies: ["DocketSchedules", "DocketJournal"]),
+        .target(name: "Docket", dependencies: ["DocketSchedules", "DocketJournal", "CDocketTimer"]),
         // The command-line tool's logic, as a library so tests can drive it in-process.
         .target(name: "DocketCLI", dependencies: ["Docket", "DocketSchedules", "DocketJournal"]),
         .executableTarget(name: "docket", dependencies: ["DocketCLI"]),

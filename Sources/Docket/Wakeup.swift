@@ -38,6 +38,15 @@ final class Wakeup: Sendable {
             await waitForSignal()
             return
         }
+        if clock is SystemClock, let timer = PreciseTimer.shared {
+            // The timer thread signals directly: no sleeping task to create, cancel and hop
+            // through. A timer that fires after a real signal ended the wait leaves one spare
+            // signal behind, which costs the loop one extra pass, nothing more.
+            let token = timer.schedule(at: PreciseTimer.deadline(for: deadline)) { [self] in signal() }
+            await waitForSignal()
+            timer.cancel(token)
+            return
+        }
         // One task per wait: it sleeps, and a signal or the caller's cancellation cancels it.
         let sleeper = Task<Void, Never> { _ = try? await clock.sleep(until: deadline) }
         let signaledAlready = state.withLock { s -> Bool in

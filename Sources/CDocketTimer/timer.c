@@ -1,0 +1,34 @@
+// The timerfd calls of PreciseTimer: Swift's Glibc module does not include <sys/timerfd.h>.
+#include "CDocketTimer.h"
+
+#if defined(__linux__)
+#include <errno.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+int docket_timer_create(void) {
+    return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+}
+
+int docket_timer_arm(int fd, int64_t deadline_ns) {
+    struct itimerspec spec = {0};
+    if (deadline_ns < 1) deadline_ns = 1; // zero would disarm
+    spec.it_value.tv_sec = (time_t)(deadline_ns / 1000000000);
+    spec.it_value.tv_nsec = (long)(deadline_ns % 1000000000);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL) == 0 ? 0 : -1;
+}
+
+int docket_timer_wait(int fd) {
+    uint64_t expirations;
+    for (;;) {
+        ssize_t n = read(fd, &expirations, sizeof expirations);
+        if (n == (ssize_t)sizeof expirations) return 0;
+        if (n < 0 && errno == EINTR) continue;
+        return -1;
+    }
+}
+#else
+int docket_timer_create(void) { return -1; }
+int docket_timer_arm(int fd, int64_t deadline_ns) { (void)fd; (void)deadline_ns; return -1; }
+int docket_timer_wait(int fd) { (void)fd; return -1; }
+#endif

@@ -1,0 +1,163 @@
+import CDocketTimer
+import Foundation
+import Synchronization
+
+/// One thread for the whole process that calls back at monotonic deadlines, woken by a Linux
+/// `timerfd`. `Task.sleep` wakes ~100 µs late at the median on Linux: the kernel adds the
+/// thread's timer slack (50 µs by default) to the timed waits the concurrency runtime uses, and
+/// the wake then hops through a dispatch queue. A timerfd timer has no slack, and the callback
+/// runs on this thread, so the timer loop is resumed directly (~25 µs late on the dev VM).
+///
+/// `nil` where there is no timerfd (other systems, or the descriptor could not be created):
+/// callers then fall back to `Task.sleep`.
+final class PreciseTimer: Sendable {
+    /// The process's timer, started on first use.
+    static let shared: PreciseTimer? = PreciseTimer()
+
+    /// A registered callback, for cancelling it.
+    struct Token: Sendable, Hashable {
+        fileprivate let id: UInt64
+    }
+
+    private struct Due: Comparable, Sendable {
+        var deadline: Int64
+        var id: UInt64
+        static func < (a: Due, b: Due) -> Bool { (a.deadline, a.id) < (b.deadline, b.id) }
+    }
+
+    private struct State {
+        var heap = BinaryHeap<Due>()
+        /// The live registrations; a heap entry without one here was cancelled.
+        var callbacks: [UInt64: @Sendable () -> Void] = [:]
+        var nextID: UInt64 = 1
+        /// The deadline the timerfd is set to (nil: disarmed).
+        var armed: Int64?
+    }
+
+    private let state = Mutex(State())
+    private let fd: Int32
+
+    private init?() {
+        let fd = docket_timer_create()
+        guard fd >= 0 else { return nil }
+        self.fd = fd
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "docket-timer"
+        thread.start()
+    }
+
+    /// Now on the monotonic clock, in nanoseconds.
+    static func monotonicNow() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+    }
+
+    /// The monotonic deadline for a wall-clock `date` (at most a day ahead: the caller re-arms).
+    static func deadline(for date: Date) -> Int64 {
+        let seconds = max(0, min(date.timeIntervalSinceNow, 86_400))
+        return monotonicNow() + Int64(seconds * 1e9)
+    }
+
+    /// Calls `callback` on the timer thread once the monotonic clock reaches `deadline`
+    /// (at once for a past deadline). Keep the callback short: it delays the next one.
+    func schedule(at deadline: Int64, _ callback: @escaping @Sendable () -> Void) -> Token {
+        state.withLock { s in
+            let id = s.nextID
+            s.nextID += 1
+            s.callbacks[id] = callback
+            s.heap.push(Due(deadline: deadline, id: id))
+            compactIfStale(&s)
+            arm(&s)
+            return Token(id: id)
+        }
+    }
+
+    /// Forgets a callback that has not run yet; returns whether it was still pending.
+    @discardableResult
+    func cancel(_ token: Token) -> Bool {
+        state.withLock { s in s.callbacks.removeValue(forKey: token.id) != nil }
+    }
+
+    /// Sleeps until `deadline` (monotonic nanoseconds) or until the calling task is cancelled
+    /// (then throws `CancellationError`).
+    func sleep(until deadline: Int64) async throws {
+        // Resumed exactly once: by the timer, or by cancellation if it wins the race to
+        // remove the registration.
+        let pending = Mutex<(token: Token?, continuation: CheckedContinuation<Void, any Error>?, cancelled: Bool)>((nil, nil, false))
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let cancelledAlready = pending.withLock { p -> Bool in
+                    p.continuation = c
+                    return p.cancelled
+                }
+                if cancelledAlready {
+                    c.resume(throwing: CancellationError())
+                    return
+                }
+                let token = schedule(at: deadline) {
+                    pending.withLock { p in
+                        defer { p.continuation = nil }
+                        return p.continuation
+                    }?.resume()
+                }
+                // Cancelled while registering: the continuation is already resumed, so the
+                // registration would only linger until its deadline.
+                if pending.withLock({ p -> Bool in p.token = token; return p.cancelled }) { cancel(token) }
+            }
+        } onCancel: {
+            let (token, continuation) = pending.withLock { p -> (Token?, CheckedContinuation<Void, any Error>?) in
+                p.cancelled = true
+                defer { p.continuation = nil }
+                return (p.token, p.continuation)
+            }
+            if let token { cancel(token) }
+            continuation?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// How many entries the heap holds, cancelled ones included (for tests).
+    var heapCount: Int { state.withLock { $0.heap.count } }
+
+    // MARK: The thread
+
+    private func loop() {
+        while true {
+            // Blocks until the armed deadline passes (or forever while disarmed; arming a new
+            // deadline from another thread wakes this read when that deadline passes).
+            if docket_timer_wait(fd) != 0 {
+                // Never seen; if the descriptor ever fails, poll every millisecond rather than
+                // leave sleepers hanging.
+                usleep(1000)
+            }
+            var due: [@Sendable () -> Void] = []
+            state.withLock { s in
+                let now = Self.monotonicNow()
+                s.armed = nil
+                while let top = s.heap.min, top.deadline <= now {
+                    _ = s.heap.popMin()
+                    if let callback = s.callbacks.removeValue(forKey: top.id) { due.append(callback) }
+                }
+                arm(&s)
+            }
+            for callback in due { callback() }
+        }
+    }
+
+    /// Points the timerfd at the earliest registration, dropping cancelled ones off the top.
+    private func arm(_ s: inout State) {
+        while let top = s.heap.min, s.callbacks[top.id] == nil { _ = s.heap.popMin() }
+        guard let next = s.heap.min?.deadline, next != s.armed else { return }
+        if docket_timer_arm(fd, next) == 0 { s.armed = next }
+    }
+
+    /// Cancelled registrations stay in the heap until they surface; rebuild it when they are
+    /// most of it, so frequent cancel-and-rearm (the timer loop does it on every wake-up
+    /// signal) cannot grow it without bound.
+    private func compactIfStale(_ s: inout State) {
+        guard s.heap.count > 64, s.heap.count > 2 * s.callbacks.count else { return }
+        var fresh = BinaryHeap<Due>()
+        for d in s.heap.elements where s.callbacks[d.id] != nil { fresh.push(d) }
+        s.heap = fresh
+    }
+}
