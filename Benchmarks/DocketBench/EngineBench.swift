@@ -357,7 +357,7 @@ enum EngineBench {
 }
 
 extension EngineBench {
-    /// `engine-profile recovery|recovery-snapshot|batch|e2e [--dir D] [--repeat N]`: one phase alone, so that
+    /// `engine-profile recovery|recovery-snapshot|batch|e2e|enqueue16|enqueue64 [--dir D] [--repeat N]`: one phase alone, so that
     /// `perf record` sees only it. `recovery` builds 1M live tasks in D once (kept between
     /// calls) and then only opens it.
     static func profile(_ args: [String]) async throws {
@@ -388,8 +388,16 @@ extension EngineBench {
                 print(String(format: "end to end %.0f tasks/s", try await endToEnd(dir: dir + "-\(r)", tasks: 300_000)))
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
+        case "enqueue16", "enqueue64":
+            let producers = phase == "enqueue16" ? 16 : 64
+            for r in 0..<repeats {
+                try? FileManager.default.removeItem(atPath: dir + "-\(r)")
+                let rate = try await durableEnqueue(dir: dir + "-\(r)", producers: producers, tasks: producers == 16 ? 40_000 : 120_000)
+                print(String(format: "enqueue, %d producers %.0f tasks/s", producers, rate))
+                try? FileManager.default.removeItem(atPath: dir + "-\(r)")
+            }
         default:
-            print("engine-profile: unknown phase \(phase); use recovery, batch or e2e")
+            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, e2e, enqueue16 or enqueue64")
         }
     }
 }
