@@ -12,9 +12,9 @@ public protocol DocketClock: Sendable {
     func sleep(until deadline: Date) async throws
 }
 
-/// The system's wall clock. On Linux it sleeps on a timer thread without timer slack (a
-/// `timerfd`), which wakes ~25 µs after the deadline where `Task.sleep` takes ~100 µs;
-/// elsewhere it uses `Task.sleep`.
+/// The system's wall clock. On Linux it sleeps on a timer thread woken by a `timerfd` (no
+/// timer slack, ~25 µs late on the dev VM) and resumes the sleeper from there; elsewhere it
+/// uses `Task.sleep`.
 public struct SystemClock: DocketClock {
     /// Creates the system clock.
     public init() {}
