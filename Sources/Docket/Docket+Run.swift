@@ -155,7 +155,6 @@ extension Docket {
             deadline = at
             leaseDeadlines.push(LeaseDeadline(at: at, lease: lease, id: t.id))
         }
-        inFlight[t.id] = InFlight(lease: lease, handle: nil, deadline: deadline)
         // Detached: the attempt must not start on the actor's executor (one hop less per task).
         let handle = Task.detached {
             let result: Result<[UInt8]?, any Error>
@@ -171,7 +170,8 @@ extension Docket {
             completions.add(Completions.Item(id: context.id, lease: lease, result: result))
             wakeup.signal()
         }
-        inFlight[t.id]?.handle = handle
+        // Inserted once, with its handle: its result is taken on this actor, after this turn.
+        inFlight[t.id] = InFlight(lease: lease, handle: handle, deadline: deadline)
     }
 
     /// Ends the attempts whose handlers returned since the last call, in one journal write.
@@ -183,7 +183,8 @@ extension Docket {
         var mutations: [Mutation] = []
         mutations.reserveCapacity(done.count)
         for c in done {
-            if inFlight[c.id]?.lease == c.lease { inFlight[c.id] = nil }
+            // One hash in the common case; a newer attempt's entry is put back.
+            if let flight = inFlight.removeValue(forKey: c.id), flight.lease != c.lease { inFlight[c.id] = flight }
             guard let p = readTasks({ $0.peek(c.id) }), p.status == .running, p.lease == c.lease else { continue }
             if case .success(let output) = c.result {
                 // The common case needs nothing of the task but its id and lease.

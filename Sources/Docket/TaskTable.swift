@@ -1,8 +1,8 @@
 /// Every task, stored compactly: an id → slot index and contiguous rows in which handler names,
-/// queues, retry policies and schedule ids are small numbers into shared tables, and the fields
-/// only started or finished tasks have (progress, output, error, times) sit out of line. A
-/// pending task costs ~150 bytes here instead of ~400 as a `[String: TaskEntry]` value, and
-/// replay appends rows instead of rehashing large values.
+/// queues, retry policies, schedule ids and keys are small numbers into shared tables, and the
+/// fields only finished or reporting tasks have (output, error, fractional progress) sit out of
+/// line. A row is 144 bytes, ~170 with its index entry, instead of ~400 as a
+/// `[String: TaskEntry]` value, and replay appends rows instead of rehashing large values.
 ///
 /// Reads and writes go through `TaskEntry`, the full view, so the rest of the engine never sees
 /// the layout.
@@ -14,47 +14,57 @@ struct TaskTable: Sendable {
     private var queues = Interner<String>()
     private var policies = Interner<RetryPolicy>()
     private var scheduleIDs = Interner<String>()
+    /// Serialization keys: few tasks have one, and a number costs 4 bytes of the row against
+    /// 16 for an optional string.
+    private var keys = Interner<String>()
     /// Tasks per queue and status, kept as rows change so stats never scan the table: a flat
     /// array indexed by queue number and status code (no hashing on the hot path).
     private var statusCounts: [Int] = []
 
-    /// The out-of-line fields. Immutable: a change stores a new box, so rows keep value semantics.
+    /// The out-of-line fields, which only finished or reporting tasks have: output, last
+    /// error, and progress other than 0 or 1. Immutable: a change stores a new box, so rows
+    /// keep value semantics. Start and finish times and "progress is 1" stay in the row, so
+    /// that starting and succeeding, the common path, allocate nothing.
     final class Cold: Sendable {
         let progress: Double
         let output: [UInt8]?
         let lastError: String?
-        let startedAt: Micros?
-        let finishedAt: Micros?
 
-        init(progress: Double, output: [UInt8]?, lastError: String?, startedAt: Micros?, finishedAt: Micros?) {
+        init(progress: Double, output: [UInt8]?, lastError: String?) {
             self.progress = progress
             self.output = output
             self.lastError = lastError
-            self.startedAt = startedAt
-            self.finishedAt = finishedAt
         }
     }
 
     struct TaskRow: Sendable {
         var id: String
         var payload: [UInt8]
-        var key: String?
         var runAt: Micros
         var timeout: Micros
         var createdAt: Micros
         var sequence: UInt64
         var lease: UInt64
+        /// `TaskTable.none` when not started / not finished.
+        var startedAt: Micros
+        var finishedAt: Micros
         var cold: Cold?
         var name: UInt32
         var queue: UInt32
         var retry: UInt32
         var schedule: UInt32
+        var key: UInt32
         var priority: Int32
         var attempt: Int32
         var maxAttempts: Int32
         var version: UInt32
         var status: TaskStatus
+        /// Progress when there is no `cold` box: 0 or 1.
+        var progressIsOne: Bool
     }
+
+    /// The stored "no time" of `startedAt` and `finishedAt` (an optional would add 8 bytes each).
+    private static let none = Micros.min
 
     var count: Int { index.count }
 
@@ -160,7 +170,7 @@ struct TaskTable: Sendable {
         for i in rows.indices where !rows[i].id.isEmpty {
             let status = rows[i].status
             body(rows[i].id, status, rows[i].runAt, rows[i].sequence, rows[i].version,
-                 status == .running ? queues[rows[i].queue] ?? "" : "", status == .running ? rows[i].key : nil)
+                 status == .running ? queues[rows[i].queue] ?? "" : "", status == .running ? keys[rows[i].key] : nil)
         }
     }
 
@@ -180,9 +190,9 @@ struct TaskTable: Sendable {
         count(old.queue, old.status, -1)
         releaseAll(old)
         // A free slot keeps a row with an empty id (never a valid task id).
-        rows[Int(slot)] = TaskRow(id: "", payload: [], key: nil, runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0, cold: nil,
-                                  name: 0, queue: 0, retry: 0, schedule: 0, priority: 0, attempt: 0, maxAttempts: 0, version: 0,
-                                  status: .cancelled)
+        rows[Int(slot)] = TaskRow(id: "", payload: [], runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0,
+                                  startedAt: Self.none, finishedAt: Self.none, cold: nil, name: 0, queue: 0, retry: 0, schedule: 0, key: 0,
+                                  priority: 0, attempt: 0, maxAttempts: 0, version: 0, status: .cancelled, progressIsOne: false)
         freeSlots.append(slot)
     }
 
@@ -193,6 +203,7 @@ struct TaskTable: Sendable {
         if old.queue != new.queue { queues.release(old.queue) }
         if old.retry != new.retry { policies.release(old.retry) }
         if old.schedule != new.schedule { scheduleIDs.release(old.schedule) }
+        if old.key != new.key { keys.release(old.key) }
     }
 
     private mutating func releaseAll(_ old: TaskRow) {
@@ -200,11 +211,12 @@ struct TaskTable: Sendable {
         queues.release(old.queue)
         policies.release(old.retry)
         scheduleIDs.release(old.schedule)
+        keys.release(old.key)
     }
 
-    /// How many distinct handler names, queues, retry policies and schedule ids are interned.
-    var internedCounts: (names: Int, queues: Int, policies: Int, scheduleIDs: Int) {
-        (names.count, queues.count, policies.count, scheduleIDs.count)
+    /// How many distinct handler names, queues, retry policies, schedule ids and keys are interned.
+    var internedCounts: (names: Int, queues: Int, policies: Int, scheduleIDs: Int, keys: Int) {
+        (names.count, queues.count, policies.count, scheduleIDs.count, keys.count)
     }
 
     private mutating func count(_ queue: UInt32, _ status: TaskStatus, _ delta: Int) {
@@ -237,22 +249,23 @@ struct TaskTable: Sendable {
 
     /// Every task, in slot order (roughly enqueue order), materialized one at a time.
     var values: LazyMapSequence<LazyFilterSequence<[TaskRow]>, TaskEntry> {
-        let names = self.names, queues = self.queues, policies = self.policies, scheduleIDs = self.scheduleIDs
+        let names = self.names, queues = self.queues, policies = self.policies, scheduleIDs = self.scheduleIDs, keys = self.keys
         return rows.lazy.filter { !$0.id.isEmpty }.map { r in
-            Self.entry(r, names: names, queues: queues, policies: policies, scheduleIDs: scheduleIDs)
+            Self.entry(r, names: names, queues: queues, policies: policies, scheduleIDs: scheduleIDs, keys: keys)
         }
     }
 
     private func entry(_ r: TaskRow) -> TaskEntry {
-        Self.entry(r, names: names, queues: queues, policies: policies, scheduleIDs: scheduleIDs)
+        Self.entry(r, names: names, queues: queues, policies: policies, scheduleIDs: scheduleIDs, keys: keys)
     }
 
     private static func entry(_ r: TaskRow, names: Interner<String>, queues: Interner<String>, policies: Interner<RetryPolicy>,
-                              scheduleIDs: Interner<String>) -> TaskEntry {
-        TaskEntry(id: r.id, name: names[r.name] ?? "", payload: r.payload, queue: queues[r.queue] ?? "", priority: Int(r.priority), key: r.key,
+                              scheduleIDs: Interner<String>, keys: Interner<String>) -> TaskEntry {
+        TaskEntry(id: r.id, name: names[r.name] ?? "", payload: r.payload, queue: queues[r.queue] ?? "", priority: Int(r.priority), key: keys[r.key],
                   runAt: r.runAt, attempt: Int(r.attempt), maxAttempts: Int(r.maxAttempts), retry: policies[r.retry] ?? .default,
-                  timeout: r.timeout, status: r.status, progress: r.cold?.progress ?? 0, output: r.cold?.output,
-                  lastError: r.cold?.lastError, createdAt: r.createdAt, startedAt: r.cold?.startedAt, finishedAt: r.cold?.finishedAt,
+                  timeout: r.timeout, status: r.status, progress: r.cold?.progress ?? (r.progressIsOne ? 1 : 0), output: r.cold?.output,
+                  lastError: r.cold?.lastError, createdAt: r.createdAt, startedAt: r.startedAt == none ? nil : r.startedAt,
+                  finishedAt: r.finishedAt == none ? nil : r.finishedAt,
                   sequence: r.sequence, lease: r.lease, scheduleID: scheduleIDs[r.schedule], version: r.version)
     }
 
@@ -264,19 +277,20 @@ struct TaskTable: Sendable {
         let queue = old.flatMap { queues[$0.queue] == t.queue ? $0.queue : nil } ?? queues.intern(t.queue)
         let retry = old.flatMap { policies[$0.retry] == t.retry ? $0.retry : nil } ?? policies.intern(t.retry)
         let schedule = t.scheduleID.map { id in old.flatMap { scheduleIDs[$0.schedule] == id ? $0.schedule : nil } ?? scheduleIDs.intern(id) } ?? 0
+        let key = t.key.map { k in old.flatMap { keys[$0.key] == k ? $0.key : nil } ?? keys.intern(k) } ?? 0
         var cold: Cold?
-        if t.progress != 0 || t.output != nil || t.lastError != nil || t.startedAt != nil || t.finishedAt != nil {
-            if let c = old?.cold, c.progress == t.progress, c.output == t.output, c.lastError == t.lastError,
-               c.startedAt == t.startedAt, c.finishedAt == t.finishedAt {
+        if (t.progress != 0 && t.progress != 1) || t.output != nil || t.lastError != nil {
+            if let c = old?.cold, c.progress == t.progress, c.output == t.output, c.lastError == t.lastError {
                 cold = c
             } else {
-                cold = Cold(progress: t.progress, output: t.output, lastError: t.lastError, startedAt: t.startedAt, finishedAt: t.finishedAt)
+                cold = Cold(progress: t.progress, output: t.output, lastError: t.lastError)
             }
         }
-        return TaskRow(id: t.id, payload: t.payload, key: t.key, runAt: t.runAt, timeout: t.timeout, createdAt: t.createdAt,
-                       sequence: t.sequence, lease: t.lease, cold: cold, name: name, queue: queue, retry: retry, schedule: schedule,
-                       priority: Int32(clamping: t.priority), attempt: Int32(clamping: t.attempt), maxAttempts: Int32(clamping: t.maxAttempts),
-                       version: t.version, status: t.status)
+        return TaskRow(id: t.id, payload: t.payload, runAt: t.runAt, timeout: t.timeout, createdAt: t.createdAt,
+                       sequence: t.sequence, lease: t.lease, startedAt: t.startedAt ?? Self.none, finishedAt: t.finishedAt ?? Self.none,
+                       cold: cold, name: name, queue: queue, retry: retry, schedule: schedule, key: key, priority: Int32(clamping: t.priority),
+                       attempt: Int32(clamping: t.attempt), maxAttempts: Int32(clamping: t.maxAttempts), version: t.version,
+                       status: t.status, progressIsOne: t.progress == 1)
     }
 }
 

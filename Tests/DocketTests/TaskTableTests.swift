@@ -5,8 +5,9 @@ import Testing
 /// queue and status, and interned names, queues, policies and schedule ids dropped once no task
 /// refers to them.
 @Suite struct TaskTableTests {
-    static func entry(_ id: String, queue: String, schedule: String?, status: TaskStatus, retry: RetryPolicy = .default, sequence: UInt64) -> TaskEntry {
-        TaskEntry(id: id, name: "h-\(queue)", payload: [1], queue: queue, priority: 0, key: nil, runAt: 0, attempt: 0, maxAttempts: 3,
+    static func entry(_ id: String, queue: String, schedule: String?, status: TaskStatus, retry: RetryPolicy = .default, key: String? = nil,
+                      sequence: UInt64) -> TaskEntry {
+        TaskEntry(id: id, name: "h-\(queue)", payload: [1], queue: queue, priority: 0, key: key, runAt: 0, attempt: 0, maxAttempts: 3,
                   retry: retry, timeout: 0, status: status, createdAt: 0, sequence: sequence, scheduleID: schedule)
     }
 
@@ -47,9 +48,21 @@ import Testing
             let schedule = rng.next() % 3 == 0 ? nil : "s\(rng.next() % 6)"
             let status = statuses[Int(rng.next() % 6)]
             let retry = policies[Int(rng.next() % 3)]
+            let key = rng.next() % 2 == 0 ? nil : "k\(rng.next() % 5)"
+            // Times, output, error and progress: inline or boxed depending on the values.
+            let progress = [0, 1, 0.25][Int(rng.next() % 3)]
+            let started: Micros? = rng.next() % 2 == 0 ? nil : Micros(rng.next() % 1_000_000)
+            let finished: Micros? = rng.next() % 2 == 0 ? nil : Micros(rng.next() % 1_000_000)
+            let output: [UInt8]? = rng.next() % 3 == 0 ? [UInt8(rng.next() % 256)] : nil
+            let error: String? = rng.next() % 3 == 0 ? "e\(rng.next() % 4)" : nil
             switch rng.next() % 3 {
             case 0:
-                let t = Self.entry(id, queue: queue, schedule: schedule, status: status, retry: retry, sequence: UInt64(step + 1))
+                var t = Self.entry(id, queue: queue, schedule: schedule, status: status, retry: retry, key: key, sequence: UInt64(step + 1))
+                t.progress = progress
+                t.startedAt = started
+                t.finishedAt = finished
+                t.output = output
+                t.lastError = error
                 if table.insertNew(t) { model[id] = t }
             case 1:
                 guard var f = table.find(id) else { continue }
@@ -57,6 +70,12 @@ import Testing
                 f.task.status = status
                 f.task.scheduleID = schedule
                 f.task.retry = retry
+                f.task.key = key
+                f.task.progress = progress
+                f.task.startedAt = started
+                f.task.finishedAt = finished
+                f.task.output = output
+                f.task.lastError = error
                 table.store(f)
                 model[id] = f.task
             default:
@@ -72,5 +91,6 @@ import Testing
         #expect(table.internedCounts.queues == Set(model.values.map(\.queue)).count)
         #expect(table.internedCounts.scheduleIDs == Set(model.values.compactMap(\.scheduleID)).count)
         #expect(table.internedCounts.policies == Set(model.values.map(\.retry)).count)
+        #expect(table.internedCounts.keys == Set(model.values.compactMap(\.key)).count)
     }
 }
