@@ -239,7 +239,15 @@ public actor Docket {
         var sequence: UInt64 = 0
         if let journal {
             do {
-                sequence = try journal.submit(contentsOf: ms.map(EngineCodec.encode), tag: EngineCodec.recordTag,
+                // One buffer for all of them, not an array per record.
+                var w = BinaryWriter(capacity: ms.count * 48)
+                var ends: [Int] = []
+                ends.reserveCapacity(ms.count)
+                for m in ms {
+                    EngineCodec.encode(m, into: &w)
+                    ends.append(w.bytes.count)
+                }
+                sequence = try journal.submit(packed: w.bytes, ends: ends, tag: EngineCodec.recordTag,
                                               timestamp: UInt64(max(0, nowMicros())) &* 1000).upperBound
             } catch let e as JournalError {
                 throw .journal(e)

@@ -15,6 +15,13 @@ enum EngineCodec {
 
     static func encode(_ m: Mutation) -> [UInt8] {
         var w = BinaryWriter(capacity: 96)
+        encode(m, into: &w)
+        return w.bytes
+    }
+
+    /// Appends the encoding of `m` to `w` (several mutations share one buffer for one packed
+    /// journal submit).
+    static func encode(_ m: Mutation, into w: inout BinaryWriter) {
         switch m {
         case .enqueue(let t):
             w.byte(1); write(t, &w)
@@ -55,7 +62,6 @@ enum EngineCodec {
         case .removeSchedules(let ids):
             w.byte(16); strings(ids, &w)
         }
-        return w.bytes
     }
 
     static func decodeMutation(_ bytes: [UInt8]) throws(Malformed) -> Mutation {

@@ -285,6 +285,23 @@ public final class Journal: Sendable {
         return first...last
     }
 
+    /// Queues several records packed in one buffer: record *i* is `bytes[ends[i-1]..<ends[i]]`
+    /// (the first starts at 0, the last `end` is `bytes.count`). Otherwise the same as
+    /// `submit(contentsOf:)`, without an array per record.
+    ///
+    /// ```swift
+    /// // Two records, "ab" and "c":
+    /// try journal.submit(packed: Array("abc".utf8), ends: [2, 3])
+    /// ```
+    ///
+    /// - Throws: `.invalidArgument` when `ends` is empty, decreasing or does not end at
+    ///   `bytes.count`; `.recordTooLarge` for a record over the limit.
+    @discardableResult
+    public func submit(packed bytes: [UInt8], ends: [Int], tag: UInt16 = 0, timestamp: UInt64? = nil) throws -> ClosedRange<UInt64> {
+        let (first, last) = try core.submit(packed: bytes, ends: ends, tag: tag, timestamp: timestamp ?? Self.wallClockNanoseconds())
+        return first...last
+    }
+
     /// Waits until `sequence` (and everything before it) is durable under the configured
     /// durability: synced for `.always`, written to the kernel for `.interval` and `.none`.
     ///

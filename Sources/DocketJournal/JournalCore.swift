@@ -47,16 +47,21 @@ final class JournalCore: Sendable {
         /// Assigns the next sequence number to `payload` and encodes it into `pending`.
         @discardableResult
         mutating func encode(_ payload: [UInt8], tag: UInt16, timestamp: UInt64) -> UInt64 {
+            payload.withUnsafeBytes { encode($0, tag: tag, timestamp: timestamp) }
+        }
+
+        @discardableResult
+        mutating func encode(_ payload: UnsafeRawBufferPointer, tag: UInt16, timestamp: UInt64) -> UInt64 {
             let seq = nextSequence
             nextSequence += 1
             if chainEnabled {
                 var next: [UInt8]? = chain
-                payload.withUnsafeBytes { RecordFormat.encode(into: &pending, kind: .data, sequence: seq, timestamp: timestamp, tag: tag, payload: $0, chain: &next) }
+                RecordFormat.encode(into: &pending, kind: .data, sequence: seq, timestamp: timestamp, tag: tag, payload: payload, chain: &next)
                 chain = next ?? chain
                 recentChains[Int(seq % UInt64(JournalCore.recentChainCount))] = (seq, chain)
             } else {
                 var none: [UInt8]?
-                payload.withUnsafeBytes { RecordFormat.encode(into: &pending, kind: .data, sequence: seq, timestamp: timestamp, tag: tag, payload: $0, chain: &none) }
+                RecordFormat.encode(into: &pending, kind: .data, sequence: seq, timestamp: timestamp, tag: tag, payload: payload, chain: &none)
             }
             return seq
         }
@@ -111,6 +116,40 @@ final class JournalCore: Sendable {
             let wake = s.ioSleeping
             s.ioSleeping = false
             return (first, s.nextSequence - 1, wake)
+        }
+        if wake { wakeIOThread() }
+        return (first, last)
+    }
+
+    /// `submit` for records packed in one buffer, each ending at its `ends` offset.
+    func submit(packed bytes: [UInt8], ends: [Int], tag: UInt16, timestamp: UInt64) throws -> (UInt64, UInt64) {
+        guard !ends.isEmpty else { throw JournalError.invalidArgument("an empty batch has no sequence numbers") }
+        guard ends.last == bytes.count else {
+            throw JournalError.invalidArgument("the last end of a packed batch must be the buffer's length \(bytes.count) (got \(ends.last ?? 0))")
+        }
+        var start = 0
+        for (i, end) in ends.enumerated() {
+            guard end >= start else {
+                throw JournalError.invalidArgument("the ends of a packed batch must not decrease (end \(i) is \(end), after \(start))")
+            }
+            if end - start > maxRecordSize { throw JournalError.recordTooLarge(size: end - start, limit: maxRecordSize) }
+            start = end
+        }
+        let (first, last, wake) = try bytes.withUnsafeBytes { raw -> (UInt64, UInt64, Bool) in
+            try state.withLock { s throws(JournalError) -> (UInt64, UInt64, Bool) in
+                if let failure = s.failure { throw failure }
+                if s.closing { throw JournalError.closed }
+                try Self.checkRoom(s, count: ends.count)
+                let first = s.nextSequence
+                var start = 0
+                for end in ends {
+                    s.encode(UnsafeRawBufferPointer(rebasing: raw[start..<end]), tag: tag, timestamp: timestamp)
+                    start = end
+                }
+                let wake = s.ioSleeping
+                s.ioSleeping = false
+                return (first, s.nextSequence - 1, wake)
+            }
         }
         if wake { wakeIOThread() }
         return (first, last)

@@ -29,6 +29,30 @@ import Testing
         }
     }
 
+    /// Records packed in one buffer replay as the separate records they are (an empty one
+    /// included); bad `ends` or an oversized record are refused before anything is queued.
+    @Test func packedSubmitReplaysEachRecord() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .always)
+        config.maxRecordSize = 8
+        let (journal, _) = try openJournal(tmp.journal, config)
+        let range = try journal.submit(packed: Array("abcdefghij".utf8), ends: [2, 2, 7, 10], tag: 4)
+        #expect(range == 1...4)
+        for bad in [[Int](), [3, 2, 10], [2, 9], [1, 10, 10, 11]] {
+            #expect(throws: JournalError.self) { try journal.submit(packed: Array("abcdefghij".utf8), ends: bad) }
+        }
+        // Nine bytes in one record: over the limit of 8.
+        #expect(throws: JournalError.self) { try journal.submit(packed: Array("abcdefghij".utf8), ends: [1, 10]) }
+        #expect(try journal.submit([9]) == 5)
+        try await journal.close()
+        let (replayed, report) = try readBack(tmp.journal)
+        #expect(report.anomaly == nil)
+        #expect(replayed.sequences == [1, 2, 3, 4, 5])
+        #expect(replayed.records.map { String(decoding: $0.payload, as: UTF8.self) } == ["ab", "", "cdefg", "hij", "\u{9}"])
+        #expect(replayed.records.prefix(4).allSatisfy { $0.tag == 4 })
+    }
+
     @Test func rotatesSegmentsAndReplaysAcrossThem() async throws {
         let tmp = TempDirectory()
         defer { tmp.remove() }
