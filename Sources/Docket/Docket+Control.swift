@@ -5,7 +5,7 @@ extension Docket {
     /// its result ignored). All or nothing: if any id is unknown or finished, nothing changes.
     @discardableResult
     public func cancel(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "cancel", event: .cancelled, allowed: [.scheduled, .running, .paused]) { .cancel($0, at: $1) }
+        try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable) { .cancel($0, at: $1) }
     }
 
     /// Cancels one task.
@@ -16,7 +16,7 @@ extension Docket {
     /// counts) until `resume`.
     @discardableResult
     public func pause(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "pause", event: .paused, allowed: [.scheduled, .running]) { .pause($0, at: $1) }
+        try await control(ids, action: "pause", event: .paused, allowed: Self.pausable) { .pause($0, at: $1) }
     }
 
     /// Pauses one task.
@@ -26,7 +26,7 @@ extension Docket {
     /// Lets paused tasks run again at their run time (at once if it has passed).
     @discardableResult
     public func resume(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "resume", event: .resumed, allowed: [.paused]) { .resume($0, at: $1) }
+        try await control(ids, action: "resume", event: .resumed, allowed: Self.resumable) { .resume($0, at: $1) }
     }
 
     /// Resumes one task.
@@ -38,7 +38,7 @@ extension Docket {
     public func reschedule(_ ids: [String], to date: Date) async throws(DocketError) -> [TaskInfo] {
         guard date.timeIntervalSince1970.isFinite else { throw .invalidArgument("the new run time is not a finite date") }
         let runAt = Time.micros(date)
-        return try await control(ids, action: "reschedule", event: .rescheduled, allowed: [.scheduled, .paused]) { .reschedule($0, runAt: runAt, at: $1) }
+        return try await control(ids, action: "reschedule", event: .rescheduled, allowed: Self.reschedulable) { .reschedule($0, runAt: runAt, at: $1) }
     }
 
     /// Reschedules one task.
@@ -52,12 +52,76 @@ extension Docket {
     /// paused one resumes now.
     @discardableResult
     public func retryNow(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "retry", event: .rescheduled, allowed: [.scheduled, .paused, .failed, .cancelled]) { .retryNow($0, at: $1) }
+        try await control(ids, action: "retry", event: .rescheduled, allowed: Self.retryable) { .retryNow($0, at: $1) }
     }
 
     /// Retries one task now.
     @discardableResult
     public func retryNow(_ id: String) async throws(DocketError) -> TaskInfo { try await single(retryNow([id])) }
+
+    // MARK: By query
+
+    /// Cancels every unfinished task (scheduled, running or paused) that matches `filter` —
+    /// say, all tasks of one resource key: `cancel(matching: TaskFilter(key: "customer-42"))`.
+    /// Finished tasks that match are left alone. Returns the cancelled tasks in enqueue order.
+    ///
+    /// The matches are found and changed in one turn of the actor, so no task can start or
+    /// change in between. Up to 10,000 tasks go in one journal record, which a crash applies
+    /// whole or not at all; a larger set is written in several, and a crash may keep a prefix.
+    @discardableResult
+    public func cancel(matching filter: TaskFilter) async throws(DocketError) -> [TaskInfo] {
+        try await cancel(ids(matching: filter, allowed: Self.cancellable))
+    }
+
+    /// Pauses every scheduled or running task that matches `filter` (see `cancel(matching:)`
+    /// for how matches are found and written). Returns the paused tasks.
+    @discardableResult
+    public func pause(matching filter: TaskFilter) async throws(DocketError) -> [TaskInfo] {
+        try await pause(ids(matching: filter, allowed: Self.pausable))
+    }
+
+    /// Resumes every paused task that matches `filter`. Returns the resumed tasks.
+    @discardableResult
+    public func resume(matching filter: TaskFilter) async throws(DocketError) -> [TaskInfo] {
+        try await resume(ids(matching: filter, allowed: Self.resumable))
+    }
+
+    /// Moves the run time of every scheduled or paused task that matches `filter`. Returns
+    /// the moved tasks.
+    @discardableResult
+    public func reschedule(matching filter: TaskFilter, to date: Date) async throws(DocketError) -> [TaskInfo] {
+        try await reschedule(ids(matching: filter, allowed: Self.reschedulable), to: date)
+    }
+
+    /// Runs now every scheduled, paused, failed or cancelled task that matches `filter` —
+    /// say, the whole dead-letter queue of one handler:
+    /// `retryNow(matching: TaskFilter(statuses: [.failed], name: "email"))`. Returns them.
+    @discardableResult
+    public func retryNow(matching filter: TaskFilter) async throws(DocketError) -> [TaskInfo] {
+        try await retryNow(ids(matching: filter, allowed: Self.retryable))
+    }
+
+    /// The ids of the tasks matching `filter` whose status allows the action, in enqueue order.
+    private func ids(matching filter: TaskFilter, allowed: Set<TaskStatus>) -> [String] {
+        let statuses = filter.statuses.isEmpty ? allowed : filter.statuses.intersection(allowed)
+        var ids: [String] = []
+        readTasks { table in
+            table.forEachInSequenceOrder(status: statuses.count == 1 ? statuses.first : nil) { t in
+                if statuses.contains(t.status), filter.matches(t) { ids.append(t.id) }
+                return true
+            }
+        }
+        return ids
+    }
+
+    /// The most task ids written in one journal record.
+    static let idsPerRecord = 10_000
+
+    static let cancellable: Set<TaskStatus> = [.scheduled, .running, .paused]
+    static let pausable: Set<TaskStatus> = [.scheduled, .running]
+    static let resumable: Set<TaskStatus> = [.paused]
+    static let reschedulable: Set<TaskStatus> = [.scheduled, .paused]
+    static let retryable: Set<TaskStatus> = [.scheduled, .paused, .failed, .cancelled]
 
     /// Removes finished tasks (succeeded, failed, cancelled) that finished more than `age`
     /// ago, and then finished recurring schedules (cancelled, or with no fire left) none of
@@ -76,7 +140,7 @@ extension Docket {
         var sequence: UInt64 = 0
         var start = 0
         while start < ids.count {
-            let chunk = Array(ids[start..<min(ids.count, start + 10_000)])
+            let chunk = Array(ids[start..<min(ids.count, start + Self.idsPerRecord)])
             sequence = try commit(.purge(chunk))
             start += chunk.count
         }
@@ -118,7 +182,14 @@ extension Docket {
         var seen: Set<String> = []
         let unique = ids.filter { seen.insert($0).inserted }
         let now = nowMicros()
-        let sequence = try commit(make(unique, now))
+        // Bounded records: ids are up to 256 bytes, and a record at most 16 MiB by default.
+        var sequence: UInt64 = 0
+        var start = 0
+        while start < unique.count {
+            let end = min(unique.count, start + Self.idsPerRecord)
+            sequence = try commit(make(Array(unique[start..<end]), now))
+            start = end
+        }
         for id in unique {
             guard let t = state.tasks[id] else { continue }
             if t.status != .running, let flight = inFlight.removeValue(forKey: id) { flight.handle?.cancel() }

@@ -1,6 +1,12 @@
 import Foundation
 
-/// Which tasks `Docket.tasks(matching:limit:after:)` returns. Empty fields match everything.
+/// Which tasks `Docket.tasks(matching:limit:after:)` returns, or which tasks a control call
+/// such as `Docket.cancel(matching:)` acts on. Empty fields match everything.
+///
+/// ```swift
+/// // Everything still waiting for customer 42 (tasks enqueued with `key: "customer-42"`):
+/// let filter = TaskFilter(statuses: [.scheduled, .paused], key: "customer-42")
+/// ```
 public struct TaskFilter: Sendable {
     /// Only these statuses.
     public var statuses: Set<TaskStatus> = []
@@ -10,16 +16,19 @@ public struct TaskFilter: Sendable {
     public var queue: String?
     /// Only tasks of this recurring schedule.
     public var scheduleID: String?
+    /// Only tasks with this resource (serialization) key.
+    public var key: String?
     /// Only tasks whose run time falls in this range.
     public var runAt: ClosedRange<Date>?
 
     /// A filter with the given fields.
     public init(statuses: Set<TaskStatus> = [], name: String? = nil, queue: String? = nil, scheduleID: String? = nil,
-                runAt: ClosedRange<Date>? = nil) {
+                key: String? = nil, runAt: ClosedRange<Date>? = nil) {
         self.statuses = statuses
         self.name = name
         self.queue = queue
         self.scheduleID = scheduleID
+        self.key = key
         self.runAt = runAt
     }
 
@@ -28,6 +37,7 @@ public struct TaskFilter: Sendable {
         if let name, t.name != name { return false }
         if let queue, t.queue != queue { return false }
         if let scheduleID, t.scheduleID != scheduleID { return false }
+        if let key, t.key != key { return false }
         if let runAt, !(Time.micros(runAt.lowerBound)...Time.micros(runAt.upperBound)).contains(t.runAt) { return false }
         return true
     }

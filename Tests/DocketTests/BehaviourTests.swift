@@ -289,6 +289,34 @@ import Testing
         h.directory?.remove()
     }
 
+    /// Control by query: only matching tasks whose status allows the action change (a finished
+    /// task of the same key is left alone); the others of another key or queue do not move.
+    @Test(arguments: EngineKind.allCases) func controlByQueryAndResourceKey(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        try await d.enqueue("noop", payload: Job(n: 0), options: TaskOptions(id: "k1-done", key: "k1"))
+        await h.recorder.waitFor(.succeeded, "k1-done")
+        for i in 0..<3 { try await d.enqueue("noop", payload: Job(n: i), options: TaskOptions(id: "k1-\(i)", delay: .seconds(Int64(100 + 10 * i)), key: "k1")) }
+        for i in 0..<2 { try await d.enqueue("noop", payload: Job(n: i), options: TaskOptions(id: "k2-\(i)", delay: .seconds(100), queue: "slow", key: "k2")) }
+        let cancelled = try await d.cancel(matching: TaskFilter(key: "k1"))
+        #expect(cancelled.map(\.id) == ["k1-0", "k1-1", "k1-2"] && cancelled.allSatisfy { $0.status == .cancelled })
+        #expect(await d.task("k1-done")?.status == .succeeded)
+        #expect(await d.tasks(matching: TaskFilter(statuses: [.scheduled])).tasks.map(\.id) == ["k2-0", "k2-1"])
+        #expect(try await d.pause(matching: TaskFilter(queue: "slow")).map(\.id) == ["k2-0", "k2-1"])
+        // Nothing left to pause: an empty answer, not an error.
+        #expect(try await d.pause(matching: TaskFilter(queue: "slow")).isEmpty)
+        let later = Harness.start.addingTimeInterval(500)
+        #expect(try await d.reschedule(matching: TaskFilter(key: "k2"), to: later).allSatisfy { $0.runAt == later && $0.status == .paused })
+        #expect(try await d.resume(matching: TaskFilter(statuses: [.paused, .scheduled])).map(\.id) == ["k2-0", "k2-1"])
+        // Back from cancelled: only the k1 task due 99…101 s from now.
+        let window = h.clock.now().addingTimeInterval(99)...h.clock.now().addingTimeInterval(101)
+        #expect(try await d.retryNow(matching: TaskFilter(statuses: [.cancelled], key: "k1", runAt: window)).map(\.id) == ["k1-0"])
+        await h.recorder.waitFor(.succeeded, "k1-0")
+        #expect(await d.stats().byStatus == [.succeeded: 2, .cancelled: 2, .scheduled: 2])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func queriesFilterCountAndPage(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in
             d.register("ok", payload: Job.self) { _, _ in }

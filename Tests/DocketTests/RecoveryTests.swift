@@ -146,6 +146,36 @@ import Testing
         await reopened.close()
     }
 
+    /// A query matching more tasks than one record holds is written in several records of
+    /// at most `idsPerRecord` ids, and replays to the same state.
+    @Test func aLargeControlByQueryIsWrittenInBoundedRecords() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let config = Harness.configuration(ManualClock(now: Harness.start)) { c in
+            c.snapshotEvery = 1_000_000
+            c.snapshotOnClose = false
+        }
+        let d = try await Docket.open(directory: dir.journal, configuration: config)
+        d.register("ok", payload: Job.self) { _, _ in }
+        let total = Docket.idsPerRecord * 2 + 500
+        for b in 0..<(total / 500) {
+            try await d.enqueue(batch: (0..<500).map { i in
+                NewTask("ok", payload: Job(n: i), options: TaskOptions(id: "t\(b)-\(i)", delay: .seconds(60), key: i % 2 == 0 ? "even" : nil))
+            })
+        }
+        #expect(try await d.pause(matching: TaskFilter(key: "even")).count == total / 2)
+        #expect(try await d.cancel(matching: TaskFilter()).count == total)
+        await d.close()
+        var cancelRecords: [Int] = []
+        _ = try JournalReader.read(directory: dir.journal, mode: .strict, snapshot: { _ in }) { record in
+            if case .cancel(let ids, _) = try EngineCodec.decodeMutation(record.payload) { cancelRecords.append(ids.count) }
+        }
+        #expect(cancelRecords == [Docket.idsPerRecord, Docket.idsPerRecord, 500])
+        let reopened = try await Docket.open(directory: dir.journal, configuration: config)
+        #expect(await reopened.stats().byStatus == [.cancelled: total])
+        await reopened.close()
+    }
+
     /// A damaged record after many good ones: the open is refused with a typed error (the
     /// applying thread is joined, nothing hangs) and the directory is left as it was.
     @Test func aDamagedRecordDeepInALargeJournalIsRefused() async throws {
