@@ -45,8 +45,9 @@ extension Docket {
         try await setScheduleStatus(id, .paused)
     }
 
-    /// Resumes a paused schedule from its next fire after now (fires missed while paused are
-    /// not run).
+    /// Resumes a paused schedule from its next fire after now. Fires missed while paused are
+    /// not run, but each is journaled and reported as a `.misfired` event ("the schedule was
+    /// paused"), like any skipped occurrence; a schedule with no fire left finishes.
     @discardableResult
     public func resumeSchedule(_ id: String) async throws(DocketError) -> ScheduleInfo {
         try await setScheduleStatus(id, .active)
@@ -94,6 +95,11 @@ extension Docket {
         case .paused: next = s.nextFire
         case .finished: next = nil
         }
+        var status = status
+        if status == .active, s.status == .paused, !s.isFixedDelay, let missedFrom = s.nextFire, missedFrom <= now {
+            try reportPausedMisses(s, from: missedFrom, now: now, next: next)
+            if next == nil { status = .finished }
+        }
         let sequence = try commit(.setScheduleStatus(id: id, status: status, nextFire: next, at: now))
         if let next, status == .active { noteNewRunTime(next) }
         try await waitDurable(sequence)
@@ -125,6 +131,27 @@ extension Docket {
                              maxAttempts: maxAttempts, retry: retry, timeout: timeout.map(Time.micros) ?? 0, misfire: options.misfire,
                              grace: Time.micros(options.grace), overlap: options.overlap, status: options.paused ? .paused : .active,
                              nextFire: next, lastFire: previous?.lastFire, lastTaskID: previous?.lastTaskID, createdAt: previous?.createdAt ?? now)
+    }
+
+    /// Journals and reports the fires of `s` from `from` through `now`, skipped because the
+    /// schedule was paused: the exact count, and the most recent `maxCatchUp` of them.
+    private func reportPausedMisses(_ s: ScheduleEntry, from: Micros, now: Micros, next: Micros?) throws(DocketError) {
+        var sample: [Micros] = []
+        var count = 0
+        var x: Micros? = from
+        while let at = x, at <= now, count < Self.catchUpScanLimit {
+            count += 1
+            sample.append(at)
+            if sample.count > configuration.maxCatchUp + Self.lateSlack { sample.removeFirst(sample.count - configuration.maxCatchUp) }
+            x = s.schedule.next(after: Time.date(at)).map(Time.micros)
+        }
+        sample = Array(sample.suffix(configuration.maxCatchUp))
+        try commit(.fire(scheduleID: s.id, created: [], lastNominal: sample.last, skipped: sample, skippedCount: count, nextFire: next, at: now))
+        guard hub.hasSubscribers else { return }
+        for at in sample {
+            hub.emit(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: at), attempt: 0, at: Time.date(now),
+                                 runAt: Time.date(at), name: s.name, scheduleID: s.id, error: "the schedule was paused"))
+        }
     }
 
     // MARK: Firing

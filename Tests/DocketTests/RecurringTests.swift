@@ -110,7 +110,12 @@ import Testing
         await h.settle()
         #expect(h.recorder.events(.enqueued).count == 1)
         let resumed = try await d.resumeSchedule("p")
-        #expect(resumed.nextFire == Harness.start.addingTimeInterval(50))
+        #expect(resumed.nextFire == Harness.start.addingTimeInterval(50) && resumed.status == .active)
+        // The fires at 20, 30 and 40 s were not run, and are reported as such.
+        let missed = await h.recorder.waitFor(.misfired, count: 3)
+        #expect(missed.map(\.runAt) == [20, 30, 40].map { Harness.start.addingTimeInterval($0) })
+        #expect(missed.allSatisfy { $0.error == "the schedule was paused" && $0.scheduleID == "p" })
+        #expect(missed.first?.taskID == "p@2027-01-15T08:00:20Z")
         h.clock.advance(by: .seconds(5))
         await h.recorder.waitFor(.succeeded, count: 2)
         let cancelled = try await d.cancelSchedule("p")
@@ -126,6 +131,24 @@ import Testing
     }
 
     /// A one-shot and an RRULE through the engine; the one-shot finishes after its fire.
+    /// A one-shot whose time passed while it was paused is reported as missed on resume, and
+    /// finishes instead of staying active with nothing to fire.
+    @Test(arguments: EngineKind.allCases) func aOneShotMissedWhilePausedFinishesOnResume(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        try await d.schedule("once", parsing: "@at 2027-01-15T08:00:30Z", handler: "tick", payload: Job(n: 0))
+        try await d.pauseSchedule("once")
+        h.clock.advance(by: .seconds(60))
+        await h.settle()
+        let resumed = try await d.resumeSchedule("once")
+        #expect(resumed.status == .finished && resumed.nextFire == nil)
+        let missed = await h.recorder.waitFor(.misfired, "once@2027-01-15T08:00:30Z")
+        #expect(missed.first?.error == "the schedule was paused")
+        #expect(h.recorder.events(.enqueued).isEmpty)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func oneShotAndRecurrence(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("tick", payload: Job.self) { _, _ in } }
         try await h.docket.schedule("once", parsing: "@at 2027-01-15T08:00:30Z", handler: "tick", payload: Job(n: 0))
