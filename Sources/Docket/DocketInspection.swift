@@ -79,7 +79,55 @@ extension Docket {
     ///   structure it understands; `.unreadableState` when it holds records that are not this
     ///   version's engine records.
     public static func inspect(directory: String) throws(DocketError) -> DocketInspection {
-        let (state, report) = try StateLoader.load(directory: directory, mode: .strict)
+        try inspect(directory: directory, asOf: nil, includeArchive: false)
+    }
+
+    /// The state as it was right after journal sequence `sequence`, for audits: rebuilt from
+    /// the newest snapshot at or before it and the records up to it, never one past it.
+    /// `includeArchive` also reads the segments `Retention.archive` kept in `archive/`, which
+    /// states older than every kept snapshot need.
+    ///
+    /// ```swift
+    /// let then = try Docket.inspect(directory: "state/docket", asOf: 12_000, includeArchive: true)
+    /// ```
+    ///
+    /// - Throws: as `inspect(directory:)`; a state that cannot be rebuilt (its records were
+    ///   deleted) comes back with `damage` set.
+    public static func inspect(directory: String, asOf sequence: UInt64, includeArchive: Bool = false) throws(DocketError) -> DocketInspection {
+        try inspect(directory: directory, asOf: Optional(sequence), includeArchive: includeArchive)
+    }
+
+    /// The state as it was at `date`: after the last record written at or before it (by the
+    /// engine's clock). See `inspect(directory:asOf:includeArchive:)`.
+    ///
+    /// - Throws: `invalidArgument` when the oldest record left is newer than `date` (the
+    ///   older ones were deleted by retention) — keep them with `Retention.archive`.
+    public static func inspect(directory: String, at date: Date, includeArchive: Bool = false) throws(DocketError) -> DocketInspection {
+        guard date.timeIntervalSince1970.isFinite else { throw .invalidArgument("the time to inspect at is not a finite date") }
+        let limit = UInt64(max(0, Time.micros(date))) &* 1000
+        var target: UInt64 = 0
+        var first: (sequence: UInt64, timestamp: UInt64)?
+        var passed = false
+        do {
+            _ = try JournalReader.readBorrowing(directory: directory, mode: .strict, from: 1, includeArchive: includeArchive) { r in
+                if first == nil { first = (r.sequence, r.timestamp) }
+                // The first record after `date` ends the state, also if a later clock step
+                // writes earlier times again.
+                if !passed, r.timestamp <= limit { target = r.sequence } else { passed = true }
+            }
+        } catch let e as JournalError {
+            throw .journal(e)
+        } catch {
+            throw .unreadableState("\(error)")
+        }
+        if let first, first.sequence > 1, first.timestamp > limit {
+            throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(date); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
+        }
+        return try inspect(directory: directory, asOf: Optional(target), includeArchive: includeArchive)
+    }
+
+    private static func inspect(directory: String, asOf: UInt64?, includeArchive: Bool) throws(DocketError) -> DocketInspection {
+        let (state, report) = try StateLoader.load(directory: directory, mode: .strict, asOf: asOf, includeArchive: includeArchive)
         var tasks: [TaskInfo] = []
         tasks.reserveCapacity(state.tasks.count)
         state.tasks.forEachInSequenceOrder { t in

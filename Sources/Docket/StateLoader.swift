@@ -71,9 +71,13 @@ enum StateLoader {
 
     /// Reads the engine state stored in a journal directory without opening it for writing: no
     /// lock, no repair, no recovery of interrupted tasks. For inspection and tests.
-    static func load(directory: String, mode: RecoveryMode = .tolerateTornTail) throws(DocketError) -> (EngineState, RecoveryReport) {
+    /// With `asOf`, the state as it was right after that sequence (see
+    /// `JournalReader.read(directory:asOf:)`); `includeArchive` also reads archived segments.
+    static func load(directory: String, mode: RecoveryMode = .tolerateTornTail, asOf: UInt64? = nil,
+                     includeArchive: Bool = false) throws(DocketError) -> (EngineState, RecoveryReport) {
         try replay { snapshot, record in
-            try JournalReader.readBorrowing(directory: directory, mode: mode, snapshot: snapshot, recordView: record)
+            try JournalReader.readBorrowing(directory: directory, mode: mode, asOf: asOf, includeArchive: includeArchive,
+                                            snapshot: snapshot, recordView: record)
         }
     }
 }

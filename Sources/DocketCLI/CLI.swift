@@ -69,9 +69,10 @@ public enum DocketCLI {
                        run a small journaled service (cron, interval, one-shot, RRULE, retries,
                        a dead letter) printing its events; Ctrl-C stops it, running it again
                        resumes it (default directory ./.docket-demo)
-          inspect DIR [--json]
+          inspect DIR [--as-of SEQ | --at ISO8601] [--archive] [--tasks] [--status S] [--limit N] [--json]
                        task counts per status and queue, schedules and their next fires, failed
-                       tasks and their errors, read without the lock and without changing anything
+                       tasks and their errors (with --tasks, the tasks), now or as of a past
+                       record or time, read without the lock and without changing anything
           stress DIR --tasks N [--producers P] [--durability always|interval:MS|none]
                  [--snapshot-every N] [--resume]
                        enqueue N tasks t-0… from P producers, printing "enqueued <id>" when each
@@ -80,8 +81,9 @@ public enum DocketCLI {
                        preview the next N fire times of a cron expression
           rrule next RULE [--dtstart ISO8601] [--after ISO8601] [--tz ZONE] [-n N] [--json]
                        preview the next N instances of an RFC 5545 recurrence rule
-          journal verify|dump|stats|stress DIR ...
-                       check, print (engine records decoded), summarize or load a journal directory
+          journal verify|dump|stats|replay|stress DIR ...
+                       check, print (engine records decoded), summarize, rebuild the state as of
+                       a record or time (replay --to SEQ | --at TIME), or load a journal directory
         """
 
     /// Runs the tool with `arguments` (without the program name) and returns the exit code.

@@ -1,15 +1,24 @@
 import Docket
 import DocketJournal
+import DocketSchedules
 import Foundation
 
-/// `docket inspect DIR [--json]`: what a Docket directory holds — task counts per status and
-/// queue, schedules with their next fires, dead-letter tasks with their errors — read without
-/// the lock and without changing anything.
+/// `docket inspect DIR [--as-of SEQ | --at TIME] [--archive] [--tasks] [--status S] [--limit N] [--json]`:
+/// what a Docket directory holds — task counts per status and queue, schedules with their next
+/// fires, dead-letter tasks with their errors, and with `--tasks` the tasks themselves — now or
+/// as it was at a past sequence or time, read without the lock and without changing anything.
 enum InspectCommand {
-    static let usage = "usage: docket inspect DIR [--json]"
+    static let usage = """
+        usage: docket inspect DIR [--as-of SEQ | --at ISO8601] [--archive] [--tasks] [--status S] [--limit N] [--json]
+          --as-of SEQ    the state right after journal record SEQ (an audit replay)
+          --at TIME      the state at an ISO 8601 time (local without an offset): after the last
+                         record written by then
+          --archive      also read the segments kept in archive/ (older states need them)
+          --tasks        list the tasks too (enqueue order), filtered by --status, at most --limit
+        """
 
     static func run(_ arguments: [String], output: CLIOutput) throws -> Int32 {
-        let args = try Arguments(arguments, valued: [], flags: ["--json"])
+        let args = try Arguments(arguments, valued: ["--as-of", "--at", "--status", "--limit"], flags: ["--json", "--archive", "--tasks"])
         guard args.positionals.count == 1, let dir = args.positionals.first else {
             throw UsageError("expected exactly one Docket directory\n\(usage)")
         }
@@ -17,14 +26,38 @@ enum InspectCommand {
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw UsageError("'\(dir)' is not a directory")
         }
+        if args.value("--as-of") != nil && args.value("--at") != nil { throw UsageError("give --as-of or --at, not both") }
+        let asOf = try args.value("--as-of").map { _ in UInt64(try args.int("--as-of", default: 0, in: 0...Int.max)) }
+        let at = try args.value("--at").map { text in
+            do { return try ISO8601.date(from: text, timeZone: .current) } catch { throw UsageError("--at: \(error)") }
+        }
+        let status = try args.value("--status").map { text in
+            guard let s = TaskStatus(rawValue: text) else {
+                throw UsageError("--status: unknown status '\(text)' (one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return s
+        }
+        let limit = try args.int("--limit", default: Int.max, in: 0...Int.max)
+        let listTasks = args.has("--tasks") || status != nil || args.value("--limit") != nil
+        let archive = args.has("--archive")
+        if archive && asOf == nil && at == nil {
+            throw UsageError("--archive goes with --as-of or --at (the current state never needs the archive)")
+        }
         let state: DocketInspection
         do {
-            state = try Docket.inspect(directory: dir)
+            if let asOf {
+                state = try Docket.inspect(directory: dir, asOf: asOf, includeArchive: archive)
+            } else if let at {
+                state = try Docket.inspect(directory: dir, at: at, includeArchive: archive)
+            } else {
+                state = try Docket.inspect(directory: dir)
+            }
         } catch {
             output.err("docket: \(error)")
             return ExitCode.checkFailed
         }
-        if args.has("--json") { output.out(json(state)) } else { text(state, output: output) }
+        let listed = listTasks ? Array(state.tasks.lazy.filter { status == nil || $0.status == status }.prefix(limit)) : nil
+        if args.has("--json") { output.out(json(state, tasks: listed)) } else { text(state, tasks: listed, output: output) }
         return state.damage.map { $0.isTornTail ? ExitCode.success : ExitCode.checkFailed } ?? ExitCode.success
     }
 
@@ -33,7 +66,7 @@ enum InspectCommand {
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 
-    static func text(_ state: DocketInspection, output: CLIOutput) {
+    static func text(_ state: DocketInspection, tasks listed: [TaskInfo]? = nil, output: CLIOutput) {
         var source = "journal through sequence \(state.lastSequence)"
         if let s = state.snapshotSequence { source += " (snapshot through \(s) + \(state.recordsReplayed) record(s))" }
         output.out("\(state.directory): \(source); times are local (\(LocalTime.zoneDescription()))")
@@ -55,12 +88,24 @@ enum InspectCommand {
             if let at = t.finishedAt { line += " at \(LocalTime.dateTime(at))" }
             output.out(line + ": \(t.lastError ?? "no error recorded")")
         }
+        if let listed {
+            output.out("task list: \(listed.count)")
+            for t in listed { output.out("  " + line(t)) }
+        }
         if let damage = state.damage {
             output.out("damage: \(JournalCommand.problemText(damage)); the state above is what comes before it")
         }
     }
 
-    static func json(_ state: DocketInspection) -> String {
+    /// One task on one line: id, handler, queue, status, attempts, run time and last error.
+    static func line(_ t: TaskInfo) -> String {
+        var line = "\(t.id) (\(t.name)) queue \(t.queue), \(t.status.rawValue), attempt \(t.attempt)/\(t.maxAttempts), run at \(LocalTime.dateTime(t.runAt))"
+        if let key = t.key { line += ", key \(key)" }
+        if let error = t.lastError { line += ": \(error)" }
+        return line
+    }
+
+    static func json(_ state: DocketInspection, tasks listed: [TaskInfo]? = nil) -> String {
         func statusObject(_ byStatus: [TaskStatus: Int]) -> String {
             var j = JournalJSON()
             for s in TaskStatus.allCases { j.add(s.rawValue, byStatus[s] ?? 0) }
@@ -99,6 +144,21 @@ enum InspectCommand {
             o.add("finishedAt", t.finishedAt.map(LocalTime.utc))
             return o.text
         }))
+        if let listed {
+            j.add("taskList", raw: JournalJSON.array(listed.map { t in
+                var o = JournalJSON()
+                o.add("id", t.id)
+                o.add("name", t.name)
+                o.add("queue", t.queue)
+                o.add("key", t.key)
+                o.add("status", t.status.rawValue)
+                o.add("attempt", t.attempt)
+                o.add("maxAttempts", t.maxAttempts)
+                o.add("runAt", LocalTime.utc(t.runAt))
+                o.add("error", t.lastError)
+                return o.text
+            }))
+        }
         j.add("damage", raw: state.damage.map(JournalCommand.problemJSON) ?? "null")
         return j.text
     }

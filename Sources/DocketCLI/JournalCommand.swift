@@ -6,8 +6,9 @@ import Foundation
 enum JournalCommand {
     static let usage = """
         usage: docket journal verify DIR [--json]
-               docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--raw] [--salvage] [--json]
+               docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--raw] [--salvage] [--archive] [--json]
                docket journal stats DIR [--json]
+               docket journal replay DIR (--to SEQ | --at ISO8601) [--archive] [--tasks] [--json]
                docket journal stress DIR --records N [--size BYTES] [--batch K] [--writers W]
                                      [--durability always|interval:MS|none] [--acks]
                                      [--segment-size BYTES] [--snapshot-every N]
@@ -20,6 +21,10 @@ enum JournalCommand {
         case "verify": return try verify(rest, output: output)
         case "dump": return try dump(rest, output: output)
         case "stats": return try stats(rest, output: output)
+        case "replay":
+            // The engine state as of a record or a time: `docket inspect --as-of/--at`.
+            return try InspectCommand.run(rest.map { $0 == "--to" ? "--as-of" : $0.hasPrefix("--to=") ? "--as-of=" + $0.dropFirst(5) : $0 },
+                                          output: output)
         case "stress": return try await JournalStressCommand.run(rest, output: output)
         default: throw UsageError("unknown journal command '\(sub)'\n\(usage)")
         }
@@ -73,7 +78,7 @@ enum JournalCommand {
     }
 
     static func dump(_ arguments: [String], output: CLIOutput) throws -> Int32 {
-        let args = try Arguments(arguments, valued: ["--from", "--limit"], flags: ["--json", "--base64", "--raw", "--salvage"])
+        let args = try Arguments(arguments, valued: ["--from", "--limit"], flags: ["--json", "--base64", "--raw", "--salvage", "--archive"])
         let dir = try directory(args)
         let from = UInt64(try args.int("--from", default: 1, in: 1...Int.max))
         let limit = try args.int("--limit", default: Int.max, in: 0...Int.max)
@@ -84,7 +89,8 @@ enum JournalCommand {
         struct Enough: Error {}
         let report: RecoveryReport
         do {
-            report = try JournalReader.read(directory: dir, mode: args.has("--salvage") ? .salvage : .strict, from: from) { r in
+            report = try JournalReader.read(directory: dir, mode: args.has("--salvage") ? .salvage : .strict, from: from,
+                                            includeArchive: args.has("--archive")) { r in
                 guard printed < limit else { throw Enough() }
                 printed += 1
                 let data = base64 ? Data(r.payload).base64EncodedString() : r.payload.map { String(format: "%02x", $0) }.joined()

@@ -16,31 +16,69 @@ public enum JournalReader {
     ///     what `Journal.open` would replay: the newest usable snapshot, then the records after it.
     ///   - maxRecordSize: ignored, kept for source compatibility: records are read up to the
     ///     format's limit, so a journal written with a larger `maxRecordSize` stays readable.
+    ///   - includeArchive: also read the sealed segments that `Retention.archive` moved to
+    ///     `archive/`, so that `from: 1` reaches back to the first record.
     /// - Returns: the report; its `anomaly` is set when damage stopped (or, in salvage, was
     ///   skipped by) the read.
     public static func read(directory: String, mode: RecoveryMode = .strict, from: UInt64? = nil,
-                            maxRecordSize: Int = JournalConfiguration().maxRecordSize,
+                            maxRecordSize: Int = JournalConfiguration().maxRecordSize, includeArchive: Bool = false,
                             snapshot: (JournalSnapshot) throws -> Void = { _ in },
                             record: (JournalRecord) throws -> Void) throws -> RecoveryReport {
-        try readBorrowing(directory: directory, mode: mode, from: from, snapshot: snapshot, recordView: { (v: JournalRecordView) in
+        try readBorrowing(directory: directory, mode: mode, from: from, includeArchive: includeArchive, snapshot: snapshot,
+                          recordView: { (v: JournalRecordView) in
+            try record(JournalRecord(sequence: v.sequence, timestamp: v.timestamp, tag: v.tag, payload: [UInt8](v.payload)))
+        })
+    }
+
+    /// What rebuilds the state as it was at sequence `asOf`, for audits: the newest usable
+    /// snapshot covering at most that sequence (none if there is none), then the records after
+    /// it up to and including `asOf` — never a record past it.
+    ///
+    /// ```swift
+    /// // The state as of record 1,000, from the live and the archived segments:
+    /// try JournalReader.read(directory: dir, asOf: 1_000, includeArchive: true, snapshot: load, record: apply)
+    /// ```
+    ///
+    /// The report's `lastSequence` is the last record delivered. Reading the older states
+    /// needs the segments since a snapshot before them: keep them with `Retention.archive`.
+    public static func read(directory: String, asOf sequence: UInt64, mode: RecoveryMode = .strict, includeArchive: Bool = false,
+                            snapshot: (JournalSnapshot) throws -> Void = { _ in },
+                            record: (JournalRecord) throws -> Void) throws -> RecoveryReport {
+        try readBorrowing(directory: directory, mode: mode, asOf: sequence, includeArchive: includeArchive, snapshot: snapshot,
+                          recordView: { (v: JournalRecordView) in
             try record(JournalRecord(sequence: v.sequence, timestamp: v.timestamp, tag: v.tag, payload: [UInt8](v.payload)))
         })
     }
 
     /// `read`, with each record's payload borrowed from the segment being read (valid during
     /// the call only) instead of copied into an array.
-    package static func readBorrowing(directory: String, mode: RecoveryMode = .strict, from: UInt64? = nil,
+    package static func readBorrowing(directory: String, mode: RecoveryMode = .strict, from: UInt64? = nil, asOf: UInt64? = nil,
+                                      includeArchive: Bool = false,
                                       snapshot: (JournalSnapshot) throws -> Void = { _ in },
                                       recordView: (JournalRecordView) throws -> Void) throws -> RecoveryReport {
-        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode)
+        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode, includeArchive: includeArchive)
+        let purpose: RecoveryScan.Purpose = asOf.map { .recoverAsOf(target: $0) } ?? from.map { .readAll(from: $0) } ?? .recover
+        var delivered = 0
+        var deliveredTimestamp: UInt64?
         do {
-            let plan = try scan.run(purpose: from.map { .readAll(from: $0) } ?? .recover, onSnapshot: snapshot) { h, payload in
+            let plan = try scan.run(purpose: purpose, onSnapshot: snapshot) { h, payload in
+                // Past the target the scan goes on (checking, not delivering) to the end.
+                if let asOf, h.sequence > asOf { return }
+                delivered += 1
+                deliveredTimestamp = h.timestamp
                 try recordView(JournalRecordView(sequence: h.sequence, timestamp: h.timestamp, tag: h.tag, payload: payload))
             }
             var report = plan.report
             report.removedTemporaryFiles = []
             report.backupFiles = []
             if let fatal = plan.fatal { report.anomaly = fatal }
+            if let asOf {
+                // Damage after the target does not touch the state as of it.
+                if report.lastSequence >= asOf { report.anomaly = nil }
+                report.lastSequence = min(report.lastSequence, asOf)
+                report.recordsReplayed = delivered
+                report.lastTimestamp = deliveredTimestamp
+            }
             return report
         } catch let failure as IOFailure {
             throw failure.journalError

@@ -9,12 +9,32 @@ struct RecoveryScan {
     /// configured with: that setting only limits new appends, so a journal written with a
     /// larger one stays readable.
     let maxRecordSize = RecordFormat.maxPayloadSize
+    /// Also read the sealed segments that retention moved to `archive/` (read-only purposes
+    /// only: recovery never reads or repairs them).
+    var includeArchive = false
+
+    init(io: any JournalIO, directory: String, mode: RecoveryMode, includeArchive: Bool = false) {
+        self.io = io
+        self.directory = directory
+        self.mode = mode
+        self.includeArchive = includeArchive
+    }
 
     enum Purpose {
         /// Newest usable snapshot, then the records after it (what `Journal.open` replays).
         case recover
         /// Every record from sequence `from` on, from the oldest segment, ignoring snapshots.
         case readAll(from: UInt64)
+        /// What `recover` would start from to rebuild the state as of sequence `target`: the
+        /// newest usable snapshot at or before it (or none), then the records after it. The
+        /// caller stops applying after `target`.
+        case recoverAsOf(target: UInt64)
+
+        /// Starts from a snapshot when one is usable.
+        var usesSnapshots: Bool {
+            if case .readAll = self { return false }
+            return true
+        }
     }
 
     /// A change to the directory that recovery needs before appends can continue.
@@ -90,7 +110,13 @@ struct RecoveryScan {
              onRecord: (RecordHeader, UnsafeRawBufferPointer) throws -> Void) throws -> Plan {
         let names = try io.list(directory)
         let existing = Set(names)
-        let listing = JournalFiles.classify(names)
+        var listing = JournalFiles.classify(names)
+        if includeArchive, let archived = try? io.list(path(JournalFiles.archiveName)) {
+            // Older than the live ones; a number present in both is read from the live copy.
+            let live = Set(listing.segments.map(\.number))
+            let older = JournalFiles.classify(archived).segments.filter { !live.contains($0.number) }
+            listing.segments = (older.map { ($0.number, JournalFiles.archiveName + "/" + $0.name) } + listing.segments).sorted { $0.number < $1.number }
+        }
         var report = RecoveryReport(mode: mode)
         report.removedTemporaryFiles = listing.temporary
 
@@ -184,7 +210,11 @@ struct RecoveryScan {
 
         // Snapshots, newest first; nil stands for "no snapshot".
         var candidates: [(sequence: UInt64, name: String)?] = []
-        if case .recover = purpose { candidates = listing.snapshots.map { Optional($0) } }
+        switch purpose {
+        case .recover: candidates = listing.snapshots.map { Optional($0) }
+        case .recoverAsOf(let target): candidates = listing.snapshots.filter { $0.sequence <= target }.map { Optional($0) }
+        case .readAll: break
+        }
         candidates.append(nil)
         var rejected: [String] = []
         // Rejected snapshot files: set aside (`.broken`) when recovery goes on, so that a later
@@ -325,7 +355,7 @@ struct RecoveryScan {
                 noteSnapshot(snapshot, plan: &plan)
                 try onSnapshot(JournalSnapshot(lastSequence: snapshot.lastSequence, bytes: snapshot.body, createdAt: snapshot.createdAt))
                 plan.report.lastSequence = snapshot.lastSequence
-            } else if !plan.snapshotsPresent.isEmpty, case .recover = purpose {
+            } else if !plan.snapshotsPresent.isEmpty, purpose.usesSnapshots {
                 // Snapshots exist but none is usable and there is no log: opening would start a
                 // new, empty journal over the owner's data. Refuse instead.
                 let problem = JournalCorruption(file: JournalFiles.snapshotName(plan.snapshotsPresent.max() ?? 0), offset: nil,
@@ -339,7 +369,7 @@ struct RecoveryScan {
         // Where replay starts: the last segment starting at or before the first needed record.
         var start = 0
         if !salvage {
-            if case .recover = purpose {
+            if purpose.usesSnapshots {
                 guard let first = entries.first?.header, first.firstSequence <= snapshotSeq + 1 else {
                     let firstSeq = entries.first?.header?.firstSequence ?? 0
                     if snapshot != nil {

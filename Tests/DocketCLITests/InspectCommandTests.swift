@@ -105,6 +105,49 @@ struct InspectCommandTests {
         #expect(raw.stdout.first?.range(of: #"\tsize=\d+\t[0-9a-f]+$"#, options: .regularExpression) != nil, "\(raw.stdout)")
     }
 
+    /// `--tasks` lists tasks (filtered by status, limited), and `--as-of` / `journal replay
+    /// --to` show the state right after an earlier record: after record 1, only ok-1, waiting.
+    @Test func inspectListsTasksAndReplaysToAnEarlierRecord() async throws {
+        let tmp = TempDirectory("replay")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        try await Self.makeJournal(dir)
+
+        let failed = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--tasks", "--status", "failed"], output: failed) == 0, "\(failed.stderr)")
+        #expect(failed.stdout.contains("task list: 1"), "\(failed.stdout)")
+        #expect(failed.stdout.contains { $0.hasPrefix("  bad-2 (bad) queue default, failed, attempt 1/3, run at ") && $0.hasSuffix(": job 2 is broken on purpose") },
+                "\(failed.stdout)")
+        let limited = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--limit", "2", "--json"], output: limited) == 0)
+        let all = try #require(try JSONSerialization.jsonObject(with: Data((limited.stdout.first ?? "").utf8)) as? [String: Any])
+        #expect((all["taskList"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["ok-1", "bad-2"])
+
+        let replay = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "replay", dir, "--to", "1", "--tasks"], output: replay) == 0, "\(replay.stderr)")
+        #expect(replay.stdout.first?.contains("journal through sequence 1") == true, "\(replay.stdout)")
+        #expect(replay.stdout.contains("tasks: 1 (scheduled 1)"), "\(replay.stdout)")
+        #expect(replay.stdout.contains { $0.hasPrefix("  ok-1 (ok) queue default, scheduled, attempt 0/") }, "\(replay.stdout)")
+        let asOf = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--as-of=1", "--json"], output: asOf) == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data((asOf.stdout.first ?? "").utf8)) as? [String: Any])
+        #expect(object["lastSequence"] as? Int == 1 && object["tasks"] as? Int == 1)
+        // Far in the future: the current state.
+        let later = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "replay", dir, "--at", "2999-01-01T00:00:00Z"], output: later) == 0)
+        #expect(later.stdout.contains("tasks: 3 (scheduled 1, succeeded 1, failed 1)"), "\(later.stdout)")
+        let dump = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "dump", dir, "--archive", "--limit", "1"], output: dump) == 0)
+        #expect(dump.stdout.count == 1)
+
+        for args in [["inspect", dir, "--as-of", "1", "--at", "2027-01-01T00:00:00Z"], ["inspect", dir, "--archive"],
+                     ["inspect", dir, "--tasks", "--status", "sleeping"], ["inspect", dir, "--at", "yesterday"],
+                     ["journal", "replay", dir, "--to", "-3"]] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == 2, "\(args): \(out.stderr)")
+        }
+    }
+
     @Test func describeIgnoresOtherTagsAndGarbage() {
         #expect(EngineRecords.tag == 0x4431)
         #expect(EngineRecords.describe(tag: 1, payload: [1, 2, 3]) == nil)

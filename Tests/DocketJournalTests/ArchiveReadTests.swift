@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import DocketJournal
+
+/// Reading for audit: archived segments extend a read back to the first record, and a read
+/// "as of" a sequence starts from the newest snapshot at or before it and stops at it.
+@Suite struct ArchiveReadTests {
+    /// 400 records of ~100 bytes in 4 KiB segments, a snapshot every 100 records, retention
+    /// `.archive` keeping 2 snapshots: the segments before the snapshot at 200 are archived.
+    static func archivedJournal(_ dir: String) async throws {
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 4096
+        config.retention = .archive
+        let (journal, _) = try openJournal(dir, config)
+        for i in 1...400 {
+            try journal.submit(payload(i, size: 100))
+            if i % 100 == 0 {
+                try await journal.sync()
+                try await journal.writeSnapshot(Array("state@\(i)".utf8), lastSequence: UInt64(i))
+            }
+        }
+        try await journal.sync()
+        try await journal.close()
+    }
+
+    @Test func archivedSegmentsReachBackToTheFirstRecord() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        try await Self.archivedJournal(tmp.journal)
+        let archived = (try? FileManager.default.contentsOfDirectory(atPath: tmp.journal + "/archive")) ?? []
+        #expect(archived.count > 5, "retention moved the old segments to archive/")
+        var live: [UInt64] = []
+        let liveReport = try JournalReader.read(directory: tmp.journal, from: 1) { live.append($0.sequence) }
+        #expect(liveReport.anomaly == nil && (live.first ?? 0) > 1, "without the archive the oldest records are gone")
+        var all: [JournalRecord] = []
+        let report = try JournalReader.read(directory: tmp.journal, from: 1, includeArchive: true) { all.append($0) }
+        #expect(report.anomaly == nil)
+        #expect(all.map(\.sequence) == Array(1...400))
+        #expect(all.enumerated().allSatisfy { $1.payload == payload($0 + 1, size: 100) })
+    }
+
+    @Test(arguments: [UInt64(0), 1, 99, 100, 150, 250, 300, 399, 400, 1_000])
+    func aReadAsOfASequenceStopsThere(target: UInt64) async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        try await Self.archivedJournal(tmp.journal)
+        var snapshot: JournalSnapshot?
+        var sequences: [UInt64] = []
+        let report = try JournalReader.read(directory: tmp.journal, asOf: target, includeArchive: true,
+                                            snapshot: { snapshot = $0 }, record: { sequences.append($0.sequence) })
+        #expect(report.anomaly == nil)
+        let end = min(target, 400)
+        // The newest snapshot at or before the target: kept ones are at 300 and 400, archived
+        // segments cover everything before.
+        let expectedSnapshot: UInt64? = end >= 400 ? 400 : end >= 300 ? 300 : nil
+        #expect(snapshot?.lastSequence == expectedSnapshot)
+        let start = (expectedSnapshot ?? 0) + 1
+        #expect(sequences == (start <= end ? Array(start...end) : []))
+        #expect(report.lastSequence == end)
+        #expect(report.recordsReplayed == sequences.count)
+    }
+
+    /// Without the archive, a state older than every kept snapshot cannot be rebuilt: a typed
+    /// anomaly, not a wrong state.
+    @Test func anOlderStateWithoutTheArchiveIsReportedMissing() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        try await Self.archivedJournal(tmp.journal)
+        var sequences: [UInt64] = []
+        let report = try JournalReader.read(directory: tmp.journal, asOf: 150) { sequences.append($0.sequence) }
+        #expect(report.anomaly != nil)
+        #expect(sequences.isEmpty)
+    }
+}
