@@ -148,7 +148,7 @@ extension Docket {
                                  runAt: Time.date(t.runAt), scheduleID: t.scheduleID, lease: lease, docket: self)
         let journal = self.journal
         let payload = t.payload
-        let completions = self.completions, wakeup = self.wakeup
+        let completions = self.completions, wakeup = self.wakeup, hooks = configuration.hooks
         var deadline: Micros?
         if t.timeout > 0 {
             let at = Time.add(now, t.timeout)
@@ -161,7 +161,7 @@ extension Docket {
             do {
                 if let journal, startSequence > 0 { try await journal.waitUntilDurable(startSequence) }
                 try Task.checkCancellation()
-                result = .success(try await handler.run(context, payload))
+                result = await Docket.runAttempt(handler, context, payload, hooks: hooks)
             } catch {
                 result = .failure(error)
             }

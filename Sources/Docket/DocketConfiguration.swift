@@ -34,6 +34,8 @@ public struct DocketConfiguration: Sendable {
     public var defaultRetry: RetryPolicy = .default
     /// Timeout of tasks whose options do not say. Default none.
     public var defaultTimeout: Duration?
+    /// Code run around every handler attempt (logging, metrics, tracing). Default none.
+    public var hooks: (any DocketHooks)?
     /// Functions for `RetryPolicy.custom(name:)`: attempt number → delay, or nil to give up.
     public var retryFunctions: [String: @Sendable (Int) -> Duration?] = [:]
     /// A snapshot is written after this many journal records. Default 100,000.

@@ -1,0 +1,62 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// `DocketHooks.around` wraps every attempt in the attempt's own task, and cannot change a
+/// handler's failure into a success.
+@Suite(.timeLimit(.minutes(2))) struct HooksTests {
+    enum Trace {
+        @TaskLocal static var id: String?
+    }
+
+    /// Sets a task-local trace id, records what it saw, and misbehaves on purpose for some ids.
+    final class Recording: DocketHooks {
+        let seen = Mutex<[String]>([])
+
+        func around(_ job: JobContext, attempt: () async throws -> Void) async throws {
+            switch job.id {
+            case "skip":
+                seen.withLock { $0.append("skip skipped") }
+                return
+            case "swallow":
+                do { try await attempt() } catch { seen.withLock { $0.append("swallow threw \(error)") } }
+            case "veto":
+                try await attempt()
+                seen.withLock { $0.append("veto vetoed") }
+                throw TestFailure(message: "vetoed by the hook")
+            default:
+                try await Trace.$id.withValue("trace-\(job.id)-\(job.attempt)") { try await attempt() }
+                seen.withLock { $0.append("\(job.id) ok") }
+            }
+        }
+    }
+
+    @Test(arguments: EngineKind.allCases) func hooksWrapEveryAttempt(kind: EngineKind) async throws {
+        let hooks = Recording()
+        let h = try await Harness.make(kind, register: { d in
+            d.register("see", payload: Job.self) { _, _ in Trace.id ?? "none" }
+            d.register("boom", payload: Job.self) { _, _ in throw TestFailure(message: "boom") }
+        }, configure: { c in
+            c.hooks = hooks
+            c.defaultMaxAttempts = 1
+        })
+        let d = h.docket
+        try await d.enqueue("see", payload: Job(n: 1), options: TaskOptions(id: "a"))
+        try await d.enqueue("boom", payload: Job(n: 2), options: TaskOptions(id: "swallow"))
+        try await d.enqueue("see", payload: Job(n: 3), options: TaskOptions(id: "veto"))
+        try await d.enqueue("see", payload: Job(n: 4), options: TaskOptions(id: "skip"))
+        await h.recorder.waitFor(.succeeded, "a")
+        await h.recorder.waitFor(.failed, count: 3)
+        // The handler saw the task-local value the hook set, in its own task.
+        #expect(try await d.task("a")?.decodeOutput(String.self) == "trace-a-1")
+        // A swallowed handler error still fails the attempt; a hook error after a success fails
+        // it too; a hook that never runs the attempt fails it with a clear message.
+        #expect(await d.task("swallow")?.lastError == "boom")
+        #expect(await d.task("veto")?.lastError == "vetoed by the hook")
+        #expect(await d.task("skip")?.lastError == "the configured DocketHooks.around returned without running the attempt")
+        #expect(Set(hooks.seen.withLock { $0 }) == ["a ok", "swallow threw boom", "veto vetoed", "skip skipped"])
+        try await h.stop()
+        h.directory?.remove()
+    }
+}
