@@ -74,17 +74,18 @@ extension Docket {
         var keys: Set<String> = []
         var unregistered: [TaskEntry] = []
         var starting: [TaskEntry] = []
+        var handlersOf: [AnyHandler] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
             guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version else { continue }
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
                 parked[.queue(t.queue), default: BinaryHeap()].push(item)
                 continue
             }
-            if let key = t.key, state.runningKeys.contains(key) || keys.contains(key) {
+            if let key = t.key, state.runningKeys[key] != nil || keys.contains(key) {
                 parked[.key(key), default: BinaryHeap()].push(item)
                 continue
             }
-            if !handlers.contains(t.name) {
+            guard let handler = handlers.get(t.name) else {
                 unregistered.append(t)
                 continue
             }
@@ -92,9 +93,30 @@ extension Docket {
             if let key = t.key { keys.insert(key) }
             leases.append(Mutation.Lease(id: t.id, lease: state.nextLease + UInt64(leases.count)))
             starting.append(t)
+            handlersOf.append(handler)
+        }
+        // Grouped handlers: each started task of one takes the tasks parked behind its key
+        // along (the later ones of this pass were parked above, as its key was taken).
+        var groups: [Int: [Int]] = [:]
+        for i in starting.indices {
+            guard let group = handlersOf[i].group else { continue }
+            let t = starting[i]
+            var room = concurrency - state.runningCount - leases.count
+            if let limit = queueLimits[t.queue] { room = min(room, limit - (state.runningByQueue[t.queue] ?? 0) - (queueCounts[t.queue] ?? 0)) }
+            var members = [i]
+            for m in groupMembers(of: t, maxGroup: group.maxGroup, room: room) {
+                queueCounts[m.queue, default: 0] += 1
+                leases.append(Mutation.Lease(id: m.id, lease: state.nextLease + UInt64(leases.count)))
+                members.append(starting.count)
+                starting.append(m)
+                handlersOf.append(handlersOf[i])
+            }
+            groups[i] = members
         }
         if !leases.isEmpty {
             let sequence = try commit(.start(leases, at: now))
+            var started: [TaskEntry] = []
+            started.reserveCapacity(starting.count)
             for (l, before) in zip(leases, starting) {
                 // What `apply(.start)` made of it (checked: the launch must see the started task).
                 var t = before
@@ -104,7 +126,16 @@ extension Docket {
                 assert(state.tasks[l.id].map { $0.attempt == t.attempt && $0.lease == t.lease && $0.status == .running } ?? false)
                 emit(.started, t, at: now)
                 runStats.noteStart(lateness: now - t.runAt)
-                launch(t, lease: l.lease, startSequence: sequence, now: now)
+                started.append(t)
+            }
+            for i in started.indices {
+                if let group = handlersOf[i].group {
+                    // Members launch with their group's first task.
+                    guard let members = groups[i] else { continue }
+                    launchGroup(members.map { (started[$0], leases[$0].lease) }, handler: group, startSequence: sequence, now: now)
+                } else {
+                    launch(started[i], handler: handlersOf[i], lease: leases[i].lease, startSequence: sequence, now: now)
+                }
             }
         }
         for t in unregistered {
@@ -128,7 +159,7 @@ extension Docket {
             guard var heap = parked[group] else { continue }
             var room: Int
             switch group {
-            case .key(let key): room = state.runningKeys.contains(key) ? 0 : 1
+            case .key(let key): room = state.runningKeys[key] != nil ? 0 : 1
             case .queue(let queue): room = queueLimits[queue].map { $0 - (state.runningByQueue[queue] ?? 0) } ?? Int.max
             }
             while room > 0, let item = heap.popMin() {
@@ -142,8 +173,7 @@ extension Docket {
 
     /// Runs one attempt on its own Swift task. The handler starts only once the start record is
     /// durable, so an attempt that crashes the process is always counted.
-    func launch(_ t: TaskEntry, lease: UInt64, startSequence: UInt64, now: Micros) {
-        guard let handler = handlers.get(t.name) else { return }
+    func launch(_ t: TaskEntry, handler: AnyHandler, lease: UInt64, startSequence: UInt64, now: Micros) {
         let context = JobContext(id: t.id, name: t.name, attempt: t.attempt, maxAttempts: t.maxAttempts, queue: t.queue,
                                  runAt: Time.date(t.runAt), scheduleID: t.scheduleID, lease: lease, docket: self)
         let journal = self.journal

@@ -168,7 +168,7 @@ public actor Docket {
         handler: @escaping @Sendable (Payload, JobContext) async throws -> Output
     ) {
         let codec = configuration.codec
-        handlers.set(name, AnyHandler { context, bytes in
+        handlers.set(name, AnyHandler(run: { context, bytes in
             let value: Payload
             do { value = try codec.decode(Payload.self, from: bytes) } catch {
                 throw PayloadDecodingFailure(name: name, underlying: "\(error)")
@@ -176,7 +176,7 @@ public actor Docket {
             let output = try await handler(value, context)
             if output is Void || output is EmptyOutput { return nil }
             return try codec.encode(output)
-        })
+        }))
     }
 
     /// Registers a handler without output.

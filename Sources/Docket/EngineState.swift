@@ -13,7 +13,8 @@ struct EngineState: Sendable {
     var scheduleTimers = BinaryHeap<ScheduleTimer>()
     var runningCount = 0
     var runningByQueue: [String: Int] = [:]
-    var runningKeys: Set<String> = []
+    /// Running tasks per resource key (more than one only for the group of a grouped handler).
+    var runningKeys: [String: Int] = [:]
     /// Off while replaying: the timer heap is rebuilt once at the end instead of growing with
     /// stale entries on every change.
     var maintainsTimers = true
@@ -178,7 +179,10 @@ struct EngineState: Sendable {
             runningCount -= 1
             runningByQueue[t.queue, default: 1] -= 1
             if runningByQueue[t.queue] == 0 { runningByQueue[t.queue] = nil }
-            if let key = t.key { runningKeys.remove(key) }
+            if let key = t.key {
+                runningKeys[key, default: 1] -= 1
+                if runningKeys[key] == 0 { runningKeys[key] = nil }
+            }
         }
         t.status = status
         t.version &+= 1
@@ -190,7 +194,7 @@ struct EngineState: Sendable {
         if t.status == .running {
             runningCount += 1
             runningByQueue[t.queue, default: 0] += 1
-            if let key = t.key { runningKeys.insert(key) }
+            if let key = t.key { runningKeys[key, default: 0] += 1 }
         }
         if t.status == .scheduled && maintainsTimers {
             timers.push(TimerItem(runAt: t.runAt, sequence: t.sequence, version: version, id: t.id))
@@ -218,7 +222,7 @@ struct EngineState: Sendable {
         timerItems.reserveCapacity(tasks.count)
         runningCount = 0
         runningByQueue = [:]
-        runningKeys = []
+        runningKeys = [:]
         tasks.forEachLive { id, status, runAt, sequence, version, queue, key in
             switch status {
             case .scheduled:
@@ -226,7 +230,7 @@ struct EngineState: Sendable {
             case .running:
                 runningCount += 1
                 runningByQueue[queue, default: 0] += 1
-                if let key { runningKeys.insert(key) }
+                if let key { runningKeys[key, default: 0] += 1 }
             default:
                 break
             }

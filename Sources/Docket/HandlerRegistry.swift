@@ -3,6 +3,16 @@ import Synchronization
 /// A registered handler with its payload type erased: bytes in, encoded output out.
 struct AnyHandler: Sendable {
     var run: @Sendable (JobContext, [UInt8]) async throws -> [UInt8]?
+    /// Set for grouped handlers (`registerGrouped`), which take every task of a group in one
+    /// call; `run` is then unused.
+    var group: GroupHandler?
+}
+
+/// A grouped handler, type-erased: the members' contexts and payloads in, one outcome per
+/// member out (a payload that does not decode fails its member alone).
+struct GroupHandler: Sendable {
+    var maxGroup: Int
+    var run: @Sendable ([JobContext], [[UInt8]]) async -> [Result<[UInt8]?, any Error>]
 }
 
 /// Thrown inside the engine when a payload does not decode: the task fails permanently.

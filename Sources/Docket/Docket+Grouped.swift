@@ -1,0 +1,136 @@
+import Foundation
+
+/// One task of a group handed to a grouped handler: its decoded payload and its context.
+public struct GroupedJob<Payload: Sendable>: Sendable {
+    /// The task's payload.
+    public let payload: Payload
+    /// The task's attempt: id, attempt number, progress reporting.
+    public let context: JobContext
+}
+
+extension Docket {
+    /// Registers a grouped handler: tasks of `name` that share a resource key (`TaskOptions.key`)
+    /// and a queue, and are due together, come in one call — at most `maxGroup`, in (priority,
+    /// run at, enqueue order), within the concurrency and queue limits. Say, one digest e-mail
+    /// for every notification of a user that piled up. A task without a key comes alone.
+    ///
+    /// ```swift
+    /// docket.registerGrouped("notify", payload: Note.self) { jobs in
+    ///     try await mailer.sendDigest(to: jobs[0].context.id, notes: jobs.map(\.payload))
+    /// }
+    /// try await docket.enqueue("notify", payload: note, options: TaskOptions(key: "user-42"))
+    /// ```
+    ///
+    /// Each task keeps its own attempt, lease and timeout. Returning succeeds every task of
+    /// the call; throwing (or a `JobControl`) applies to each, per its own retry policy. A
+    /// payload that does not decode fails its task alone, permanently. Cancelling, pausing or
+    /// timing out one task cancels the call, so the others end that attempt with the error the
+    /// handler then throws, and retry.
+    public nonisolated func registerGrouped<Payload: Decodable & Sendable>(
+        _ name: String, payload: Payload.Type = Payload.self, maxGroup: Int = 100,
+        handler: @escaping @Sendable ([GroupedJob<Payload>]) async throws -> Void
+    ) {
+        let codec = configuration.codec
+        let group = GroupHandler(maxGroup: max(1, maxGroup)) { contexts, payloads in
+            var results = [Result<[UInt8]?, any Error>](repeating: .success(nil), count: contexts.count)
+            var jobs: [GroupedJob<Payload>] = []
+            var members: [Int] = []
+            for i in contexts.indices {
+                do {
+                    jobs.append(GroupedJob(payload: try codec.decode(Payload.self, from: payloads[i]), context: contexts[i]))
+                    members.append(i)
+                } catch {
+                    results[i] = .failure(PayloadDecodingFailure(name: name, underlying: "\(error)"))
+                }
+            }
+            guard !jobs.isEmpty else { return results }
+            do { try await handler(jobs) } catch {
+                for i in members { results[i] = .failure(error) }
+            }
+            return results
+        }
+        handlers.set(name, AnyHandler(run: { context, bytes in
+            // Not used (grouped tasks launch through `group`); kept correct all the same.
+            try await group.run([context], [bytes]).first?.get() ?? nil
+        }, group: group))
+    }
+
+    /// Grows the group that `leader` starts with the tasks parked behind its key that can run
+    /// with it (same handler and queue, still due), within `room` more; the others stay parked.
+    func groupMembers(of leader: TaskEntry, maxGroup: Int, room: Int) -> [TaskEntry] {
+        guard let key = leader.key, room > 0, maxGroup > 1, var heap = parked[.key(key)] else { return [] }
+        var members: [TaskEntry] = []
+        var keep = BinaryHeap<ReadyItem>()
+        while let item = heap.popMin() {
+            guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version else { continue }
+            if members.count < min(room, maxGroup - 1), t.name == leader.name, t.queue == leader.queue {
+                members.append(t)
+            } else {
+                keep.push(item)
+            }
+        }
+        parked[.key(key)] = keep.isEmpty ? nil : keep
+        return members
+    }
+
+    /// Runs one attempt of every task of a group in one call of its grouped handler, on a
+    /// Swift task of its own, once the start record is durable.
+    func launchGroup(_ members: [(task: TaskEntry, lease: UInt64)], handler group: GroupHandler, startSequence: UInt64, now: Micros) {
+        let contexts = members.map { m in
+            JobContext(id: m.task.id, name: m.task.name, attempt: m.task.attempt, maxAttempts: m.task.maxAttempts, queue: m.task.queue,
+                       runAt: Time.date(m.task.runAt), scheduleID: m.task.scheduleID, lease: m.lease, docket: self)
+        }
+        let payloads = members.map(\.task.payload)
+        let journal = self.journal
+        let completions = self.completions, wakeup = self.wakeup, hooks = configuration.hooks
+        let handle = Task.detached {
+            var results: [Result<[UInt8]?, any Error>]
+            do {
+                if let journal, startSequence > 0 { try await journal.waitUntilDurable(startSequence) }
+                try Task.checkCancellation()
+                results = await Docket.runGroupAttempt(group, contexts, payloads, hooks: hooks)
+            } catch {
+                results = Array(repeating: .failure(error), count: contexts.count)
+            }
+            for (context, result) in zip(contexts, results) {
+                completions.add(Completions.Item(id: context.id, lease: context.lease, result: result))
+            }
+            wakeup.signal()
+        }
+        for m in members {
+            var deadline: Micros?
+            if m.task.timeout > 0 {
+                let at = Time.add(now, m.task.timeout)
+                deadline = at
+                leaseDeadlines.push(LeaseDeadline(at: at, lease: m.lease, id: m.task.id))
+            }
+            inFlight[m.task.id] = InFlight(lease: m.lease, handle: handle, deadline: deadline)
+        }
+    }
+
+    /// One call of a grouped handler through `hooks`, nested once per member (each member's
+    /// `around` sees its own context). As for single attempts, the handler's outcomes stand; a
+    /// hook's error fails the members that had succeeded, and a skipped call fails them all.
+    static func runGroupAttempt(_ group: GroupHandler, _ contexts: [JobContext], _ payloads: [[UInt8]],
+                                hooks: (any DocketHooks)?) async -> [Result<[UInt8]?, any Error>] {
+        guard let hooks else { return await group.run(contexts, payloads) }
+        var results: [Result<[UInt8]?, any Error>]?
+        func nest(_ i: Int) async throws {
+            guard i < contexts.count else {
+                let r = await group.run(contexts, payloads)
+                results = r
+                // The handler's error, for the hooks to see, when it failed them all.
+                if case .failure(let error)? = r.first, r.allSatisfy({ if case .failure = $0 { true } else { false } }) { throw error }
+                return
+            }
+            try await hooks.around(contexts[i]) { try await nest(i + 1) }
+        }
+        do {
+            try await nest(0)
+        } catch {
+            guard let r = results else { return Array(repeating: .failure(error), count: contexts.count) }
+            return r.map { if case .success = $0 { .failure(error) } else { $0 } }
+        }
+        return results ?? Array(repeating: .failure(HookSkippedAttempt()), count: contexts.count)
+    }
+}

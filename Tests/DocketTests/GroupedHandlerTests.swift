@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// Grouped handlers: due tasks of one resource key come in one call, bounded by `maxGroup`
+/// and the concurrency limit; outcomes apply per task; a bad payload fails alone.
+@Suite(.timeLimit(.minutes(2))) struct GroupedHandlerTests {
+    /// Each call's task ids and attempts, in order.
+    final class Calls: Sendable {
+        let list = Mutex<[[String]]>([])
+        func add(_ jobs: [GroupedJob<Job>]) { list.withLock { $0.append(jobs.map { "\($0.context.id)#\($0.context.attempt)" }) } }
+        var all: [[String]] { list.withLock { $0 } }
+    }
+
+    static func enqueue(_ d: Docket, _ specs: [(id: String, key: String?)], priority: (String) -> Int = { _ in 0 }) async throws {
+        try await d.enqueue(batch: specs.map { s in
+            NewTask("digest", payload: Job(n: 0), options: TaskOptions(id: s.id, delay: .seconds(10), priority: priority(s.id), key: s.key))
+        })
+    }
+
+    @Test(arguments: EngineKind.allCases) func dueTasksOfOneKeyComeInOneCall(kind: EngineKind) async throws {
+        let calls = Calls()
+        let h = try await Harness.make(kind) { d in d.registerGrouped("digest", payload: Job.self) { jobs in calls.add(jobs) } }
+        try await Self.enqueue(h.docket, [("a1", "u1"), ("b1", "u2"), ("a2", "u1"), ("solo", nil), ("a3", "u1")], priority: { $0 == "a3" ? -1 : 0 })
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.succeeded, count: 5)
+        // u1's three in one call, a3 first (higher priority); u2's and the keyless one alone.
+        #expect(Set(calls.all) == [["a3#1", "a1#1", "a2#1"], ["b1#1"], ["solo#1"]])
+        #expect(await h.docket.stats().byStatus == [.succeeded: 5])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func groupsStayWithinMaxGroupAndTheConcurrencyLimit(kind: EngineKind) async throws {
+        let calls = Calls()
+        let h = try await Harness.make(kind, register: { d in
+            d.registerGrouped("digest", payload: Job.self, maxGroup: 3) { jobs in calls.add(jobs) }
+        }, configure: { $0.concurrency = 2 })
+        try await Self.enqueue(h.docket, (1...5).map { ("t\($0)", "u") })
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.succeeded, count: 5)
+        // Two at a time (concurrency 2), in enqueue order, one call after another (one key).
+        #expect(calls.all == [["t1#1", "t2#1"], ["t3#1", "t4#1"], ["t5#1"]])
+        try await h.stop()
+        h.directory?.remove()
+
+        let big = Calls()
+        let h2 = try await Harness.make(kind, register: { d in
+            d.registerGrouped("digest", payload: Job.self, maxGroup: 3) { jobs in big.add(jobs) }
+        })
+        try await Self.enqueue(h2.docket, (1...5).map { ("t\($0)", "u") })
+        h2.clock.advance(by: .seconds(10))
+        await h2.recorder.waitFor(.succeeded, count: 5)
+        #expect(big.all == [["t1#1", "t2#1", "t3#1"], ["t4#1", "t5#1"]])
+        try await h2.stop()
+        h2.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func aFailedCallRetriesEachTaskAndABadPayloadFailsAlone(kind: EngineKind) async throws {
+        let calls = Calls()
+        let h = try await Harness.make(kind) { d in
+            d.registerGrouped("digest", payload: Job.self) { jobs in
+                calls.add(jobs)
+                if jobs[0].context.attempt == 1 { throw TestFailure(message: "smtp down") }
+            }
+        }
+        let d = h.docket
+        try await Self.enqueue(d, [("a", "u"), ("b", "u")])
+        try await d.enqueue("digest", payload: "not a job", options: TaskOptions(id: "bad", delay: .seconds(10), key: "u"))
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.failed, "bad")
+        await h.recorder.waitFor(.retried, count: 2)
+        #expect(await d.task("bad")?.lastError?.contains("does not decode") == true)
+        #expect(await d.task("a")?.lastError == "smtp down")
+        #expect(await d.task("b")?.status == .scheduled)
+        // The retry: both again in one call, second attempt.
+        _ = try await d.retryNow(["a", "b"])
+        await h.recorder.waitFor(.succeeded, count: 2)
+        #expect(calls.all == [["a#1", "b#1"], ["a#2", "b#2"]])
+        try await h.stop()
+        h.directory?.remove()
+    }
+}
