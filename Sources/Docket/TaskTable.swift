@@ -1,13 +1,13 @@
 /// Every task, stored compactly: an id → slot index and contiguous rows in which handler names,
 /// queues, retry policies, schedule ids and keys are small numbers into shared tables, and the
 /// fields only finished or reporting tasks have (output, error, fractional progress) sit out of
-/// line. A row is 144 bytes, ~170 with its index entry, instead of ~400 as a
+/// line. A row is 128 bytes, ~145 with its index entry (`IdIndex`), instead of ~400 as a
 /// `[String: TaskEntry]` value, and replay appends rows instead of rehashing large values.
 ///
 /// Reads and writes go through `TaskEntry`, the full view, so the rest of the engine never sees
 /// the layout.
 struct TaskTable: Sendable {
-    private var index: [String: Int32] = [:]
+    private var index = IdIndex()
     private var rows: [TaskRow] = []
     private var freeSlots: [Int32] = []
     private var names = Interner<String>()
@@ -89,7 +89,7 @@ struct TaskTable: Sendable {
     }
 
     func find(_ id: String) -> Found? {
-        index[id].map { Found(slot: $0, task: entry(rows[Int($0)])) }
+        index.find(id, in: rows).map { Found(slot: $0, task: entry(rows[Int($0)])) }
     }
 
     /// Writes back a task read with `find` (its id must not change).
@@ -107,11 +107,8 @@ struct TaskTable: Sendable {
     /// Adds a task unless one with its id exists; returns whether it was added. `version`, when
     /// given, replaces the task's own (saves a copy of the whole entry to change one field).
     mutating func insertNew(_ t: TaskEntry, version: UInt32? = nil) -> Bool {
-        let candidate = freeSlots.last ?? Int32(rows.count)
-        var slot: Int32 = -1
-        var isNew = false
-        Self.claim(&index[t.id, default: -1], candidate: candidate, slot: &slot, isNew: &isNew)
-        guard isNew else { return false }
+        let slot = freeSlots.last ?? Int32(rows.count)
+        guard index.findOrInsert(t.id, slot: slot, in: rows) == nil else { return false }
         var new = row(t, replacing: nil)
         if let version { new.version = version }
         count(new.queue, new.status, 1)
@@ -144,14 +141,14 @@ struct TaskTable: Sendable {
 
     func peek(_ id: String) -> Peek? {
         // Field by field: `let r = rows[i]` would copy the row, retaining its strings.
-        index[id].map { i in
+        index.find(id, in: rows).map { i in
             let i = Int(i)
             return Peek(status: rows[i].status, version: rows[i].version, lease: rows[i].lease, priority: Int(rows[i].priority),
                         runAt: rows[i].runAt, sequence: rows[i].sequence)
         }
     }
 
-    func contains(_ id: String) -> Bool { index[id] != nil }
+    func contains(_ id: String) -> Bool { index.find(id, in: rows) != nil }
 
     /// The ids of the tasks in `status`, without materializing the others.
     func ids(withStatus status: TaskStatus) -> [String] {
@@ -180,12 +177,12 @@ struct TaskTable: Sendable {
     }
 
     subscript(id: String) -> TaskEntry? {
-        index[id].map { entry(rows[Int($0)]) }
+        index.find(id, in: rows).map { entry(rows[Int($0)]) }
     }
 
     /// Removes a task (nothing if there is none with this id).
     mutating func remove(_ id: String) {
-        guard let slot = index.removeValue(forKey: id) else { return }
+        guard let slot = index.remove(id, in: rows) else { return }
         let old = rows[Int(slot)]
         count(old.queue, old.status, -1)
         releaseAll(old)
@@ -223,14 +220,6 @@ struct TaskTable: Sendable {
         let i = Int(queue) * Self.statusKinds + Int(status.code)
         if i >= statusCounts.count { statusCounts.append(contentsOf: repeatElement(0, count: i + 1 - statusCounts.count)) }
         statusCounts[i] += delta
-    }
-
-    private static func claim(_ stored: inout Int32, candidate: Int32, slot: inout Int32, isNew: inout Bool) {
-        if stored < 0 {
-            stored = candidate
-            isNew = true
-        }
-        slot = stored
     }
 
     /// Every task in enqueue (sequence) order, materialized one at a time: only the sequence

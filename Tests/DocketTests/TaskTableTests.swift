@@ -35,6 +35,37 @@ import Testing
         #expect(table.internedCounts.scheduleIDs == 5)
     }
 
+    /// The id index (open addressing, backward-shift deletion) through growth and heavy
+    /// removal: every present id is found at its row, no removed one is.
+    @Test(arguments: [UInt64(1), 42]) func theIdIndexSurvivesGrowthAndRemoval(seed: UInt64) {
+        print("TaskTableTests id index seed \(seed)")
+        var rng = SplitMix64(seed: seed)
+        var table = TaskTable()
+        var present = Set<String>()
+        for round in 0..<4 {
+            for i in 0..<5_000 {
+                let id = "r\(round)-\(i)-\(rng.next() % 1_000)"
+                let added = table.insertNew(Self.entry(id, queue: "q", schedule: nil, status: .scheduled, sequence: UInt64(round * 5_000 + i + 1)))
+                #expect(added == !present.contains(id))
+                present.insert(id)
+            }
+            for id in present.sorted() where rng.next() % 2 == 0 {
+                table.remove(id)
+                present.remove(id)
+            }
+            #expect(table.count == present.count)
+        }
+        for id in present { #expect(table[id]?.id == id) }
+        for round in 0..<4 { #expect(!table.contains("r\(round)-missing")) }
+        // Removed ids can come back.
+        for id in present.prefix(100) { table.remove(id) }
+        for id in present.prefix(100) {
+            let added = table.insertNew(Self.entry(id, queue: "q", schedule: nil, status: .scheduled, sequence: 1))
+            #expect(added)
+        }
+        #expect(table.count == present.count)
+    }
+
     @Test(arguments: [UInt64(7), 2026, 99]) func randomChangesMatchADictionary(seed: UInt64) {
         print("TaskTableTests seed \(seed)")
         var rng = SplitMix64(seed: seed)
