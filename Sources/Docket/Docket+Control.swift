@@ -182,20 +182,34 @@ extension Docket {
         var seen: Set<String> = []
         let unique = ids.filter { seen.insert($0).inserted }
         let now = nowMicros()
-        // Bounded records: ids are up to 256 bytes, and a record at most 16 MiB by default.
+        // Bounded records: at most `idsPerRecord` ids and half the journal's record size limit
+        // (ids are up to 256 bytes each).
+        let budget = max(1, (journal.map { _ in configuration.journal.maxRecordSize } ?? Int.max) / 2)
         var sequence: UInt64 = 0
-        var start = 0
-        while start < unique.count {
-            let end = min(unique.count, start + Self.idsPerRecord)
-            sequence = try commit(make(Array(unique[start..<end]), now))
-            start = end
+        var applied = 0
+        var failure: DocketError?
+        do throws(DocketError) {
+            while applied < unique.count {
+                var end = applied
+                var bytes = 0
+                while end < unique.count, end - applied < Self.idsPerRecord, end == applied || bytes + unique[end].utf8.count + 3 <= budget {
+                    bytes += unique[end].utf8.count + 3
+                    end += 1
+                }
+                sequence = try commit(make(Array(unique[applied..<end]), now))
+                applied = end
+            }
+        } catch {
+            failure = error
         }
-        for id in unique {
+        // What was applied before a failure is applied for good: finish it, then report.
+        for id in unique[..<applied] {
             guard let t = state.tasks[id] else { continue }
-            if t.status != .running, let flight = inFlight.removeValue(forKey: id) { flight.handle?.cancel() }
+            if t.status != .running, let flight = inFlight.removeValue(forKey: id) { cancelAttempt(flight) }
             emit(event, t, at: now, runAt: event == .resumed || event == .rescheduled ? t.runAt : nil)
             if t.status == .scheduled { noteNewRunTime(t.runAt) }
         }
+        if let failure { throw failure }
         try await waitDurable(sequence)
         return unique.compactMap { state.tasks[$0].map(TaskInfo.init) }
     }

@@ -24,8 +24,8 @@ extension Docket {
     /// Each task keeps its own attempt, lease and timeout. Returning succeeds every task of
     /// the call; throwing (or a `JobControl`) applies to each, per its own retry policy. A
     /// payload that does not decode fails its task alone, permanently. Cancelling, pausing or
-    /// timing out one task cancels the call, so the others end that attempt with the error the
-    /// handler then throws, and retry.
+    /// timing out one task cancels the call; the others then end that attempt without it
+    /// counting (a failure the cancellation caused is not theirs) and run again.
     public nonisolated func registerGrouped<Payload: Decodable & Sendable>(
         _ name: String, payload: Payload.Type = Payload.self, maxGroup: Int = 100,
         handler: @escaping @Sendable ([GroupedJob<Payload>]) async throws -> Void
@@ -59,17 +59,17 @@ extension Docket {
     /// with it (same handler and queue, still due), within `room` more; the others stay parked.
     func groupMembers(of leader: TaskEntry, maxGroup: Int, room: Int) -> [TaskEntry] {
         guard let key = leader.key, room > 0, maxGroup > 1, var heap = parked[.key(key)] else { return [] }
+        let wanted = min(room, maxGroup - 1)
         var members: [TaskEntry] = []
-        var keep = BinaryHeap<ReadyItem>()
-        while let item = heap.popMin() {
-            guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version else { continue }
-            if members.count < min(room, maxGroup - 1), t.name == leader.name, t.queue == leader.queue {
-                members.append(t)
-            } else {
-                keep.push(item)
-            }
+        var skipped: [ReadyItem] = []
+        // In order, until the group is full: the rest of the heap is not looked at.
+        while members.count < wanted, let item = heap.popMin() {
+            guard let p = readTasks({ $0.peek(item.id) }), p.status == .scheduled, p.version == item.version,
+                  let t = readTasks({ $0.find(item.id)?.task }) else { continue }
+            if t.name == leader.name, t.queue == leader.queue { members.append(t) } else { skipped.append(item) }
         }
-        parked[.key(key)] = keep.isEmpty ? nil : keep
+        for item in skipped { heap.push(item) }
+        parked[.key(key)] = heap.isEmpty ? nil : heap
         return members
     }
 
@@ -104,7 +104,18 @@ extension Docket {
                 deadline = at
                 leaseDeadlines.push(LeaseDeadline(at: at, lease: m.lease, id: m.task.id))
             }
-            inFlight[m.task.id] = InFlight(lease: m.lease, handle: handle, deadline: deadline)
+            inFlight[m.task.id] = InFlight(lease: m.lease, handle: handle, deadline: deadline,
+                                           mates: members.count > 1 ? members.map(\.task.id).filter { $0 != m.task.id } : [])
+        }
+    }
+
+    /// Cancels the attempt of `id` that just lost its lease. In a grouped call the others are
+    /// cancelled with it through no fault of theirs: they are marked so that their attempt
+    /// does not count (`drainCompletions`).
+    func cancelAttempt(_ flight: InFlight) {
+        flight.handle?.cancel()
+        for mate in flight.mates {
+            if let f = inFlight[mate], f.lease != 0 { cutShort[mate] = f.lease }
         }
     }
 

@@ -215,10 +215,14 @@ extension Docket {
         for c in done {
             // One hash in the common case; a newer attempt's entry is put back.
             if let flight = inFlight.removeValue(forKey: c.id), flight.lease != c.lease { inFlight[c.id] = flight }
+            let wasCutShort = !cutShort.isEmpty && cutShort.removeValue(forKey: c.id) == c.lease
             guard let p = readTasks({ $0.peek(c.id) }), p.status == .running, p.lease == c.lease else { continue }
             if case .success(let output) = c.result {
                 // The common case needs nothing of the task but its id and lease.
                 mutations.append(.succeed(id: c.id, lease: c.lease, output: output, at: now))
+            } else if wasCutShort {
+                // Its grouped call was cancelled for another task: runs again, not counted.
+                mutations.append(.snooze(id: c.id, lease: c.lease, until: now, at: now))
             } else if let t = state.tasks[c.id] {
                 mutations.append(outcome(of: t, lease: c.lease, result: c.result, now: now))
             }
@@ -283,7 +287,8 @@ extension Docket {
             _ = leaseDeadlines.popMin()
             guard let flight = inFlight[top.id], flight.lease == top.lease else { continue }
             inFlight[top.id] = nil
-            flight.handle?.cancel()
+            cutShort[top.id] = nil
+            cancelAttempt(flight)
             guard let t = state.tasks[top.id], t.status == .running, t.lease == top.lease else { continue }
             let m = failure(of: t, lease: top.lease, error: "timed out after \(Time.duration(t.timeout))", control: nil, now: now)
             try commit(m)
@@ -314,6 +319,7 @@ extension Docket {
         // goes back to scheduled, its attempt not counted, and a late result is ignored.
         let remaining = inFlight
         inFlight = [:]
+        cutShort = [:]
         let now = nowMicros()
         for (id, flight) in remaining.sorted(by: { $0.key < $1.key }) {
             flight.handle?.cancel()

@@ -40,6 +40,9 @@ public actor Docket {
     var parked: [ParkingGroup: BinaryHeap<ReadyItem>] = [:]
     /// Running attempts started by this process, by task id.
     var inFlight: [String: InFlight] = [:]
+    /// Tasks whose grouped call was cancelled because another task of it lost its lease, with
+    /// their lease: their failure is not their own, so that attempt does not count.
+    var cutShort: [String: UInt64] = [:]
     var leaseDeadlines = BinaryHeap<LeaseDeadline>()
     var concurrency: Int
     var queueLimits: [String: Int]
@@ -76,6 +79,8 @@ public actor Docket {
         var lease: UInt64
         var handle: Task<Void, Never>?
         var deadline: Micros?
+        /// The other tasks of a grouped handler's call (they share `handle`).
+        var mates: [String] = []
     }
 
     struct LeaseDeadline: Comparable, Sendable {

@@ -104,12 +104,15 @@ extension Docket {
     ///   older ones were deleted by retention) — keep them with `Retention.archive`.
     public static func inspect(directory: String, at date: Date, includeArchive: Bool = false) throws(DocketError) -> DocketInspection {
         guard date.timeIntervalSince1970.isFinite else { throw .invalidArgument("the time to inspect at is not a finite date") }
-        let limit = UInt64(max(0, Time.micros(date))) &* 1000
+        // Record times are Unix nanoseconds: saturate rather than wrap for dates past 2554.
+        let (product, overflow) = UInt64(max(0, Time.micros(date))).multipliedReportingOverflow(by: 1000)
+        let limit = overflow ? UInt64.max : product
         var target: UInt64 = 0
         var first: (sequence: UInt64, timestamp: UInt64)?
         var passed = false
+        let scan: RecoveryReport
         do {
-            _ = try JournalReader.readBorrowing(directory: directory, mode: .strict, from: 1, includeArchive: includeArchive) { r in
+            scan = try JournalReader.readBorrowing(directory: directory, mode: .strict, from: 1, includeArchive: includeArchive) { r in
                 if first == nil { first = (r.sequence, r.timestamp) }
                 // The first record after `date` ends the state, also if a later clock step
                 // writes earlier times again.
@@ -123,7 +126,11 @@ extension Docket {
         if let first, first.sequence > 1, first.timestamp > limit {
             throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(date); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
         }
-        return try inspect(directory: directory, asOf: Optional(target), includeArchive: includeArchive)
+        var state = try inspect(directory: directory, asOf: Optional(target), includeArchive: includeArchive)
+        // Damage before any record past `date`: records written by then may lie beyond it, so
+        // the state shown may be older than asked — say so.
+        if !passed, let anomaly = scan.anomaly, state.damage == nil { state.damage = anomaly }
+        return state
     }
 
     private static func inspect(directory: String, asOf: UInt64?, includeArchive: Bool) throws(DocketError) -> DocketInspection {

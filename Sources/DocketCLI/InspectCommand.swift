@@ -41,7 +41,7 @@ enum InspectCommand {
         let listTasks = args.has("--tasks") || status != nil || args.value("--limit") != nil
         let archive = args.has("--archive")
         if archive && asOf == nil && at == nil {
-            throw UsageError("--archive goes with --as-of or --at (the current state never needs the archive)")
+            throw UsageError("--archive goes with --as-of (--to) or --at (the current state never needs the archive)")
         }
         let state: DocketInspection
         do {

@@ -23,6 +23,9 @@ enum JournalCommand {
         case "stats": return try stats(rest, output: output)
         case "replay":
             // The engine state as of a record or a time: `docket inspect --as-of/--at`.
+            guard rest.contains(where: { $0 == "--to" || $0.hasPrefix("--to=") || $0 == "--at" || $0.hasPrefix("--at=") }) else {
+                throw UsageError("journal replay needs --to SEQ or --at TIME\n\(usage)")
+            }
             return try InspectCommand.run(rest.map { $0 == "--to" ? "--as-of" : $0.hasPrefix("--to=") ? "--as-of=" + $0.dropFirst(5) : $0 },
                                           output: output)
         case "stress": return try await JournalStressCommand.run(rest, output: output)

@@ -111,11 +111,13 @@ struct RecoveryScan {
         let names = try io.list(directory)
         let existing = Set(names)
         var listing = JournalFiles.classify(names)
-        if includeArchive, let archived = try? io.list(path(JournalFiles.archiveName)) {
-            // Older than the live ones; a number present in both is read from the live copy.
-            let live = Set(listing.segments.map(\.number))
-            let older = JournalFiles.classify(archived).segments.filter { !live.contains($0.number) }
-            listing.segments = (older.map { ($0.number, JournalFiles.archiveName + "/" + $0.name) } + listing.segments).sorted { $0.number < $1.number }
+        if includeArchive, names.contains(JournalFiles.archiveName) {
+            // Only what comes before the live segments (retention archives the oldest); an
+            // archive that cannot be listed is an error, not a shorter history.
+            let archived = try io.list(path(JournalFiles.archiveName))
+            let lowestLive = listing.segments.first?.number ?? .max
+            let older = JournalFiles.classify(archived).segments.filter { $0.number < lowestLive }
+            listing.segments = older.map { ($0.number, JournalFiles.archiveName + "/" + $0.name) } + listing.segments
         }
         var report = RecoveryReport(mode: mode)
         report.removedTemporaryFiles = listing.temporary

@@ -81,4 +81,31 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+    /// Pausing one task of a running group cancels the call; the others' attempt is not
+    /// counted (with one attempt each, they would otherwise fail for good) and they run again.
+    @Test(arguments: EngineKind.allCases) func losingOneTaskDoesNotCostTheOthersAnAttempt(kind: EngineKind) async throws {
+        let calls = Calls()
+        let h = try await Harness.make(kind, register: { d in
+            d.registerGrouped("digest", payload: Job.self) { jobs in
+                calls.add(jobs)
+                // The first call hangs until cancelled; later ones return.
+                if calls.all.count == 1 { try await Task.sleep(for: .seconds(3600)) }
+            }
+        }, configure: { $0.defaultMaxAttempts = 1 })
+        let d = h.docket
+        try await Self.enqueue(d, [("a", "u"), ("b", "u"), ("c", "u")])
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.started, count: 3)
+        // Inside the call (a journaled start waits for its record to be durable first).
+        while calls.all.isEmpty { await Task.yield() }
+        try await d.pause("b")
+        await h.recorder.waitFor(.succeeded, count: 2)
+        #expect(await d.task("a")?.status == .succeeded)
+        #expect(await d.task("c")?.status == .succeeded)
+        #expect(await d.task("b")?.status == .paused)
+        #expect(h.recorder.events(.snoozed).map(\.taskID).sorted() == ["a", "c"])
+        #expect(calls.all.count == 2 && calls.all.last?.count == 2)
+        try await h.stop()
+        h.directory?.remove()
+    }
 }

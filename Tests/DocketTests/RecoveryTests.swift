@@ -176,6 +176,34 @@ import Testing
         await reopened.close()
     }
 
+    /// With a small record size limit, control records are cut by bytes too, so a control
+    /// call over many long ids never asks for a record the journal refuses.
+    @Test func controlRecordsStayWithinTheRecordSizeLimit() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let config = Harness.configuration(ManualClock(now: Harness.start)) { c in
+            c.journal.maxRecordSize = 4096
+            c.snapshotOnClose = false
+        }
+        let d = try await Docket.open(directory: dir.journal, configuration: config)
+        d.register("ok", payload: Job.self) { _, _ in }
+        let ids = (0..<1_000).map { "a-rather-long-task-identifier-number-\($0)" }
+        for chunk in stride(from: 0, to: ids.count, by: 100) {
+            try await d.enqueue(batch: ids[chunk..<chunk + 100].map { NewTask("ok", payload: Job(n: 0), options: TaskOptions(id: $0, delay: .seconds(60))) })
+        }
+        #expect(try await d.cancel(matching: TaskFilter()).count == ids.count)
+        await d.close()
+        var sizes: [Int] = []
+        var cancelled = 0
+        _ = try JournalReader.read(directory: dir.journal, mode: .strict, snapshot: { _ in }) { record in
+            if case .cancel(let ids, _) = try EngineCodec.decodeMutation(record.payload) {
+                sizes.append(record.payload.count)
+                cancelled += ids.count
+            }
+        }
+        #expect(cancelled == ids.count && sizes.count > 1 && sizes.allSatisfy { $0 <= 4096 }, "\(sizes)")
+    }
+
     /// A damaged record after many good ones: the open is refused with a typed error (the
     /// applying thread is joined, nothing hangs) and the directory is left as it was.
     @Test func aDamagedRecordDeepInALargeJournalIsRefused() async throws {
