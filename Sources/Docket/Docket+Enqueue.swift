@@ -17,10 +17,24 @@ extension Docket {
         // encode in parallel and the actor only records the task.
         let bytes: [UInt8]
         do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
-        let (entries, sequence) = try await enqueueEncoded([(name, options, bytes)])
+        let (entry, sequence) = try await enqueueOne(name, options: options, payload: bytes)
         try await waitDurable(sequence)
-        guard let entry = entries.first else { throw .invalidArgument("task \(options.id ?? name) was not enqueued") }
         return TaskInfo(entry)
+    }
+
+    /// `enqueueEncoded` for one task, without the arrays and the set a batch needs (the path
+    /// every single enqueue takes, many producers at once).
+    func enqueueOne(_ name: String, options: TaskOptions, payload: [UInt8]) throws(DocketError) -> (TaskEntry, UInt64) {
+        if let id = options.id, let existing = state.tasks[id] {
+            if options.onConflict == .fail { throw .duplicateTask(id) }
+            return (existing, journal?.lastSequence ?? 0)
+        }
+        let now = nowMicros()
+        let entry = try makeEntry(name, payload: payload, options: options, now: now)
+        let sequence = try commit(.enqueue(entry))
+        emit(.enqueued, entry, at: now, runAt: entry.runAt)
+        noteNewRunTime(entry.runAt)
+        return (entry, sequence)
     }
 
     /// Enqueues several tasks in one journal write and one sync; returns them in order once
