@@ -81,9 +81,10 @@ public enum DocketCLI {
                        preview the next N fire times of a cron expression
           rrule next RULE [--dtstart ISO8601] [--after ISO8601] [--tz ZONE] [-n N] [--json]
                        preview the next N instances of an RFC 5545 recurrence rule
-          journal verify|dump|stats|replay|stress DIR ...
+          journal verify|dump|stats|replay|compact|stress DIR ...
                        check, print (engine records decoded), summarize, rebuild the state as of
-                       a record or time (replay --to SEQ | --at TIME), or load a journal directory
+                       a record or time (replay --to SEQ | --at TIME), snapshot and apply
+                       retention (compact), or load a journal directory
         """
 
     /// Runs the tool with `arguments` (without the program name) and returns the exit code.

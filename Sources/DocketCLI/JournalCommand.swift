@@ -9,6 +9,7 @@ enum JournalCommand {
                docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--raw] [--salvage] [--archive] [--json]
                docket journal stats DIR [--json]
                docket journal replay DIR (--to SEQ | --at ISO8601) [--archive] [--tasks] [--json]
+               docket journal compact DIR [--retention delete|archive] [--keep N]
                docket journal stress DIR --records N [--size BYTES] [--batch K] [--writers W]
                                      [--durability always|interval:MS|none] [--acks]
                                      [--segment-size BYTES] [--snapshot-every N]
@@ -21,6 +22,7 @@ enum JournalCommand {
         case "verify": return try verify(rest, output: output)
         case "dump": return try dump(rest, output: output)
         case "stats": return try stats(rest, output: output)
+        case "compact": return try await compact(rest, output: output)
         case "replay":
             // The engine state as of a record or a time: `docket inspect --as-of/--at`.
             guard rest.contains(where: { $0 == "--to" || $0.hasPrefix("--to=") || $0 == "--at" || $0.hasPrefix("--at=") }) else {
@@ -120,6 +122,41 @@ enum JournalCommand {
             output.err("docket: stopped at damage: \(problemText(anomaly))")
             return ExitCode.checkFailed
         }
+        return ExitCode.success
+    }
+
+    /// Opens the Docket directory (recovering it as any open does), writes a snapshot and
+    /// applies retention, then reports the sizes before and after. Retention defaults to what
+    /// the directory shows: `archive` when it has an `archive/` (so an audit trail is never
+    /// deleted by this command), else `delete`; the hash chain setting is kept as found.
+    static func compact(_ arguments: [String], output: CLIOutput) async throws -> Int32 {
+        let args = try Arguments(arguments, valued: ["--retention", "--keep"], flags: [])
+        let dir = try directory(args)
+        let before = try JournalReader.statistics(directory: dir)
+        var config = DocketConfiguration()
+        config.allowUnregisteredHandlers = true
+        config.snapshotOnClose = true
+        config.journal.hashChain = before.chainHead != nil
+        config.journal.snapshotsToKeep = try args.int("--keep", default: 2, in: 1...1_000)
+        switch args.value("--retention") {
+        case nil: config.journal.retention = before.archivedSegments > 0 || FileManager.default.fileExists(atPath: dir + "/archive") ? .archive : .delete
+        case "delete": config.journal.retention = .delete
+        case "archive": config.journal.retention = .archive
+        case let other?: throw UsageError("--retention takes delete or archive, not '\(other)'")
+        }
+        let docket: Docket
+        do {
+            docket = try await Docket.open(directory: dir, configuration: config)
+        } catch {
+            output.err("docket: \(error)")
+            return ExitCode.checkFailed
+        }
+        await docket.close()
+        let after = try JournalReader.statistics(directory: dir)
+        output.out("before: \(before.segments) segment(s), \(before.segmentBytes) bytes; \(before.snapshots) snapshot(s), \(before.snapshotBytes) bytes")
+        output.out("after:  \(after.segments) segment(s), \(after.segmentBytes) bytes; \(after.snapshots) snapshot(s), \(after.snapshotBytes) bytes"
+                   + "\(after.newestSnapshotSequence.map { "; newest snapshot through \($0)" } ?? "")"
+                   + " (retention \(config.journal.retention == .archive ? "archive: \(after.archivedSegments) archived segment(s)" : "delete"))")
         return ExitCode.success
     }
 

@@ -148,6 +148,53 @@ struct InspectCommandTests {
         }
     }
 
+    /// `journal compact` snapshots and applies retention: fewer segment bytes, the same state,
+    /// and it can run again; `archive` keeps the old segments readable for audits.
+    @Test func journalCompactShrinksTheLogAndKeepsTheState() async throws {
+        let tmp = TempDirectory("compact")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        var config = DocketConfiguration()
+        config.journal.segmentSize = 4096
+        config.snapshotOnClose = false
+        let docket = try await Docket.open(directory: dir, configuration: config)
+        docket.register("ok", payload: Job.self) { (_: Job, _: JobContext) in }
+        for i in 0..<300 { try await docket.enqueue("ok", payload: Job(n: i), options: TaskOptions(id: "t\(i)", delay: .seconds(3600))) }
+        try await docket.cancel((0..<100).map { "t\($0)" })
+        await docket.close()
+        let before = try Docket.inspect(directory: dir)
+        let segmentsBefore = try JournalReader.statistics(directory: dir).segments
+
+        let out = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "compact", dir, "--keep", "1"], output: out) == 0, "\(out.stderr)")
+        #expect(out.stdout.count == 2 && out.stdout.last?.contains("retention delete") == true, "\(out.stdout)")
+        let segmentsAfter = try JournalReader.statistics(directory: dir).segments
+        #expect(segmentsAfter < segmentsBefore, "\(segmentsBefore) -> \(segmentsAfter)")
+        #expect(try Docket.inspect(directory: dir).tasks == before.tasks)
+        let again = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "compact", dir], output: again) == 0, "\(again.stderr)")
+        #expect(try Docket.inspect(directory: dir).tasks == before.tasks)
+        let bad = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "compact", dir, "--retention", "shred"], output: bad) == 2)
+
+        // Archiving: once a directory has an archive, compact keeps archiving by default, and
+        // the oldest state stays readable.
+        let archived = tmp.path + "/archived"
+        let writer = try await Docket.open(directory: archived, configuration: config)
+        writer.register("ok", payload: Job.self) { (_: Job, _: JobContext) in }
+        for i in 0..<300 { try await writer.enqueue("ok", payload: Job(n: i), options: TaskOptions(id: "t\(i)", delay: .seconds(3600))) }
+        await writer.close()
+        let first = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "compact", archived, "--retention", "archive", "--keep", "1"], output: first) == 0, "\(first.stderr)")
+        let archivedCount = try JournalReader.statistics(directory: archived).archivedSegments
+        #expect(archivedCount > 0)
+        let second = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "compact", archived, "--keep", "1"], output: second) == 0)
+        #expect(second.stdout.last?.contains("retention archive") == true, "\(second.stdout)")
+        #expect(try JournalReader.statistics(directory: archived).archivedSegments >= archivedCount)
+        #expect(try Docket.inspect(directory: archived, asOf: 1, includeArchive: true).tasks.map(\.id) == ["t0"])
+    }
+
     @Test func describeIgnoresOtherTagsAndGarbage() {
         #expect(EngineRecords.tag == 0x4431)
         #expect(EngineRecords.describe(tag: 1, payload: [1, 2, 3]) == nil)
