@@ -45,24 +45,17 @@ struct EngineState: Sendable {
             insert(t)
         case .start(let leases, let at):
             for l in leases {
-                guard var f = tasks.find(l.id), f.task.status == .scheduled else { continue }
-                f.task.attempt += 1
-                f.task.lease = l.lease
-                f.task.startedAt = at
-                f.task.progress = 0
-                setStatus(&f.task, .running)
-                tasks.store(f)
+                // In place (`markStarted`); the counters as `setStatus` keeps them.
+                guard let (queue, key) = tasks.markStarted(l.id, lease: l.lease, at: at) else { continue }
+                runningCount += 1
+                runningByQueue[queue, default: 0] += 1
+                if let key { runningKeys[key, default: 0] += 1 }
                 nextLease = max(nextLease, l.lease &+ 1)
             }
         case .succeed(let id, let lease, let output, let at):
-            guard var f = running(id, lease) else { return }
-            f.task.output = output
-            f.task.progress = 1
-            f.task.finishedAt = at
-            f.task.lease = 0
-            setStatus(&f.task, .succeeded)
-            tasks.store(f)
-            occurrenceFinished(f.task, at: at)
+            guard let (queue, key, scheduleID) = tasks.markSucceeded(id, lease: lease, output: output, at: at) else { return }
+            leftRunning(queue: queue, key: key)
+            if let scheduleID { occurrenceFinished(id: id, scheduleID: scheduleID, at: at) }
         case .fail(let id, let lease, let error, let retryAt, let at):
             guard var f = running(id, lease) else { return }
             f.task.lastError = error
@@ -175,15 +168,7 @@ struct EngineState: Sendable {
     /// Changes the status and keeps the derived structures right: running counts, the timer
     /// heap (a scheduled task gets a fresh entry; older ones go stale by version).
     private mutating func setStatus(_ t: inout TaskEntry, _ status: TaskStatus) {
-        if t.status == .running {
-            runningCount -= 1
-            runningByQueue[t.queue, default: 1] -= 1
-            if runningByQueue[t.queue] == 0 { runningByQueue[t.queue] = nil }
-            if let key = t.key {
-                runningKeys[key, default: 1] -= 1
-                if runningKeys[key] == 0 { runningKeys[key] = nil }
-            }
-        }
+        if t.status == .running { leftRunning(queue: t.queue, key: t.key) }
         t.status = status
         t.version &+= 1
         entered(t, version: t.version)
@@ -201,10 +186,25 @@ struct EngineState: Sendable {
         }
     }
 
+    /// The running counters' side of a task leaving `running`.
+    private mutating func leftRunning(queue: String, key: String?) {
+        runningCount -= 1
+        runningByQueue[queue, default: 1] -= 1
+        if runningByQueue[queue] == 0 { runningByQueue[queue] = nil }
+        if let key {
+            runningKeys[key, default: 1] -= 1
+            if runningKeys[key] == 0 { runningKeys[key] = nil }
+        }
+    }
+
     /// A fixed-delay schedule waits for its occurrence to end before it computes the next fire.
     private mutating func occurrenceFinished(_ t: TaskEntry, at: Micros) {
-        guard let sid = t.scheduleID, var s = schedules[sid], s.isFixedDelay, s.status == .active,
-              s.lastTaskID == t.id, s.nextFire == nil else { return }
+        if let sid = t.scheduleID { occurrenceFinished(id: t.id, scheduleID: sid, at: at) }
+    }
+
+    private mutating func occurrenceFinished(id: String, scheduleID sid: String, at: Micros) {
+        guard var s = schedules[sid], s.isFixedDelay, s.status == .active,
+              s.lastTaskID == id, s.nextFire == nil else { return }
         s.nextFire = s.schedule.next(after: Time.date(at)).map(Time.micros)
         if s.nextFire == nil { s.status = .finished }
         schedules[sid] = s

@@ -121,6 +121,48 @@ struct TaskTable: Sendable {
         return true
     }
 
+    /// Starts attempt `lease` of a scheduled task in place — what `find`, changing the entry and
+    /// `store` do for `.start`, without building the entry and its row again (the hot path of
+    /// every run). Returns the task's queue and key, for the running counters; nil when the
+    /// task is absent or not scheduled.
+    mutating func markStarted(_ id: String, lease: UInt64, at: Micros) -> (queue: String, key: String?)? {
+        guard let slot = index.find(id, in: rows) else { return nil }
+        let i = Int(slot)
+        guard rows[i].status == .scheduled else { return nil }
+        count(rows[i].queue, .scheduled, -1)
+        count(rows[i].queue, .running, 1)
+        rows[i].attempt = rows[i].attempt == Int32.max ? Int32.max : rows[i].attempt + 1
+        rows[i].lease = lease
+        rows[i].startedAt = at
+        // Progress goes back to 0: a box holding only a fraction goes.
+        if let c = rows[i].cold, c.progress != 0 {
+            rows[i].cold = c.output == nil && c.lastError == nil ? nil : Cold(progress: 0, output: c.output, lastError: c.lastError)
+        }
+        rows[i].progressIsOne = false
+        rows[i].status = .running
+        rows[i].version &+= 1
+        return (queues[rows[i].queue] ?? "", keys[rows[i].key])
+    }
+
+    /// Ends running attempt `lease` with success in place (see `markStarted`): output kept,
+    /// progress 1, finished at `at`, lease cleared. Returns the task's queue, key and schedule
+    /// id; nil when the task is absent, not running or on another lease.
+    mutating func markSucceeded(_ id: String, lease: UInt64, output: [UInt8]?, at: Micros) -> (queue: String, key: String?, scheduleID: String?)? {
+        guard let slot = index.find(id, in: rows) else { return nil }
+        let i = Int(slot)
+        guard rows[i].status == .running, rows[i].lease == lease else { return nil }
+        count(rows[i].queue, .running, -1)
+        count(rows[i].queue, .succeeded, 1)
+        let lastError = rows[i].cold?.lastError
+        rows[i].cold = output == nil && lastError == nil ? nil : Cold(progress: 1, output: output, lastError: lastError)
+        rows[i].progressIsOne = true
+        rows[i].finishedAt = at
+        rows[i].lease = 0
+        rows[i].status = .succeeded
+        rows[i].version &+= 1
+        return (queues[rows[i].queue] ?? "", keys[rows[i].key], scheduleIDs[rows[i].schedule])
+    }
+
     /// The schedules that still have at least one occurrence in the table.
     func scheduleIDsInUse() -> Set<String> {
         var numbers = Set<UInt32>()

@@ -86,7 +86,41 @@ import Testing
             let finished: Micros? = rng.next() % 2 == 0 ? nil : Micros(rng.next() % 1_000_000)
             let output: [UInt8]? = rng.next() % 3 == 0 ? [UInt8(rng.next() % 256)] : nil
             let error: String? = rng.next() % 3 == 0 ? "e\(rng.next() % 4)" : nil
-            switch rng.next() % 3 {
+            switch rng.next() % 5 {
+            case 3:
+                // The in-place start must equal find / change / store.
+                let lease = rng.next() % 1_000 + 1
+                let at = Micros(rng.next() % 1_000_000)
+                let result = table.markStarted(id, lease: lease, at: at)
+                guard var t = model[id], t.status == .scheduled else {
+                    #expect(result == nil)
+                    continue
+                }
+                #expect(result?.queue == t.queue && result?.key == t.key)
+                t.attempt += 1
+                t.lease = lease
+                t.startedAt = at
+                t.progress = 0
+                t.status = .running
+                t.version &+= 1
+                model[id] = t
+            case 4:
+                let at = Micros(rng.next() % 1_000_000)
+                let output: [UInt8]? = rng.next() % 2 == 0 ? nil : [7]
+                let lease = model[id]?.lease ?? 0
+                let result = table.markSucceeded(id, lease: lease, output: output, at: at)
+                guard var t = model[id], t.status == .running else {
+                    #expect(result == nil)
+                    continue
+                }
+                #expect(result?.queue == t.queue && result?.scheduleID == t.scheduleID)
+                t.output = output
+                t.progress = 1
+                t.finishedAt = at
+                t.lease = 0
+                t.status = .succeeded
+                t.version &+= 1
+                model[id] = t
             case 0:
                 var t = Self.entry(id, queue: queue, schedule: schedule, status: status, retry: retry, key: key, sequence: UInt64(step + 1))
                 t.progress = progress
