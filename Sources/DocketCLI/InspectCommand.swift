@@ -105,6 +105,22 @@ enum InspectCommand {
         return line
     }
 
+    /// One task as a JSON object (the dead-letter list and `--tasks` share it).
+    static func taskObject(_ t: TaskInfo) -> String {
+        var o = JournalJSON()
+        o.add("id", t.id)
+        o.add("name", t.name)
+        o.add("queue", t.queue)
+        o.add("key", t.key)
+        o.add("status", t.status.rawValue)
+        o.add("attempt", t.attempt)
+        o.add("maxAttempts", t.maxAttempts)
+        o.add("runAt", LocalTime.utc(t.runAt))
+        o.add("error", t.lastError)
+        o.add("finishedAt", t.finishedAt.map(LocalTime.utc))
+        return o.text
+    }
+
     static func json(_ state: DocketInspection, tasks listed: [TaskInfo]? = nil) -> String {
         func statusObject(_ byStatus: [TaskStatus: Int]) -> String {
             var j = JournalJSON()
@@ -133,32 +149,8 @@ enum InspectCommand {
             o.add("lastTask", s.lastTaskID)
             return o.text
         }))
-        j.add("failed", raw: JournalJSON.array(state.failed.map { t in
-            var o = JournalJSON()
-            o.add("id", t.id)
-            o.add("name", t.name)
-            o.add("queue", t.queue)
-            o.add("attempt", t.attempt)
-            o.add("maxAttempts", t.maxAttempts)
-            o.add("error", t.lastError)
-            o.add("finishedAt", t.finishedAt.map(LocalTime.utc))
-            return o.text
-        }))
-        if let listed {
-            j.add("taskList", raw: JournalJSON.array(listed.map { t in
-                var o = JournalJSON()
-                o.add("id", t.id)
-                o.add("name", t.name)
-                o.add("queue", t.queue)
-                o.add("key", t.key)
-                o.add("status", t.status.rawValue)
-                o.add("attempt", t.attempt)
-                o.add("maxAttempts", t.maxAttempts)
-                o.add("runAt", LocalTime.utc(t.runAt))
-                o.add("error", t.lastError)
-                return o.text
-            }))
-        }
+        j.add("failed", raw: JournalJSON.array(state.failed.map(taskObject)))
+        if let listed { j.add("taskList", raw: JournalJSON.array(listed.map(taskObject))) }
         j.add("damage", raw: state.damage.map(JournalCommand.problemJSON) ?? "null")
         return j.text
     }
