@@ -1,3 +1,4 @@
+import DocketJournal
 import Foundation
 
 /// Which tasks `Docket.tasks(matching:limit:after:)` returns, or which tasks a control call
@@ -69,6 +70,8 @@ public struct DocketStats: Sendable, Equatable {
     public var latenessP99: Duration?
     /// Attempts finished per second over the last minute (at most the last 4,096).
     public var throughput: Double?
+    /// The journal's I/O counters and recent fdatasync times; nil in memory.
+    public var journal: JournalMetrics?
 }
 
 extension Docket {
@@ -106,6 +109,6 @@ extension Docket {
         return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: ready.count + parked.values.reduce(0) { $0 + $1.count }, started: runStats.started, finished: runStats.finished,
                            latenessP50: runStats.latenessQuantile(0.5).map(Time.duration),
                            latenessP99: runStats.latenessQuantile(0.99).map(Time.duration),
-                           throughput: runStats.throughput(now: nowMicros()))
+                           throughput: runStats.throughput(now: nowMicros()), journal: journal?.metrics)
     }
 }

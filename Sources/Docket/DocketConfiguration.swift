@@ -6,6 +6,10 @@ import Foundation
 /// after the write with a sync at least every interval, `.none` leaves syncing to the OS.
 public typealias Durability = DocketJournal.Durability
 
+/// The journal's I/O counters and recent fdatasync times, in `DocketStats.journal`
+/// (re-exported from DocketJournal).
+public typealias JournalMetrics = DocketJournal.JournalMetrics
+
 /// Everything a `Docket` can be tuned with. Every field has a sensible default.
 ///
 /// ```swift

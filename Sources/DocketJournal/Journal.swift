@@ -354,11 +354,15 @@ public final class Journal: Sendable {
 
     /// Counters of the I/O thread, for monitoring and benchmarks.
     public var metrics: JournalMetrics {
-        core.state.withLock { s in
-            JournalMetrics(writes: s.groupCount, syncs: s.syncCount, rotations: s.rotationCount,
-                           durableSequence: JournalCore.acknowledged(s, durability: configuration.durability),
-                           lastSequence: s.nextSequence - 1)
+        let (metrics, durations) = core.state.withLock { s in
+            (JournalMetrics(writes: s.groupCount, syncs: s.syncCount, rotations: s.rotationCount,
+                            durableSequence: JournalCore.acknowledged(s, durability: configuration.durability),
+                            lastSequence: s.nextSequence - 1), s.syncDurations)
         }
+        var result = metrics
+        // Sorted outside the lock: appends go on meanwhile.
+        (result.syncLatencyP50, result.syncLatencyP99) = JournalMetrics.quantiles(durations)
+        return result
     }
 
     // MARK: Snapshots

@@ -68,11 +68,14 @@ final class JournalCore: Sendable {
 
         // Counters for tests and benchmarks.
         var syncCount = 0
+        /// The last `recentSyncs` fdatasync times (ns), a ring written at `syncCount % recentSyncs`.
+        var syncDurations: [UInt64] = []
         var groupCount = 0
         var rotationCount = 0
     }
 
     static let recentChainCount = 1024
+    static let recentSyncs = 1024
 
     let state: Mutex<State>
     let durability: Durability

@@ -297,12 +297,20 @@ final class SegmentWriter: @unchecked Sendable {
         crash.hit(.afterSync)
         lastSync = Journal.monotonicNanoseconds()
         lastSyncDuration = lastSync &- syncStart
-        markSynced(target)
+        markSynced(target, duration: lastSyncDuration)
     }
 
-    private func markSynced(_ target: UInt64) {
+    /// `duration`: how long the fdatasync took, when it was one of the timed ones.
+    private func markSynced(_ target: UInt64, duration: UInt64? = nil) {
         let ready = core.state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.syncedSequence = max(s.syncedSequence, target)
+            if let duration {
+                if s.syncDurations.count < JournalCore.recentSyncs {
+                    s.syncDurations.append(duration)
+                } else {
+                    s.syncDurations[s.syncCount % JournalCore.recentSyncs] = duration
+                }
+            }
             s.syncCount += 1
             return JournalCore.takeReady(&s, durability: configuration.durability)
         }

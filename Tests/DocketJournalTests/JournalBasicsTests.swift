@@ -53,6 +53,22 @@ import Testing
         #expect(replayed.records.prefix(4).allSatisfy { $0.tag == 4 })
     }
 
+    /// Sync times: the quantiles of the recent ones, and what a real journal reports.
+    @Test func metricsReportRecentSyncTimes() async throws {
+        let q = JournalMetrics.quantiles((1...100).reversed().map { UInt64($0) })
+        #expect(q.p50 == .nanoseconds(51) && q.p99 == .nanoseconds(99))
+        #expect(JournalMetrics.quantiles([]).p50 == nil)
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, JournalConfiguration(durability: .always))
+        #expect(journal.metrics.syncLatencyP50 == nil)
+        for i in 1...20 { try await journal.append(payload(i)) }
+        let m = journal.metrics
+        #expect(m.syncs >= 1 && m.syncs <= 20)
+        #expect((m.syncLatencyP50 ?? .zero) > .zero && m.syncLatencyP50 ?? .zero <= m.syncLatencyP99 ?? .zero)
+        try await journal.close()
+    }
+
     @Test func rotatesSegmentsAndReplaysAcrossThem() async throws {
         let tmp = TempDirectory()
         defer { tmp.remove() }

@@ -332,6 +332,12 @@ import Testing
         #expect(stats.byStatus == [.succeeded: 5, .failed: 3, .scheduled: 4])
         #expect(stats.byQueue["q2"] == [.failed: 3])
         #expect(stats.started == 8 && stats.finished == 8)
+        // Journal counters only when there is a journal; under `.always` every enqueue synced.
+        #expect((stats.journal != nil) == (kind == .journaled))
+        if let j = stats.journal {
+            #expect(j.syncs > 0 && j.durableSequence == j.lastSequence)
+            #expect(j.syncLatencyP50 != nil && j.syncLatencyP50 ?? .zero <= j.syncLatencyP99 ?? .zero)
+        }
         let failed = await d.tasks(matching: TaskFilter(statuses: [.failed]))
         #expect(failed.tasks.map(\.id) == ["bad0", "bad1", "bad2"])
         var seen: [String] = []
