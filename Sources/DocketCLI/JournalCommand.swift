@@ -5,7 +5,7 @@ import Foundation
 /// `docket journal verify|dump|stats|stress DIR ...`
 enum JournalCommand {
     static let usage = """
-        usage: docket journal verify DIR [--json]
+        usage: docket journal verify DIR [--archive] [--json]
                docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--raw] [--salvage] [--archive] [--json]
                docket journal stats DIR [--json]
                docket journal replay DIR (--to SEQ | --at ISO8601) [--archive] [--tasks] [--json]
@@ -60,9 +60,9 @@ enum JournalCommand {
     }
 
     static func verify(_ arguments: [String], output: CLIOutput) throws -> Int32 {
-        let args = try Arguments(arguments, valued: [], flags: ["--json"])
+        let args = try Arguments(arguments, valued: [], flags: ["--json", "--archive"])
         let dir = try directory(args)
-        let result = try JournalReader.verify(directory: dir)
+        let result = try JournalReader.verify(directory: dir, includeArchive: args.has("--archive"))
         if args.has("--json") {
             var j = JournalJSON()
             j.add("clean", result.isClean)

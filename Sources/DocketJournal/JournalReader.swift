@@ -88,11 +88,13 @@ public enum JournalReader {
     }
 
     /// Checks every segment (headers, checksums, sequence continuity, seals, the hash chain) and
-    /// every snapshot, without changing anything.
-    public static func verify(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize) throws -> JournalVerification {
+    /// every snapshot, without changing anything. With `includeArchive`, the segments kept in
+    /// `archive/` are checked too, so the hash chain is verified from the first record on.
+    public static func verify(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize,
+                              includeArchive: Bool = false) throws -> JournalVerification {
         var firstSequence: UInt64?
         var firstTimestamp: UInt64?
-        let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize) { r in
+        let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize, includeArchive: includeArchive) { r in
             if firstSequence == nil {
                 firstSequence = r.sequence
                 firstTimestamp = r.timestamp

@@ -71,4 +71,36 @@ import Testing
         #expect(report.anomaly != nil)
         #expect(sequences.isEmpty)
     }
+    /// `verify` with the archive checks the whole history: a flipped byte in an archived
+    /// segment is found there, and only there.
+    @Test func verifyWithTheArchiveChecksTheWholeChain() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 4096
+        config.retention = .archive
+        config.hashChain = true
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...300 {
+            try journal.submit(payload(i, size: 100))
+            if i % 100 == 0 {
+                try await journal.sync()
+                try await journal.writeSnapshot(Array("state@\(i)".utf8), lastSequence: UInt64(i))
+            }
+        }
+        try await journal.sync()
+        try await journal.close()
+        let whole = try JournalReader.verify(directory: tmp.journal, includeArchive: true)
+        #expect(whole.isClean, "\(whole.problems)")
+        #expect(whole.firstSequence == 1 && whole.report.chainVerified)
+        let archive = tmp.journal + "/archive"
+        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: archive).sorted().first)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: archive + "/" + name)))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: archive + "/" + name))
+        #expect(try JournalReader.verify(directory: tmp.journal).isClean, "the live segments are untouched")
+        let damaged = try JournalReader.verify(directory: tmp.journal, includeArchive: true)
+        #expect(!damaged.isClean)
+        #expect(damaged.problems.first?.file.hasPrefix("archive/") == true, "\(damaged.problems)")
+    }
 }
