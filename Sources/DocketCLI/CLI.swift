@@ -69,7 +69,8 @@ public enum DocketCLI {
                        run a small journaled service (cron, interval, one-shot, RRULE, retries,
                        a dead letter) printing its events; Ctrl-C stops it, running it again
                        resumes it (default directory ./.docket-demo)
-          inspect DIR [--as-of SEQ | --at ISO8601] [--archive] [--tasks] [--status S] [--limit N] [--json]
+          inspect DIR [--as-of SEQ | --at ISO8601] [--archive] [--tasks] [--status S] [--name H]
+                      [--queue Q] [--key K] [--limit N] [--json]
                        task counts per status and queue, schedules and their next fires, failed
                        tasks and their errors (with --tasks, the tasks), now or as of a past
                        record or time, read without the lock and without changing anything

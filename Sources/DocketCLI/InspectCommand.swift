@@ -9,16 +9,19 @@ import Foundation
 /// as it was at a past sequence or time, read without the lock and without changing anything.
 enum InspectCommand {
     static let usage = """
-        usage: docket inspect DIR [--as-of SEQ | --at ISO8601] [--archive] [--tasks] [--status S] [--limit N] [--json]
+        usage: docket inspect DIR [--as-of SEQ | --at ISO8601] [--archive] [--tasks] [--status S] [--name H] [--queue Q]
+                                  [--key K] [--limit N] [--json]
           --as-of SEQ    the state right after journal record SEQ (an audit replay)
           --at TIME      the state at an ISO 8601 time (local without an offset): after the last
                          record written by then
           --archive      also read the segments kept in archive/ (older states need them)
-          --tasks        list the tasks too (enqueue order), filtered by --status, at most --limit
+          --tasks        list the tasks too (enqueue order), filtered by --status, --name (handler),
+                         --queue and --key (resource key), at most --limit
         """
 
     static func run(_ arguments: [String], output: CLIOutput) throws -> Int32 {
-        let args = try Arguments(arguments, valued: ["--as-of", "--at", "--status", "--limit"], flags: ["--json", "--archive", "--tasks"])
+        let args = try Arguments(arguments, valued: ["--as-of", "--at", "--status", "--limit", "--name", "--queue", "--key"],
+                                 flags: ["--json", "--archive", "--tasks"])
         guard args.positionals.count == 1, let dir = args.positionals.first else {
             throw UsageError("expected exactly one Docket directory\n\(usage)")
         }
@@ -38,7 +41,8 @@ enum InspectCommand {
             return s
         }
         let limit = try args.int("--limit", default: Int.max, in: 0...Int.max)
-        let listTasks = args.has("--tasks") || status != nil || args.value("--limit") != nil
+        let (name, queue, key) = (args.value("--name"), args.value("--queue"), args.value("--key"))
+        let listTasks = args.has("--tasks") || status != nil || args.value("--limit") != nil || name != nil || queue != nil || key != nil
         let archive = args.has("--archive")
         if archive && asOf == nil && at == nil {
             throw UsageError("--archive goes with --as-of (--to) or --at (the current state never needs the archive)")
@@ -56,7 +60,9 @@ enum InspectCommand {
             output.err("docket: \(error)")
             return ExitCode.checkFailed
         }
-        let listed = listTasks ? Array(state.tasks.lazy.filter { status == nil || $0.status == status }.prefix(limit)) : nil
+        let listed = listTasks ? Array(state.tasks.lazy.filter { t in
+            (status == nil || t.status == status) && (name == nil || t.name == name) && (queue == nil || t.queue == queue) && (key == nil || t.key == key)
+        }.prefix(limit)) : nil
         if args.has("--json") { output.out(json(state, tasks: listed)) } else { text(state, tasks: listed, output: output) }
         return state.damage.map { $0.isTornTail ? ExitCode.success : ExitCode.checkFailed } ?? ExitCode.success
     }

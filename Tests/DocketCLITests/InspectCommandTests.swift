@@ -118,6 +118,12 @@ struct InspectCommandTests {
         #expect(failed.stdout.contains("task list: 1"), "\(failed.stdout)")
         #expect(failed.stdout.contains { $0.hasPrefix("  bad-2 (bad) queue default, failed, attempt 1/3, run at ") && $0.hasSuffix(": job 2 is broken on purpose") },
                 "\(failed.stdout)")
+        let inQueue = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--queue", "later"], output: inQueue) == 0)
+        #expect(inQueue.stdout.contains("task list: 1") && inQueue.stdout.contains { $0.hasPrefix("  later-3 (ok) queue later, scheduled") }, "\(inQueue.stdout)")
+        let byName = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--name", "ok", "--key", "nobody"], output: byName) == 0)
+        #expect(byName.stdout.contains("task list: 0"), "\(byName.stdout)")
         let limited = CapturedOutput()
         #expect(await DocketCLI.run(["inspect", dir, "--limit", "2", "--json"], output: limited) == 0)
         let all = try #require(try JSONSerialization.jsonObject(with: Data((limited.stdout.first ?? "").utf8)) as? [String: Any])
