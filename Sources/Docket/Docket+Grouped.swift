@@ -105,7 +105,7 @@ extension Docket {
                 leaseDeadlines.push(LeaseDeadline(at: at, lease: m.lease, id: m.task.id))
             }
             inFlight[m.task.id] = InFlight(lease: m.lease, handle: handle, deadline: deadline,
-                                           mates: members.count > 1 ? members.map(\.task.id).filter { $0 != m.task.id } : [])
+                                           mates: members.count > 1 ? members.filter { $0.task.id != m.task.id }.map { ($0.task.id, $0.lease) } : [])
         }
     }
 
@@ -114,9 +114,8 @@ extension Docket {
     /// does not count (`drainCompletions`).
     func cancelAttempt(_ flight: InFlight) {
         flight.handle?.cancel()
-        for mate in flight.mates {
-            if let f = inFlight[mate], f.lease != 0 { cutShort[mate] = f.lease }
-        }
+        // Only mates still on the attempt of this call (one that finished has no entry left).
+        for mate in flight.mates where inFlight[mate.id]?.lease == mate.lease { cutShort[mate.id] = mate.lease }
     }
 
     /// One call of a grouped handler through `hooks`, nested once per member (each member's

@@ -215,13 +215,19 @@ extension Docket {
         for c in done {
             // One hash in the common case; a newer attempt's entry is put back.
             if let flight = inFlight.removeValue(forKey: c.id), flight.lease != c.lease { inFlight[c.id] = flight }
-            let wasCutShort = !cutShort.isEmpty && cutShort.removeValue(forKey: c.id) == c.lease
+            // A mark for another attempt stays (a late result of an old one must not clear it).
+            var wasCutShort = false
+            if !cutShort.isEmpty, cutShort[c.id] == c.lease {
+                cutShort[c.id] = nil
+                wasCutShort = true
+            }
             guard let p = readTasks({ $0.peek(c.id) }), p.status == .running, p.lease == c.lease else { continue }
             if case .success(let output) = c.result {
                 // The common case needs nothing of the task but its id and lease.
                 mutations.append(.succeed(id: c.id, lease: c.lease, output: output, at: now))
-            } else if wasCutShort {
-                // Its grouped call was cancelled for another task: runs again, not counted.
+            } else if wasCutShort, case .failure(let error) = c.result, error is CancellationError {
+                // Its grouped call was cancelled for another task: runs again, not counted. Any
+                // other outcome (a bad payload, an explicit `JobControl`) stands.
                 mutations.append(.snooze(id: c.id, lease: c.lease, until: now, at: now))
             } else if let t = state.tasks[c.id] {
                 mutations.append(outcome(of: t, lease: c.lease, result: c.result, now: now))

@@ -79,8 +79,8 @@ public actor Docket {
         var lease: UInt64
         var handle: Task<Void, Never>?
         var deadline: Micros?
-        /// The other tasks of a grouped handler's call (they share `handle`).
-        var mates: [String] = []
+        /// The other tasks of a grouped handler's call (they share `handle`), with their leases.
+        var mates: [(id: String, lease: UInt64)] = []
     }
 
     struct LeaseDeadline: Comparable, Sendable {

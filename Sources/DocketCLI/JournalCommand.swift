@@ -9,7 +9,7 @@ enum JournalCommand {
                docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--raw] [--salvage] [--archive] [--json]
                docket journal stats DIR [--json]
                docket journal replay DIR (--to SEQ | --at ISO8601) [--archive] [--tasks] [--json]
-               docket journal compact DIR [--retention delete|archive] [--keep N]
+               docket journal compact DIR [--retention delete|archive] [--keep N (default 1)]
                docket journal stress DIR --records N [--size BYTES] [--batch K] [--writers W]
                                      [--durability always|interval:MS|none] [--acks]
                                      [--segment-size BYTES] [--snapshot-every N]
@@ -133,11 +133,16 @@ enum JournalCommand {
         let args = try Arguments(arguments, valued: ["--retention", "--keep"], flags: [])
         let dir = try directory(args)
         let before = try JournalReader.statistics(directory: dir)
+        guard before.segments > 0 || before.snapshots > 0 else {
+            output.err("docket: \(dir) holds no journal (no segment, no snapshot); nothing to compact")
+            return ExitCode.checkFailed
+        }
         var config = DocketConfiguration()
         config.allowUnregisteredHandlers = true
         config.snapshotOnClose = true
-        config.journal.hashChain = before.chainHead != nil
-        config.journal.snapshotsToKeep = try args.int("--keep", default: 2, in: 1...1_000)
+        config.journal.hashChain = before.hashChained
+        // One kept snapshot by default: with two, each compact could only trim up to the one before.
+        config.journal.snapshotsToKeep = try args.int("--keep", default: 1, in: 1...1_000)
         switch args.value("--retention") {
         case nil: config.journal.retention = before.archivedSegments > 0 || FileManager.default.fileExists(atPath: dir + "/archive") ? .archive : .delete
         case "delete": config.journal.retention = .delete
@@ -153,6 +158,11 @@ enum JournalCommand {
         }
         await docket.close()
         let after = try JournalReader.statistics(directory: dir)
+        // `close` writes the snapshot without reporting a failure: check it is there.
+        guard let newest = after.newestSnapshotSequence, newest >= (after.lastSequence ?? 0) else {
+            output.err("docket: no snapshot through sequence \(after.lastSequence ?? 0) was written (disk full or not writable?); nothing was compacted")
+            return ExitCode.checkFailed
+        }
         output.out("before: \(before.segments) segment(s), \(before.segmentBytes) bytes; \(before.snapshots) snapshot(s), \(before.snapshotBytes) bytes")
         output.out("after:  \(after.segments) segment(s), \(after.segmentBytes) bytes; \(after.snapshots) snapshot(s), \(after.snapshotBytes) bytes"
                    + "\(after.newestSnapshotSequence.map { "; newest snapshot through \($0)" } ?? "")"

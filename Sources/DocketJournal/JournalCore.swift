@@ -68,8 +68,9 @@ final class JournalCore: Sendable {
 
         // Counters for tests and benchmarks.
         var syncCount = 0
-        /// The last `recentSyncs` fdatasync times (ns), a ring written at `syncCount % recentSyncs`.
+        /// The last `recentSyncs` timed fdatasyncs (ns), a ring written at `syncCursor`.
         var syncDurations: [UInt64] = []
+        var syncCursor = 0
         var groupCount = 0
         var rotationCount = 0
     }

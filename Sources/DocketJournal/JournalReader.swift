@@ -183,6 +183,11 @@ public enum JournalReader {
         stats.segments = files.segments.count
         stats.snapshots = files.snapshots.count
         stats.newestSnapshotSequence = files.snapshots.first?.sequence
+        // From the newest segment's header: known even when damage ended the read early.
+        if let newest = files.segments.last,
+           case .success(let h) = try readHeader(directory + "/" + newest.name).withUnsafeBytes({ SegmentHeader.decode($0) }) {
+            stats.hashChained = h.chained
+        }
         return stats
     }
 
@@ -254,4 +259,7 @@ public struct JournalStatistics: Sendable {
     public var anomaly: JournalCorruption?
     /// The chain head (hex) when the log carries a hash chain.
     public var chainHead: String?
+    /// Whether the newest segment is written with the hash chain (read from its header, so
+    /// known even when damage stops the read).
+    public var hashChained = false
 }

@@ -116,8 +116,14 @@ struct RecoveryScan {
             // archive that cannot be listed is an error, not a shorter history.
             let archived = try io.list(path(JournalFiles.archiveName))
             let lowestLive = listing.segments.first?.number ?? .max
-            let older = JournalFiles.classify(archived).segments.filter { $0.number < lowestLive }
-            listing.segments = older.map { ($0.number, JournalFiles.archiveName + "/" + $0.name) } + listing.segments
+            // The unbroken run just below the live segments: an older gap (say, a later
+            // compaction that deleted instead of archiving) must not hide the live log.
+            var older: [(number: UInt64, name: String)] = []  // newest first
+            for segment in JournalFiles.classify(archived).segments.reversed() where segment.number < lowestLive {
+                if let next = older.last?.number ?? (lowestLive == .max ? nil : lowestLive), segment.number != next - 1 { break }
+                older.append(segment)
+            }
+            listing.segments = older.reversed().map { ($0.number, JournalFiles.archiveName + "/" + $0.name) } + listing.segments
         }
         var report = RecoveryReport(mode: mode)
         report.removedTemporaryFiles = listing.temporary

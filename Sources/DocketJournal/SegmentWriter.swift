@@ -308,8 +308,9 @@ final class SegmentWriter: @unchecked Sendable {
                 if s.syncDurations.count < JournalCore.recentSyncs {
                     s.syncDurations.append(duration)
                 } else {
-                    s.syncDurations[s.syncCount % JournalCore.recentSyncs] = duration
+                    s.syncDurations[s.syncCursor] = duration
                 }
+                s.syncCursor = (s.syncCursor + 1) % JournalCore.recentSyncs
             }
             s.syncCount += 1
             return JournalCore.takeReady(&s, durability: configuration.durability)

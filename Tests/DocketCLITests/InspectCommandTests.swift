@@ -199,6 +199,31 @@ struct InspectCommandTests {
         #expect(second.stdout.last?.contains("retention archive") == true, "\(second.stdout)")
         #expect(try JournalReader.statistics(directory: archived).archivedSegments >= archivedCount)
         #expect(try Docket.inspect(directory: archived, asOf: 1, includeArchive: true).tasks.map(\.id) == ["t0"])
+
+        // A hash-chained journal with a torn tail stays chained; an empty directory is refused.
+        let chained = tmp.path + "/chained"
+        var chainConfig = config
+        chainConfig.journal.hashChain = true
+        let chainWriter = try await Docket.open(directory: chained, configuration: chainConfig)
+        chainWriter.register("ok", payload: Job.self) { (_: Job, _: JobContext) in }
+        for i in 0..<20 { try await chainWriter.enqueue("ok", payload: Job(n: i), options: TaskOptions(id: "c\(i)", delay: .seconds(3600))) }
+        await chainWriter.close()
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: chained).filter { $0.hasSuffix(".log") }.sorted().last)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: chained + "/" + segment))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0x44, 0x4B, 0x01, 0x02, 0x03]))
+        try handle.close()
+        #expect(try JournalReader.statistics(directory: chained).chainHead == nil, "the torn tail stops the strict read")
+        let fixed = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "compact", chained], output: fixed) == 0, "\(fixed.stderr)")
+        let afterChain = try JournalReader.statistics(directory: chained)
+        #expect(afterChain.hashChained && afterChain.chainHead != nil && afterChain.anomaly == nil)
+        #expect(try Docket.inspect(directory: chained).tasks.count == 20)
+        let empty = tmp.path + "/empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let none = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "compact", empty], output: none) == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty, "nothing created")
     }
 
     @Test func describeIgnoresOtherTagsAndGarbage() {

@@ -103,4 +103,21 @@ import Testing
         #expect(!damaged.isClean)
         #expect(damaged.problems.first?.file.hasPrefix("archive/") == true, "\(damaged.problems)")
     }
+    /// A gap in the archive (an archived segment gone) stops the archived history there: the
+    /// unbroken run just below the live segments is read, and the live log stays checked.
+    @Test func aGapInTheArchiveDoesNotHideTheLiveLog() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        try await Self.archivedJournal(tmp.journal)
+        let archive = tmp.journal + "/archive"
+        let names = try FileManager.default.contentsOfDirectory(atPath: archive).sorted()
+        #expect(names.count > 3)
+        try FileManager.default.removeItem(atPath: archive + "/" + names[1])
+        var sequences: [UInt64] = []
+        let report = try JournalReader.read(directory: tmp.journal, from: 1, includeArchive: true) { sequences.append($0.sequence) }
+        #expect(report.anomaly == nil)
+        #expect((sequences.first ?? 0) > 1 && sequences.last == 400)
+        #expect(sequences == Array((sequences.first ?? 1)...400))
+        #expect(try JournalReader.verify(directory: tmp.journal, includeArchive: true).isClean)
+    }
 }
