@@ -136,7 +136,11 @@ extension Docket {
     @discardableResult
     public func purge(olderThan age: Duration) async throws(DocketError) -> Int {
         let cutoff = Time.add(nowMicros(), -Time.micros(age))
-        let ids = state.tasks.values.filter { $0.status.isTerminal && ($0.finishedAt ?? $0.createdAt) < cutoff }.map(\.id).sorted()
+        // A running workflow's tasks stay: its stages are decided from them.
+        let inWorkflows = state.workflowOfTask
+        let ids = state.tasks.values.filter {
+            $0.status.isTerminal && ($0.finishedAt ?? $0.createdAt) < cutoff && inWorkflows[$0.id] == nil
+        }.map(\.id).sorted()
         var sequence: UInt64 = 0
         var start = 0
         while start < ids.count {

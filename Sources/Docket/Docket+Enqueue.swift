@@ -29,6 +29,7 @@ extension Docket {
             if options.onConflict == .fail { throw .duplicateTask(id) }
             return (existing, journal?.lastSequence ?? 0)
         }
+        if let id = options.id, isReservedStepID(id) { throw Self.reserved(id) }
         let now = nowMicros()
         let entry = try makeEntry(name, payload: payload, options: options, now: now)
         let sequence = try commit(.enqueue(entry))
@@ -67,6 +68,7 @@ extension Docket {
                 prepared.append(nil)
                 continue
             }
+            if let id = task.options.id, isReservedStepID(id) { throw Self.reserved(id) }
             let entry = try makeEntry(task.name, payload: task.payload, options: task.options, now: now)
             seen.insert(entry.id)
             prepared.append(entry)
@@ -140,6 +142,10 @@ extension Docket {
         let timeout = timeout ?? configuration.defaultTimeout
         if let timeout, timeout <= .zero { throw .invalidArgument("the timeout of \(owner) must be positive (got \(timeout))") }
         return (maxAttempts, retry, timeout)
+    }
+
+    static func reserved(_ id: String) -> DocketError {
+        .invalidArgument("the task id \"\(id)\" is a step id of a running workflow (<workflow id>/<stage>/<step>); choose another")
     }
 
     static func validateName(_ s: String, what: String) throws(DocketError) {

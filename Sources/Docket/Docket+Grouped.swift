@@ -78,7 +78,8 @@ extension Docket {
     func launchGroup(_ members: [(task: TaskEntry, lease: UInt64)], handler group: GroupHandler, startSequence: UInt64, now: Micros) {
         let contexts = members.map { m in
             JobContext(id: m.task.id, name: m.task.name, attempt: m.task.attempt, maxAttempts: m.task.maxAttempts, queue: m.task.queue,
-                       runAt: Time.date(m.task.runAt), scheduleID: m.task.scheduleID, lease: m.lease, docket: self)
+                       runAt: Time.date(m.task.runAt), scheduleID: m.task.scheduleID,
+                       workflow: state.workflowOfTask.isEmpty ? nil : state.workflowOfTask[m.task.id], lease: m.lease, docket: self)
         }
         let payloads = members.map(\.task.payload)
         let journal = self.journal

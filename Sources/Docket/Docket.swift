@@ -94,6 +94,7 @@ public actor Docket {
         self.configuration = configuration
         self.journal = journal
         self.state = state
+        self.state.recordsWorkflowEffects = true
         self.recoveryReport = report
         concurrency = configuration.concurrency
         queueLimits = configuration.queueLimits
@@ -224,6 +225,7 @@ public actor Docket {
             recordsSinceSnapshot += 1
         }
         state.apply(m)
+        if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }
@@ -262,6 +264,7 @@ public actor Docket {
             recordsSinceSnapshot += ms.count
         }
         for m in ms { state.apply(m) }
+        if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }

@@ -61,6 +61,10 @@ enum EngineCodec {
             w.int(skippedCount); w.optional(nextFire) { $0.int($1) }; w.int(at)
         case .removeSchedules(let ids):
             w.byte(16); strings(ids, &w)
+        case .startWorkflow(let wf, let at):
+            w.byte(17); write(wf, &w); w.int(at)
+        case .cancelWorkflow(let id, let at):
+            w.byte(18); w.string(id); w.int(at)
         }
     }
 
@@ -113,6 +117,8 @@ enum EngineCodec {
             m = .fire(scheduleID: sid, created: created, lastNominal: lastNominal, skipped: skipped, skippedCount: try r.intValue(),
                       nextFire: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }, at: try r.int())
         case 16: m = .removeSchedules(try readStrings(&r))
+        case 17: m = .startWorkflow(try readWorkflow(&r), at: try r.int())
+        case 18: m = .cancelWorkflow(id: try r.string(), at: try r.int())
         default:
             throw r.malformed("unknown mutation kind \(kind)")
         }
@@ -136,6 +142,12 @@ enum EngineCodec {
         }
         w.varint(UInt64(s.schedules.count))
         for sc in s.schedules.values.sorted(by: { $0.id < $1.id }) { write(sc, &w) }
+        // Workflows last, and only when there are any: a snapshot without them is exactly the
+        // format of the first builds, which stays readable.
+        if !s.workflows.isEmpty {
+            w.varint(UInt64(s.workflows.count))
+            for wf in s.workflows.values.sorted(by: { $0.id < $1.id }) { write(wf, &w) }
+        }
         return w.bytes
     }
 
@@ -147,8 +159,9 @@ enum EngineCodec {
             state.tasks.reserveCapacity(count)
         }, task: { t in
             _ = state.tasks.insertNew(t)
-        }, schedules: { schedules in
+        }, schedules: { schedules, workflows in
             for s in schedules { state.schedules[s.id] = s }
+            for w in workflows { state.workflows[w.id] = w }
         })
         // The timer heap and running counts are rebuilt by the caller once replay is done.
         return state
@@ -158,14 +171,14 @@ enum EngineCodec {
     /// a reader can build the state on another thread while it decodes.
     static func decodeSnapshot(_ bytes: [UInt8],
                                header: (_ nextSequence: UInt64, _ nextLease: UInt64, _ taskCount: Int) -> Void,
-                               task: (consuming TaskEntry) -> Void, schedules: ([ScheduleEntry]) -> Void) throws(Malformed) {
+                               task: (consuming TaskEntry) -> Void, schedules: ([ScheduleEntry], [WorkflowEntry]) -> Void) throws(Malformed) {
         try BinaryReader.reading(bytes) { (r: inout BinaryReader) throws(Malformed) in
             try readSnapshot(&r, header: header, task: task, schedules: schedules)
         }
     }
 
     private static func readSnapshot(_ r: inout BinaryReader, header: (_ nextSequence: UInt64, _ nextLease: UInt64, _ taskCount: Int) -> Void,
-                                     task: (consuming TaskEntry) -> Void, schedules: ([ScheduleEntry]) -> Void) throws(Malformed) {
+                                     task: (consuming TaskEntry) -> Void, schedules: ([ScheduleEntry], [WorkflowEntry]) -> Void) throws(Malformed) {
         for m in snapshotMagic where try r.byte() != m { throw r.malformed("not a Docket engine snapshot") }
         let v = try r.byte()
         guard v == version else { throw r.malformed("engine snapshot version \(v) is not supported (this build reads version \(version))") }
@@ -177,8 +190,13 @@ enum EngineCodec {
         let k = try r.count(elementSize: 16)
         var all: [ScheduleEntry] = []
         for _ in 0..<k { all.append(try readSchedule(&r)) }
+        var workflows: [WorkflowEntry] = []
+        if !r.isAtEnd {
+            let n = try r.count(elementSize: 8)
+            for _ in 0..<n { workflows.append(try readWorkflow(&r)) }
+        }
         guard r.isAtEnd else { throw r.malformed("trailing bytes after the snapshot") }
-        schedules(all)
+        schedules(all, workflows)
     }
 
     // MARK: Parts
@@ -251,6 +269,71 @@ enum EngineCodec {
         case 3: return .custom(name: try r.string())
         case let k: throw r.malformed("unknown retry policy \(k)")
         }
+    }
+
+    static func write(_ wf: WorkflowEntry, _ w: inout BinaryWriter) {
+        w.string(wf.id); w.int(wf.current); w.byte(wf.status.code)
+        w.int(wf.createdAt); w.optional(wf.finishedAt) { $0.int($1) }
+        strings(wf.collided, &w)
+        w.varint(UInt64(wf.stages.count))
+        for (stage, outcome) in zip(wf.stages, wf.outcomes) {
+            switch stage.completion {
+            case .all: w.byte(0)
+            case .any: w.byte(1)
+            case .quorum(let q): w.byte(2); w.int(q)
+            }
+            w.byte(stage.stopOnFailure ? 1 : 0)
+            switch stage.condition {
+            case .always: w.byte(0)
+            case .ifPreviousSucceeded: w.byte(1)
+            case .ifPreviousFailed: w.byte(2)
+            }
+            w.byte(outcome.map { $0 ? 1 : 2 } ?? 0)
+            w.varint(UInt64(stage.steps.count))
+            for t in stage.steps { write(t, &w) }
+        }
+    }
+
+    static func readWorkflow(_ r: inout BinaryReader) throws(Malformed) -> WorkflowEntry {
+        let id = try r.string()
+        let current = try r.intValue()
+        guard let status = WorkflowStatus(code: try r.byte()) else { throw r.malformed("unknown workflow status") }
+        let createdAt = try r.int()
+        let finishedAt = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
+        let collided = try readStrings(&r)
+        let n = try r.count(elementSize: 5)
+        var stages: [WorkflowEntry.Stage] = []
+        var outcomes: [Bool?] = []
+        for _ in 0..<n {
+            let completion: WorkflowStage.Completion
+            switch try r.byte() {
+            case 0: completion = .all
+            case 1: completion = .any
+            case 2: completion = .quorum(try r.intValue())
+            case let k: throw r.malformed("unknown workflow completion \(k)")
+            }
+            let stop = try r.byte() != 0
+            let condition: WorkflowStage.Condition
+            switch try r.byte() {
+            case 0: condition = .always
+            case 1: condition = .ifPreviousSucceeded
+            case 2: condition = .ifPreviousFailed
+            case let k: throw r.malformed("unknown workflow condition \(k)")
+            }
+            switch try r.byte() {
+            case 0: outcomes.append(nil)
+            case 1: outcomes.append(true)
+            case 2: outcomes.append(false)
+            case let k: throw r.malformed("unknown stage outcome \(k)")
+            }
+            let k = try r.count(elementSize: 16)
+            var steps: [TaskEntry] = []
+            for _ in 0..<k { steps.append(try readTask(&r)) }
+            stages.append(WorkflowEntry.Stage(steps: steps, completion: completion, stopOnFailure: stop, condition: condition))
+        }
+        guard current >= 0, current <= stages.count else { throw r.malformed("workflow \(id): stage \(current) of \(stages.count)") }
+        return WorkflowEntry(id: id, stages: stages, current: current, status: status, outcomes: outcomes, createdAt: createdAt,
+                             finishedAt: finishedAt, collided: collided)
     }
 
     static func write(_ s: ScheduleEntry, _ w: inout BinaryWriter) {

@@ -59,6 +59,11 @@ public enum EngineRecords {
             if let lastNominal { text += ", nominal \(stamp(lastNominal))" }
             if skippedCount > 0 { text += ", skipped \(skippedCount)" }
             return text + ", next fire \(nextFire.map(stamp) ?? "none")"
+        case .startWorkflow(let w, let at):
+            let stages = w.stages.map { "\($0.steps.count) × \($0.steps.first?.name ?? "-")" }.joined(separator: " → ")
+            return "workflow \(w.id) started at \(stamp(at)): \(stages)"
+        case .cancelWorkflow(let id, let at):
+            return "workflow \(id) cancelled at \(stamp(at))"
         }
     }
 

@@ -7,6 +7,7 @@ struct EngineState: Sendable {
     var schedules: [String: ScheduleEntry] = [:]
     var nextSequence: UInt64 = 1
     var nextLease: UInt64 = 1
+    var workflows: [String: WorkflowEntry] = [:]
 
     // Derived from the above (rebuilt after loading a snapshot, never stored).
     var timers = BinaryHeap<TimerItem>()
@@ -18,6 +19,18 @@ struct EngineState: Sendable {
     /// Off while replaying: the timer heap is rebuilt once at the end instead of growing with
     /// stale entries on every change.
     var maintainsTimers = true
+    /// The tasks of running workflows: task id → workflow and stage.
+    var workflowOfTask: [String: (workflow: String, stage: Int)] = [:]
+    /// What workflow progress did inside `apply`, for the live engine to act on (events, the
+    /// timer loop, cancelling handlers); recorded only when it asks (never in replay).
+    var recordsWorkflowEffects = false
+    var workflowEffects: [WorkflowEffect] = []
+
+    enum WorkflowEffect: Sendable {
+        case created(TaskEntry)
+        case cancelled(String)
+        case finished(String)
+    }
 
     /// A task waiting for its time. Stale when the task's version moved on.
     struct TimerItem: Comparable, Sendable {
@@ -40,7 +53,26 @@ struct EngineState: Sendable {
     // MARK: Applying mutations
 
     mutating func apply(_ m: Mutation) {
+        applyOwn(m)
+        // Workflow tasks that reached a final status move their workflows on (derived here, so
+        // replay does exactly the same).
+        guard !workflowOfTask.isEmpty else { return }
         switch m {
+        case .succeed(let id, _, _, let at), .fail(let id, _, _, nil, let at):
+            workflowTaskEnded(id, at: at)
+        case .cancel(let ids, let at):
+            for id in ids { workflowTaskEnded(id, at: at) }
+        default:
+            break
+        }
+    }
+
+    private mutating func applyOwn(_ m: Mutation) {
+        switch m {
+        case .startWorkflow(let w, let at):
+            beginWorkflow(w, at: at)
+        case .cancelWorkflow(let id, let at):
+            cancelWorkflow(id, at: at)
         case .enqueue(let t):
             insert(t)
         case .start(let leases, let at):
@@ -125,7 +157,8 @@ struct EngineState: Sendable {
             }
         case .purge(let ids):
             for id in ids {
-                guard let p = tasks.peek(id), p.status.isTerminal else { continue }
+                // A running workflow's tasks stay: its stages are decided from them.
+                guard let p = tasks.peek(id), p.status.isTerminal, workflowOfTask[id] == nil else { continue }
                 tasks.remove(id)
             }
         case .removeSchedules(let ids):
@@ -159,7 +192,7 @@ struct EngineState: Sendable {
 
     /// Adds a new task (an id already present is left alone: enqueue checked it, and replay
     /// must do what the live engine did).
-    private mutating func insert(_ t: TaskEntry) {
+    mutating func insert(_ t: TaskEntry) {
         guard tasks.insertNew(t, version: 1) else { return }
         nextSequence = max(nextSequence, t.sequence &+ 1)
         entered(t, version: 1)
@@ -167,7 +200,7 @@ struct EngineState: Sendable {
 
     /// Changes the status and keeps the derived structures right: running counts, the timer
     /// heap (a scheduled task gets a fresh entry; older ones go stale by version).
-    private mutating func setStatus(_ t: inout TaskEntry, _ status: TaskStatus) {
+    mutating func setStatus(_ t: inout TaskEntry, _ status: TaskStatus) {
         if t.status == .running { leftRunning(queue: t.queue, key: t.key) }
         t.status = status
         t.version &+= 1
@@ -218,6 +251,7 @@ struct EngineState: Sendable {
     /// Rebuilds the derived structures after loading tasks and schedules from a snapshot (or
     /// to drop the stale heap entries a replay leaves). Leaves the tasks themselves untouched.
     mutating func rebuildDerived() {
+        rebuildWorkflowIndex()
         var timerItems: [TimerItem] = []
         timerItems.reserveCapacity(tasks.count)
         runningCount = 0

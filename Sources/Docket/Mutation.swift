@@ -31,6 +31,11 @@ enum Mutation: Sendable, Equatable {
     /// Occurrences of a schedule: the tasks created, the latest nominal time handled, the
     /// nominal times skipped (the first few, with the total count), and the schedule's next fire.
     case fire(scheduleID: String, created: [TaskEntry], lastNominal: Micros?, skipped: [Micros], skippedCount: Int, nextFire: Micros?, at: Micros)
+    /// A workflow started: its first stage's tasks are created by `apply`, and so are later
+    /// stages' as the tasks before them end.
+    case startWorkflow(WorkflowEntry, at: Micros)
+    /// A running workflow cancelled with its unfinished tasks.
+    case cancelWorkflow(id: String, at: Micros)
 
     struct Lease: Sendable, Equatable {
         var id: String

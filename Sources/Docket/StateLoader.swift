@@ -27,12 +27,12 @@ enum StateLoader {
                         pipeline.send(.tasks(tasks))
                         tasks = Handoff(capacity: ReplayPipeline.batchSize)
                     }
-                }, schedules: { schedules in
+                }, schedules: { schedules, workflows in
                     if tasks.count > 0 {
                         pipeline.send(.tasks(tasks))
                         tasks = Handoff(capacity: ReplayPipeline.batchSize)
                     }
-                    pipeline.send(.schedules(schedules))
+                    pipeline.send(.schedules(schedules, workflows))
                 })
             }, { record in
                 guard record.tag == EngineCodec.recordTag else {
@@ -90,7 +90,7 @@ final class ReplayPipeline: Sendable {
         /// with room for `tasks`, then takes its tasks and schedules.
         case snapshot(nextSequence: UInt64, nextLease: UInt64, tasks: Int)
         case tasks(Handoff<TaskEntry>)
-        case schedules([ScheduleEntry])
+        case schedules([ScheduleEntry], [WorkflowEntry])
         case mutations(Handoff<Mutation>)
         case end
     }
@@ -126,8 +126,11 @@ final class ReplayPipeline: Sendable {
                     sized = true
                 case .tasks(let batch):
                     batch.consume { _ = state.tasks.insertNew($0) }
-                case .schedules(let schedules):
+                case .schedules(let schedules, let workflows):
                     for s in schedules { state.schedules[s.id] = s }
+                    for w in workflows { state.workflows[w.id] = w }
+                    // Mutations after the snapshot move these workflows on.
+                    state.rebuildWorkflowIndex()
                 case .mutations(let batch):
                     if !sized {
                         state.tasks.reserveCapacity(estimate)

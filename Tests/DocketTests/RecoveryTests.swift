@@ -265,6 +265,17 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.journal).sorted() == before)
     }
 
+    /// A workflow of every stage setting, for the codec.
+    static func workflow(_ task: TaskEntry) -> WorkflowEntry {
+        var step = task
+        step.id = "template"
+        return WorkflowEntry(id: "w", stages: [
+            .init(steps: [step, step], completion: .quorum(1), stopOnFailure: false, condition: .always),
+            .init(steps: [step], completion: .any, stopOnFailure: true, condition: .ifPreviousFailed),
+            .init(steps: [step], completion: .all, stopOnFailure: true, condition: .ifPreviousSucceeded),
+        ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 3, finishedAt: nil, collided: ["w/9/9"])
+    }
+
     @Test func codecRoundTripsEveryMutationAndRejectsDamage() throws {
         let task = TaskEntry(id: "i", name: "n", payload: [1, 2], queue: "q", priority: -3, key: "k", runAt: -5, attempt: 2, maxAttempts: 4,
                              retry: .exponential(initial: .seconds(2), multiplier: 1.5, maximum: .seconds(90), jitter: 0.3), timeout: 9,
@@ -282,6 +293,7 @@ import Testing
             .retryNow(["y"], at: 5), .purge(["z"]), .removeSchedules(["s", "t"]), .upsertSchedule(schedule),
             .setScheduleStatus(id: "s", status: .paused, nextFire: nil, at: 6),
             .fire(scheduleID: "s", created: [task], lastNominal: 5, skipped: [1, 2], skippedCount: 40, nextFire: 9, at: 7),
+            .startWorkflow(Self.workflow(task), at: 8), .cancelWorkflow(id: "w", at: 9),
         ]
         for m in mutations {
             let bytes = EngineCodec.encode(m)
@@ -296,9 +308,12 @@ import Testing
         var state = EngineState()
         state.apply(.enqueue(task))
         state.apply(.upsertSchedule(schedule))
+        state.apply(.startWorkflow(Self.workflow(task), at: 8))
+        #expect(state.workflows["w"]?.current == 0 && state.tasks["w/0/0"] != nil)
         let snap = EngineCodec.encodeSnapshot(state)
         let back = try EngineCodec.decodeSnapshot(snap)
-        #expect(back.tasks.count == 1)
+        #expect(back.tasks.count == 3, "the task and the workflow's first stage")
+        #expect(back.workflows == state.workflows)
         #expect(back.tasks[task.id].map { var t = $0; t.version = 0; return t } == state.tasks[task.id].map { var t = $0; t.version = 0; return t })
         #expect(back.schedules == state.schedules)
         var wrongVersion = snap

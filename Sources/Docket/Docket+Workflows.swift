@@ -1,0 +1,128 @@
+import Foundation
+
+extension Docket {
+    /// Starts workflow `id`: its stages run one after another, each stage's tasks in parallel
+    /// (see `WorkflowStage` and `Workflow` for chains, groups and chords). Returns once the
+    /// workflow and its first stage's tasks are durable. Starting an id that exists returns
+    /// that workflow unchanged.
+    ///
+    /// The workflow is journaled and its progress derived from its tasks' own records, so it
+    /// survives a crash like any task: a stage whose last task ended before the crash has
+    /// started the next one when the journal is replayed. Step ids are
+    /// `<workflow id>/<stage>/<step>`; while the workflow runs, `enqueue` refuses them.
+    ///
+    /// - Throws: `invalidArgument` for an id with "/", no stages, an empty stage, a quorum
+    ///   outside 1…tasks, or a step id that a task already has; the errors of `enqueue` for a
+    ///   step (unknown handler, bad options, a payload that does not encode).
+    @discardableResult
+    public func startWorkflow(_ id: String, stages: [WorkflowStage]) async throws(DocketError) -> WorkflowInfo {
+        guard !isClosed else { throw .closed }
+        try Self.validateName(id, what: "workflow id")
+        guard !id.contains("/") else { throw .invalidArgument("the workflow id \"\(id)\" must not contain \"/\" (step ids are <workflow id>/<stage>/<step>)") }
+        if let existing = state.workflows[id] { return info(existing) }
+        guard !stages.isEmpty else { throw .invalidArgument("workflow \"\(id)\" has no stages") }
+        let now = nowMicros()
+        var specs: [WorkflowEntry.Stage] = []
+        for (i, stage) in stages.enumerated() {
+            guard !stage.tasks.isEmpty else { throw .invalidArgument("stage \(i) of workflow \"\(id)\" has no tasks") }
+            if case .quorum(let q) = stage.completion, !(1...stage.tasks.count).contains(q) {
+                throw .invalidArgument("the quorum of stage \(i) of workflow \"\(id)\" must be 1…\(stage.tasks.count) (got \(q))")
+            }
+            var steps: [TaskEntry] = []
+            for (k, task) in stage.tasks.enumerated() {
+                let stepID = WorkflowEntry.stepID(id, stage: i, step: k)
+                if state.tasks.contains(stepID) { throw .invalidArgument("a task with the step id \"\(stepID)\" of workflow \"\(id)\" exists already") }
+                let bytes: [UInt8]
+                do { bytes = try task.encode(configuration.codec) } catch { throw .encodingFailed("\(error)") }
+                var options = task.options
+                options.id = stepID
+                options.runAt = nil
+                options.delay = nil
+                steps.append(try makeEntry(task.name, payload: bytes, options: options, now: now))
+            }
+            specs.append(WorkflowEntry.Stage(steps: steps, completion: stage.completion, stopOnFailure: stage.onFailure == .stop,
+                                             condition: stage.condition))
+        }
+        let entry = WorkflowEntry(id: id, stages: specs, current: 0, status: .running, outcomes: Array(repeating: nil, count: specs.count),
+                                  createdAt: now, finishedAt: nil)
+        let sequence = try commit(.startWorkflow(entry, at: now))
+        try await waitDurable(sequence)
+        return try info(state.workflows[id].orThrow(.invalidArgument("workflow \(id) was not started")))
+    }
+
+    /// The workflow with this id.
+    public func workflow(_ id: String) -> WorkflowInfo? { state.workflows[id].map(info) }
+
+    /// All workflows, by id.
+    public func workflows() -> [WorkflowInfo] { state.workflows.values.sorted { $0.id < $1.id }.map(info) }
+
+    /// Cancels a running workflow and its unfinished tasks (running handlers are cancelled).
+    ///
+    /// - Throws: `invalidArgument` for an unknown or finished workflow.
+    @discardableResult
+    public func cancelWorkflow(_ id: String) async throws(DocketError) -> WorkflowInfo {
+        guard let w = state.workflows[id] else { throw .invalidArgument("there is no workflow \"\(id)\"") }
+        guard w.status == .running else { throw .invalidArgument("workflow \"\(id)\" has finished (\(w.status.rawValue))") }
+        let sequence = try commit(.cancelWorkflow(id: id, at: nowMicros()))
+        try await waitDurable(sequence)
+        return try info(state.workflows[id].orThrow(.invalidArgument("workflow \(id) is gone")))
+    }
+
+    /// Whether `id` is a step id of a running workflow (reserved for it).
+    func isReservedStepID(_ id: String) -> Bool {
+        guard !state.workflows.isEmpty else { return false }
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 3, Int(parts[parts.count - 1]) != nil, Int(parts[parts.count - 2]) != nil else { return false }
+        return state.workflows[parts.dropLast(2).joined(separator: "/")]?.status == .running
+    }
+
+    /// The outputs of the succeeded tasks of the last stage before `stage` that ran.
+    func previousStageOutputs(_ workflowID: String, before stage: Int) -> [[UInt8]] {
+        guard let w = state.workflows[workflowID], stage > 0 else { return [] }
+        guard let previous = (0..<min(stage, w.stages.count)).last(where: { w.outcomes[$0] != nil }) else { return [] }
+        return w.stages[previous].steps.indices.compactMap { k in
+            state.tasks[WorkflowEntry.stepID(workflowID, stage: previous, step: k)].flatMap { $0.status == .succeeded ? $0.output : nil }
+        }
+    }
+
+    /// What workflow progress did in the last commit: announce the new tasks (and wake the
+    /// timer loop for them), cancel the handlers of the tasks it cancelled.
+    func actOnWorkflowEffects() {
+        let effects = state.workflowEffects
+        state.workflowEffects = []
+        let now = nowMicros()
+        for effect in effects {
+            switch effect {
+            case .created(let t):
+                emit(.enqueued, t, at: now, runAt: t.runAt)
+                noteNewRunTime(t.runAt)
+            case .cancelled(let id):
+                if let flight = inFlight.removeValue(forKey: id) { cancelAttempt(flight) }
+                if let t = state.tasks[id] { emit(.cancelled, t, at: now) }
+            case .finished:
+                break
+            }
+        }
+    }
+
+    func info(_ w: WorkflowEntry) -> WorkflowInfo {
+        var taskIDs: [[String]] = []
+        var finished = 0
+        var total = 0
+        for (i, stage) in w.stages.enumerated() {
+            let started = w.outcomes[i] != nil || i == w.current
+            let ids = started ? stage.steps.indices.map { WorkflowEntry.stepID(w.id, stage: i, step: $0) } : []
+            taskIDs.append(ids)
+            total += stage.steps.count
+            if started && w.status == .running {
+                finished += ids.count(where: { state.tasks.peek($0)?.status.isTerminal ?? true })
+            } else if w.status != .running || i < w.current {
+                // Finished workflows are done; stages passed over by their condition too.
+                finished += stage.steps.count
+            }
+        }
+        return WorkflowInfo(id: w.id, status: w.status, currentStage: w.current, stageOutcomes: w.outcomes, taskIDs: taskIDs,
+                            progress: total == 0 ? 1 : Double(finished) / Double(total), createdAt: Time.date(w.createdAt),
+                            finishedAt: w.finishedAt.map(Time.date))
+    }
+}

@@ -1,0 +1,174 @@
+/// A workflow as the engine stores and journals it: the stages with their task templates, the
+/// stage running, each stage's outcome. Progress is not journaled: `EngineState.apply` derives
+/// it from the tasks' own transitions (a stage's end, the next stage's tasks), so replaying
+/// the journal rebuilds exactly the same workflow and tasks.
+struct WorkflowEntry: Sendable, Equatable {
+    struct Stage: Sendable, Equatable {
+        /// Task templates: name, payload, queue, priority, key, attempts, retry, timeout.
+        var steps: [TaskEntry]
+        var completion: WorkflowStage.Completion
+        var stopOnFailure: Bool
+        var condition: WorkflowStage.Condition
+    }
+
+    var id: String
+    var stages: [Stage]
+    /// The stage running; `stages.count` once finished, the stage it stopped at once cancelled.
+    var current: Int
+    var status: WorkflowStatus
+    var outcomes: [Bool?]
+    var createdAt: Micros
+    var finishedAt: Micros?
+    /// Step ids that were taken by another task when their stage started: failed steps.
+    var collided: [String] = []
+
+    static func stepID(_ workflow: String, stage: Int, step: Int) -> String { "\(workflow)/\(stage)/\(step)" }
+
+    /// Whether `stage` runs after a last run stage that ended `previousSucceeded`.
+    static func runs(_ condition: WorkflowStage.Condition, previousSucceeded: Bool) -> Bool {
+        switch condition {
+        case .always: true
+        case .ifPreviousSucceeded: previousSucceeded
+        case .ifPreviousFailed: !previousSucceeded
+        }
+    }
+
+    /// The verdict on a stage of `total` tasks with `succeeded` and `failed` (failed, cancelled
+    /// or missing) ones: true done well, false failed, nil not decided.
+    static func verdict(_ completion: WorkflowStage.Completion, total: Int, succeeded: Int, failed: Int) -> Bool? {
+        let needed: Int
+        switch completion {
+        case .all: needed = total
+        case .any: needed = min(1, total)
+        case .quorum(let q): needed = min(max(q, 0), total)
+        }
+        if succeeded >= needed { return true }
+        if failed > total - needed { return false }
+        return nil
+    }
+}
+
+extension EngineState {
+    /// A task of a workflow reached a final status: decide its stage, and go on.
+    mutating func workflowTaskEnded(_ id: String, at: Micros) {
+        guard let (wid, stage) = workflowOfTask[id], var w = workflows[wid], w.status == .running, w.current == stage else { return }
+        evaluateStage(&w, at: at)
+        workflows[wid] = w
+    }
+
+    /// Starts the workflow's first stage (`startWorkflow`).
+    mutating func beginWorkflow(_ entry: WorkflowEntry, at: Micros) {
+        guard workflows[entry.id] == nil else { return }
+        var w = entry
+        startStage(&w, 0, at: at)
+        workflows[w.id] = w
+    }
+
+    /// Cancels the running stage's unfinished tasks and the workflow.
+    mutating func cancelWorkflow(_ id: String, at: Micros) {
+        guard var w = workflows[id], w.status == .running else { return }
+        cancelUnfinished(of: w, stage: w.current, at: at)
+        w.status = .cancelled
+        forgetTasks(of: w)
+        w.finishedAt = at
+        workflows[id] = w
+        if recordsWorkflowEffects { workflowEffects.append(.finished(id)) }
+    }
+
+    private mutating func evaluateStage(_ w: inout WorkflowEntry, at: Micros) {
+        let stage = w.stages[w.current]
+        var succeeded = 0
+        var failed = 0
+        for k in stage.steps.indices {
+            let id = WorkflowEntry.stepID(w.id, stage: w.current, step: k)
+            if w.collided.contains(id) {
+                failed += 1
+                continue
+            }
+            switch tasks.peek(id)?.status {
+            case .succeeded?: succeeded += 1
+            case .failed?, .cancelled?, nil: failed += 1
+            default: break
+            }
+        }
+        guard let ok = WorkflowEntry.verdict(stage.completion, total: stage.steps.count, succeeded: succeeded, failed: failed) else { return }
+        cancelUnfinished(of: w, stage: w.current, at: at)
+        w.outcomes[w.current] = ok
+        if !ok && stage.stopOnFailure {
+            finish(&w, at: at)
+            return
+        }
+        var next = w.current + 1
+        while next < w.stages.count, !WorkflowEntry.runs(w.stages[next].condition, previousSucceeded: ok) { next += 1 }
+        if next == w.stages.count {
+            finish(&w, at: at)
+        } else {
+            startStage(&w, next, at: at)
+        }
+    }
+
+    private mutating func finish(_ w: inout WorkflowEntry, at: Micros) {
+        w.status = w.outcomes.contains(false) ? .failed : .succeeded
+        forgetTasks(of: w)
+        w.current = w.stages.count
+        w.finishedAt = at
+        if recordsWorkflowEffects { workflowEffects.append(.finished(w.id)) }
+    }
+
+    /// Creates the tasks of `stage`, due at `at`. An id already taken (a task enqueued by hand
+    /// under a step's id) counts as a failed step, decided at once like any other.
+    private mutating func startStage(_ w: inout WorkflowEntry, _ stage: Int, at: Micros) {
+        w.current = stage
+        for (k, template) in w.stages[stage].steps.enumerated() {
+            var t = template
+            t.id = WorkflowEntry.stepID(w.id, stage: stage, step: k)
+            t.runAt = at
+            t.createdAt = at
+            t.attempt = 0
+            t.status = .scheduled
+            t.sequence = nextSequence
+            guard !tasks.contains(t.id) else {
+                w.collided.append(t.id)
+                continue
+            }
+            workflowOfTask[t.id] = (w.id, stage)
+            insert(t)
+            if recordsWorkflowEffects { workflowEffects.append(.created(t)) }
+        }
+        // Collisions may decide the stage at once (an empty stage succeeds at once).
+        if !w.collided.isEmpty || w.stages[stage].steps.isEmpty { evaluateStage(&w, at: at) }
+    }
+
+    private mutating func cancelUnfinished(of w: WorkflowEntry, stage: Int, at: Micros) {
+        for k in w.stages[stage].steps.indices {
+            let id = WorkflowEntry.stepID(w.id, stage: stage, step: k)
+            guard workflowOfTask[id] != nil, var f = tasks.find(id), !f.task.status.isTerminal else { continue }
+            f.task.lease = 0
+            f.task.finishedAt = at
+            setStatus(&f.task, .cancelled)
+            tasks.store(f)
+            if recordsWorkflowEffects { workflowEffects.append(.cancelled(id)) }
+        }
+    }
+
+    /// Drops a finished workflow's tasks from `workflowOfTask` (only running ones are there).
+    private mutating func forgetTasks(of w: WorkflowEntry) {
+        for stage in 0..<min(w.current + 1, w.stages.count) {
+            for k in w.stages[stage].steps.indices { workflowOfTask[WorkflowEntry.stepID(w.id, stage: stage, step: k)] = nil }
+        }
+    }
+
+    /// Rebuilds `workflowOfTask` from the running workflows (after loading a snapshot): every
+    /// step of the stages started so far, but those whose id another task held.
+    mutating func rebuildWorkflowIndex() {
+        workflowOfTask = [:]
+        for w in workflows.values where w.status == .running {
+            for stage in 0..<min(w.current + 1, w.stages.count) {
+                for k in w.stages[stage].steps.indices {
+                    let id = WorkflowEntry.stepID(w.id, stage: stage, step: k)
+                    if !w.collided.contains(id) { workflowOfTask[id] = (w.id, stage) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// Workflows: chains, groups with their completion policies, chords, conditional and
+/// compensating stages, cancellation, reserved step ids, and recovery from a crash mid-way.
+@Suite(.timeLimit(.minutes(2))) struct WorkflowTests {
+    /// The task ids of the attempts started, in order.
+    final class Starts: Sendable {
+        private let list = Mutex<[String]>([])
+        func add(_ id: String) { list.withLock { $0.append(id) } }
+        var all: [String] { list.withLock { $0 } }
+    }
+
+    /// Handlers: "ok" returns n × n, "bad" fails for good, "gate" waits for the test, "sum"
+    /// adds up the previous stage's results; every start is recorded in order.
+    static func register(_ d: Docket, order: Starts, gate: Gate) {
+        d.register("ok", payload: Job.self) { job, c in
+            order.add(c.id)
+            return job.n * job.n
+        }
+        d.register("bad", payload: Job.self) { _, c in
+            order.add(c.id)
+            throw JobControl.fail(permanently: "no")
+        }
+        d.register("gate", payload: Job.self) { _, c in
+            order.add(c.id)
+            try await gate.run(c.id)
+        }
+        d.register("sum", payload: Job.self) { _, c in
+            order.add(c.id)
+            return try await c.previousResults(as: Int.self).reduce(0, +)
+        }
+    }
+
+    static func task(_ name: String, _ n: Int = 1) -> NewTask { NewTask(name, payload: Job(n: n)) }
+
+    static func waitFinished(_ d: Docket, _ id: String) async -> WorkflowInfo? {
+        for _ in 0..<200_000 {
+            if let w = await d.workflow(id), w.status != .running { return w }
+            await Task.yield()
+        }
+        return await d.workflow(id)
+    }
+
+    @Test(arguments: EngineKind.allCases) func chainsRunInOrderAndStopAtAFailure(kind: EngineKind) async throws {
+        let order = Starts()
+        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: Gate()) }
+        let d = h.docket
+        let started = try await d.startWorkflow("w", stages: Workflow.chain([Self.task("ok"), Self.task("ok"), Self.task("ok")]))
+        #expect(started.status == .running && started.taskIDs[0] == ["w/0/0"] && started.taskIDs[1].isEmpty)
+        let done = try #require(await Self.waitFinished(d, "w"))
+        #expect(done.status == .succeeded && done.stageOutcomes == [true, true, true] && done.progress == 1)
+        #expect(order.all == ["w/0/0", "w/1/0", "w/2/0"])
+
+        try await d.startWorkflow("f", stages: Workflow.chain([Self.task("ok"), Self.task("bad"), Self.task("ok")]))
+        let failed = try #require(await Self.waitFinished(d, "f"))
+        #expect(failed.status == .failed && failed.stageOutcomes == [true, false, nil])
+        #expect(await d.task("f/2/0") == nil, "the stage after the failure never starts")
+        // Starting it again returns it as it is.
+        #expect(try await d.startWorkflow("f", stages: []).status == .failed)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func groupsEndPerTheirCompletionPolicy(kind: EngineKind) async throws {
+        let order = Starts()
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: gate) }
+        let d = h.docket
+        // any: one success is enough, the waiting ones are cancelled.
+        try await d.startWorkflow("any", stages: Workflow.group([Self.task("gate"), Self.task("ok"), Self.task("gate")], completion: .any))
+        let any = try #require(await Self.waitFinished(d, "any"))
+        #expect(any.status == .succeeded)
+        #expect(await d.task("any/0/0")?.status == .cancelled)
+        #expect(await d.task("any/0/2")?.status == .cancelled)
+        // quorum 2 of 3 with one failure: succeeds; all with one failure: fails and cancels the rest.
+        try await d.startWorkflow("q", stages: Workflow.group([Self.task("ok"), Self.task("bad"), Self.task("ok")], completion: .quorum(2)))
+        #expect(await Self.waitFinished(d, "q")?.status == .succeeded)
+        try await d.startWorkflow("all", stages: Workflow.group([Self.task("bad"), Self.task("gate")]))
+        let all = try #require(await Self.waitFinished(d, "all"))
+        #expect(all.status == .failed && all.stageOutcomes == [false])
+        #expect(await d.task("all/0/1")?.status == .cancelled)
+        await #expect(throws: DocketError.self) {
+            try await d.startWorkflow("bad-q", stages: [WorkflowStage([Self.task("ok")], completion: .quorum(2))])
+        }
+        gate.open()
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func aChordCallbackReadsTheGroupsResults(kind: EngineKind) async throws {
+        let order = Starts()
+        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: Gate()) }
+        let d = h.docket
+        try await d.startWorkflow("c", stages: Workflow.chord([Self.task("ok", 1), Self.task("ok", 2), Self.task("ok", 3)], then: Self.task("sum")))
+        let done = try #require(await Self.waitFinished(d, "c"))
+        #expect(done.status == .succeeded)
+        #expect(try await d.task("c/1/0")?.decodeOutput(Int.self) == 14)
+        #expect(order.all.last == "c/1/0")
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func conditionsRunACompensationAndSkipTheRest(kind: EngineKind) async throws {
+        let order = Starts()
+        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: Gate()) }
+        let d = h.docket
+        try await d.startWorkflow("pay", stages: [
+            WorkflowStage([Self.task("bad")], onFailure: .continue),           // charge fails
+            WorkflowStage([Self.task("ok")], condition: .ifPreviousFailed),    // refund runs
+            WorkflowStage([Self.task("ok")], condition: .ifPreviousFailed),    // refund succeeded: skipped
+            WorkflowStage([Self.task("ok")], condition: .always),              // notify
+        ])
+        let done = try #require(await Self.waitFinished(d, "pay"))
+        #expect(done.status == .failed, "the charge failed, compensated or not")
+        #expect(done.stageOutcomes == [false, true, nil, true])
+        #expect(order.all == ["pay/0/0", "pay/1/0", "pay/3/0"])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func cancellingAWorkflowAndReservedIDs(kind: EngineKind) async throws {
+        let order = Starts()
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: gate) }
+        let d = h.docket
+        try await d.startWorkflow("x", stages: Workflow.chain([Self.task("gate"), Self.task("ok")]))
+        await h.recorder.waitFor(.started, "x/0/0")
+        await #expect(throws: DocketError.self) { try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "x/1/0")) }
+        await #expect(throws: DocketError.self) { try await d.startWorkflow("y/z", stages: Workflow.chain([Self.task("ok")])) }
+        let cancelled = try await d.cancelWorkflow("x")
+        #expect(cancelled.status == .cancelled && cancelled.currentStage == 0)
+        #expect(await d.task("x/0/0")?.status == .cancelled)
+        await #expect(throws: DocketError.self) { try await d.cancelWorkflow("x") }
+        // Finished: its ids are free again.
+        try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "x/1/0"))
+        // A step id a task already has: refused before anything starts.
+        try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "taken/0/0", delay: .seconds(60)))
+        await #expect(throws: DocketError.self) { try await d.startWorkflow("taken", stages: [WorkflowStage([Self.task("ok")])]) }
+        #expect(await d.workflow("taken") == nil)
+        gate.open()
+        try await h.stop()
+        h.directory?.remove()
+    }
+    /// A crash while a step runs: the reopened copy (replayed from records alone) counts that
+    /// attempt, retries it, and the workflow goes on to its end; it survives a snapshot too.
+    @Test func aWorkflowSurvivesACrashAndReopening() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let order = Starts()
+        let gate = Gate()
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in Self.register(d, order: order, gate: gate) }
+        try await h.docket.startWorkflow("w", stages: [WorkflowStage([Self.task("gate"), Self.task("ok", 2)]), WorkflowStage([Self.task("sum")])])
+        await h.recorder.waitFor(.started, "w/0/0")
+        while gate.waiting("w/0/0") == 0 { await Task.yield() }
+        let crash = TempDirectory("wf-crash")
+        defer { crash.remove() }
+        try copyDirectory(dir.journal, crash.journal)
+        gate.open()
+        // The last step's success and the workflow's end are one record.
+        await h.recorder.waitFor(.succeeded, "w/1/0")
+        #expect(await h.docket.workflow("w")?.status == .succeeded)
+        try await h.stop()
+
+        let order2 = Starts()
+        let second = try await Harness.make(.journaled, clock: clock, directory: crash) { d in Self.register(d, order: order2, gate: gate) }
+        let d = second.docket
+        #expect(d.recoveryReport.interrupted.contains("w/0/0"))
+        #expect(await d.workflow("w")?.status == .running)
+        clock.advance(by: .seconds(3600))
+        await second.recorder.waitFor(.succeeded, "w/1/0")
+        let done = try #require(await d.workflow("w"))
+        #expect(done.status == .succeeded && done.stageOutcomes == [true, true])
+        #expect(await d.task("w/0/0")?.attempt == 2)
+        #expect(try await d.task("w/1/0")?.decodeOutput(Int.self) == 4, "the sum of the group's outputs: nil (gate) and 2 × 2")
+        let before = await d.workflow("w")
+        try await second.stop()
+        // Snapshot on close, then records only: the same workflow both ways.
+        let reopened = try await Docket.open(directory: crash.journal, configuration: Harness.configuration(clock))
+        #expect(await reopened.workflow("w") == before)
+        await reopened.close()
+        let (state, _) = try StateLoader.load(directory: crash.journal)
+        #expect(state.workflows["w"].map { w in w.status == .succeeded && w.current == 2 } == true)
+    }
+}
