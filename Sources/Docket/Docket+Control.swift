@@ -127,7 +127,8 @@ extension Docket {
     /// ago, and then finished recurring schedules (cancelled, or with no fire left) none of
     /// whose occurrences is left and whose last fire (or creation, if they never fired) is
     /// more than `age` ago — so that a service creating many one-shot schedules does not keep
-    /// them all. Returns how many tasks were removed.
+    /// them all — and workflows that finished more than `age` ago. A running workflow's tasks
+    /// stay. Returns how many tasks were removed.
     ///
     /// ```swift
     /// // Once a day: forget what finished more than a week ago.
@@ -153,6 +154,8 @@ extension Docket {
             s.status == .finished && !inUse.contains(s.id) && (s.lastFire ?? s.createdAt) < cutoff
         }.map(\.id).sorted()
         if !schedules.isEmpty { sequence = try commit(.removeSchedules(schedules)) }
+        let workflows = state.workflows.values.filter { w in w.status != .running && (w.finishedAt ?? w.createdAt) < cutoff }.map(\.id).sorted()
+        if !workflows.isEmpty { sequence = try commit(.removeWorkflows(workflows)) }
         try await waitDurable(sequence)
         return ids.count
     }

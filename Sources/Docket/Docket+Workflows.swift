@@ -105,7 +105,12 @@ extension Docket {
         }
     }
 
-    func info(_ w: WorkflowEntry) -> WorkflowInfo {
+    func info(_ w: WorkflowEntry) -> WorkflowInfo { state.workflowInfo(w) }
+}
+
+extension EngineState {
+    /// `w` as seen from outside, its progress counted from its tasks.
+    func workflowInfo(_ w: WorkflowEntry) -> WorkflowInfo {
         var taskIDs: [[String]] = []
         var finished = 0
         var total = 0
@@ -115,7 +120,7 @@ extension Docket {
             taskIDs.append(ids)
             total += stage.steps.count
             if started && w.status == .running {
-                finished += ids.count(where: { state.tasks.peek($0)?.status.isTerminal ?? true })
+                finished += ids.count(where: { tasks.peek($0)?.status.isTerminal ?? true })
             } else if w.status != .running || i < w.current {
                 // Finished workflows are done; stages passed over by their condition too.
                 finished += stage.steps.count

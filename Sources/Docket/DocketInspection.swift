@@ -20,6 +20,8 @@ public struct DocketInspection: Sendable {
     public var tasks: [TaskInfo]
     /// Every recurring schedule, by id.
     public var schedules: [ScheduleInfo]
+    /// Every workflow, by id.
+    public var workflows: [WorkflowInfo] = []
     /// The last journal sequence whose record is in this state (0 for an empty journal).
     public var lastSequence: UInt64
     /// The sequence the snapshot that was loaded covers, nil when the state comes from records
@@ -142,8 +144,10 @@ extension Docket {
             return true
         }
         let schedules = state.schedules.values.sorted { $0.id < $1.id }.map(ScheduleInfo.init)
-        return DocketInspection(directory: directory, tasks: tasks, schedules: schedules, lastSequence: report.lastSequence,
+        var inspection = DocketInspection(directory: directory, tasks: tasks, schedules: schedules, lastSequence: report.lastSequence,
                                 snapshotSequence: report.snapshotFile == nil ? nil : report.snapshotSequence,
                                 recordsReplayed: report.recordsReplayed, damage: report.anomaly)
+        inspection.workflows = state.workflows.values.sorted { $0.id < $1.id }.map(state.workflowInfo)
+        return inspection
     }
 }

@@ -65,6 +65,8 @@ enum EngineCodec {
             w.byte(17); write(wf, &w); w.int(at)
         case .cancelWorkflow(let id, let at):
             w.byte(18); w.string(id); w.int(at)
+        case .removeWorkflows(let ids):
+            w.byte(19); strings(ids, &w)
         }
     }
 
@@ -119,6 +121,7 @@ enum EngineCodec {
         case 16: m = .removeSchedules(try readStrings(&r))
         case 17: m = .startWorkflow(try readWorkflow(&r), at: try r.int())
         case 18: m = .cancelWorkflow(id: try r.string(), at: try r.int())
+        case 19: m = .removeWorkflows(try readStrings(&r))
         default:
             throw r.malformed("unknown mutation kind \(kind)")
         }

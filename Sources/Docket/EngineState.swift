@@ -73,6 +73,9 @@ struct EngineState: Sendable {
             beginWorkflow(w, at: at)
         case .cancelWorkflow(let id, let at):
             cancelWorkflow(id, at: at)
+        case .removeWorkflows(let ids):
+            // Only finished ones: the live engine checked, and replay must agree with it.
+            for id in ids where workflows[id].map({ $0.status != .running }) ?? false { workflows[id] = nil }
         case .enqueue(let t):
             insert(t)
         case .start(let leases, let at):

@@ -36,6 +36,8 @@ enum Mutation: Sendable, Equatable {
     case startWorkflow(WorkflowEntry, at: Micros)
     /// A running workflow cancelled with its unfinished tasks.
     case cancelWorkflow(id: String, at: Micros)
+    /// Finished workflows removed (by `purge`).
+    case removeWorkflows([String])
 
     struct Lease: Sendable, Equatable {
         var id: String

@@ -87,6 +87,13 @@ enum InspectCommand {
             if let last = s.lastFire { line += ", last \(LocalTime.dateTime(last))" }
             output.out(line)
         }
+        if !state.workflows.isEmpty {
+            output.out("workflows: \(state.workflows.count)")
+            for w in state.workflows {
+                let outcomes = w.stageOutcomes.map { $0.map { $0 ? "ok" : "failed" } ?? "-" }.joined(separator: " ")
+                output.out("  \(w.id): \(w.status.rawValue), stage \(min(w.currentStage + 1, w.stageOutcomes.count))/\(w.stageOutcomes.count) [\(outcomes)], \(Int(w.progress * 100)) %")
+            }
+        }
         let failed = state.failed
         output.out("failed (dead-letter): \(failed.count)")
         for t in failed {
@@ -153,6 +160,15 @@ enum InspectCommand {
             o.add("nextFire", s.nextFire.map(LocalTime.utc))
             o.add("lastFire", s.lastFire.map(LocalTime.utc))
             o.add("lastTask", s.lastTaskID)
+            return o.text
+        }))
+        j.add("workflows", raw: JournalJSON.array(state.workflows.map { w in
+            var o = JournalJSON()
+            o.add("id", w.id)
+            o.add("status", w.status.rawValue)
+            o.add("currentStage", w.currentStage)
+            o.add("stages", w.stageOutcomes.count)
+            o.add("progress", raw: String(w.progress))
             return o.text
         }))
         j.add("failed", raw: JournalJSON.array(state.failed.map(taskObject)))

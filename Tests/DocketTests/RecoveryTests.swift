@@ -293,7 +293,7 @@ import Testing
             .retryNow(["y"], at: 5), .purge(["z"]), .removeSchedules(["s", "t"]), .upsertSchedule(schedule),
             .setScheduleStatus(id: "s", status: .paused, nextFire: nil, at: 6),
             .fire(scheduleID: "s", created: [task], lastNominal: 5, skipped: [1, 2], skippedCount: 40, nextFire: 9, at: 7),
-            .startWorkflow(Self.workflow(task), at: 8), .cancelWorkflow(id: "w", at: 9),
+            .startWorkflow(Self.workflow(task), at: 8), .cancelWorkflow(id: "w", at: 9), .removeWorkflows(["w", "v"]),
         ]
         for m in mutations {
             let bytes = EngineCodec.encode(m)

@@ -60,6 +60,11 @@ import Testing
         #expect(await d.task("f/2/0") == nil, "the stage after the failure never starts")
         // Starting it again returns it as it is.
         #expect(try await d.startWorkflow("f", stages: []).status == .failed)
+        // Purge: finished workflows and their tasks go once old enough.
+        h.clock.advance(by: .seconds(120))
+        try await d.purge(olderThan: .seconds(60))
+        #expect(await d.workflows().isEmpty)
+        #expect(await d.task("w/0/0") == nil)
         try await h.stop()
         h.directory?.remove()
     }
@@ -184,5 +189,7 @@ import Testing
         await reopened.close()
         let (state, _) = try StateLoader.load(directory: crash.journal)
         #expect(state.workflows["w"].map { w in w.status == .succeeded && w.current == 2 } == true)
+        let inspected = try Docket.inspect(directory: crash.journal).workflows
+        #expect(inspected.map(\.id) == ["w"] && inspected.first?.progress == 1 && inspected.first?.stageOutcomes == [true, true])
     }
 }
