@@ -98,7 +98,8 @@ extension Docket {
     /// `retryNow(matching: TaskFilter(statuses: [.failed], name: "email"))`. Returns them.
     @discardableResult
     public func retryNow(matching filter: TaskFilter) async throws(DocketError) -> [TaskInfo] {
-        try await retryNow(ids(matching: filter, allowed: Self.retryable))
+        // Steps of workflow stages that have ended are left alone (see `retryNow(_:)`).
+        try await retryNow(ids(matching: filter, allowed: Self.retryable).filter { !isDecidedWorkflowStep($0) })
     }
 
     /// The ids of the tasks matching `filter` whose status allows the action, in enqueue order.
@@ -185,6 +186,9 @@ extension Docket {
         for id in ids {
             guard let t = state.tasks[id] else { throw .taskNotFound(id) }
             guard allowed.contains(t.status) else { throw .illegalTransition(id: id, status: t.status, action: action) }
+            if action == "retry", isDecidedWorkflowStep(id) {
+                throw .invalidArgument("task \"\(id)\" is a step of a workflow stage that has ended; running it again would not change the workflow")
+            }
         }
         var seen: Set<String> = []
         let unique = ids.filter { seen.insert($0).inserted }

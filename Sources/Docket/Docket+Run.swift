@@ -139,6 +139,8 @@ extension Docket {
             }
         }
         for t in unregistered {
+            // An earlier one of these may have ended a workflow stage and cancelled this one.
+            guard readTasks({ $0.peek(t.id) })?.status == .scheduled else { continue }
             // Started and failed in one go, so the attempt shows.
             let lease = state.nextLease
             try commit(.start([Mutation.Lease(id: t.id, lease: lease)], at: now))
@@ -241,7 +243,8 @@ extension Docket {
             runStats.noteFinish(at: now)
             guard watched else { continue }
             switch m {
-            case .succeed(let id, _, _, _): if let t = state.tasks[id] { emit(.succeeded, t, at: now) }
+            // Only what happened: a workflow may have cancelled a task before its result came in.
+            case .succeed(let id, _, _, _): if let t = state.tasks[id], t.status == .succeeded { emit(.succeeded, t, at: now) }
             case .fail(let id, _, _, _, _), .snooze(let id, _, _, _): emitOutcome(m, id: id, now: now)
             default: break
             }
@@ -279,9 +282,13 @@ extension Docket {
     func emitOutcome(_ m: Mutation, id: String, now: Micros) {
         guard let t = state.tasks[id] else { return }
         switch m {
-        case .snooze(_, _, let until, _): emit(.snoozed, t, at: now, runAt: until)
+        case .snooze(_, _, let until, _): if t.status == .scheduled { emit(.snoozed, t, at: now, runAt: until) }
         case .fail(_, _, let error, let retryAt, _):
-            if let retryAt { emit(.retried, t, at: now, runAt: retryAt, error: error) } else { emit(.failed, t, at: now, error: error) }
+            if let retryAt {
+                if t.status == .scheduled { emit(.retried, t, at: now, runAt: retryAt, error: error) }
+            } else if t.status == .failed {
+                emit(.failed, t, at: now, error: error)
+            }
         default: break
         }
     }

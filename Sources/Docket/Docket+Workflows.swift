@@ -21,6 +21,10 @@ extension Docket {
         guard !id.contains("/") else { throw .invalidArgument("the workflow id \"\(id)\" must not contain \"/\" (step ids are <workflow id>/<stage>/<step>)") }
         if let existing = state.workflows[id] { return info(existing) }
         guard !stages.isEmpty else { throw .invalidArgument("workflow \"\(id)\" has no stages") }
+        guard id.utf8.count <= 200 else { throw .invalidArgument("the workflow id must be at most 200 bytes (its step ids add \"/<stage>/<step>\")") }
+        guard stages[0].condition == .always else {
+            throw .invalidArgument("the first stage of workflow \"\(id)\" has no previous stage: its condition must be .always")
+        }
         let now = nowMicros()
         var specs: [WorkflowEntry.Stage] = []
         for (i, stage) in stages.enumerated() {
@@ -68,12 +72,23 @@ extension Docket {
         return try info(state.workflows[id].orThrow(.invalidArgument("workflow \(id) is gone")))
     }
 
-    /// Whether `id` is a step id of a running workflow (reserved for it).
-    func isReservedStepID(_ id: String) -> Bool {
-        guard !state.workflows.isEmpty else { return false }
+    /// The workflow and stage a step id names (whatever its status), if it names one.
+    func workflowStep(_ id: String) -> (workflow: WorkflowEntry, stage: Int)? {
+        guard !state.workflows.isEmpty else { return nil }
         let parts = id.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 3, Int(parts[parts.count - 1]) != nil, Int(parts[parts.count - 2]) != nil else { return false }
-        return state.workflows[parts.dropLast(2).joined(separator: "/")]?.status == .running
+        guard parts.count >= 3, Int(parts[parts.count - 1]) != nil, let stage = Int(parts[parts.count - 2]),
+              let w = state.workflows[parts.dropLast(2).joined(separator: "/")] else { return nil }
+        return (w, stage)
+    }
+
+    /// Whether `id` is a step id of a running workflow (reserved for it).
+    func isReservedStepID(_ id: String) -> Bool { workflowStep(id)?.workflow.status == .running }
+
+    /// Whether `id` is a step of a workflow stage that has ended (or of a finished workflow):
+    /// running it again would not change the workflow.
+    func isDecidedWorkflowStep(_ id: String) -> Bool {
+        guard let (w, stage) = workflowStep(id) else { return false }
+        return w.status != .running || stage < w.current
     }
 
     /// The outputs of the succeeded tasks of the last stage before `stage` that ran.

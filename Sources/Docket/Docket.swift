@@ -151,7 +151,8 @@ public actor Docket {
         let now = nowMicros()
         var last: UInt64 = 0
         for id in recoveryReport.interrupted {
-            guard let t = state.tasks[id] else { continue }
+            // Still running: an earlier one's failure may have ended its workflow stage.
+            guard let t = state.tasks[id], t.status == .running else { continue }
             let m = failure(of: t, lease: t.lease, error: "the process stopped while this attempt was running", control: nil, now: now)
             last = try commit(m)
             // Nobody can subscribe before `open` returns: kept for the start of `run()`.

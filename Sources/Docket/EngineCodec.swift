@@ -166,6 +166,7 @@ enum EngineCodec {
             for s in schedules { state.schedules[s.id] = s }
             for w in workflows { state.workflows[w.id] = w }
         })
+        state.rebuildWorkflowIndex()
         // The timer heap and running counts are rebuilt by the caller once replay is done.
         return state
     }
@@ -334,7 +335,10 @@ enum EngineCodec {
             for _ in 0..<k { steps.append(try readTask(&r)) }
             stages.append(WorkflowEntry.Stage(steps: steps, completion: completion, stopOnFailure: stop, condition: condition))
         }
-        guard current >= 0, current <= stages.count else { throw r.malformed("workflow \(id): stage \(current) of \(stages.count)") }
+        guard !stages.isEmpty, stages.allSatisfy({ !$0.steps.isEmpty }), current >= 0,
+              current < stages.count || (current == stages.count && status != .running) else {
+            throw r.malformed("workflow \(id): stage \(current) of \(stages.count) stages (\(status.rawValue)), or an empty stage")
+        }
         return WorkflowEntry(id: id, stages: stages, current: current, status: status, outcomes: outcomes, createdAt: createdAt,
                              finishedAt: finishedAt, collided: collided)
     }

@@ -153,7 +153,7 @@ extension EngineState {
 
     /// Drops a finished workflow's tasks from `workflowOfTask` (only running ones are there).
     private mutating func forgetTasks(of w: WorkflowEntry) {
-        for stage in 0..<min(w.current + 1, w.stages.count) {
+        for stage in 0..<min(w.current + 1, w.stages.count) where stage == w.current || w.outcomes[stage] != nil {
             for k in w.stages[stage].steps.indices { workflowOfTask[WorkflowEntry.stepID(w.id, stage: stage, step: k)] = nil }
         }
     }
@@ -163,7 +163,8 @@ extension EngineState {
     mutating func rebuildWorkflowIndex() {
         workflowOfTask = [:]
         for w in workflows.values where w.status == .running {
-            for stage in 0..<min(w.current + 1, w.stages.count) {
+            // Stages that ran, and the running one (skipped ones never had tasks).
+            for stage in 0..<min(w.current + 1, w.stages.count) where stage == w.current || w.outcomes[stage] != nil {
                 for k in w.stages[stage].steps.indices {
                     let id = WorkflowEntry.stepID(w.id, stage: stage, step: k)
                     if !w.collided.contains(id) { workflowOfTask[id] = (w.id, stage) }

@@ -1,3 +1,4 @@
+import DocketJournal
 import Foundation
 import Synchronization
 import Testing
@@ -58,6 +59,9 @@ import Testing
         let failed = try #require(await Self.waitFinished(d, "f"))
         #expect(failed.status == .failed && failed.stageOutcomes == [true, false, nil])
         #expect(await d.task("f/2/0") == nil, "the stage after the failure never starts")
+        // Its failed step cannot be run again behind the workflow's back, one by one or by query.
+        await #expect(throws: DocketError.self) { try await d.retryNow("f/1/0") }
+        #expect(try await d.retryNow(matching: TaskFilter(statuses: [.failed])).isEmpty)
         // Starting it again returns it as it is.
         #expect(try await d.startWorkflow("f", stages: []).status == .failed)
         // Purge: finished workflows and their tasks go once old enough.
@@ -191,5 +195,36 @@ import Testing
         #expect(state.workflows["w"].map { w in w.status == .succeeded && w.current == 2 } == true)
         let inspected = try Docket.inspect(directory: crash.journal).workflows
         #expect(inspected.map(\.id) == ["w"] && inspected.first?.progress == 1 && inspected.first?.stageOutcomes == [true, true])
+    }
+    /// Snapshots taken in the middle of stages (every few records), then the tail: the same
+    /// workflows and tasks as a replay of every record from the first.
+    @Test func aSnapshotMidWorkflowReplaysLikeTheRecordsAlone() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let order = Starts()
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir, register: { d in Self.register(d, order: order, gate: Gate()) },
+                                       configure: { c in
+                                           c.snapshotEvery = 4
+                                           c.journal.retention = .archive
+                                       })
+        let d = h.docket
+        for i in 0..<6 {
+            try await d.startWorkflow("w\(i)", stages: Workflow.chord([Self.task("ok", i), Self.task("bad"), Self.task("ok", 2)],
+                                                                      completion: .quorum(2), then: Self.task("sum")))
+        }
+        for i in 0..<6 { await h.recorder.waitFor(.succeeded, "w\(i)/1/0") }
+        try await d.sync()
+        let live = await d.workflows()
+        #expect(live.count == 6 && live.allSatisfy { $0.status == .succeeded })
+        try await h.stop()
+        let (withSnapshots, report) = try StateLoader.load(directory: dir.journal)
+        #expect(report.snapshotFile != nil)
+        let (recordsOnly, _) = try StateLoader.replay { snapshot, record in
+            try JournalReader.readBorrowing(directory: dir.journal, mode: .strict, from: 1, includeArchive: true, snapshot: snapshot, recordView: record)
+        }
+        #expect(withSnapshots.workflows == recordsOnly.workflows)
+        #expect(RecoveryTests.tasksEqual(withSnapshots, recordsOnly))
+        #expect(recordsOnly.workflows.values.map { withSnapshots.workflowInfo($0) }.sorted { $0.id < $1.id } == live)
     }
 }
