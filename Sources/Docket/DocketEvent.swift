@@ -30,6 +30,9 @@ public struct DocketEvent: Sendable, Equatable, CustomStringConvertible {
         /// A task that was running when the previous process stopped (its attempt counts; it
         /// retries per its policy, `runAt` says when). Delivered when `run()` starts.
         case recovered
+        /// A workflow ended: `taskID` is the workflow's id, `error` says "failed" or
+        /// "cancelled" (nil when it succeeded).
+        case workflowEnded
     }
 
     /// What happened.

@@ -26,6 +26,8 @@ enum EventLine {
             if let runAt = e.runAt { line += ", nominal \(LocalTime.clock(runAt))" }
         case .recovered:
             line += " was running when the process stopped (attempt \(e.attempt) counted)"
+        case .workflowEnded:
+            line += e.error == nil ? " succeeded" : ""
         case .cancelled, .paused, .resumed:
             break
         }

@@ -51,12 +51,15 @@ import Testing
         let d = h.docket
         let started = try await d.startWorkflow("w", stages: Workflow.chain([Self.task("ok"), Self.task("ok"), Self.task("ok")]))
         #expect(started.status == .running && started.taskIDs[0] == ["w/0/0"] && started.taskIDs[1].isEmpty)
-        let done = try #require(await Self.waitFinished(d, "w"))
+        let ended = await h.recorder.waitFor(.workflowEnded, "w")
+        #expect(ended.first?.error == nil)
+        let done = try #require(await d.workflow("w"))
         #expect(done.status == .succeeded && done.stageOutcomes == [true, true, true] && done.progress == 1)
         #expect(order.all == ["w/0/0", "w/1/0", "w/2/0"])
 
         try await d.startWorkflow("f", stages: Workflow.chain([Self.task("ok"), Self.task("bad"), Self.task("ok")]))
-        let failed = try #require(await Self.waitFinished(d, "f"))
+        #expect(await h.recorder.waitFor(.workflowEnded, "f").first?.error == "failed")
+        let failed = try #require(await d.workflow("f"))
         #expect(failed.status == .failed && failed.stageOutcomes == [true, false, nil])
         #expect(await d.task("f/2/0") == nil, "the stage after the failure never starts")
         // Its failed step cannot be run again behind the workflow's back, one by one or by query.
