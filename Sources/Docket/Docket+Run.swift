@@ -41,6 +41,7 @@ extension Docket {
     /// ready queue and starts as many as the limits allow. Returns when to come back.
     func tick() throws(DocketError) -> Micros? {
         try drainCompletions()
+        if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         let now = nowMicros()
         try fireDueSchedules(now: now)
         try expireLeases(now: now)
@@ -50,6 +51,7 @@ extension Docket {
             ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: t.sequence, version: t.version, id: top.id))
         }
         try dispatch(now: now)
+        if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         // Drop stale heads so the deadline is a real one.
         while let top = state.timers.min, readTasks({ $0.peek(top.id) }).map({ $0.status != .scheduled || $0.version != top.version }) ?? true {
             _ = state.timers.popMin()

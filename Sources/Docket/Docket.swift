@@ -226,7 +226,9 @@ public actor Docket {
             recordsSinceSnapshot += 1
         }
         state.apply(m)
-        if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
+        // Acted on by the timer loop's next turn, after the caller's own events (at once when
+        // there is no loop).
+        if !state.workflowEffects.isEmpty { if isRunning { wakeup.signal() } else { actOnWorkflowEffects() } }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }
@@ -265,7 +267,9 @@ public actor Docket {
             recordsSinceSnapshot += ms.count
         }
         for m in ms { state.apply(m) }
-        if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
+        // Acted on by the timer loop's next turn, after the caller's own events (at once when
+        // there is no loop).
+        if !state.workflowEffects.isEmpty { if isRunning { wakeup.signal() } else { actOnWorkflowEffects() } }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }

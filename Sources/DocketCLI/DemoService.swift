@@ -2,8 +2,9 @@ import Docket
 import Foundation
 
 /// The jobs of `docket demo`: one of each kind of schedule, a task that succeeds on its third
-/// attempt and one that never does. Creating them is idempotent, so a restart resumes the
-/// same service from its journal instead of creating it again.
+/// attempt, one that never does, and a small workflow (two packing steps in parallel, then
+/// shipping with their results). Creating them is idempotent, so a restart resumes the same
+/// service from its journal instead of creating it again.
 enum DemoService {
     /// The payload of every demo job.
     struct Note: Codable, Sendable {
@@ -21,6 +22,7 @@ enum DemoService {
     static let rruleID = "rrule-15s"
     static let flakyID = "flaky"
     static let doomedID = "doomed"
+    static let workflowID = "order-1"
 
     static func registerHandlers(_ docket: Docket) {
         docket.register("tick", payload: Note.self) { note, _ in note.text }
@@ -31,6 +33,11 @@ enum DemoService {
             if job.attempt <= 2 {
                 throw Failure(description: "the upstream service is still warming up (attempt \(job.attempt); it answers on the third)")
             }
+        }
+        docket.register("pack", payload: Note.self) { note, _ in "packed " + note.text }
+        docket.register("ship", payload: Note.self) { (_: Note, job: JobContext) -> String in
+            let parcels = try await job.previousResults(as: String.self)
+            return "shipped \(parcels.count) parcel(s): " + parcels.joined(separator: ", ")
         }
         docket.register("doomed", payload: Note.self) { (_: Note, job: JobContext) in
             throw Failure(description: "the mail server refused the message (attempt \(job.attempt) of \(job.maxAttempts))")
@@ -64,6 +71,12 @@ enum DemoService {
         if await docket.task(doomedID) == nil {
             try await docket.enqueue("doomed", payload: Note(text: "always fails"),
                                      options: TaskOptions(id: doomedID, maxAttempts: 3, retry: .fixed(.seconds(1))))
+            created += 1
+        }
+        if await docket.workflow(workflowID) == nil {
+            try await docket.startWorkflow(workflowID, stages: Workflow.chord(
+                [NewTask("pack", payload: Note(text: "books")), NewTask("pack", payload: Note(text: "lamp"))],
+                then: NewTask("ship", payload: Note(text: "to the customer"))))
             created += 1
         }
         return created

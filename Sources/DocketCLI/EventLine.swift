@@ -5,7 +5,7 @@ import Foundation
 /// `12:00:05.013  retried    flaky (flaky) attempt 1 failed, next try at 12:00:07.013: …`.
 enum EventLine {
     static func text(_ e: DocketEvent) -> String {
-        let kind = e.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+        let kind = e.kind.rawValue.count >= 10 ? e.kind.rawValue : e.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
         var subject = e.taskID
         if let name = e.name, name != e.taskID { subject += " (\(name))" }
         var line = "\(LocalTime.clock(e.at))  \(kind) \(subject)"

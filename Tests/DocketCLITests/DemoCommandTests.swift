@@ -51,11 +51,14 @@ struct DemoCommandTests {
         let all = first.stdout + second.stdout
         #expect(all.contains { $0.contains("succeeded  flaky attempt 3") }, "\(all)")
         #expect(all.contains { $0.contains("failed     doomed after 3 attempt(s): dead-letter") }, "\(all)")
+        #expect(all.contains { $0.contains("workflowEnded order-1 succeeded") }, "\(all)")
         let state = try Docket.inspect(directory: dir)
         #expect(state.schedules.map(\.id) == ["cron-10s", "every-7s", "once", "rrule-15s"])
         #expect(state.task("flaky")?.status == .succeeded)
         #expect(state.task("doomed")?.status == .failed)
         #expect(state.task("doomed")?.attempt == 3)
+        #expect(state.workflows.map(\.id) == ["order-1"] && state.workflows.first?.status == .succeeded)
+        #expect(try state.task("order-1/1/0")?.decodeOutput(String.self) == "shipped 2 parcel(s): packed books, packed lamp")
     }
 
     @Test func badArgumentsExitWithTwo() async {
