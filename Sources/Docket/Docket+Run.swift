@@ -45,6 +45,7 @@ extension Docket {
         let now = nowMicros()
         try fireDueSchedules(now: now)
         try expireLeases(now: now)
+        if !state.workflowTimers.isEmpty { try expireWorkflowStages(now: now) }
         while let top = state.timers.min, top.runAt <= now {
             _ = state.timers.popMin()
             guard let t = readTasks({ $0.peek(top.id) }), t.status == .scheduled, t.version == top.version else { continue }
@@ -62,7 +63,10 @@ extension Docket {
         while let top = leaseDeadlines.min, inFlight[top.id]?.lease != top.lease {
             _ = leaseDeadlines.popMin()
         }
-        return [state.timers.min?.runAt, state.scheduleTimers.min?.at, leaseDeadlines.min?.at].compactMap { $0 }.min()
+        while let top = state.workflowTimers.min, state.workflows[top.id].map({ $0.status != .running || $0.stageDeadline != top.at }) ?? true {
+            _ = state.workflowTimers.popMin()
+        }
+        return [state.timers.min?.runAt, state.scheduleTimers.min?.at, leaseDeadlines.min?.at, state.workflowTimers.min?.at].compactMap { $0 }.min()
     }
 
     /// Starts ready tasks within the global, per-queue and per-key limits, in one journal

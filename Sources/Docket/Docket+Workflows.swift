@@ -44,8 +44,11 @@ extension Docket {
                 options.delay = nil
                 steps.append(try makeEntry(task.name, payload: bytes, options: options, now: now))
             }
+            if let timeout = stage.timeout, timeout <= .zero {
+                throw .invalidArgument("the timeout of stage \(i) of workflow \"\(id)\" must be positive (got \(timeout))")
+            }
             specs.append(WorkflowEntry.Stage(steps: steps, completion: stage.completion, stopOnFailure: stage.onFailure == .stop,
-                                             condition: stage.condition))
+                                             condition: stage.condition, timeout: stage.timeout.map(Time.micros) ?? 0))
         }
         let entry = WorkflowEntry(id: id, stages: specs, current: 0, status: .running, outcomes: Array(repeating: nil, count: specs.count),
                                   createdAt: now, finishedAt: nil)
@@ -79,6 +82,15 @@ extension Docket {
         guard parts.count >= 3, Int(parts[parts.count - 1]) != nil, let stage = Int(parts[parts.count - 2]),
               let w = state.workflows[parts.dropLast(2).joined(separator: "/")] else { return nil }
         return (w, stage)
+    }
+
+    /// Journals the timeout of every running stage whose deadline has come.
+    func expireWorkflowStages(now: Micros) throws(DocketError) {
+        while let top = state.workflowTimers.min, top.at <= now {
+            _ = state.workflowTimers.popMin()
+            guard let w = state.workflows[top.id], w.status == .running, w.stageDeadline == top.at else { continue }
+            try commit(.workflowTimedOut(id: w.id, stage: w.current, at: now))
+        }
     }
 
     /// Whether `id` is a step id of a running workflow (reserved for it).

@@ -67,6 +67,8 @@ enum EngineCodec {
             w.byte(18); w.string(id); w.int(at)
         case .removeWorkflows(let ids):
             w.byte(19); strings(ids, &w)
+        case .workflowTimedOut(let id, let stage, let at):
+            w.byte(20); w.string(id); w.int(stage); w.int(at)
         }
     }
 
@@ -122,6 +124,7 @@ enum EngineCodec {
         case 17: m = .startWorkflow(try readWorkflow(&r), at: try r.int())
         case 18: m = .cancelWorkflow(id: try r.string(), at: try r.int())
         case 19: m = .removeWorkflows(try readStrings(&r))
+        case 20: m = .workflowTimedOut(id: try r.string(), stage: try r.intValue(), at: try r.int())
         default:
             throw r.malformed("unknown mutation kind \(kind)")
         }
@@ -279,6 +282,7 @@ enum EngineCodec {
         w.string(wf.id); w.int(wf.current); w.byte(wf.status.code)
         w.int(wf.createdAt); w.optional(wf.finishedAt) { $0.int($1) }
         strings(wf.collided, &w)
+        w.optional(wf.stageDeadline) { $0.int($1) }
         w.varint(UInt64(wf.stages.count))
         for (stage, outcome) in zip(wf.stages, wf.outcomes) {
             switch stage.completion {
@@ -293,6 +297,7 @@ enum EngineCodec {
             case .ifPreviousFailed: w.byte(2)
             }
             w.byte(outcome.map { $0 ? 1 : 2 } ?? 0)
+            w.int(stage.timeout)
             w.varint(UInt64(stage.steps.count))
             for t in stage.steps { write(t, &w) }
         }
@@ -305,7 +310,8 @@ enum EngineCodec {
         let createdAt = try r.int()
         let finishedAt = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
         let collided = try readStrings(&r)
-        let n = try r.count(elementSize: 5)
+        let stageDeadline = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
+        let n = try r.count(elementSize: 6)
         var stages: [WorkflowEntry.Stage] = []
         var outcomes: [Bool?] = []
         for _ in 0..<n {
@@ -330,17 +336,18 @@ enum EngineCodec {
             case 2: outcomes.append(false)
             case let k: throw r.malformed("unknown stage outcome \(k)")
             }
+            let timeout = try r.int()
             let k = try r.count(elementSize: 16)
             var steps: [TaskEntry] = []
             for _ in 0..<k { steps.append(try readTask(&r)) }
-            stages.append(WorkflowEntry.Stage(steps: steps, completion: completion, stopOnFailure: stop, condition: condition))
+            stages.append(WorkflowEntry.Stage(steps: steps, completion: completion, stopOnFailure: stop, condition: condition, timeout: max(0, timeout)))
         }
         guard !stages.isEmpty, stages.allSatisfy({ !$0.steps.isEmpty }), current >= 0,
               current < stages.count || (current == stages.count && status != .running) else {
             throw r.malformed("workflow \(id): stage \(current) of \(stages.count) stages (\(status.rawValue)), or an empty stage")
         }
         return WorkflowEntry(id: id, stages: stages, current: current, status: status, outcomes: outcomes, createdAt: createdAt,
-                             finishedAt: finishedAt, collided: collided)
+                             finishedAt: finishedAt, collided: collided, stageDeadline: stageDeadline)
     }
 
     static func write(_ s: ScheduleEntry, _ w: inout BinaryWriter) {

@@ -64,6 +64,8 @@ public enum EngineRecords {
             return "workflow \(w.id) started at \(stamp(at)): \(stages)"
         case .cancelWorkflow(let id, let at):
             return "workflow \(id) cancelled at \(stamp(at))"
+        case .workflowTimedOut(let id, let stage, let at):
+            return "workflow \(id) stage \(stage) timed out at \(stamp(at))"
         case .removeWorkflows(let ids):
             return "remove finished workflow(s) \(list(ids, noun: "workflows"))"
         }

@@ -21,6 +21,8 @@ struct EngineState: Sendable {
     var maintainsTimers = true
     /// The tasks of running workflows: task id → workflow and stage.
     var workflowOfTask: [String: (workflow: String, stage: Int)] = [:]
+    /// Stage deadlines of running workflows (stale when the workflow's `stageDeadline` moved on).
+    var workflowTimers = BinaryHeap<ScheduleTimer>()
     /// What workflow progress did inside `apply`, for the live engine to act on (events, the
     /// timer loop, cancelling handlers); recorded only when it asks (never in replay).
     var recordsWorkflowEffects = false
@@ -73,6 +75,8 @@ struct EngineState: Sendable {
             beginWorkflow(w, at: at)
         case .cancelWorkflow(let id, let at):
             cancelWorkflow(id, at: at)
+        case .workflowTimedOut(let id, let stage, let at):
+            workflowStageTimedOut(id, stage: stage, at: at)
         case .removeWorkflows(let ids):
             // Only finished ones: the live engine checked, and replay must agree with it.
             for id in ids where workflows[id].map({ $0.status != .running }) ?? false { workflows[id] = nil }

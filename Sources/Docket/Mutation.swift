@@ -38,6 +38,8 @@ enum Mutation: Sendable, Equatable {
     case cancelWorkflow(id: String, at: Micros)
     /// Finished workflows removed (by `purge`).
     case removeWorkflows([String])
+    /// A workflow's running stage passed its timeout.
+    case workflowTimedOut(id: String, stage: Int, at: Micros)
 
     struct Lease: Sendable, Equatable {
         var id: String

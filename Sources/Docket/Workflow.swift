@@ -39,13 +39,18 @@ public struct WorkflowStage: Sendable {
     public var completion: Completion
     public var onFailure: OnFailure
     public var condition: Condition
+    /// How long the stage may take from its start: past it, the stage fails and its unfinished
+    /// tasks are cancelled. Nil: no limit (each task still has its own timeout).
+    public var timeout: Duration?
 
     /// A stage of `tasks`.
-    public init(_ tasks: [NewTask], completion: Completion = .all, onFailure: OnFailure = .stop, condition: Condition = .always) {
+    public init(_ tasks: [NewTask], completion: Completion = .all, onFailure: OnFailure = .stop, condition: Condition = .always,
+                timeout: Duration? = nil) {
         self.tasks = tasks
         self.completion = completion
         self.onFailure = onFailure
         self.condition = condition
+        self.timeout = timeout
     }
 }
 
@@ -63,14 +68,15 @@ public enum Workflow {
         tasks.map { WorkflowStage([$0], onFailure: onFailure) }
     }
 
-    /// Tasks in parallel, done per `completion`.
-    public static func group(_ tasks: [NewTask], completion: WorkflowStage.Completion = .all) -> [WorkflowStage] {
-        [WorkflowStage(tasks, completion: completion)]
+    /// Tasks in parallel, done per `completion`, within `timeout` if given.
+    public static func group(_ tasks: [NewTask], completion: WorkflowStage.Completion = .all, timeout: Duration? = nil) -> [WorkflowStage] {
+        [WorkflowStage(tasks, completion: completion, timeout: timeout)]
     }
 
     /// A group, then `callback`, which reads the group's outputs with `JobContext.previousResults`.
-    public static func chord(_ tasks: [NewTask], completion: WorkflowStage.Completion = .all, then callback: NewTask) -> [WorkflowStage] {
-        [WorkflowStage(tasks, completion: completion), WorkflowStage([callback])]
+    public static func chord(_ tasks: [NewTask], completion: WorkflowStage.Completion = .all, timeout: Duration? = nil,
+                             then callback: NewTask) -> [WorkflowStage] {
+        [WorkflowStage(tasks, completion: completion, timeout: timeout), WorkflowStage([callback])]
     }
 }
 

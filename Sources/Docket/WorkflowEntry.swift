@@ -9,6 +9,8 @@ struct WorkflowEntry: Sendable, Equatable {
         var completion: WorkflowStage.Completion
         var stopOnFailure: Bool
         var condition: WorkflowStage.Condition
+        /// Microseconds from the stage's start; 0: none.
+        var timeout: Micros = 0
     }
 
     var id: String
@@ -21,6 +23,8 @@ struct WorkflowEntry: Sendable, Equatable {
     var finishedAt: Micros?
     /// Step ids that were taken by another task when their stage started: failed steps.
     var collided: [String] = []
+    /// When the running stage times out, if it has a timeout.
+    var stageDeadline: Micros?
 
     static func stepID(_ workflow: String, stage: Int, step: Int) -> String { "\(workflow)/\(stage)/\(step)" }
 
@@ -92,6 +96,22 @@ extension EngineState {
             }
         }
         guard let ok = WorkflowEntry.verdict(stage.completion, total: stage.steps.count, succeeded: succeeded, failed: failed) else { return }
+        concludeStage(&w, ok: ok, at: at)
+    }
+
+    /// The running stage of workflow `id` passed its timeout (journaled by the timer loop):
+    /// it fails, its unfinished tasks are cancelled.
+    mutating func workflowStageTimedOut(_ id: String, stage: Int, at: Micros) {
+        guard var w = workflows[id], w.status == .running, w.current == stage else { return }
+        concludeStage(&w, ok: false, at: at)
+        workflows[id] = w
+    }
+
+    /// Records the running stage's verdict and moves on: the next stage whose condition holds,
+    /// or the end.
+    private mutating func concludeStage(_ w: inout WorkflowEntry, ok: Bool, at: Micros) {
+        let stage = w.stages[w.current]
+        w.stageDeadline = nil
         cancelUnfinished(of: w, stage: w.current, at: at)
         w.outcomes[w.current] = ok
         if !ok && stage.stopOnFailure {
@@ -119,6 +139,12 @@ extension EngineState {
     /// under a step's id) counts as a failed step, decided at once like any other.
     private mutating func startStage(_ w: inout WorkflowEntry, _ stage: Int, at: Micros) {
         w.current = stage
+        w.stageDeadline = nil
+        if w.stages[stage].timeout > 0 {
+            let deadline = Time.add(at, w.stages[stage].timeout)
+            w.stageDeadline = deadline
+            workflowTimers.push(ScheduleTimer(at: deadline, id: w.id))
+        }
         for (k, template) in w.stages[stage].steps.enumerated() {
             var t = template
             t.id = WorkflowEntry.stepID(w.id, stage: stage, step: k)
@@ -162,7 +188,9 @@ extension EngineState {
     /// step of the stages started so far, but those whose id another task held.
     mutating func rebuildWorkflowIndex() {
         workflowOfTask = [:]
+        workflowTimers = BinaryHeap()
         for w in workflows.values where w.status == .running {
+            if let deadline = w.stageDeadline { workflowTimers.push(ScheduleTimer(at: deadline, id: w.id)) }
             // Stages that ran, and the running one (skipped ones never had tasks).
             for stage in 0..<min(w.current + 1, w.stages.count) where stage == w.current || w.outcomes[stage] != nil {
                 for k in w.stages[stage].steps.indices {

@@ -270,10 +270,10 @@ import Testing
         var step = task
         step.id = "template"
         return WorkflowEntry(id: "w", stages: [
-            .init(steps: [step, step], completion: .quorum(1), stopOnFailure: false, condition: .always),
+            .init(steps: [step, step], completion: .quorum(1), stopOnFailure: false, condition: .always, timeout: 5_000_000),
             .init(steps: [step], completion: .any, stopOnFailure: true, condition: .ifPreviousFailed),
             .init(steps: [step], completion: .all, stopOnFailure: true, condition: .ifPreviousSucceeded),
-        ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 3, finishedAt: nil, collided: ["w/9/9"])
+        ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 3, finishedAt: nil, collided: ["w/9/9"], stageDeadline: 99)
     }
 
     @Test func codecRoundTripsEveryMutationAndRejectsDamage() throws {
@@ -294,6 +294,7 @@ import Testing
             .setScheduleStatus(id: "s", status: .paused, nextFire: nil, at: 6),
             .fire(scheduleID: "s", created: [task], lastNominal: 5, skipped: [1, 2], skippedCount: 40, nextFire: 9, at: 7),
             .startWorkflow(Self.workflow(task), at: 8), .cancelWorkflow(id: "w", at: 9), .removeWorkflows(["w", "v"]),
+            .workflowTimedOut(id: "w", stage: 2, at: 10),
         ]
         for m in mutations {
             let bytes = EngineCodec.encode(m)

@@ -102,6 +102,33 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A stage past its timeout fails and cancels what still runs; with `.continue`, the
+    /// compensating stage after it runs.
+    @Test(arguments: EngineKind.allCases) func aStageTimesOut(kind: EngineKind) async throws {
+        let order = Starts()
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: gate) }
+        let d = h.docket
+        try await d.startWorkflow("slow", stages: [
+            WorkflowStage([Self.task("ok"), Self.task("gate")], onFailure: .continue, timeout: .seconds(10)),
+            WorkflowStage([Self.task("ok")], condition: .ifPreviousFailed),
+        ])
+        await h.recorder.waitFor(.succeeded, "slow/0/0")
+        #expect(await d.workflow("slow")?.status == .running)
+        h.clock.advance(by: .seconds(10))
+        let ended = await h.recorder.waitFor(.workflowEnded, "slow")
+        #expect(ended.first?.error == "failed")
+        let w = try #require(await d.workflow("slow"))
+        #expect(w.stageOutcomes == [false, true])
+        #expect(await d.task("slow/0/1")?.status == .cancelled)
+        await #expect(throws: DocketError.self) {
+            try await d.startWorkflow("never", stages: [WorkflowStage([Self.task("ok")], timeout: .zero)])
+        }
+        gate.open()
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func aChordCallbackReadsTheGroupsResults(kind: EngineKind) async throws {
         let order = Starts()
         let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: Gate()) }
@@ -229,5 +256,27 @@ import Testing
         #expect(withSnapshots.workflows == recordsOnly.workflows)
         #expect(RecoveryTests.tasksEqual(withSnapshots, recordsOnly))
         #expect(recordsOnly.workflows.values.map { withSnapshots.workflowInfo($0) }.sorted { $0.id < $1.id } == live)
+    }
+    /// A stage's deadline is part of the workflow's stored state: after a restart (snapshot on
+    /// close), the stage still times out when its time comes.
+    @Test func aStageDeadlineSurvivesARestart() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let gate = Gate()
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in Self.register(d, order: Starts(), gate: gate) }
+        try await h.docket.startWorkflow("t", stages: Workflow.group([Self.task("gate")], timeout: .seconds(30)))
+        await h.recorder.waitFor(.started, "t/0/0")
+        clock.advance(by: .seconds(10))
+        try await h.stop()
+        let second = try await Harness.make(.journaled, clock: clock, directory: dir) { d in Self.register(d, order: Starts(), gate: gate) }
+        #expect(await second.docket.workflow("t")?.status == .running)
+        clock.advance(by: .seconds(19))
+        await second.settle()
+        #expect(await second.docket.workflow("t")?.status == .running, "19 s after the restart, 29 s in: not yet")
+        clock.advance(by: .seconds(1))
+        #expect(await second.recorder.waitFor(.workflowEnded, "t").first?.error == "failed")
+        gate.open()
+        try await second.stop()
     }
 }
