@@ -51,6 +51,8 @@ extension Docket {
             guard let t = readTasks({ $0.peek(top.id) }), t.status == .scheduled, t.version == top.version else { continue }
             ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: t.sequence, version: t.version, id: top.id))
         }
+        // Before anything starts: what expiries and timeouts did to workflows comes first.
+        if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         try dispatch(now: now)
         if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         // Drop stale heads so the deadline is a real one.
@@ -327,6 +329,9 @@ extension Docket {
     /// snapshot, close.
     func shutdown() async {
         isStopping = true
+        // Left by the loop's last turn (or a control call just before): handlers of tasks a
+        // workflow cancelled must stop now, not hold the grace period.
+        if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         let graceEnd = Time.add(nowMicros(), Time.micros(configuration.shutdownGrace))
         try? drainCompletions()
         while !inFlight.isEmpty, nowMicros() < graceEnd {

@@ -44,8 +44,8 @@ extension Docket {
                 options.delay = nil
                 steps.append(try makeEntry(task.name, payload: bytes, options: options, now: now))
             }
-            if let timeout = stage.timeout, timeout <= .zero {
-                throw .invalidArgument("the timeout of stage \(i) of workflow \"\(id)\" must be positive (got \(timeout))")
+            if let timeout = stage.timeout, Time.micros(timeout) <= 0 {
+                throw .invalidArgument("the timeout of stage \(i) of workflow \"\(id)\" must be at least 1 µs (got \(timeout))")
             }
             specs.append(WorkflowEntry.Stage(steps: steps, completion: stage.completion, stopOnFailure: stage.onFailure == .stop,
                                              condition: stage.condition, timeout: stage.timeout.map(Time.micros) ?? 0))

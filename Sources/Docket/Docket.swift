@@ -228,7 +228,7 @@ public actor Docket {
         state.apply(m)
         // Acted on by the timer loop's next turn, after the caller's own events (at once when
         // there is no loop).
-        if !state.workflowEffects.isEmpty { if isRunning { wakeup.signal() } else { actOnWorkflowEffects() } }
+        if !state.workflowEffects.isEmpty { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }
@@ -269,7 +269,7 @@ public actor Docket {
         for m in ms { state.apply(m) }
         // Acted on by the timer loop's next turn, after the caller's own events (at once when
         // there is no loop).
-        if !state.workflowEffects.isEmpty { if isRunning { wakeup.signal() } else { actOnWorkflowEffects() } }
+        if !state.workflowEffects.isEmpty { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }

@@ -279,4 +279,22 @@ import Testing
         gate.open()
         try await second.stop()
     }
+    /// A stage decided during the shutdown grace period cancels its other tasks at once, so the
+    /// shutdown does not wait for them (the grace period here never ends on its own).
+    @Test(arguments: EngineKind.allCases) func aStageDecidedDuringShutdownReleasesTheRest(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind, register: { d in Self.register(d, order: Starts(), gate: gate) },
+                                       configure: { $0.shutdownGrace = .seconds(3600) })
+        try await h.docket.startWorkflow("s", stages: Workflow.group([Self.task("gate"), Self.task("gate")], completion: .any))
+        while gate.waiting("s/0/0") == 0 || gate.waiting("s/0/1") == 0 { await Task.yield() }
+        h.runner.cancel()
+        await h.settle()
+        gate.release("s/0/0")
+        try await h.runner.value
+        #expect(await h.docket.task("s/0/0")?.status == .succeeded)
+        #expect(await h.docket.task("s/0/1")?.status == .cancelled)
+        #expect(await h.docket.workflow("s")?.status == .succeeded)
+        gate.open()
+        h.directory?.remove()
+    }
 }
