@@ -5,14 +5,16 @@ import Testing
 /// Reading for audit: archived segments extend a read back to the first record, and a read
 /// "as of" a sequence starts from the newest snapshot at or before it and stops at it.
 @Suite struct ArchiveReadTests {
-    /// 400 records of ~100 bytes in 4 KiB segments, a snapshot every 100 records, retention
-    /// `.archive` keeping 2 snapshots: the segments before the snapshot at 200 are archived.
-    static func archivedJournal(_ dir: String) async throws {
+    /// `records` (400) records of ~100 bytes in 4 KiB segments, a snapshot every 100 records,
+    /// retention `.archive` keeping 2 snapshots: with 400, the segments before the snapshot at
+    /// 200 are archived.
+    static func archivedJournal(_ dir: String, records: Int = 400, hashChain: Bool = false) async throws {
         var config = JournalConfiguration(durability: .none)
         config.segmentSize = 4096
         config.retention = .archive
+        config.hashChain = hashChain
         let (journal, _) = try openJournal(dir, config)
-        for i in 1...400 {
+        for i in 1...records {
             try journal.submit(payload(i, size: 100))
             if i % 100 == 0 {
                 try await journal.sync()
@@ -76,20 +78,7 @@ import Testing
     @Test func verifyWithTheArchiveChecksTheWholeChain() async throws {
         let tmp = TempDirectory()
         defer { tmp.remove() }
-        var config = JournalConfiguration(durability: .none)
-        config.segmentSize = 4096
-        config.retention = .archive
-        config.hashChain = true
-        let (journal, _) = try openJournal(tmp.journal, config)
-        for i in 1...300 {
-            try journal.submit(payload(i, size: 100))
-            if i % 100 == 0 {
-                try await journal.sync()
-                try await journal.writeSnapshot(Array("state@\(i)".utf8), lastSequence: UInt64(i))
-            }
-        }
-        try await journal.sync()
-        try await journal.close()
+        try await Self.archivedJournal(tmp.journal, records: 300, hashChain: true)
         let whole = try JournalReader.verify(directory: tmp.journal, includeArchive: true)
         #expect(whole.isClean, "\(whole.problems)")
         #expect(whole.firstSequence == 1 && whole.report.chainVerified)
