@@ -79,7 +79,8 @@ extension Docket {
         let contexts = members.map { m in
             JobContext(id: m.task.id, name: m.task.name, attempt: m.task.attempt, maxAttempts: m.task.maxAttempts, queue: m.task.queue,
                        runAt: Time.date(m.task.runAt), scheduleID: m.task.scheduleID,
-                       workflow: state.workflowOfTask.isEmpty ? nil : state.workflowOfTask[m.task.id], lease: m.lease, docket: self)
+                       workflow: state.workflowOfTask.isEmpty ? nil : state.workflowOfTask[m.task.id].map { ($0.workflow, $0.stage) },
+                       lease: m.lease, docket: self)
         }
         let payloads = members.map(\.task.payload)
         let journal = self.journal

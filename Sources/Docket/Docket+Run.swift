@@ -186,7 +186,7 @@ extension Docket {
     func launch(_ t: TaskEntry, handler: AnyHandler, lease: UInt64, startSequence: UInt64, now: Micros) {
         let context = JobContext(id: t.id, name: t.name, attempt: t.attempt, maxAttempts: t.maxAttempts, queue: t.queue,
                                  runAt: Time.date(t.runAt), scheduleID: t.scheduleID,
-                                 workflow: state.workflowOfTask.isEmpty ? nil : state.workflowOfTask[t.id], lease: lease, docket: self)
+                                 workflow: state.workflowOfTask.isEmpty ? nil : state.workflowOfTask[t.id].map { ($0.workflow, $0.stage) }, lease: lease, docket: self)
         let journal = self.journal
         let payload = t.payload
         let completions = self.completions, wakeup = self.wakeup, hooks = configuration.hooks

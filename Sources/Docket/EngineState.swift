@@ -20,7 +20,24 @@ struct EngineState: Sendable {
     /// stale entries on every change.
     var maintainsTimers = true
     /// The tasks of running workflows: task id → workflow and stage.
-    var workflowOfTask: [String: (workflow: String, stage: Int)] = [:]
+    var workflowOfTask: [String: (workflow: String, stage: Int, step: Int)] = [:]
+    /// The running stage of each running workflow, step by step (0 waiting, 1 succeeded, 2
+    /// failed, cancelled or missing) with the counts, kept as its tasks end so that deciding a
+    /// stage costs O(1) per task (recounted from the tasks after loading a snapshot).
+    var stageTallies: [String: StageTally] = [:]
+
+    struct StageTally: Sendable {
+        var steps: [UInt8]
+        var succeeded = 0
+        var failed = 0
+
+        mutating func set(_ k: Int, _ value: UInt8) {
+            guard steps.indices.contains(k), steps[k] != value else { return }
+            if steps[k] == 1 { succeeded -= 1 } else if steps[k] == 2 { failed -= 1 }
+            if value == 1 { succeeded += 1 } else if value == 2 { failed += 1 }
+            steps[k] = value
+        }
+    }
     /// Stage deadlines of running workflows (stale when the workflow's `stageDeadline` moved on).
     var workflowTimers = BinaryHeap<ScheduleTimer>()
     /// What workflow progress did inside `apply`, for the live engine to act on (events, the
@@ -64,6 +81,9 @@ struct EngineState: Sendable {
             workflowTaskEnded(id, at: at)
         case .cancel(let ids, let at):
             for id in ids { workflowTaskEnded(id, at: at) }
+        case .retryNow(let ids, _):
+            // A failed step of an undecided stage runs again: it no longer counts as failed.
+            for id in ids { workflowTaskReopened(id) }
         default:
             break
         }

@@ -55,9 +55,34 @@ struct WorkflowEntry: Sendable, Equatable {
 extension EngineState {
     /// A task of a workflow reached a final status: decide its stage, and go on.
     mutating func workflowTaskEnded(_ id: String, at: Micros) {
-        guard let (wid, stage) = workflowOfTask[id], var w = workflows[wid], w.status == .running, w.current == stage else { return }
+        guard let (wid, stage, step) = workflowOfTask[id], var w = workflows[wid], w.status == .running, w.current == stage else { return }
+        stageTallies[wid]?.set(step, Self.tallyValue(tasks.peek(id)?.status))
         evaluateStage(&w, at: at)
         workflows[wid] = w
+    }
+
+    /// A step of the running stage was set to run again (`retryNow`).
+    mutating func workflowTaskReopened(_ id: String) {
+        guard let (wid, stage, step) = workflowOfTask[id], workflows[wid].map({ $0.status == .running && $0.current == stage }) ?? false else { return }
+        stageTallies[wid]?.set(step, Self.tallyValue(tasks.peek(id)?.status))
+    }
+
+    /// A step's place in the tally: 1 succeeded, 2 failed (cancelled, failed or missing), 0 not ended.
+    static func tallyValue(_ status: TaskStatus?) -> UInt8 {
+        switch status {
+        case .succeeded?: 1
+        case .failed?, .cancelled?, nil: 2
+        default: 0
+        }
+    }
+
+    /// Counts the running stage of `w` from its tasks.
+    mutating func recountStage(of w: WorkflowEntry) {
+        let steps = w.stages[w.current].steps.indices.map { k -> UInt8 in
+            let id = WorkflowEntry.stepID(w.id, stage: w.current, step: k)
+            return w.collided.contains(id) ? 2 : Self.tallyValue(tasks.peek(id)?.status)
+        }
+        stageTallies[w.id] = StageTally(steps: steps, succeeded: steps.count(where: { $0 == 1 }), failed: steps.count(where: { $0 == 2 }))
     }
 
     /// Starts the workflow's first stage (`startWorkflow`).
@@ -73,6 +98,7 @@ extension EngineState {
         guard var w = workflows[id], w.status == .running else { return }
         cancelUnfinished(of: w, stage: w.current, at: at)
         w.status = .cancelled
+        stageTallies[id] = nil
         forgetTasks(of: w)
         w.finishedAt = at
         workflows[id] = w
@@ -81,21 +107,9 @@ extension EngineState {
 
     private mutating func evaluateStage(_ w: inout WorkflowEntry, at: Micros) {
         let stage = w.stages[w.current]
-        var succeeded = 0
-        var failed = 0
-        for k in stage.steps.indices {
-            let id = WorkflowEntry.stepID(w.id, stage: w.current, step: k)
-            if w.collided.contains(id) {
-                failed += 1
-                continue
-            }
-            switch tasks.peek(id)?.status {
-            case .succeeded?: succeeded += 1
-            case .failed?, .cancelled?, nil: failed += 1
-            default: break
-            }
-        }
-        guard let ok = WorkflowEntry.verdict(stage.completion, total: stage.steps.count, succeeded: succeeded, failed: failed) else { return }
+        if stageTallies[w.id] == nil { recountStage(of: w) }
+        guard let tally = stageTallies[w.id],
+              let ok = WorkflowEntry.verdict(stage.completion, total: stage.steps.count, succeeded: tally.succeeded, failed: tally.failed) else { return }
         concludeStage(&w, ok: ok, at: at)
     }
 
@@ -112,6 +126,7 @@ extension EngineState {
     private mutating func concludeStage(_ w: inout WorkflowEntry, ok: Bool, at: Micros) {
         let stage = w.stages[w.current]
         w.stageDeadline = nil
+        stageTallies[w.id] = nil
         cancelUnfinished(of: w, stage: w.current, at: at)
         w.outcomes[w.current] = ok
         if !ok && stage.stopOnFailure {
@@ -129,6 +144,7 @@ extension EngineState {
 
     private mutating func finish(_ w: inout WorkflowEntry, at: Micros) {
         w.status = w.outcomes.contains(false) ? .failed : .succeeded
+        stageTallies[w.id] = nil
         forgetTasks(of: w)
         w.current = w.stages.count
         w.finishedAt = at
@@ -157,10 +173,11 @@ extension EngineState {
                 w.collided.append(t.id)
                 continue
             }
-            workflowOfTask[t.id] = (w.id, stage)
+            workflowOfTask[t.id] = (w.id, stage, k)
             insert(t)
             if recordsWorkflowEffects { workflowEffects.append(.created(t)) }
         }
+        recountStage(of: w)
         // Collisions may decide the stage at once (an empty stage succeeds at once).
         if !w.collided.isEmpty || w.stages[stage].steps.isEmpty { evaluateStage(&w, at: at) }
     }
@@ -188,6 +205,7 @@ extension EngineState {
     /// step of the stages started so far, but those whose id another task held.
     mutating func rebuildWorkflowIndex() {
         workflowOfTask = [:]
+        stageTallies = [:]
         workflowTimers = BinaryHeap()
         for w in workflows.values where w.status == .running {
             if let deadline = w.stageDeadline { workflowTimers.push(ScheduleTimer(at: deadline, id: w.id)) }
@@ -195,9 +213,10 @@ extension EngineState {
             for stage in 0..<min(w.current + 1, w.stages.count) where stage == w.current || w.outcomes[stage] != nil {
                 for k in w.stages[stage].steps.indices {
                     let id = WorkflowEntry.stepID(w.id, stage: stage, step: k)
-                    if !w.collided.contains(id) { workflowOfTask[id] = (w.id, stage) }
+                    if !w.collided.contains(id) { workflowOfTask[id] = (w.id, stage, k) }
                 }
             }
+            if w.current < w.stages.count { recountStage(of: w) }
         }
     }
 }

@@ -32,6 +32,8 @@ final class Recorder: Sendable {
         var count: Int
         var predicate: @Sendable (DocketEvent) -> Bool
         var continuation: CheckedContinuation<[DocketEvent], Never>
+        /// The events matched so far (each new event is tested once, not all again).
+        var matched: [DocketEvent]
     }
 
     private struct State {
@@ -51,10 +53,10 @@ final class Recorder: Sendable {
         let ready = state.withLock { s -> [(CheckedContinuation<[DocketEvent], Never>, [DocketEvent])] in
             s.events.append(e)
             var ready: [(CheckedContinuation<[DocketEvent], Never>, [DocketEvent])] = []
+            for i in s.waiters.indices where s.waiters[i].predicate(e) { s.waiters[i].matched.append(e) }
             s.waiters.removeAll { w in
-                let matching = s.events.filter(w.predicate)
-                guard matching.count >= w.count else { return false }
-                ready.append((w.continuation, matching))
+                guard w.matched.count >= w.count else { return false }
+                ready.append((w.continuation, w.matched))
                 return true
             }
             return ready
@@ -76,7 +78,7 @@ final class Recorder: Sendable {
                 let now = state.withLock { s -> [DocketEvent]? in
                     let matching = s.events.filter(predicate)
                     if matching.count >= count || Task.isCancelled { return matching }
-                    s.waiters.append(Waiter(id: id, count: count, predicate: predicate, continuation: c))
+                    s.waiters.append(Waiter(id: id, count: count, predicate: predicate, continuation: c, matched: matching))
                     return nil
                 }
                 if let now { c.resume(returning: now) }
@@ -85,7 +87,7 @@ final class Recorder: Sendable {
             let w = state.withLock { s -> (Waiter, [DocketEvent])? in
                 guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
                 let w = s.waiters.remove(at: i)
-                return (w, s.events.filter(w.predicate))
+                return (w, w.matched)
             }
             if let (w, events) = w { w.continuation.resume(returning: events) }
         }

@@ -297,4 +297,36 @@ import Testing
         gate.open()
         h.directory?.remove()
     }
+    /// A failed step of an undecided stage run again no longer counts as failed: here a second
+    /// failure would otherwise end a quorum stage that can still succeed.
+    @Test(arguments: EngineKind.allCases) func aRetriedStepOfAnUndecidedStageCountsAgain(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in Self.register(d, order: Starts(), gate: gate) }
+        let d = h.docket
+        try await d.startWorkflow("r", stages: Workflow.group([Self.task("gate"), Self.task("gate"), Self.task("ok")], completion: .quorum(2)))
+        while gate.waiting("r/0/0") == 0 || gate.waiting("r/0/1") == 0 { await Task.yield() }
+        gate.release("r/0/0", .control(.fail(permanently: "first try")))
+        await h.recorder.waitFor(.failed, "r/0/0")
+        try await d.retryNow("r/0/0")
+        while gate.waiting("r/0/0") == 0 { await Task.yield() }
+        gate.release("r/0/1", .control(.fail(permanently: "no")))
+        await h.recorder.waitFor(.failed, "r/0/1")
+        await h.settle()
+        #expect(await d.workflow("r")?.status == .running, "one failure counted, not two")
+        gate.release("r/0/0")
+        #expect(await h.recorder.waitFor(.workflowEnded, "r").first?.error == nil)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// A large group is decided as its tasks end, not by recounting it each time.
+    @Test func aLargeGroupCompletes() async throws {
+        let h = try await Harness.make(.inMemory, register: { d in Self.register(d, order: Starts(), gate: Gate()) },
+                                       configure: { $0.concurrency = 64 })
+        try await h.docket.startWorkflow("big", stages: Workflow.chord((0..<3_000).map { Self.task("ok", $0 % 7) }, then: Self.task("sum")))
+        #expect(await h.recorder.waitFor(.workflowEnded, "big").first?.error == nil)
+        let expected = (0..<3_000).reduce(0) { $0 + ($1 % 7) * ($1 % 7) }
+        #expect(try await h.docket.task("big/1/0")?.decodeOutput(Int.self) == expected)
+        try await h.stop()
+    }
 }
