@@ -169,6 +169,12 @@ import Testing
         await h.recorder.waitFor(.started, "x/0/0")
         await #expect(throws: DocketError.self) { try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "x/1/0")) }
         await #expect(throws: DocketError.self) { try await d.startWorkflow("y/z", stages: Workflow.chain([Self.task("ok")])) }
+        // Cancelling a step by hand ends its `.all` stage; its sibling is announced cancelled once.
+        try await d.startWorkflow("pair", stages: Workflow.group([Self.task("gate"), Self.task("gate")]))
+        while gate.waiting("pair/0/0") == 0 || gate.waiting("pair/0/1") == 0 { await Task.yield() }
+        try await d.cancel(["pair/0/0", "pair/0/1"])
+        await h.recorder.waitFor(.workflowEnded, "pair")
+        #expect(h.recorder.events(.cancelled).filter { $0.taskID.hasPrefix("pair/") }.map(\.taskID).sorted() == ["pair/0/0", "pair/0/1"])
         let cancelled = try await d.cancelWorkflow("x")
         #expect(cancelled.status == .cancelled && cancelled.currentStage == 0)
         #expect(await d.task("x/0/0")?.status == .cancelled)
