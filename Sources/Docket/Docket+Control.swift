@@ -3,10 +3,48 @@ import Foundation
 extension Docket {
     /// Cancels tasks that have not finished (a running handler's Swift task is cancelled and
     /// its result ignored). All or nothing: if any id is unknown or finished, nothing changes.
+    /// A task whose handler has a cancellation handler (`registerCancellation`) gets its
+    /// cancellation task created in the same journal record.
     @discardableResult
     public func cancel(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable) { .cancel($0, at: $1) }
+        var compensations: [TaskEntry] = []
+        let result = try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable) { chunk, now throws(DocketError) in
+            let created = try cancellationTasks(for: chunk, now: now)
+            compensations += created
+            return created.isEmpty ? .cancel(chunk, at: now) : .cancelWithCompensation(chunk, created: created, at: now)
+        }
+        for t in compensations {
+            emit(.enqueued, t, at: t.createdAt, runAt: t.runAt)
+            noteNewRunTime(t.runAt)
+        }
+        return result
     }
+
+    /// The tasks of the cancellation handlers of `ids` (those whose handler has one, and whose
+    /// cancellation task does not exist yet).
+    private func cancellationTasks(for ids: [String], now: Micros) throws(DocketError) -> [TaskEntry] {
+        guard handlers.hasCancellations else { return [] }
+        var created: [TaskEntry] = []
+        var sequence = state.nextSequence
+        for id in ids {
+            guard let t = state.tasks[id], !t.status.isTerminal, let spec = handlers.cancellation(for: t.name) else { continue }
+            let cid = id + Self.cancellationSuffix
+            guard !state.tasks.contains(cid) else { continue }
+            guard cid.utf8.count <= 256 else {
+                throw .invalidArgument("task \"\(id)\" has a cancellation handler, and its id is too long for the cancellation task's (\(cid.utf8.count) bytes, at most 256)")
+            }
+            var entry = try makeEntry(spec.handler, payload: t.payload,
+                                      options: TaskOptions(id: cid, queue: t.queue, priority: t.priority, maxAttempts: spec.maxAttempts, retry: spec.retry),
+                                      now: now)
+            entry.sequence = sequence
+            sequence += 1
+            created.append(entry)
+        }
+        return created
+    }
+
+    /// Appended to a task's id and handler name for its cancellation task and handler.
+    static let cancellationSuffix = "~cancel"
 
     /// Cancels one task.
     @discardableResult
@@ -181,7 +219,7 @@ extension Docket {
     }
 
     private func control(_ ids: [String], action: String, event: DocketEvent.Kind, allowed: Set<TaskStatus>,
-                         make: ([String], Micros) -> Mutation) async throws(DocketError) -> [TaskInfo] {
+                         make: ([String], Micros) throws(DocketError) -> Mutation) async throws(DocketError) -> [TaskInfo] {
         guard !ids.isEmpty else { return [] }
         for id in ids {
             guard let t = state.tasks[id] else { throw .taskNotFound(id) }
@@ -207,7 +245,7 @@ extension Docket {
                     bytes += unique[end].utf8.count + 3
                     end += 1
                 }
-                sequence = try commit(make(Array(unique[applied..<end]), now))
+                sequence = try commit(try make(Array(unique[applied..<end]), now))
                 applied = end
             }
         } catch {

@@ -197,6 +197,30 @@ public actor Docket {
         }
     }
 
+    /// Registers what runs when a task of handler `name` is cancelled (by `cancel`, a query, or
+    /// `cancelSchedule`): a task for this handler, with the cancelled task's payload, queue and
+    /// priority, created in the same journal record as the cancellation and retried per its own
+    /// `maxAttempts` and `retry`. Its id is the cancelled task's id + `~cancel`, its handler name
+    /// `name` + `~cancel`. Say, a refund for a cancelled charge:
+    ///
+    /// ```swift
+    /// docket.registerCancellation(for: "charge", payload: Charge.self, retry: .fixed(.seconds(30))) { charge, _ in
+    ///     try await payments.void(charge.id)      // the charge may or may not have run
+    /// }
+    /// ```
+    ///
+    /// It runs whether or not the cancelled task had started (its handler may have done part of
+    /// its work). Tasks a workflow cancels on its own (a stage decided early, `cancelWorkflow`)
+    /// do not get one: the workflow's compensating stages are for that.
+    public nonisolated func registerCancellation<Payload: Decodable & Sendable>(
+        for name: String, payload: Payload.Type = Payload.self, maxAttempts: Int = 5, retry: RetryPolicy = .default,
+        handler: @escaping @Sendable (Payload, JobContext) async throws -> Void
+    ) {
+        let cancellation = name + Self.cancellationSuffix
+        register(cancellation, payload: payload, handler: handler)
+        handlers.setCancellation(for: name, CancellationSpec(handler: cancellation, maxAttempts: min(max(1, maxAttempts), 1_000_000), retry: retry))
+    }
+
     /// The names of the registered handlers.
     public nonisolated var handlerNames: [String] { handlers.names.sorted() }
 

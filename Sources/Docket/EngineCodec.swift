@@ -69,6 +69,10 @@ enum EngineCodec {
             w.byte(19); strings(ids, &w)
         case .workflowTimedOut(let id, let stage, let at):
             w.byte(20); w.string(id); w.int(stage); w.int(at)
+        case .cancelWithCompensation(let ids, let created, let at):
+            w.byte(21); strings(ids, &w); w.varint(UInt64(created.count))
+            for t in created { write(t, &w) }
+            w.int(at)
         }
     }
 
@@ -125,6 +129,12 @@ enum EngineCodec {
         case 18: m = .cancelWorkflow(id: try r.string(), at: try r.int())
         case 19: m = .removeWorkflows(try readStrings(&r))
         case 20: m = .workflowTimedOut(id: try r.string(), stage: try r.intValue(), at: try r.int())
+        case 21:
+            let ids = try readStrings(&r)
+            let n = try r.count(elementSize: 16)
+            var created: [TaskEntry] = []
+            for _ in 0..<n { created.append(try readTask(&r)) }
+            m = .cancelWithCompensation(ids, created: created, at: try r.int())
         default:
             throw r.malformed("unknown mutation kind \(kind)")
         }

@@ -64,6 +64,8 @@ public enum EngineRecords {
             return "workflow \(w.id) started at \(stamp(at)): \(stages)"
         case .cancelWorkflow(let id, let at):
             return "workflow \(id) cancelled at \(stamp(at))"
+        case .cancelWithCompensation(let ids, let created, let at):
+            return "cancel \(list(ids)) at \(stamp(at)), cancellation handlers \(list(created.map(\.id)))"
         case .workflowTimedOut(let id, let stage, let at):
             return "workflow \(id) stage \(stage) timed out at \(stamp(at))"
         case .removeWorkflows(let ids):

@@ -79,7 +79,7 @@ struct EngineState: Sendable {
         switch m {
         case .succeed(let id, _, _, let at), .fail(let id, _, _, nil, let at):
             workflowTaskEnded(id, at: at)
-        case .cancel(let ids, let at):
+        case .cancel(let ids, let at), .cancelWithCompensation(let ids, _, let at):
             for id in ids { workflowTaskEnded(id, at: at) }
         case .retryNow(let ids, _):
             // A failed step of an undecided stage runs again: it no longer counts as failed.
@@ -140,6 +140,9 @@ struct EngineState: Sendable {
             guard var f = running(id, lease) else { return }
             f.task.progress = value
             tasks.store(f)
+        case .cancelWithCompensation(let ids, let created, let at):
+            applyOwn(.cancel(ids, at: at))
+            for t in created { insert(t) }
         case .cancel(let ids, let at):
             for id in ids {
                 guard var f = tasks.find(id), !f.task.status.isTerminal else { continue }

@@ -25,9 +25,22 @@ struct PayloadDecodingFailure: Error, CustomStringConvertible {
 /// Name → handler, readable from any thread (registration does not need the actor).
 final class HandlerRegistry: Sendable {
     private let handlers = Mutex<[String: AnyHandler]>([:])
+    private let cancellations = Mutex<[String: CancellationSpec]>([:])
 
     func set(_ name: String, _ handler: AnyHandler) { handlers.withLock { $0[name] = handler } }
     func get(_ name: String) -> AnyHandler? { handlers.withLock { $0[name] } }
     func contains(_ name: String) -> Bool { handlers.withLock { $0[name] != nil } }
     var names: [String] { handlers.withLock { Array($0.keys) } }
+
+    func setCancellation(for name: String, _ spec: CancellationSpec) { cancellations.withLock { $0[name] = spec } }
+    func cancellation(for name: String) -> CancellationSpec? { cancellations.withLock { $0[name] } }
+    var hasCancellations: Bool { cancellations.withLock { !$0.isEmpty } }
+}
+
+/// What runs when a task of some handler is cancelled: a task for `handler` with the cancelled
+/// task's payload, retried per its own settings.
+struct CancellationSpec: Sendable {
+    var handler: String
+    var maxAttempts: Int
+    var retry: RetryPolicy
 }

@@ -17,6 +17,9 @@ enum Mutation: Sendable, Equatable {
     case progress(id: String, lease: UInt64, value: Double)
     /// Control: each of these names the task(s) it acts on.
     case cancel([String], at: Micros)
+    /// A cancel that also creates the tasks of cancellation handlers, in the same record, so
+    /// that no crash can keep the one without the other.
+    case cancelWithCompensation([String], created: [TaskEntry], at: Micros)
     case pause([String], at: Micros)
     case resume([String], at: Micros)
     case reschedule([String], runAt: Micros, at: Micros)

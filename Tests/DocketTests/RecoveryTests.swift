@@ -294,7 +294,7 @@ import Testing
             .setScheduleStatus(id: "s", status: .paused, nextFire: nil, at: 6),
             .fire(scheduleID: "s", created: [task], lastNominal: 5, skipped: [1, 2], skippedCount: 40, nextFire: 9, at: 7),
             .startWorkflow(Self.workflow(task), at: 8), .cancelWorkflow(id: "w", at: 9), .removeWorkflows(["w", "v"]),
-            .workflowTimedOut(id: "w", stage: 2, at: 10),
+            .workflowTimedOut(id: "w", stage: 2, at: 10), .cancelWithCompensation(["a"], created: [task], at: 11),
         ]
         for m in mutations {
             let bytes = EngineCodec.encode(m)

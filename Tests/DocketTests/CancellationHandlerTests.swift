@@ -1,0 +1,82 @@
+import DocketJournal
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// Cancellation handlers: a cancelled task of a handler that has one gets a task of its own,
+/// created in the same record as the cancellation, with the payload and its own retry policy.
+@Suite(.timeLimit(.minutes(2))) struct CancellationHandlerTests {
+    final class Seen: Sendable {
+        private let list = Mutex<[Int]>([])
+        func add(_ n: Int) { list.withLock { $0.append(n) } }
+        var all: [Int] { list.withLock { $0 } }
+    }
+
+    @Test(arguments: EngineKind.allCases) func aCancelledTaskGetsItsCancellationTask(kind: EngineKind) async throws {
+        let refunded = Seen()
+        let h = try await Harness.make(kind) { d in
+            d.register("charge", payload: Job.self) { _, _ in }
+            d.register("plain", payload: Job.self) { _, _ in }
+            d.registerCancellation(for: "charge", payload: Job.self) { job, _ in refunded.add(job.n) }
+        }
+        let d = h.docket
+        try await d.enqueue("charge", payload: Job(n: 7), options: TaskOptions(id: "c1", delay: .seconds(60), queue: "pay"))
+        try await d.enqueue("charge", payload: Job(n: 8), options: TaskOptions(id: "c2", delay: .seconds(60), queue: "pay"))
+        try await d.enqueue("plain", payload: Job(n: 9), options: TaskOptions(id: "p1", delay: .seconds(60)))
+        try await d.cancel("c1")
+        await h.recorder.waitFor(.succeeded, "c1~cancel")
+        let compensation = try #require(await d.task("c1~cancel"))
+        #expect(compensation.name == "charge~cancel" && compensation.queue == "pay")
+        #expect(refunded.all == [7])
+        // By query: the charge gets one, the plain task none.
+        try await d.cancel(matching: TaskFilter(statuses: [.scheduled]))
+        await h.recorder.waitFor(.succeeded, "c2~cancel")
+        #expect(await d.task("p1~cancel") == nil)
+        #expect(refunded.all == [7, 8])
+        #expect(h.recorder.events(.enqueued).map(\.taskID).filter { $0.hasSuffix("~cancel") } == ["c1~cancel", "c2~cancel"])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test(arguments: EngineKind.allCases) func aCancellationTaskRetriesPerItsOwnPolicy(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in
+            d.register("charge", payload: Job.self) { _, _ in }
+            d.registerCancellation(for: "charge", payload: Job.self, maxAttempts: 2, retry: .fixed(.seconds(1))) { _, _ in
+                throw TestFailure(message: "the payment service is down")
+            }
+        }
+        let d = h.docket
+        try await d.enqueue("charge", payload: Job(n: 1), options: TaskOptions(id: "c", delay: .seconds(60)))
+        try await d.cancel("c")
+        await h.recorder.waitFor(.retried, "c~cancel")
+        h.clock.advance(by: .seconds(1))
+        await h.recorder.waitFor(.failed, "c~cancel")
+        let dead = try #require(await d.task("c~cancel"))
+        #expect(dead.status == .failed && dead.attempt == 2 && dead.lastError == "the payment service is down")
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// One record holds the cancellation and the new task; a reopened journal has both.
+    @Test func theCancellationAndItsTaskAreOneRecord() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let config = Harness.configuration(ManualClock(now: Harness.start)) { $0.snapshotOnClose = false }
+        let d = try await Docket.open(directory: dir.journal, configuration: config)
+        d.register("charge", payload: Job.self) { _, _ in }
+        d.registerCancellation(for: "charge", payload: Job.self) { _, _ in }
+        try await d.enqueue("charge", payload: Job(n: 1), options: TaskOptions(id: "c", delay: .seconds(60)))
+        try await d.cancel("c")
+        await d.close()
+        var kinds: [String] = []
+        _ = try JournalReader.read(directory: dir.journal, mode: .strict, snapshot: { _ in }) { record in
+            if case .cancelWithCompensation(let ids, let created, _) = try EngineCodec.decodeMutation(record.payload) {
+                kinds.append("\(ids) \(created.map(\.id))")
+            }
+        }
+        #expect(kinds == [#"["c"] ["c~cancel"]"#])
+        let (state, _) = try StateLoader.load(directory: dir.journal)
+        #expect(state.tasks["c"]?.status == .cancelled && state.tasks["c~cancel"]?.status == .scheduled)
+    }
+}
