@@ -4,35 +4,46 @@ extension Docket {
     /// Cancels tasks that have not finished (a running handler's Swift task is cancelled and
     /// its result ignored). All or nothing: if any id is unknown or finished, nothing changes.
     /// A task whose handler has a cancellation handler (`registerCancellation`) gets its
-    /// cancellation task created in the same journal record.
+    /// cancellation task created in the same journal record (at most one per task id).
     @discardableResult
     public func cancel(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        var compensations: [TaskEntry] = []
-        let result = try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable) { chunk, now throws(DocketError) in
+        // Checked for all first, so that a bad one changes nothing.
+        let planned = try cancellationTasks(for: ids, now: nowMicros())
+        let extra = Dictionary(planned.map { ($0.id, $0.payload.count + $0.id.utf8.count + 160) }, uniquingKeysWith: { a, _ in a })
+        var written: [TaskEntry] = []
+        defer {
+            // Also after a failure in a later record: what was written is announced.
+            for t in written where state.tasks.contains(t.id) {
+                emit(.enqueued, t, at: t.createdAt, runAt: t.runAt)
+                noteNewRunTime(t.runAt)
+            }
+        }
+        return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable,
+                                 weight: { id in extra[Self.cancellationID(for: id)] ?? 0 }) { chunk, now throws(DocketError) in
             let created = try cancellationTasks(for: chunk, now: now)
-            compensations += created
+            written += created
             return created.isEmpty ? .cancel(chunk, at: now) : .cancelWithCompensation(chunk, created: created, at: now)
         }
-        for t in compensations {
-            emit(.enqueued, t, at: t.createdAt, runAt: t.runAt)
-            noteNewRunTime(t.runAt)
-        }
-        return result
     }
 
-    /// The tasks of the cancellation handlers of `ids` (those whose handler has one, and whose
-    /// cancellation task does not exist yet).
+    /// The tasks of the cancellation handlers of `ids`: for each whose handler has one and is
+    /// not a workflow's step (workflows compensate with their own stages), unless its
+    /// cancellation task exists already.
     private func cancellationTasks(for ids: [String], now: Micros) throws(DocketError) -> [TaskEntry] {
         guard handlers.hasCancellations else { return [] }
         var created: [TaskEntry] = []
         var sequence = state.nextSequence
         for id in ids {
-            guard let t = state.tasks[id], !t.status.isTerminal, let spec = handlers.cancellation(for: t.name) else { continue }
-            let cid = id + Self.cancellationSuffix
-            guard !state.tasks.contains(cid) else { continue }
-            guard cid.utf8.count <= 256 else {
-                throw .invalidArgument("task \"\(id)\" has a cancellation handler, and its id is too long for the cancellation task's (\(cid.utf8.count) bytes, at most 256)")
+            guard let t = state.tasks[id], !t.status.isTerminal, let spec = handlers.cancellation(for: t.name),
+                  state.workflowOfTask[id] == nil else { continue }
+            let cid = Self.cancellationID(for: id)
+            if let existing = state.tasks[cid] {
+                guard existing.name == spec.handler else {
+                    throw .invalidArgument("the cancellation task id \"\(cid)\" of task \"\(id)\" is taken by a task of \"\(existing.name)\"")
+                }
+                continue
             }
+            guard !created.contains(where: { $0.id == cid }) else { continue }
             var entry = try makeEntry(spec.handler, payload: t.payload,
                                       options: TaskOptions(id: cid, queue: t.queue, priority: t.priority, maxAttempts: spec.maxAttempts, retry: spec.retry),
                                       now: now)
@@ -45,6 +56,24 @@ extension Docket {
 
     /// Appended to a task's id and handler name for its cancellation task and handler.
     static let cancellationSuffix = "~cancel"
+
+    /// `<id>~cancel`, or for an id too long for that, its first 200 bytes, a stable hash of the
+    /// whole and the suffix (stable across processes: later cancels must find it again).
+    static func cancellationID(for id: String) -> String {
+        let plain = id + cancellationSuffix
+        guard plain.utf8.count > 256 else { return plain }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for byte in id.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        var prefix = ""
+        for character in id {
+            guard prefix.utf8.count + character.utf8.count <= 200 else { break }
+            prefix.append(character)
+        }
+        return prefix + "~" + String(hash, radix: 16) + cancellationSuffix
+    }
 
     /// Cancels one task.
     @discardableResult
@@ -218,7 +247,10 @@ extension Docket {
         return first
     }
 
+    /// `weight`: bytes an id adds to its record besides itself (a cancellation task), so that
+    /// records stay within the size limit.
     private func control(_ ids: [String], action: String, event: DocketEvent.Kind, allowed: Set<TaskStatus>,
+                         weight: (String) -> Int = { _ in 0 },
                          make: ([String], Micros) throws(DocketError) -> Mutation) async throws(DocketError) -> [TaskInfo] {
         guard !ids.isEmpty else { return [] }
         for id in ids {
@@ -241,8 +273,9 @@ extension Docket {
             while applied < unique.count {
                 var end = applied
                 var bytes = 0
-                while end < unique.count, end - applied < Self.idsPerRecord, end == applied || bytes + unique[end].utf8.count + 3 <= budget {
-                    bytes += unique[end].utf8.count + 3
+                while end < unique.count, end - applied < Self.idsPerRecord,
+                      end == applied || bytes + unique[end].utf8.count + 3 + weight(unique[end]) <= budget {
+                    bytes += unique[end].utf8.count + 3 + weight(unique[end])
                     end += 1
                 }
                 sequence = try commit(try make(Array(unique[applied..<end]), now))

@@ -210,15 +210,26 @@ public actor Docket {
     /// ```
     ///
     /// It runs whether or not the cancelled task had started (its handler may have done part of
-    /// its work). Tasks a workflow cancels on its own (a stage decided early, `cancelWorkflow`)
-    /// do not get one: the workflow's compensating stages are for that.
+    /// its work), and it may start while a cancelled handler that ignores cancellation is still
+    /// finishing: make it safe to run after, or alongside, a late run of the original. There is
+    /// at most one per task id (a task retried and cancelled again gets none the second time).
+    /// Workflow steps get none: workflows compensate with their own stages. An id too long for
+    /// the suffix gets a shortened one (its first 200 bytes, a hash, the suffix).
+    ///
+    /// - Throws: `invalidArgument` for a handler name too long for the suffix, `maxAttempts`
+    ///   outside 1…1,000,000, or an invalid retry policy.
     public nonisolated func registerCancellation<Payload: Decodable & Sendable>(
         for name: String, payload: Payload.Type = Payload.self, maxAttempts: Int = 5, retry: RetryPolicy = .default,
         handler: @escaping @Sendable (Payload, JobContext) async throws -> Void
-    ) {
+    ) throws(DocketError) {
         let cancellation = name + Self.cancellationSuffix
+        try Self.validateName(cancellation, what: "cancellation handler name (handler name + \"\(Self.cancellationSuffix)\")")
+        guard (1...1_000_000).contains(maxAttempts) else {
+            throw .invalidArgument("maxAttempts of the cancellation handler of \"\(name)\" must be 1…1,000,000 (got \(maxAttempts))")
+        }
+        if let problem = retry.problem { throw .invalidArgument("retry policy of the cancellation handler of \"\(name)\": \(problem)") }
         register(cancellation, payload: payload, handler: handler)
-        handlers.setCancellation(for: name, CancellationSpec(handler: cancellation, maxAttempts: min(max(1, maxAttempts), 1_000_000), retry: retry))
+        handlers.setCancellation(for: name, CancellationSpec(handler: cancellation, maxAttempts: maxAttempts, retry: retry))
     }
 
     /// The names of the registered handlers.

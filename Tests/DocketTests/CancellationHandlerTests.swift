@@ -18,7 +18,7 @@ import Testing
         let h = try await Harness.make(kind) { d in
             d.register("charge", payload: Job.self) { _, _ in }
             d.register("plain", payload: Job.self) { _, _ in }
-            d.registerCancellation(for: "charge", payload: Job.self) { job, _ in refunded.add(job.n) }
+            try? d.registerCancellation(for: "charge", payload: Job.self) { job, _ in refunded.add(job.n) }
         }
         let d = h.docket
         try await d.enqueue("charge", payload: Job(n: 7), options: TaskOptions(id: "c1", delay: .seconds(60), queue: "pay"))
@@ -42,7 +42,7 @@ import Testing
     @Test(arguments: EngineKind.allCases) func aCancellationTaskRetriesPerItsOwnPolicy(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in
             d.register("charge", payload: Job.self) { _, _ in }
-            d.registerCancellation(for: "charge", payload: Job.self, maxAttempts: 2, retry: .fixed(.seconds(1))) { _, _ in
+            try? d.registerCancellation(for: "charge", payload: Job.self, maxAttempts: 2, retry: .fixed(.seconds(1))) { _, _ in
                 throw TestFailure(message: "the payment service is down")
             }
         }
@@ -58,6 +58,45 @@ import Testing
         h.directory?.remove()
     }
 
+    /// Bad settings are refused at registration; a long id gets a shortened cancellation id;
+    /// an id taken by another handler's task refuses the cancel and changes nothing; workflow
+    /// steps get none.
+    @Test(arguments: EngineKind.allCases) func edgesOfCancellationHandlers(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in
+            d.register("charge", payload: Job.self) { _, _ in }
+            d.register("plain", payload: Job.self) { _, _ in }
+            d.register("hold", payload: Job.self) { _, c in try await gate.run(c.id) }
+        }
+        let d = h.docket
+        try d.registerCancellation(for: "hold", payload: Job.self) { _, _ in }
+        #expect(throws: DocketError.self) { try d.registerCancellation(for: "charge", payload: Job.self, maxAttempts: 0) { _, _ in } }
+        #expect(throws: DocketError.self) { try d.registerCancellation(for: "charge", payload: Job.self, retry: .fixed(.seconds(-1))) { _, _ in } }
+        #expect(throws: DocketError.self) { try d.registerCancellation(for: String(repeating: "n", count: 250), payload: Job.self) { _, _ in } }
+        try d.registerCancellation(for: "charge", payload: Job.self) { _, _ in }
+
+        let long = String(repeating: "é", count: 127) + "x"   // 255 bytes
+        try await d.enqueue("charge", payload: Job(n: 1), options: TaskOptions(id: long, delay: .seconds(60)))
+        try await d.cancel(long)
+        let cid = Docket.cancellationID(for: long)
+        #expect(cid.utf8.count <= 256 && cid.hasSuffix("~cancel") && cid == Docket.cancellationID(for: long))
+        await h.recorder.waitFor(.succeeded, cid)
+
+        try await d.enqueue("plain", payload: Job(n: 2), options: TaskOptions(id: "x~cancel", delay: .seconds(60)))
+        try await d.enqueue("charge", payload: Job(n: 3), options: TaskOptions(id: "x", delay: .seconds(60)))
+        await #expect(throws: DocketError.self) { try await d.cancel("x") }
+        #expect(await d.task("x")?.status == .scheduled, "refused before anything was written")
+
+        try await d.startWorkflow("w", stages: Workflow.chain([NewTask("hold", payload: Job(n: 4))]))
+        while gate.waiting("w/0/0") == 0 { await Task.yield() }
+        try await d.cancel("w/0/0")
+        await h.recorder.waitFor(.workflowEnded, "w")
+        #expect(await d.task("w/0/0~cancel") == nil)
+        gate.open()
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     /// One record holds the cancellation and the new task; a reopened journal has both.
     @Test func theCancellationAndItsTaskAreOneRecord() async throws {
         let dir = TempDirectory()
@@ -65,7 +104,7 @@ import Testing
         let config = Harness.configuration(ManualClock(now: Harness.start)) { $0.snapshotOnClose = false }
         let d = try await Docket.open(directory: dir.journal, configuration: config)
         d.register("charge", payload: Job.self) { _, _ in }
-        d.registerCancellation(for: "charge", payload: Job.self) { _, _ in }
+        try? d.registerCancellation(for: "charge", payload: Job.self) { _, _ in }
         try await d.enqueue("charge", payload: Job(n: 1), options: TaskOptions(id: "c", delay: .seconds(60)))
         try await d.cancel("c")
         await d.close()
@@ -78,5 +117,33 @@ import Testing
         #expect(kinds == [#"["c"] ["c~cancel"]"#])
         let (state, _) = try StateLoader.load(directory: dir.journal)
         #expect(state.tasks["c"]?.status == .cancelled && state.tasks["c~cancel"]?.status == .scheduled)
+    }
+    /// Cancellation tasks carry payloads: records are cut so that they stay within the size
+    /// limit with them.
+    @Test func recordsWithCancellationTasksStayWithinTheSizeLimit() async throws {
+        struct Big: Codable, Sendable { var text: String }
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let config = Harness.configuration(ManualClock(now: Harness.start)) { c in
+            c.journal.maxRecordSize = 64 * 1024
+            c.snapshotOnClose = false
+        }
+        let d = try await Docket.open(directory: dir.journal, configuration: config)
+        d.register("charge", payload: Big.self) { _, _ in }
+        try d.registerCancellation(for: "charge", payload: Big.self) { _, _ in }
+        for i in 0..<100 {
+            try await d.enqueue("charge", payload: Big(text: String(repeating: "x", count: 2_000)), options: TaskOptions(id: "c\(i)", delay: .seconds(60)))
+        }
+        #expect(try await d.cancel(matching: TaskFilter(name: "charge")).count == 100)
+        await d.close()
+        var sizes: [Int] = []
+        var created = 0
+        _ = try JournalReader.read(directory: dir.journal, mode: .strict, snapshot: { _ in }) { record in
+            if case .cancelWithCompensation(_, let tasks, _) = try EngineCodec.decodeMutation(record.payload) {
+                sizes.append(record.payload.count)
+                created += tasks.count
+            }
+        }
+        #expect(created == 100 && sizes.count > 1 && sizes.allSatisfy { $0 <= 64 * 1024 }, "\(sizes)")
     }
 }
