@@ -7,9 +7,13 @@ extension Docket {
     /// cancellation task created in the same journal record (at most one per task id).
     @discardableResult
     public func cancel(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
-        // Checked for all first, so that a bad one changes nothing.
+        // Made (and checked) for all first, so that a bad one changes nothing; each record then
+        // takes those of its ids, numbered in the order they are written.
         let planned = try cancellationTasks(for: ids, now: nowMicros())
-        let extra = Dictionary(planned.map { ($0.id, $0.payload.count + $0.id.utf8.count + 160) }, uniquingKeysWith: { a, _ in a })
+        guard !planned.isEmpty else {
+            return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable) { .cancel($0, at: $1) }
+        }
+        let byID = Dictionary(planned.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var written: [TaskEntry] = []
         defer {
             // Also after a failure in a later record: what was written is announced.
@@ -18,21 +22,28 @@ extension Docket {
                 noteNewRunTime(t.runAt)
             }
         }
-        return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable,
-                                 weight: { id in extra[Self.cancellationID(for: id)] ?? 0 }) { chunk, now throws(DocketError) in
-            let created = try cancellationTasks(for: chunk, now: now)
+        return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable, weight: { id in
+            byID[Self.cancellationID(for: id)].map { $0.payload.count + $0.id.utf8.count + 160 } ?? 0
+        }) { chunk, now in
+            var created: [TaskEntry] = []
+            var sequence = state.nextSequence
+            for id in chunk {
+                guard var t = byID[Self.cancellationID(for: id)] else { continue }
+                t.sequence = sequence
+                sequence += 1
+                created.append(t)
+            }
             written += created
             return created.isEmpty ? .cancel(chunk, at: now) : .cancelWithCompensation(chunk, created: created, at: now)
         }
     }
 
-    /// The tasks of the cancellation handlers of `ids`: for each whose handler has one and is
-    /// not a workflow's step (workflows compensate with their own stages), unless its
-    /// cancellation task exists already.
+    /// The tasks of the cancellation handlers of `ids` (sequence numbers not yet assigned): for
+    /// each whose handler has one and is not a workflow's step (workflows compensate with their
+    /// own stages), unless its cancellation task exists already.
     private func cancellationTasks(for ids: [String], now: Micros) throws(DocketError) -> [TaskEntry] {
         guard handlers.hasCancellations else { return [] }
         var created: [TaskEntry] = []
-        var sequence = state.nextSequence
         for id in ids {
             guard let t = state.tasks[id], !t.status.isTerminal, let spec = handlers.cancellation(for: t.name),
                   state.workflowOfTask[id] == nil else { continue }
@@ -44,12 +55,10 @@ extension Docket {
                 continue
             }
             guard !created.contains(where: { $0.id == cid }) else { continue }
-            var entry = try makeEntry(spec.handler, payload: t.payload,
-                                      options: TaskOptions(id: cid, queue: t.queue, priority: t.priority, maxAttempts: spec.maxAttempts, retry: spec.retry),
-                                      now: now)
-            entry.sequence = sequence
-            sequence += 1
-            created.append(entry)
+            created.append(try makeEntry(spec.handler, payload: t.payload,
+                                         options: TaskOptions(id: cid, queue: t.queue, priority: t.priority, maxAttempts: spec.maxAttempts,
+                                                              retry: spec.retry),
+                                         now: now))
         }
         return created
     }

@@ -111,18 +111,9 @@ final class JournalCore: Sendable {
         for p in payloads where p.count > maxRecordSize {
             throw JournalError.recordTooLarge(size: p.count, limit: maxRecordSize)
         }
-        let (first, last, wake) = try state.withLock { s throws(JournalError) -> (UInt64, UInt64, Bool) in
-            if let failure = s.failure { throw failure }
-            if s.closing { throw JournalError.closed }
-            try Self.checkRoom(s, count: payloads.count)
-            let first = s.nextSequence
+        return try appending(count: payloads.count) { s in
             for p in payloads { s.encode(p, tag: tag, timestamp: timestamp) }
-            let wake = s.ioSleeping
-            s.ioSleeping = false
-            return (first, s.nextSequence - 1, wake)
         }
-        if wake { wakeIOThread() }
-        return (first, last)
     }
 
     /// `submit` for records packed in one buffer, each ending at its `ends` offset.
@@ -139,21 +130,29 @@ final class JournalCore: Sendable {
             if end - start > maxRecordSize { throw JournalError.recordTooLarge(size: end - start, limit: maxRecordSize) }
             start = end
         }
-        let (first, last, wake) = try bytes.withUnsafeBytes { raw -> (UInt64, UInt64, Bool) in
-            try state.withLock { s throws(JournalError) -> (UInt64, UInt64, Bool) in
-                if let failure = s.failure { throw failure }
-                if s.closing { throw JournalError.closed }
-                try Self.checkRoom(s, count: ends.count)
-                let first = s.nextSequence
+        return try bytes.withUnsafeBytes { raw in
+            try appending(count: ends.count) { s in
                 var start = 0
                 for end in ends {
                     s.encode(UnsafeRawBufferPointer(rebasing: raw[start..<end]), tag: tag, timestamp: timestamp)
                     start = end
                 }
-                let wake = s.ioSleeping
-                s.ioSleeping = false
-                return (first, s.nextSequence - 1, wake)
             }
+        }
+    }
+
+    /// What every submit does under the lock: refuse when failed, closing or out of sequence
+    /// numbers, let `encode` append `count` records, and wake the I/O thread if it sleeps.
+    private func appending(count: Int, _ encode: (inout State) -> Void) throws(JournalError) -> (UInt64, UInt64) {
+        let (first, last, wake) = try state.withLock { s throws(JournalError) -> (UInt64, UInt64, Bool) in
+            if let failure = s.failure { throw failure }
+            if s.closing { throw JournalError.closed }
+            try Self.checkRoom(s, count: count)
+            let first = s.nextSequence
+            encode(&s)
+            let wake = s.ioSleeping
+            s.ioSleeping = false
+            return (first, s.nextSequence - 1, wake)
         }
         if wake { wakeIOThread() }
         return (first, last)
@@ -171,17 +170,7 @@ final class JournalCore: Sendable {
     /// One-record form of `submit`, without building an array of payloads.
     func submit(_ payload: [UInt8], tag: UInt16, timestamp: UInt64) throws -> UInt64 {
         guard payload.count <= maxRecordSize else { throw JournalError.recordTooLarge(size: payload.count, limit: maxRecordSize) }
-        let (seq, wake) = try state.withLock { s throws(JournalError) -> (UInt64, Bool) in
-            if let failure = s.failure { throw failure }
-            if s.closing { throw JournalError.closed }
-            try Self.checkRoom(s, count: 1)
-            let seq = s.encode(payload, tag: tag, timestamp: timestamp)
-            let wake = s.ioSleeping
-            s.ioSleeping = false
-            return (seq, wake)
-        }
-        if wake { wakeIOThread() }
-        return seq
+        return try appending(count: 1) { s in s.encode(payload, tag: tag, timestamp: timestamp) }.0
     }
 
     private enum WaitOutcome {

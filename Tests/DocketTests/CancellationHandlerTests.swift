@@ -18,9 +18,9 @@ import Testing
         let h = try await Harness.make(kind) { d in
             d.register("charge", payload: Job.self) { _, _ in }
             d.register("plain", payload: Job.self) { _, _ in }
-            try? d.registerCancellation(for: "charge", payload: Job.self) { job, _ in refunded.add(job.n) }
         }
         let d = h.docket
+        try d.registerCancellation(for: "charge", payload: Job.self) { job, _ in refunded.add(job.n) }
         try await d.enqueue("charge", payload: Job(n: 7), options: TaskOptions(id: "c1", delay: .seconds(60), queue: "pay"))
         try await d.enqueue("charge", payload: Job(n: 8), options: TaskOptions(id: "c2", delay: .seconds(60), queue: "pay"))
         try await d.enqueue("plain", payload: Job(n: 9), options: TaskOptions(id: "p1", delay: .seconds(60)))
@@ -40,13 +40,11 @@ import Testing
     }
 
     @Test(arguments: EngineKind.allCases) func aCancellationTaskRetriesPerItsOwnPolicy(kind: EngineKind) async throws {
-        let h = try await Harness.make(kind) { d in
-            d.register("charge", payload: Job.self) { _, _ in }
-            try? d.registerCancellation(for: "charge", payload: Job.self, maxAttempts: 2, retry: .fixed(.seconds(1))) { _, _ in
-                throw TestFailure(message: "the payment service is down")
-            }
-        }
+        let h = try await Harness.make(kind) { d in d.register("charge", payload: Job.self) { _, _ in } }
         let d = h.docket
+        try d.registerCancellation(for: "charge", payload: Job.self, maxAttempts: 2, retry: .fixed(.seconds(1))) { _, _ in
+            throw TestFailure(message: "the payment service is down")
+        }
         try await d.enqueue("charge", payload: Job(n: 1), options: TaskOptions(id: "c", delay: .seconds(60)))
         try await d.cancel("c")
         await h.recorder.waitFor(.retried, "c~cancel")
@@ -104,7 +102,7 @@ import Testing
         let config = Harness.configuration(ManualClock(now: Harness.start)) { $0.snapshotOnClose = false }
         let d = try await Docket.open(directory: dir.journal, configuration: config)
         d.register("charge", payload: Job.self) { _, _ in }
-        try? d.registerCancellation(for: "charge", payload: Job.self) { _, _ in }
+        try d.registerCancellation(for: "charge", payload: Job.self) { _, _ in }
         try await d.enqueue("charge", payload: Job(n: 1), options: TaskOptions(id: "c", delay: .seconds(60)))
         try await d.cancel("c")
         await d.close()
