@@ -197,18 +197,21 @@ public final class Journal: Sendable {
         var fd: Int32
         var number: UInt64
         var chained: Bool
+        var preallocated: Bool
         var offset: Int64
         var count: UInt64
         func create(_ n: UInt64, first: UInt64) throws {
             let header = SegmentHeader(journalID: journalID, segmentNumber: n, firstSequence: first, previousChain: plan.chain,
-                                       createdAt: wallClockNanoseconds(), chained: configuration.hashChain)
+                                       createdAt: wallClockNanoseconds(), chained: configuration.hashChain,
+                                       preallocated: configuration.preallocate)
             fd = try SegmentWriter.createSegment(io: io, directory: directory, header: header, crash: crash)
             number = n
             chained = configuration.hashChain
+            preallocated = configuration.preallocate
             offset = Int64(SegmentHeader.size)
             count = 0
         }
-        fd = -1; number = 0; chained = false; offset = 0; count = 0
+        fd = -1; number = 0; chained = false; preallocated = false; offset = 0; count = 0
         switch plan.tail {
         case .create(let n, let first):
             try create(n, first: first)
@@ -219,14 +222,17 @@ public final class Journal: Sendable {
             fd = try io.open(path, .readWrite)
             number = n
             chained = header.chained
+            preallocated = header.preallocated
             offset = Int64(at)
             count = records
+            // Cut what follows the last record (a torn tail was already backed up; in a
+            // preallocated segment, zeros): the writer fills ahead again as it goes.
             if try io.size(fd) != offset {
                 try io.truncate(fd, to: offset)
                 try io.dataSync(fd)
             }
-            if records == 0 && header.chained != configuration.hashChain {
-                // An empty segment with the other chain setting: make it again as configured.
+            if records == 0 && (header.chained != configuration.hashChain || header.preallocated != configuration.preallocate) {
+                // An empty segment with other settings: make it again as configured.
                 io.close(fd)
                 try io.unlink(path)
                 try create(n, first: header.firstSequence)
@@ -250,7 +256,7 @@ public final class Journal: Sendable {
         let core = JournalCore(state: state, durability: configuration.durability, maxRecordSize: configuration.maxRecordSize)
         let writer = SegmentWriter(core: core, io: io, directory: directory, journalID: journalID, configuration: configuration,
                                    crash: crash, lockDescriptor: lockFD, fd: fd, segmentNumber: number, chained: chained,
-                                   offset: offset, recordCount: count, chain: plan.chain, writtenSequence: lastSequence)
+                                   preallocated: preallocated, offset: offset, recordCount: count, chain: plan.chain, writtenSequence: lastSequence)
         writer.start()
         return Journal(core: core, io: io, crash: crash, directory: directory, configuration: configuration,
                        report: plan.report, journalID: journalID)

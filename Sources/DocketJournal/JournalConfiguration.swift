@@ -76,6 +76,20 @@ public struct JournalConfiguration: Sendable, Equatable {
     /// How many snapshots to keep (at least 1). Default 2, so recovery can fall back to the
     /// older one when the newest is damaged.
     public var snapshotsToKeep: Int = 2
+    /// Fill each new segment with zeros ahead of its records (1 MiB at a time), so that
+    /// appends overwrite allocated space and `fdatasync` need not commit a new file size: on
+    /// ext4 that makes a small synced append about 35 % faster, and group commit under
+    /// `.always` correspondingly faster. Default on.
+    ///
+    /// The cost: zeros after the last record then mean "not written yet", so a tail of records
+    /// that a faulty device replaced with zeros is indistinguishable from space never written,
+    /// where without preallocation recovery reports it as a torn tail (and `.strict` refuses
+    /// it). Turn it off on copy-on-write file systems (btrfs, ZFS), where overwriting does not
+    /// save the metadata commit. Takes effect from the next segment when changed on an
+    /// existing journal.
+    public var preallocate: Bool = true
+    /// How far ahead `preallocate` fills (bytes); tests make it small to cross many steps.
+    var preallocationStep: Int = 1 << 20
 
     /// The default configuration.
     public init() {}
@@ -96,6 +110,7 @@ public struct JournalConfiguration: Sendable, Equatable {
             throw JournalError.invalidArgument("maxRecordSize must be between 1 and \(RecordFormat.maxPayloadSize), not \(maxRecordSize)")
         }
         guard maxGroupBytes >= 1 else { throw JournalError.invalidArgument("maxGroupBytes must be positive") }
+        guard preallocationStep >= RecordFormat.alignment else { throw JournalError.invalidArgument("preallocationStep must be at least \(RecordFormat.alignment) bytes") }
         guard snapshotsToKeep >= 1 else { throw JournalError.invalidArgument("snapshotsToKeep must be at least 1") }
     }
 }

@@ -411,6 +411,12 @@ struct RecoveryScan {
         if !salvage {
             for j in 0..<start {
                 if let problem = try checkSeal(entries[j], next: entries[j + 1]) {
+                    // Zeros a preallocated segment kept after its seal (a trim that never reached
+                    // the disk) hide the seal from this quick look: the full scan decides.
+                    if entries[j].header?.preallocated == true {
+                        start = j
+                        break
+                    }
                     plan.report.anomaly = problem
                     plan.fatal = problem
                     return

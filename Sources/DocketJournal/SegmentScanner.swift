@@ -1,6 +1,7 @@
 /// Reads the records of one segment file held in memory, verifying header checksum, record
 /// checksum, zero padding, sequence continuity, the hash chain and the seal, and stops at the
 /// first anomaly (or, in salvage, skips it and resynchronises on the next valid aligned record).
+/// In a preallocated segment, zeros from a record boundary to the end are unwritten space.
 struct SegmentScanner {
     let bytes: UnsafeRawBufferPointer
     let file: String
@@ -63,6 +64,8 @@ struct SegmentScanner {
 
         while offset < n {
             guard let h = RecordHeader.decode(bytes, at: offset) else {
+                // Space the writer filled ahead and never reached: the end of the records.
+                if header.preallocated && bytes.allZero(offset..<n) { break }
                 let reason = n - offset < RecordFormat.headerSize
                     ? "incomplete record header (\(n - offset) bytes before end of file)" : "record header checksum mismatch"
                 let p = problem(offset, reason, tornCandidate: true)
@@ -117,7 +120,7 @@ struct SegmentScanner {
                 offset += size
                 out.seal = seal
                 out.goodEnd = offset
-                if offset < n {
+                if offset < n && !(header.preallocated && bytes.allZero(offset..<n)) {
                     let p = problem(offset, "\(n - offset) bytes after the segment's seal", tornCandidate: true)
                     if salvage { out.skipped.append(p) } else { out.anomaly = out.anomaly ?? p }
                 }

@@ -20,7 +20,13 @@ final class SegmentWriter: @unchecked Sendable {
     private var fd: Int32
     private var segmentNumber: UInt64
     private var segmentChained: Bool
+    /// Whether the current segment's header promises zeros ahead of the records (then the
+    /// writer keeps filling ahead, up to the segment size).
+    private var segmentPreallocated: Bool
     private var offset: Int64
+    /// The end of what the file holds (records, then zeros when preallocated); writes below it
+    /// overwrite allocated blocks, so their fdatasync need not commit a new file size.
+    private var fileEnd: Int64
     private var recordCount: UInt64
     /// The chain hash after the last record written (zeros until a chained record is written).
     private var writtenChain: [UInt8]
@@ -34,7 +40,7 @@ final class SegmentWriter: @unchecked Sendable {
     private var lastGroupBytes = 0
 
     init(core: JournalCore, io: any JournalIO, directory: String, journalID: [UInt8], configuration: JournalConfiguration,
-         crash: CrashPoints, lockDescriptor: Int32, fd: Int32, segmentNumber: UInt64, chained: Bool, offset: Int64,
+         crash: CrashPoints, lockDescriptor: Int32, fd: Int32, segmentNumber: UInt64, chained: Bool, preallocated: Bool, offset: Int64,
          recordCount: UInt64, chain: [UInt8], writtenSequence: UInt64) {
         self.core = core
         self.io = io
@@ -46,7 +52,9 @@ final class SegmentWriter: @unchecked Sendable {
         self.fd = fd
         self.segmentNumber = segmentNumber
         self.segmentChained = chained
+        self.segmentPreallocated = preallocated
         self.offset = offset
+        self.fileEnd = offset
         self.recordCount = recordCount
         self.writtenChain = chain
         self.writtenSequence = writtenSequence
@@ -260,9 +268,15 @@ final class SegmentWriter: @unchecked Sendable {
                 crash.die()
             }
             try io.writeAll(fd, chunk, at: offset, path: segmentPath)
+            let end = offset + Int64(chunk.count)
+            if end > fileEnd {
+                fileEnd = end
+                if segmentPreallocated { try fillAhead(from: end) }
+            }
         } catch {
             // Roll back to the last good offset so no partial record stays behind.
             try? io.truncate(fd, to: offset)
+            fileEnd = offset
             let reason = (error as? IOFailure)?.journalError.description ?? "\(error)"
             throw JournalError.failed(reason: "write failed, rolled back to offset \(offset) of \(JournalFiles.segmentName(segmentNumber)): \(reason)")
         }
@@ -278,6 +292,26 @@ final class SegmentWriter: @unchecked Sendable {
         }
         for c in ready { c.resume() }
     }
+
+    /// Writes zeros from `end` (just after the records) on, one preallocation step past it but
+    /// not past the segment size, so the next appends overwrite allocated blocks. Their cost —
+    /// these bytes, and the new size, in the next sync — is paid once per step.
+    private func fillAhead(from end: Int64) throws {
+        let limit = Int64(configuration.segmentSize)
+        guard end < limit else { return }
+        let step = Int64(configuration.preallocationStep)
+        // Whole 4 KiB pages, so no later append shares a page with the file's end.
+        let target = min(limit, (end + step + 4095) & ~4095)
+        var at = end
+        while at < target {
+            let n = Int(min(target - at, Int64(Self.zeros.count)))
+            try Self.zeros.withUnsafeBytes { try io.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<n]), at: at, path: segmentPath) }
+            at += Int64(n)
+        }
+        fileEnd = target
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 64 << 10)
 
     private func syncSegment() throws {
         let target = writtenSequence
@@ -325,7 +359,7 @@ final class SegmentWriter: @unchecked Sendable {
         guard recordCount > 0 else { return }
         let next = SegmentHeader(journalID: journalID, segmentNumber: segmentNumber + 1, firstSequence: writtenSequence + 1,
                                  previousChain: writtenChain, createdAt: Journal.wallClockNanoseconds(),
-                                 chained: configuration.hashChain)
+                                 chained: configuration.hashChain, preallocated: configuration.preallocate)
         let seal = SealPayload(lastSequence: writtenSequence, nextSegmentNumber: segmentNumber + 1, recordCount: recordCount,
                                chainHash: segmentChained ? writtenChain : RecoveryScan.zeroHash)
         var sealBytes: [UInt8] = []
@@ -337,11 +371,16 @@ final class SegmentWriter: @unchecked Sendable {
         let oldFD = fd
         let oldPath = segmentPath
         let sealOffset = offset
+        let sealedEnd = offset + Int64(sealBytes.count)
+        let preallocatedTail = fileEnd > sealedEnd
         let newFD: Int32
         do {
             newFD = try Self.createSegment(io: io, directory: directory, header: next, crash: crash) {
                 do {
                     try self.io.writeAll(oldFD, sealBytes, at: sealOffset, path: oldPath)
+                    // A sealed segment ends with its seal (the zeros ahead go in the same sync;
+                    // should a crash keep them, recovery reads zeros after a seal as nothing).
+                    if preallocatedTail { try self.io.truncate(oldFD, to: sealedEnd) }
                 } catch {
                     try? self.io.truncate(oldFD, to: sealOffset)
                     throw error
@@ -365,7 +404,9 @@ final class SegmentWriter: @unchecked Sendable {
         fd = newFD
         segmentNumber += 1
         segmentChained = configuration.hashChain
+        segmentPreallocated = configuration.preallocate
         offset = Int64(SegmentHeader.size)
+        fileEnd = offset
         recordCount = 0
         let current = segmentNumber
         core.state.withLock { s in
@@ -380,6 +421,14 @@ final class SegmentWriter: @unchecked Sendable {
         if !failed && fd >= 0 {
             do {
                 try syncSegment()
+                if fileEnd > offset {
+                    // A closed journal's files end with their last record. Errors are ignored:
+                    // the records are synced already, and zeros after them read as unwritten
+                    // space, so a trim that did not happen (or not durably) harms nothing.
+                    try? io.truncate(fd, to: offset)
+                    try? io.dataSync(fd)
+                    fileEnd = offset
+                }
             } catch let error as JournalError {
                 core.fail(error)
             } catch {

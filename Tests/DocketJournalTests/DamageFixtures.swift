@@ -9,10 +9,11 @@ struct BuiltJournal {
 
     /// Writes `count` records (payload `payload(i, size:)`, tag `i % 7`, timestamp `i`).
     static func make(in dir: String, count: Int, payloadSize: Int = 40, segmentSize: Int = 4096, hashChain: Bool = false,
-                     snapshotsAt: [Int] = []) async throws -> BuiltJournal {
+                     snapshotsAt: [Int] = [], preallocate: Bool = true) async throws -> BuiltJournal {
         var config = JournalConfiguration(durability: .none)
         config.segmentSize = segmentSize
         config.hashChain = hashChain
+        config.preallocate = preallocate
         let (journal, _) = try openJournal(dir, config)
         for i in 1...count {
             try journal.submit(payload(i, size: payloadSize), tag: UInt16(i % 7), timestamp: UInt64(i))

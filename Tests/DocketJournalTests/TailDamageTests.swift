@@ -7,17 +7,40 @@ import Testing
 @Suite struct TailDamageTests {
     func openTolerant(_ dir: String) throws -> (Journal, Replayed) { try openJournal(dir) }
 
+    /// Without preallocation nothing but records is ever written, so zeros after the last one
+    /// are damage (a lost write), repaired as a torn tail and refused by `.strict`.
     @Test func zeroTailsAreTornAndRepaired() async throws {
         let tmp = TempDirectory("tail")
+        defer { tmp.remove() }
+        for size in [512, 4096, 65536] {
+            let built = try await BuiltJournal.make(in: tmp.path + "/z\(size)", count: 20, preallocate: false)
+            let last = built.path(built.segments.last ?? "")
+            writeBytes(last, fileBytes(last) + [UInt8](repeating: 0, count: size))
+            #expect(try readBack(built.dir, mode: .strict).1.anomaly?.isTornTail == true)
+            let (journal, replayed) = try openTolerant(built.dir)
+            #expect(replayed.sequences == Array(1...20))
+            #expect(journal.recoveryReport.bytesTruncated == size)
+            #expect(journal.recoveryReport.anomaly?.isTornTail == true)
+            try await journal.close()
+        }
+    }
+
+    /// In a preallocated segment the same zeros are space the writer filled ahead: the end of
+    /// the records, no anomaly, even for `.strict`.
+    @Test func zeroTailsOfAPreallocatedSegmentAreItsEnd() async throws {
+        let tmp = TempDirectory("tailp")
         defer { tmp.remove() }
         for size in [512, 4096, 65536] {
             let built = try await BuiltJournal.make(in: tmp.path + "/z\(size)", count: 20)
             let last = built.path(built.segments.last ?? "")
             writeBytes(last, fileBytes(last) + [UInt8](repeating: 0, count: size))
-            let (journal, replayed) = try openTolerant(built.dir)
+            let (strict, report) = try readBack(built.dir, mode: .strict)
+            #expect(strict.sequences == Array(1...20))
+            #expect(report.anomaly == nil)
+            let (journal, replayed) = try openJournal(built.dir, { var c = JournalConfiguration(); c.recovery = .strict; return c }())
             #expect(replayed.sequences == Array(1...20))
-            #expect(journal.recoveryReport.bytesTruncated == size)
-            #expect(journal.recoveryReport.anomaly?.isTornTail == true)
+            #expect(journal.recoveryReport.bytesTruncated == 0)
+            #expect(journal.recoveryReport.anomaly == nil)
             try await journal.close()
         }
     }

@@ -1,0 +1,240 @@
+import DocketTestSupport
+import Foundation
+import Testing
+@testable import DocketJournal
+
+/// Segments filled with zeros ahead of their records (`JournalConfiguration.preallocate`):
+/// the zeros read as unwritten space, never as damage, while damage stays damage.
+@Suite struct PreallocationTests {
+    static func config(step: Int = 1024, segmentSize: Int = 16384, preallocate: Bool = true) -> JournalConfiguration {
+        var c = JournalConfiguration(durability: .always)
+        c.recovery = .strict
+        c.segmentSize = segmentSize
+        c.preallocate = preallocate
+        c.preallocationStep = step
+        return c
+    }
+
+    /// The end of the last record (or seal) in a segment's bytes.
+    static func recordsEnd(_ bytes: [UInt8]) -> Int { recordEnds(bytes).last?.end ?? SegmentHeader.size }
+
+    static func flags(_ path: String) -> UInt32 {
+        let b = fileBytes(path)
+        guard b.count >= 16 else { return 0 }
+        return UInt32(b[12]) | UInt32(b[13]) << 8 | UInt32(b[14]) << 16 | UInt32(b[15]) << 24
+    }
+
+    @Test func liveSegmentIsFilledAheadAndEveryCrashImageReadsClean() async throws {
+        let tmp = TempDirectory("prealloc")
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, Self.config(segmentSize: 8192))
+        var sawZeros = false
+        for i in 1...100 {
+            _ = try await journal.append(payload(i, size: 100 + i % 50))
+            // What a kill -9 right now leaves: the page cache's image of the directory.
+            let image = tmp.path + "/image"
+            copyDirectory(tmp.journal, image)
+            let live = segmentFiles(image).last ?? ""
+            let bytes = fileBytes(image + "/" + live)
+            let end = Self.recordsEnd(bytes)
+            #expect(bytes.count >= end)
+            #expect(bytes.count <= 8192 || bytes.count == end)
+            #expect(bytes[end...].allSatisfy { $0 == 0 })
+            if bytes.count > end { sawZeros = true }
+            let (replayed, report) = try readBack(image, mode: .strict)
+            #expect(replayed.sequences == (1...UInt64(i)).map { $0 })
+            #expect(report.anomaly == nil)
+        }
+        #expect(sawZeros)
+        #expect(segmentFiles(tmp.journal).count > 1)
+        try await journal.close()
+    }
+
+    @Test func sealedSegmentsAndClosedJournalsEndWithTheirLastRecord() async throws {
+        let tmp = TempDirectory("prealloc-seal")
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, Self.config(segmentSize: 4096))
+        for i in 1...200 { _ = try journal.submit(payload(i, size: 120)) }
+        try await journal.sync()
+        let names = segmentFiles(tmp.journal)
+        #expect(names.count > 3)
+        for name in names.dropLast() {
+            let bytes = fileBytes(tmp.journal + "/" + name)
+            #expect(bytes.count == Self.recordsEnd(bytes), "sealed \(name) keeps \(bytes.count - Self.recordsEnd(bytes)) bytes after its seal")
+            #expect(recordEnds(bytes).last?.kind == RecordKind.seal.rawValue)
+            #expect(Self.flags(tmp.journal + "/" + name) & SegmentHeader.flagPreallocated != 0)
+        }
+        try await journal.close()
+        let last = fileBytes(tmp.journal + "/" + (names.last ?? ""))
+        #expect(last.count == Self.recordsEnd(last))
+        let (replayed, report) = try readBack(tmp.journal)
+        #expect(replayed.sequences == Array(1...200))
+        #expect(report.anomaly == nil)
+    }
+
+    @Test func reopeningAfterACrashContinuesBehindTheRecords() async throws {
+        let tmp = TempDirectory("prealloc-reopen")
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, Self.config(step: 4096, segmentSize: 1 << 20))
+        for i in 1...30 { _ = try await journal.append(payload(i)) }
+        let image = tmp.path + "/image"
+        copyDirectory(tmp.journal, image)
+        try await journal.close()
+        let live = image + "/" + (segmentFiles(image).last ?? "")
+        #expect(fileBytes(live).count > Self.recordsEnd(fileBytes(live)))
+
+        let (again, replayed) = try openJournal(image, Self.config(step: 4096, segmentSize: 1 << 20))
+        #expect(replayed.sequences == Array(1...30))
+        #expect(again.recoveryReport.anomaly == nil)
+        #expect(again.recoveryReport.bytesTruncated == 0)
+        #expect(again.recoveryReport.backupFiles.isEmpty)
+        for i in 31...40 { _ = try await again.append(payload(i)) }
+        try await again.close()
+        let (all, report) = try readBack(image)
+        #expect(all.records.map(\.payload) == (1...40).map { payload($0) })
+        #expect(report.anomaly == nil)
+    }
+
+    /// A partly written record in the zeros (a write cut short by a crash) is still a torn tail.
+    @Test func garbageInTheZerosIsATornTail() async throws {
+        let seed: UInt64 = 4242
+        print("PreallocationTests garbage seed \(seed)")
+        var rng = SeededGenerator(seed: seed)
+        let tmp = TempDirectory("prealloc-torn")
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, Self.config(step: 8192, segmentSize: 1 << 20))
+        for i in 1...12 { _ = try await journal.append(payload(i, size: 200)) }
+        let original = tmp.path + "/original"
+        copyDirectory(tmp.journal, original)
+        try await journal.close()
+        for round in 0..<4 {
+            let image = tmp.path + "/image\(round)"
+            copyDirectory(original, image)
+            let live = image + "/" + (segmentFiles(image).last ?? "")
+            var bytes = fileBytes(live)
+            let end = Self.recordsEnd(bytes)
+            #expect(bytes.count > end + 300)
+            // The first part of a record the crash cut: its header and some payload, or noise.
+            let cut = 10 + Int(rng.next() % 200)
+            if round % 2 == 0 {
+                var record: [UInt8] = []
+                var noChain: [UInt8]?
+                payload(13, size: 200).withUnsafeBytes {
+                    RecordFormat.encode(into: &record, kind: .data, sequence: 13, timestamp: 13, tag: 0, payload: $0, chain: &noChain)
+                }
+                for k in 0..<cut { bytes[end + k] = record[k] }
+            } else {
+                for k in 0..<cut { bytes[end + k] = UInt8(truncatingIfNeeded: rng.next()) | 1 }
+            }
+            writeBytes(live, bytes)
+            #expect(try readBack(image, mode: .strict).1.anomaly?.isTornTail == true)
+            var tolerant = Self.config(step: 8192, segmentSize: 1 << 20)
+            tolerant.recovery = .tolerateTornTail
+            let (reopened, replayed) = try openJournal(image, tolerant)
+            #expect(replayed.sequences == Array(1...12))
+            #expect(reopened.recoveryReport.anomaly?.isTornTail == true)
+            #expect(reopened.recoveryReport.bytesTruncated == bytes.count - end)
+            try await reopened.close()
+        }
+    }
+
+    /// Zeros with valid records after them are lost data, not unwritten space.
+    @Test func zeroedRecordsBeforeIntactOnesAreCorruption() async throws {
+        let tmp = TempDirectory("prealloc-hole")
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, Self.config(step: 8192, segmentSize: 1 << 20))
+        for i in 1...20 { _ = try await journal.append(payload(i, size: 100)) }
+        let image = tmp.path + "/image"
+        copyDirectory(tmp.journal, image)
+        try await journal.close()
+        let live = image + "/" + (segmentFiles(image).last ?? "")
+        var bytes = fileBytes(live)
+        let ends = recordEnds(bytes)
+        #expect(bytes.count > Self.recordsEnd(bytes))
+        // Records 10…12 replaced by zeros, 13…20 intact behind them.
+        for k in ends[8].end..<ends[11].end { bytes[k] = 0 }
+        writeBytes(live, bytes)
+        var tolerant = Self.config(step: 8192, segmentSize: 1 << 20)
+        tolerant.recovery = .tolerateTornTail
+        do {
+            _ = try openJournal(image, tolerant)
+            Issue.record("a hole of zeros before intact records opened")
+        } catch JournalError.corrupted(let c) {
+            #expect(!c.isTornTail)
+        }
+        let (salvaged, report) = try readBack(image, mode: .salvage)
+        #expect(salvaged.sequences == Array(1...9) + Array(13...20))
+        #expect(report.lostSequences == [10...12])
+    }
+
+    /// A crash after a seal was written but before the trim behind it was durable.
+    @Test func zerosAfterASealAreNothingOnlyWhenPreallocated() async throws {
+        let tmp = TempDirectory("prealloc-sealzeros")
+        defer { tmp.remove() }
+        for preallocate in [true, false] {
+            let dir = tmp.path + "/\(preallocate)"
+            let built = try await BuiltJournal.make(in: dir, count: 100, payloadSize: 120, preallocate: preallocate)
+            #expect(built.segments.count > 2)
+            let sealed = built.path(built.segments[0])
+            writeBytes(sealed, fileBytes(sealed) + [UInt8](repeating: 0, count: 3000))
+            if preallocate {
+                let (replayed, report) = try readBack(dir, mode: .strict)
+                #expect(replayed.sequences == Array(1...100))
+                #expect(report.anomaly == nil)
+            } else {
+                #expect(try readBack(dir, mode: .strict).1.anomaly != nil)
+            }
+        }
+    }
+
+    /// The same, in a segment that a snapshot covers (recovery looks only at its seal).
+    @Test func zerosAfterASealCoveredByASnapshot() async throws {
+        let tmp = TempDirectory("prealloc-sealsnap")
+        defer { tmp.remove() }
+        for preallocate in [true, false] {
+            let dir = tmp.path + "/\(preallocate)"
+            let built = try await BuiltJournal.make(in: dir, count: 100, payloadSize: 120, snapshotsAt: [90], preallocate: preallocate)
+            #expect(built.segments.count > 2)
+            let sealed = built.path(built.segments[0])
+            writeBytes(sealed, fileBytes(sealed) + [UInt8](repeating: 0, count: 3000))
+            if preallocate {
+                let (replayed, report) = try readBack(dir, mode: .strict)
+                #expect(replayed.snapshot?.lastSequence == 90)
+                #expect(replayed.sequences == Array(91...100))
+                #expect(report.anomaly == nil)
+                let (journal, again) = try openJournal(dir)
+                #expect(again.sequences == Array(91...100))
+                try await journal.close()
+            } else {
+                // The quick look at the seal finds zeros: damage.
+                #expect(try readBack(dir, mode: .strict).1.anomaly != nil)
+            }
+        }
+    }
+
+    @Test func theSettingTakesEffectFromTheNextSegment() async throws {
+        let tmp = TempDirectory("prealloc-switch")
+        defer { tmp.remove() }
+        let (first, _) = try openJournal(tmp.journal, Self.config(preallocate: false))
+        for i in 1...5 { _ = try await first.append(payload(i, size: 100)) }
+        try await first.close()
+        let (second, replayed) = try openJournal(tmp.journal, Self.config(preallocate: true))
+        #expect(replayed.sequences == Array(1...5))
+        for i in 6...10 { _ = try await second.append(payload(i, size: 100)) }
+        // The continued segment was made without preallocation: it stays without zeros.
+        let continued = tmp.journal + "/" + (segmentFiles(tmp.journal).first ?? "")
+        #expect(Self.flags(continued) & SegmentHeader.flagPreallocated == 0)
+        #expect(fileBytes(continued).count == Self.recordsEnd(fileBytes(continued)))
+        for i in 11...300 { _ = try second.submit(payload(i, size: 100)) }
+        try await second.sync()
+        let names = segmentFiles(tmp.journal)
+        #expect(names.count > 2)
+        let newest = tmp.journal + "/" + (names.last ?? "")
+        #expect(Self.flags(newest) & SegmentHeader.flagPreallocated != 0)
+        #expect(fileBytes(newest).count > Self.recordsEnd(fileBytes(newest)))
+        try await second.close()
+        let (all, report) = try readBack(tmp.journal)
+        #expect(all.sequences == Array(1...300))
+        #expect(report.anomaly == nil)
+    }
+}
