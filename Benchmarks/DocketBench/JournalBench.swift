@@ -33,12 +33,18 @@ enum JournalBench {
         let scale = quick ? 0.1 : 1.0
         func n(_ count: Int) -> Int { max(100, Int(Double(count) * scale)) }
 
-        struct Case { var name: String; var durability: Durability; var writers: Int; var batch: Int; var records: Int }
+        struct Case {
+            var name: String; var durability: Durability; var writers: Int; var batch: Int; var records: Int
+            var preallocate = true
+        }
         let cases: [Case] = [
             Case(name: "always, 1 appender", durability: .always, writers: 1, batch: 1, records: n(2_000)),
             Case(name: "always, 16 appenders", durability: .always, writers: 16, batch: 1, records: n(40_000)),
             Case(name: "always, 64 appenders", durability: .always, writers: 64, batch: 1, records: n(120_000)),
             Case(name: "always, batches of 1000", durability: .always, writers: 1, batch: 1000, records: n(400_000)),
+            // The same without preallocated segments (each sync also commits a new file size).
+            Case(name: "always, 16 appenders, no prealloc", durability: .always, writers: 16, batch: 1, records: n(40_000), preallocate: false),
+            Case(name: "always, 64 appenders, no prealloc", durability: .always, writers: 64, batch: 1, records: n(120_000), preallocate: false),
             Case(name: "interval:100, 1 appender", durability: .interval(milliseconds: 100), writers: 1, batch: 1, records: n(200_000)),
             Case(name: "interval:100, 16 appenders", durability: .interval(milliseconds: 100), writers: 16, batch: 1, records: n(300_000)),
             Case(name: "interval:100, 64 appenders", durability: .interval(milliseconds: 100), writers: 64, batch: 1, records: n(300_000)),
@@ -53,7 +59,8 @@ enum JournalBench {
             var samples: [Row] = []
             for r in 0..<runs {
                 let dir = root + "/append-\(rows.count)-\(r)"
-                var row = try await appendCase(dir: dir, durability: c.durability, writers: c.writers, batch: c.batch, records: c.records)
+                var row = try await appendCase(dir: dir, durability: c.durability, writers: c.writers, batch: c.batch, records: c.records,
+                                               preallocate: c.preallocate)
                 row.name = c.name
                 if c.durability == .always, let syncs = row.syncs, syncs > 0 {
                     // The same bytes in the same groups, written and synced by a bare loop.
@@ -106,7 +113,7 @@ enum JournalBench {
     }
 
     static func format(_ r: Row) -> String {
-        var line = r.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+        var line = r.name.padding(toLength: 36, withPad: " ", startingAt: 0)
         if r.name.hasPrefix("recovery") {
             line += String(format: "%10.3f s  (%d records, %.0f records/s)", r.seconds, r.records, r.recordsPerSecond)
             return line
@@ -119,8 +126,10 @@ enum JournalBench {
         return line
     }
 
-    static func appendCase(dir: String, durability: Durability, writers: Int, batch: Int, records: Int) async throws -> Row {
-        let journal = try Journal.open(directory: dir, configuration: JournalConfiguration(durability: durability)) { _ in }
+    static func appendCase(dir: String, durability: Durability, writers: Int, batch: Int, records: Int, preallocate: Bool) async throws -> Row {
+        var configuration = JournalConfiguration(durability: durability)
+        configuration.preallocate = preallocate
+        let journal = try Journal.open(directory: dir, configuration: configuration) { _ in }
         let body = [UInt8](repeating: 0xA5, count: payloadSize)
         let perWriter = records / writers
         let start = ContinuousClock.now
