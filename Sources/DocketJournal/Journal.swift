@@ -203,11 +203,11 @@ public final class Journal: Sendable {
         func create(_ n: UInt64, first: UInt64) throws {
             let header = SegmentHeader(journalID: journalID, segmentNumber: n, firstSequence: first, previousChain: plan.chain,
                                        createdAt: wallClockNanoseconds(), chained: configuration.hashChain,
-                                       preallocated: configuration.preallocate)
+                                       preallocated: configuration.preallocates)
             fd = try SegmentWriter.createSegment(io: io, directory: directory, header: header, crash: crash)
             number = n
             chained = configuration.hashChain
-            preallocated = configuration.preallocate
+            preallocated = configuration.preallocates
             offset = Int64(SegmentHeader.size)
             count = 0
         }
@@ -231,7 +231,7 @@ public final class Journal: Sendable {
                 try io.truncate(fd, to: offset)
                 try io.dataSync(fd)
             }
-            if records == 0 && (header.chained != configuration.hashChain || header.preallocated != configuration.preallocate) {
+            if records == 0 && (header.chained != configuration.hashChain || header.preallocated != configuration.preallocates) {
                 // An empty segment with other settings: make it again as configured.
                 io.close(fd)
                 try io.unlink(path)

@@ -268,11 +268,6 @@ final class SegmentWriter: @unchecked Sendable {
                 crash.die()
             }
             try io.writeAll(fd, chunk, at: offset, path: segmentPath)
-            let end = offset + Int64(chunk.count)
-            if end > fileEnd {
-                fileEnd = end
-                if segmentPreallocated { try fillAhead(from: end) }
-            }
         } catch {
             // Roll back to the last good offset so no partial record stays behind.
             try? io.truncate(fd, to: offset)
@@ -282,6 +277,10 @@ final class SegmentWriter: @unchecked Sendable {
         }
         crash.hit(.afterWrite)
         offset += Int64(chunk.count)
+        if offset > fileEnd {
+            fileEnd = offset
+            if segmentPreallocated { fillAhead() }
+        }
         recordCount += count
         writtenSequence = lastSeq
         if let lastChain { writtenChain = lastChain }
@@ -293,22 +292,33 @@ final class SegmentWriter: @unchecked Sendable {
         for c in ready { c.resume() }
     }
 
-    /// Writes zeros from `end` (just after the records) on, one preallocation step past it but
-    /// not past the segment size, so the next appends overwrite allocated blocks. Their cost —
-    /// these bytes, and the new size, in the next sync — is paid once per step.
-    private func fillAhead(from end: Int64) throws {
+    /// Writes zeros from the end of the records on, one preallocation step past it but not past
+    /// the segment size, so the next appends overwrite allocated blocks. Their cost — these
+    /// bytes, and the new size, in the next sync — is paid once per step.
+    ///
+    /// A failure (a full disk, say) costs only the speed-up: the records are written, zeros
+    /// are harmless wherever they stop, and the rest of this segment grows as without
+    /// preallocation.
+    private func fillAhead() {
+        let end = offset
         let limit = Int64(configuration.segmentSize)
         guard end < limit else { return }
         let step = Int64(configuration.preallocationStep)
         // Whole 4 KiB pages, so no later append shares a page with the file's end.
         let target = min(limit, (end + step + 4095) & ~4095)
         var at = end
-        while at < target {
-            let n = Int(min(target - at, Int64(Self.zeros.count)))
-            try Self.zeros.withUnsafeBytes { try io.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<n]), at: at, path: segmentPath) }
-            at += Int64(n)
+        do {
+            while at < target {
+                let n = Int(min(target - at, Int64(Self.zeros.count)))
+                try Self.zeros.withUnsafeBytes { try io.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<n]), at: at, path: segmentPath) }
+                at += Int64(n)
+            }
+            fileEnd = target
+        } catch {
+            segmentPreallocated = false
+            try? io.truncate(fd, to: end)
+            fileEnd = end
         }
-        fileEnd = target
     }
 
     private static let zeros = [UInt8](repeating: 0, count: 64 << 10)
@@ -359,7 +369,7 @@ final class SegmentWriter: @unchecked Sendable {
         guard recordCount > 0 else { return }
         let next = SegmentHeader(journalID: journalID, segmentNumber: segmentNumber + 1, firstSequence: writtenSequence + 1,
                                  previousChain: writtenChain, createdAt: Journal.wallClockNanoseconds(),
-                                 chained: configuration.hashChain, preallocated: configuration.preallocate)
+                                 chained: configuration.hashChain, preallocated: configuration.preallocates)
         let seal = SealPayload(lastSequence: writtenSequence, nextSegmentNumber: segmentNumber + 1, recordCount: recordCount,
                                chainHash: segmentChained ? writtenChain : RecoveryScan.zeroHash)
         var sealBytes: [UInt8] = []
@@ -404,7 +414,7 @@ final class SegmentWriter: @unchecked Sendable {
         fd = newFD
         segmentNumber += 1
         segmentChained = configuration.hashChain
-        segmentPreallocated = configuration.preallocate
+        segmentPreallocated = configuration.preallocates
         offset = Int64(SegmentHeader.size)
         fileEnd = offset
         recordCount = 0

@@ -9,8 +9,9 @@ struct BuiltJournal {
 
     /// Writes `count` records (payload `payload(i, size:)`, tag `i % 7`, timestamp `i`).
     static func make(in dir: String, count: Int, payloadSize: Int = 40, segmentSize: Int = 4096, hashChain: Bool = false,
-                     snapshotsAt: [Int] = [], preallocate: Bool = true) async throws -> BuiltJournal {
-        var config = JournalConfiguration(durability: .none)
+                     snapshotsAt: [Int] = [], preallocate: Bool = false) async throws -> BuiltJournal {
+        // Preallocation needs `.always` (the records are submitted without waiting either way).
+        var config = JournalConfiguration(durability: preallocate ? .always : .none)
         config.segmentSize = segmentSize
         config.hashChain = hashChain
         config.preallocate = preallocate

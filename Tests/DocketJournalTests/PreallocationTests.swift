@@ -212,6 +212,35 @@ import Testing
         }
     }
 
+    /// Zeros that cannot be written (a full disk) cost the speed-up, never the journal.
+    @Test func aFailedFillLeavesTheJournalWorking() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let config = Self.config(step: 4096, segmentSize: 16384)
+        let (journal, _) = try openJournal("/sim/j", config, io: disk)
+        disk.state.withLock { $0.failWritesOfAtLeast = 4000 }
+        func liveBytes() -> [UInt8] {
+            disk.state.withLock { s in
+                let name = s.entries.keys.filter { $0.hasPrefix("/sim/j/wal-") && !$0.hasSuffix(".tmp") }.sorted().last ?? ""
+                return s.entries[name].flatMap { s.inodes[$0]?.data } ?? []
+            }
+        }
+        for i in 1...40 {
+            #expect(try await journal.append(payload(i, size: 100)) == UInt64(i))
+            let bytes = liveBytes()
+            #expect(bytes.count == Self.recordsEnd(bytes))
+        }
+        disk.state.withLock { $0.failWritesOfAtLeast = nil }
+        for i in 41...200 { #expect(try await journal.append(payload(i, size: 100)) == UInt64(i)) }
+        // A later segment is preallocated again.
+        let bytes = liveBytes()
+        #expect(bytes.count > Self.recordsEnd(bytes))
+        try await journal.close()
+        let (reopened, replayed) = try openJournal("/sim/j", config, io: disk)
+        #expect(replayed.sequences == Array(1...200))
+        #expect(reopened.recoveryReport.anomaly == nil)
+        try await reopened.close()
+    }
+
     @Test func theSettingTakesEffectFromTheNextSegment() async throws {
         let tmp = TempDirectory("prealloc-switch")
         defer { tmp.remove() }

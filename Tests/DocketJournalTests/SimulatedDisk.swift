@@ -50,6 +50,8 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         var shortWrites = false
         /// Bytes that may still be written before writes fail with ENOSPC (nil: unlimited).
         var spaceLeft: Int?
+        /// Writes of at least this many bytes fail with ENOSPC (nil: none).
+        var failWritesOfAtLeast: Int?
     }
 
     let state: Mutex<State>
@@ -167,6 +169,9 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         return try state.withLock { s throws in
             guard let (inode, _) = try check(&s, "write", fd, process: process) else { return 0 }
             var bytes = bytes
+            if let limit = s.failWritesOfAtLeast, bytes.count >= limit {
+                throw IOFailure(operation: "write", path: "sim", errno: ENOSPC)
+            }
             if s.shortWrites && bytes.count > 1 { bytes = UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count / 2)]) }
             if let space = s.spaceLeft {
                 if space == 0 { throw IOFailure(operation: "write", path: "sim", errno: ENOSPC) }

@@ -13,7 +13,7 @@ import Testing
         let tmp = TempDirectory("tail")
         defer { tmp.remove() }
         for size in [512, 4096, 65536] {
-            let built = try await BuiltJournal.make(in: tmp.path + "/z\(size)", count: 20, preallocate: false)
+            let built = try await BuiltJournal.make(in: tmp.path + "/z\(size)", count: 20)
             let last = built.path(built.segments.last ?? "")
             writeBytes(last, fileBytes(last) + [UInt8](repeating: 0, count: size))
             #expect(try readBack(built.dir, mode: .strict).1.anomaly?.isTornTail == true)
@@ -31,7 +31,7 @@ import Testing
         let tmp = TempDirectory("tailp")
         defer { tmp.remove() }
         for size in [512, 4096, 65536] {
-            let built = try await BuiltJournal.make(in: tmp.path + "/z\(size)", count: 20)
+            let built = try await BuiltJournal.make(in: tmp.path + "/z\(size)", count: 20, preallocate: true)
             let last = built.path(built.segments.last ?? "")
             writeBytes(last, fileBytes(last) + [UInt8](repeating: 0, count: size))
             let (strict, report) = try readBack(built.dir, mode: .strict)
