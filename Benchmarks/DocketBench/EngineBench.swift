@@ -150,8 +150,8 @@ enum EngineBench {
         return d
     }
 
-    static func durableEnqueue(dir: String, producers: Int, tasks: Int) async throws -> Double {
-        let d = try await open(dir, durability: .always)
+    static func durableEnqueue(dir: String, producers: Int, tasks: Int, durability: Durability = .always) async throws -> Double {
+        let d = try await open(dir, durability: durability)
         let per = tasks / producers
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -357,7 +357,7 @@ enum EngineBench {
 }
 
 extension EngineBench {
-    /// `engine-profile recovery|recovery-snapshot|batch|e2e|enqueue16|enqueue64 [--dir D] [--repeat N]`: one phase alone, so that
+    /// `engine-profile recovery|recovery-snapshot|batch|e2e|enqueue16|enqueue64|enqueue16-none [--dir D] [--repeat N]`: one phase alone, so that
     /// `perf record` sees only it. `recovery` builds 1M live tasks in D once (kept between
     /// calls) and then only opens it.
     static func profile(_ args: [String]) async throws {
@@ -388,16 +388,19 @@ extension EngineBench {
                 print(String(format: "end to end %.0f tasks/s", try await endToEnd(dir: dir + "-\(r)", tasks: 300_000)))
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
-        case "enqueue16", "enqueue64":
-            let producers = phase == "enqueue16" ? 16 : 64
+        case "enqueue16", "enqueue64", "enqueue16-none":
+            // enqueue16-none: the same without waiting for syncs, i.e. the engine's own ceiling.
+            let producers = phase.hasPrefix("enqueue16") ? 16 : 64
+            let durability: Durability = phase.hasSuffix("-none") ? .none : .always
             for r in 0..<repeats {
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
-                let rate = try await durableEnqueue(dir: dir + "-\(r)", producers: producers, tasks: producers == 16 ? 40_000 : 120_000)
-                print(String(format: "enqueue, %d producers %.0f tasks/s", producers, rate))
+                let rate = try await durableEnqueue(dir: dir + "-\(r)", producers: producers, tasks: producers == 16 ? 40_000 : 120_000,
+                                                    durability: durability)
+                print(String(format: "enqueue, %d producers, %@ %.0f tasks/s", producers, durability.description, rate))
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
         default:
-            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, e2e, enqueue16 or enqueue64")
+            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, e2e, enqueue16, enqueue64 or enqueue16-none")
         }
     }
 }
