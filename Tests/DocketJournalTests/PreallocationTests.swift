@@ -212,6 +212,28 @@ import Testing
         }
     }
 
+    /// Large groups (batches) gain nothing from zeros written ahead: once writes average more
+    /// than 16 KiB the segment just grows; small appends bring the zeros back.
+    @Test func largeWritesAreNotFilledAhead() async throws {
+        let tmp = TempDirectory("prealloc-large")
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, Self.config(step: 4096, segmentSize: 8 << 20))
+        func live() -> [UInt8] { fileBytes(tmp.journal + "/" + (segmentFiles(tmp.journal).last ?? "")) }
+        for b in 0..<12 {
+            _ = try await journal.append(contentsOf: (0..<100).map { payload(b * 100 + $0, size: 200) })
+        }
+        #expect(SegmentWriter.largestFilledChunk == 16 << 10)
+        let afterBatches = live()
+        #expect(afterBatches.count == Self.recordsEnd(afterBatches))
+        for i in 1...400 { _ = try await journal.append(payload(i, size: 50)) }
+        let afterSmall = live()
+        #expect(afterSmall.count > Self.recordsEnd(afterSmall))
+        try await journal.close()
+        let (all, report) = try readBack(tmp.journal)
+        #expect(all.records.count == 1600)
+        #expect(report.anomaly == nil)
+    }
+
     /// Zeros that cannot be written (a full disk) cost the speed-up, never the journal.
     @Test func aFailedFillLeavesTheJournalWorking() async throws {
         let disk = SimulatedDisk(directories: ["/sim"])
