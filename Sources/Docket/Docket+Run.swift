@@ -246,7 +246,7 @@ extension Docket {
         }
         guard !mutations.isEmpty else { return }
         try commit(all: mutations)
-        let watched = hub.hasSubscribers
+        let watched = wantsEvents
         for m in mutations {
             runStats.noteFinish(at: now)
             guard watched else { continue }

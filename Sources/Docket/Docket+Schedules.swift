@@ -147,10 +147,10 @@ extension Docket {
         }
         sample = Array(sample.suffix(configuration.maxCatchUp))
         try commit(.fire(scheduleID: s.id, created: [], lastNominal: sample.last, skipped: sample, skippedCount: count, nextFire: next, at: now))
-        guard hub.hasSubscribers else { return }
+        guard wantsEvents else { return }
         for at in sample {
-            hub.emit(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: at), attempt: 0, at: Time.date(now),
-                                 runAt: Time.date(at), name: s.name, scheduleID: s.id, error: "the schedule was paused"))
+            publish(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: at), attempt: 0, at: Time.date(now),
+                                runAt: Time.date(at), name: s.name, scheduleID: s.id, error: "the schedule was paused"))
         }
     }
 
@@ -232,11 +232,11 @@ extension Docket {
         try commit(.fire(scheduleID: s.id, created: created, lastNominal: (late + onTime).last, skipped: sample,
                          skippedCount: skippedCount, nextFire: next, at: now))
         for t in created { emit(.enqueued, t, at: now, runAt: t.runAt) }
-        if hub.hasSubscribers {
+        if wantsEvents {
             for x in sample {
-                hub.emit(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: x), attempt: 0,
-                                     at: Time.date(now), runAt: Time.date(x), name: s.name, scheduleID: s.id,
-                                     error: previousUnfinished && s.overlap == .skip ? "the previous occurrence had not finished" : "missed by more than the grace period"))
+                publish(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: x), attempt: 0,
+                                    at: Time.date(now), runAt: Time.date(x), name: s.name, scheduleID: s.id,
+                                    error: previousUnfinished && s.overlap == .skip ? "the previous occurrence had not finished" : "missed by more than the grace period"))
             }
         }
     }

@@ -127,9 +127,9 @@ extension Docket {
                 if let flight = inFlight.removeValue(forKey: id) { cancelAttempt(flight) }
                 if let t = state.tasks[id] { emit(.cancelled, t, at: now) }
             case .finished(let id):
-                guard hub.hasSubscribers, let w = state.workflows[id] else { continue }
-                hub.emit(DocketEvent(kind: .workflowEnded, taskID: id, attempt: 0, at: Time.date(now), runAt: nil, name: nil, scheduleID: nil,
-                                     error: w.status == .succeeded ? nil : w.status.rawValue))
+                guard wantsEvents, let w = state.workflows[id] else { continue }
+                publish(DocketEvent(kind: .workflowEnded, taskID: id, attempt: 0, at: Time.date(now), runAt: nil, name: nil, scheduleID: nil,
+                                    error: w.status == .succeeded ? nil : w.status.rawValue))
             }
         }
     }

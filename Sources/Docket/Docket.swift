@@ -56,8 +56,13 @@ public actor Docket {
     var idCounter: UInt64 = 0
     var lastIDMillis: Int64 = 0
     var runStats = RunStatistics()
-    /// Events from `open` (recovered tasks), delivered when `run()` starts.
+    /// Events from `open` (recovered tasks, and what their workflows did), delivered when
+    /// `run()` starts.
     var pendingEvents: [DocketEvent] = []
+    /// True while `open` recovers: nobody can subscribe yet, so events go to `pendingEvents`.
+    var holdingEvents = false
+    /// Whether an event built now would reach anyone (events cost nothing when not).
+    var wantsEvents: Bool { holdingEvents || hub.hasSubscribers }
 
     struct ReadyItem: Comparable, Sendable {
         var priority: Int
@@ -150,17 +155,21 @@ public actor Docket {
     private func recoverInterrupted() async throws(DocketError) {
         let now = nowMicros()
         var last: UInt64 = 0
+        // Nobody can subscribe before `open` returns: events are kept for the start of `run()`.
+        holdingEvents = true
+        defer { holdingEvents = false }
         for id in recoveryReport.interrupted {
             // Still running: an earlier one's failure may have ended its workflow stage.
             guard let t = state.tasks[id], t.status == .running else { continue }
             let m = failure(of: t, lease: t.lease, error: "the process stopped while this attempt was running", control: nil, now: now)
             last = try commit(m)
-            // Nobody can subscribe before `open` returns: kept for the start of `run()`.
             if let after = state.tasks[id] {
-                pendingEvents.append(DocketEvent(kind: .recovered, taskID: id, attempt: after.attempt, at: Time.date(now),
-                                                 runAt: after.status == .scheduled ? Time.date(after.runAt) : nil, name: after.name,
-                                                 scheduleID: after.scheduleID, error: after.lastError))
+                publish(DocketEvent(kind: .recovered, taskID: id, attempt: after.attempt, at: Time.date(now),
+                                    runAt: after.status == .scheduled ? Time.date(after.runAt) : nil, name: after.name,
+                                    scheduleID: after.scheduleID, error: after.lastError))
             }
+            // What the failure did to its workflow, after the failure itself.
+            if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         }
         if last > 0 { try await waitDurable(last) }
     }
@@ -263,7 +272,7 @@ public actor Docket {
         state.apply(m)
         // Acted on by the timer loop's next turn, after the caller's own events (at once when
         // there is no loop).
-        if !state.workflowEffects.isEmpty { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
+        if !state.workflowEffects.isEmpty, !holdingEvents { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }
@@ -304,7 +313,7 @@ public actor Docket {
         for m in ms { state.apply(m) }
         // Acted on by the timer loop's next turn, after the caller's own events (at once when
         // there is no loop).
-        if !state.workflowEffects.isEmpty { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
+        if !state.workflowEffects.isEmpty, !holdingEvents { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
         return sequence
     }
@@ -338,9 +347,14 @@ public actor Docket {
     func nowMicros() -> Micros { Time.micros(configuration.clock.now()) }
 
     func emit(_ kind: DocketEvent.Kind, _ t: TaskEntry, at: Micros, runAt: Micros? = nil, error: String? = nil) {
-        guard hub.hasSubscribers else { return }
-        hub.emit(DocketEvent(kind: kind, taskID: t.id, attempt: t.attempt, at: Time.date(at), runAt: runAt.map(Time.date),
-                             name: t.name, scheduleID: t.scheduleID, error: error))
+        guard wantsEvents else { return }
+        publish(DocketEvent(kind: kind, taskID: t.id, attempt: t.attempt, at: Time.date(at), runAt: runAt.map(Time.date),
+                            name: t.name, scheduleID: t.scheduleID, error: error))
+    }
+
+    /// Sends `event` to the subscribers, or keeps it for `run()` while `open` recovers.
+    func publish(_ event: DocketEvent) {
+        if holdingEvents { pendingEvents.append(event) } else { hub.emit(event) }
     }
 
     /// A time-ordered id: milliseconds since the epoch and a counter, in hex, so ids sort by

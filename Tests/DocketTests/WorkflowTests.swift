@@ -232,6 +232,37 @@ import Testing
         let inspected = try Docket.inspect(directory: crash.journal).workflows
         #expect(inspected.map(\.id) == ["w"] && inspected.first?.progress == 1 && inspected.first?.stageOutcomes == [true, true])
     }
+    /// A step that was running at a crash, out of attempts: `open` fails it, which fails its
+    /// stage and so the workflow. Nobody can subscribe during `open`, so those events wait for
+    /// `run()`, in causal order: the step's `recovered`, then the workflow's end.
+    @Test func aWorkflowEndedDuringRecoveryIsAnnounced() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let order = Starts()
+        let gate = Gate()
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in Self.register(d, order: order, gate: gate) }
+        let once = NewTask("gate", payload: Job(n: 1), options: TaskOptions(maxAttempts: 1))
+        try await h.docket.startWorkflow("w", stages: [WorkflowStage([once]), WorkflowStage([Self.task("ok")])])
+        await h.recorder.waitFor(.started, "w/0/0")
+        while gate.waiting("w/0/0") == 0 { await Task.yield() }
+        let crash = TempDirectory("wf-recovered")
+        defer { crash.remove() }
+        try copyDirectory(dir.journal, crash.journal)
+        gate.open()
+        try await h.stop()
+
+        let second = try await Harness.make(.journaled, clock: clock, directory: crash) { d in Self.register(d, order: Starts(), gate: gate) }
+        #expect(second.docket.recoveryReport.interrupted == ["w/0/0"])
+        let ended = await second.recorder.waitFor(.workflowEnded, "w")
+        #expect(ended.first?.error == "failed")
+        let kinds = second.recorder.events.filter { $0.taskID.hasPrefix("w") }.map { "\($0.kind) \($0.taskID)" }
+        #expect(kinds.prefix(2) == ["recovered w/0/0", "workflowEnded w"])
+        #expect(await second.docket.workflow("w")?.status == .failed)
+        #expect(await second.docket.task("w/1/0") == nil, "the second stage never started")
+        try await second.stop()
+    }
+
     /// Snapshots taken in the middle of stages (every few records), then the tail: the same
     /// workflows and tasks as a replay of every record from the first.
     @Test func aSnapshotMidWorkflowReplaysLikeTheRecordsAlone() async throws {
