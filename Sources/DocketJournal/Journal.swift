@@ -215,7 +215,14 @@ public final class Journal: Sendable {
         switch plan.tail {
         case .create(let n, let first):
             try create(n, first: first)
-        case .afterSeal(let n, let last):
+        case .afterSeal(let n, let last, let zerosFrom):
+            if let zerosFrom {
+                // A sealed segment ends with its seal: the zeros a power loss kept go first.
+                let sealed = try io.open(directory + "/" + JournalFiles.segmentName(n), .readWrite)
+                defer { io.close(sealed) }
+                try io.truncate(sealed, to: Int64(zerosFrom))
+                try io.dataSync(sealed)
+            }
             try create(n + 1, first: last + 1)
         case .append(let n, let header, let at, let records):
             let path = directory + "/" + JournalFiles.segmentName(n)
@@ -232,9 +239,10 @@ public final class Journal: Sendable {
                 try io.dataSync(fd)
             }
             if records == 0 && (header.chained != configuration.hashChain || header.preallocated != configuration.preallocates) {
-                // An empty segment with other settings: make it again as configured.
+                // An empty segment with other settings: made again as configured, the new one
+                // renamed over it (never unlinked first: with the earlier segments retired, a
+                // crash in between would start the numbering over).
                 io.close(fd)
-                try io.unlink(path)
                 try create(n, first: header.firstSequence)
             }
         }

@@ -5,7 +5,7 @@
 /// 4  len   u32  payload length
 /// 8  seq   u64  global sequence number (a seal repeats the segment's last one)
 /// 16 ts    u64  Unix nanoseconds
-/// 24 kind  u8   1 data, 2 seal (0 never valid, so zero fill is never a record)
+/// 24 kind  u8   1 data, 2 seal, 3 group end (0 never valid, so zero fill is never a record)
 /// 25 flags u8   bit 0: a 32-byte chain hash follows the payload
 /// 26 tag   u16  the owner's type/format tag
 /// 28 hcrc  u32  masked CRC32C of [4, 28)
@@ -25,9 +25,11 @@ enum RecordFormat {
     /// The largest segment file a writer can produce: a full segment, or one holding a single
     /// maximal record, plus its seal. Recovery refuses to read larger files whole.
     static let maxSegmentFileSize = SegmentHeader.size
-        + max(maxSegmentSizeSetting, storedSize(payload: maxPayloadSize, chained: true)) + SealPayload.storedSize
+        + max(maxSegmentSizeSetting, storedSize(payload: maxPayloadSize, chained: true)) + groupEndSize + SealPayload.storedSize
 
     static let headerSize = 32
+    /// A group-end marker is a bare header.
+    static let groupEndSize = 32
     static let chainHashSize = 32
     static let alignment = 8
     static let flagChained: UInt8 = 1
@@ -80,6 +82,10 @@ enum RecordKind: UInt8 {
     case data = 1
     /// The last record of every non-final segment (`SealPayload`).
     case seal = 2
+    /// In a preallocated segment, after each group the writer wrote before one sync: no payload,
+    /// the group's last data sequence. It lets recovery tell a group cut short by a power loss
+    /// (at most one marker after the damage, and nothing after it) from lost synced records.
+    case groupEnd = 3
 }
 
 /// A record header whose header checksum has been verified.
@@ -120,6 +126,7 @@ struct RecordHeader {
         guard flags & ~RecordFormat.flagChained == 0 else { return "unknown record flags \(flags)" }
         guard let kind = RecordKind(rawValue: kindByte) else { return "unknown record kind \(kindByte)" }
         if kind == .seal && (length != SealPayload.size || chained) { return "malformed seal record" }
+        if kind == .groupEnd && (length != 0 || chained) { return "malformed group-end marker" }
         let end = RecordFormat.headerSize + length + (chained ? RecordFormat.chainHashSize : 0)
         guard b.allZero((offset + end)..<(offset + storedSize)) else { return "non-zero padding after the record" }
         let crc = ranges?.crc(offset + 4, end - 4) ?? b.crc(offset + 4, end - 4)

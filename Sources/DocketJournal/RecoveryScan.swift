@@ -53,7 +53,9 @@ struct RecoveryScan {
         /// Continue the unsealed segment `number` at `offset`.
         case append(number: UInt64, header: SegmentHeader, offset: Int, recordCount: UInt64)
         /// The last segment `number` is sealed; start the next one.
-        case afterSeal(number: UInt64, lastSequence: UInt64)
+        /// `zerosFrom`: where zeros a preallocated segment kept after its seal begin (the end of
+        /// the seal), when the file is longer: open trims them.
+        case afterSeal(number: UInt64, lastSequence: UInt64, zerosFrom: Int? = nil)
     }
 
     /// A segment that stays in the directory, for retention.
@@ -411,12 +413,6 @@ struct RecoveryScan {
         if !salvage {
             for j in 0..<start {
                 if let problem = try checkSeal(entries[j], next: entries[j + 1]) {
-                    // Zeros a preallocated segment kept after its seal (a trim that never reached
-                    // the disk) hide the seal from this quick look: the full scan decides.
-                    if entries[j].header?.preallocated == true {
-                        start = j
-                        break
-                    }
                     plan.report.anomaly = problem
                     plan.fatal = problem
                     return
@@ -530,7 +526,7 @@ struct RecoveryScan {
             }
             plan.segments.append(span)
             if !isLast && outcome.seal == nil {
-                let problem = JournalCorruption(file: e.name, offset: e.size, reason: "segment ends without a seal although a later segment exists (truncated?)", isTornTail: false)
+                let problem = JournalCorruption(file: e.name, offset: outcome.goodEnd, reason: "segment ends without a seal although a later segment exists (truncated?)", isTornTail: false)
                 try stopAtAnomaly(problem, entry: e, outcome: outcome, index: i, entries: entries, existing: existing, plan: &plan)
                 if plan.fatal != nil {
                     // Refused, but the report still says how far the intact log reaches.
@@ -543,7 +539,7 @@ struct RecoveryScan {
             }
             if let seal = outcome.seal {
                 expected = seal.lastSequence + 1
-                tail = .afterSeal(number: e.number, lastSequence: seal.lastSequence)
+                tail = .afterSeal(number: e.number, lastSequence: seal.lastSequence, zerosFrom: outcome.goodEnd < e.size ? outcome.goodEnd : nil)
             } else {
                 expected = outcome.lastSequence + 1
                 tail = .append(number: e.number, header: header, offset: outcome.goodEnd, recordCount: outcome.recordCount)
@@ -630,7 +626,8 @@ struct RecoveryScan {
         if let highest, highest > lastGood { plan.report.lostSequences.append((lastGood + 1)...highest) }
     }
 
-    /// Reads only the seal at the end of a segment that the snapshot already covers.
+    /// Reads only the seal at the end of a segment that the snapshot already covers (in a
+    /// preallocated segment, where zeros may follow the seal, the last one before them).
     private func checkSeal(_ e: SegmentEntry, next: SegmentEntry) throws -> JournalCorruption? {
         guard let header = e.header, let nextHeader = next.header else { return nil }
         let sealSize = SealPayload.storedSize
@@ -640,28 +637,54 @@ struct RecoveryScan {
         let fd = try io.open(path(e.name), .readOnly)
         defer { io.close(fd) }
         let tailBytes = try io.readAll(fd, path: path(e.name), from: Int64(e.size - sealSize), limit: sealSize)
-        return tailBytes.withUnsafeBytes { b -> JournalCorruption? in
-            let at = e.size - sealSize
+        let atEnd = tailBytes.withUnsafeBytes { b -> JournalCorruption? in
             // The file may have shrunk since it was measured: never parse past what was read.
             guard b.count == sealSize else {
-                return JournalCorruption(file: e.name, offset: at, reason: "segment shrank while recovery read it (\(b.count) of the last \(sealSize) bytes left)", isTornTail: false)
+                return JournalCorruption(file: e.name, offset: e.size - sealSize, reason: "segment shrank while recovery read it (\(b.count) of the last \(sealSize) bytes left)", isTornTail: false)
             }
-            guard let h = RecordHeader.decode(b, at: 0), h.kindByte == RecordKind.seal.rawValue, h.storedSize == sealSize,
-                  h.bodyProblem(b, at: 0) == nil else {
-                return JournalCorruption(file: e.name, offset: at, reason: "segment does not end with a valid seal although a later segment exists", isTornTail: false)
-            }
-            let seal = SealPayload(b, at: RecordFormat.headerSize)
-            guard seal.lastSequence <= RecordFormat.maxSequence, h.sequenceInRange else {
-                return JournalCorruption(file: e.name, offset: at, reason: "seal's last sequence \(seal.lastSequence) is out of range (at most \(RecordFormat.maxSequence))", isTornTail: false)
-            }
-            if seal.nextSegmentNumber != header.segmentNumber &+ 1 || seal.lastSequence + 1 != nextHeader.firstSequence
-                || seal.lastSequence + 1 < header.firstSequence {
-                return JournalCorruption(file: e.name, offset: at, reason: "seal (last sequence \(seal.lastSequence)) does not lead to \(next.name) (first sequence \(nextHeader.firstSequence))", isTornTail: false)
-            }
-            if header.chained && seal.chainHash != nextHeader.previousChain {
-                return JournalCorruption(file: e.name, offset: at, reason: "seal's chain hash disagrees with \(next.name)'s previous-chain hash", isTornTail: false)
-            }
-            return nil
+            return sealProblem(b, at: e.size - sealSize, e, header: header, next: next, nextHeader: nextHeader)
         }
+        guard let atEnd, header.preallocated, tailBytes.allSatisfy({ $0 == 0 }) else { return atEnd }
+        // Zeros a preallocated segment kept after its seal (a trim that did not reach the disk).
+        do {
+            try io.checkReadable(fd, path: path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
+        } catch let unreadable as UnreadableFile {
+            return JournalCorruption(file: e.name, offset: nil, reason: unreadable.reason, isTornTail: false)
+        }
+        let whole = try io.readAll(fd, path: path(e.name))
+        return whole.withUnsafeBytes { b -> JournalCorruption? in
+            guard let last = b.lastIndex(where: { $0 != 0 }), last >= SegmentHeader.size else { return atEnd }
+            var s = max(SegmentHeader.size, (last + 1 - sealSize + 7) & ~7)
+            while s <= last && s + sealSize <= b.count {
+                let candidate = UnsafeRawBufferPointer(rebasing: b[s..<(s + sealSize)])
+                if let h = RecordHeader.decode(candidate, at: 0), h.kindByte == RecordKind.seal.rawValue, h.storedSize == sealSize,
+                   h.bodyProblem(candidate, at: 0) == nil {
+                    return sealProblem(candidate, at: s, e, header: header, next: next, nextHeader: nextHeader)
+                }
+                s += RecordFormat.alignment
+            }
+            return atEnd
+        }
+    }
+
+    /// What is wrong with `b` (a seal's bytes, found at `at` in `e`) as the seal leading to `next`.
+    private func sealProblem(_ b: UnsafeRawBufferPointer, at: Int, _ e: SegmentEntry, header: SegmentHeader,
+                             next: SegmentEntry, nextHeader: SegmentHeader) -> JournalCorruption? {
+        guard let h = RecordHeader.decode(b, at: 0), h.kindByte == RecordKind.seal.rawValue, h.storedSize == SealPayload.storedSize,
+              h.bodyProblem(b, at: 0) == nil else {
+            return JournalCorruption(file: e.name, offset: at, reason: "segment does not end with a valid seal although a later segment exists", isTornTail: false)
+        }
+        let seal = SealPayload(b, at: RecordFormat.headerSize)
+        guard seal.lastSequence <= RecordFormat.maxSequence, h.sequenceInRange else {
+            return JournalCorruption(file: e.name, offset: at, reason: "seal's last sequence \(seal.lastSequence) is out of range (at most \(RecordFormat.maxSequence))", isTornTail: false)
+        }
+        if seal.nextSegmentNumber != header.segmentNumber &+ 1 || seal.lastSequence + 1 != nextHeader.firstSequence
+            || seal.lastSequence + 1 < header.firstSequence {
+            return JournalCorruption(file: e.name, offset: at, reason: "seal (last sequence \(seal.lastSequence)) does not lead to \(next.name) (first sequence \(nextHeader.firstSequence))", isTornTail: false)
+        }
+        if header.chained && seal.chainHash != nextHeader.previousChain {
+            return JournalCorruption(file: e.name, offset: at, reason: "seal's chain hash disagrees with \(next.name)'s previous-chain hash", isTornTail: false)
+        }
+        return nil
     }
 }

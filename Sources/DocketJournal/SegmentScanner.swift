@@ -99,6 +99,16 @@ struct SegmentScanner {
                 out.anomaly = out.anomaly ?? p
                 break
             }
+            if h.kindByte == RecordKind.groupEnd.rawValue {
+                // Only a preallocated segment has them, each right after a group's last record.
+                if !salvage && (!header.preallocated || out.recordCount == 0 || h.sequence != expected &- 1) {
+                    out.anomaly = out.anomaly ?? problem(offset, "group-end marker for sequence \(h.sequence) out of place (the last record is \(expected &- 1))", tornCandidate: false)
+                    break
+                }
+                offset += size
+                out.goodEnd = offset
+                continue
+            }
             if h.kindByte == RecordKind.seal.rawValue {
                 let seal = SealPayload(bytes, at: offset + RecordFormat.headerSize)
                 var reason: String?
@@ -181,11 +191,64 @@ struct SegmentScanner {
     }
 
     /// The torn-tail test of the spec: from `offset` to the end there are only zeros, or no valid
-    /// record with a later sequence can be found at any aligned offset.
+    /// record with a later sequence can be found at any aligned offset — or, in a preallocated
+    /// segment, the damage is an overwrite that a power loss cut short.
     func looksTorn(from offset: Int, lastGood: UInt64) -> Bool {
         if bytes.allZero(offset..<bytes.count) { return true }
-        return nextValidRecord(from: offset + RecordFormat.alignment, minimumSequence: lastGood &+ 1) == nil
-            && nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil
+        if nextValidRecord(from: offset + RecordFormat.alignment, minimumSequence: lastGood &+ 1) == nil
+            && nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil {
+            return true
+        }
+        return header.preallocated && looksLikeAnUnfinishedOverwrite(from: offset, lastGood: lastGood)
+    }
+
+    /// In a preallocated segment each group is written over zeros and synced before the next
+    /// one is written, and a power loss during that sync may keep any subset of the group's
+    /// 512-byte sectors: intact records after a hole. That group was never acknowledged, so the
+    /// damage is a torn tail when (a) a sector of the damaged region still holds only zeros from
+    /// `offset` on (unwritten, not flipped bits), (b) the intact records and group-end markers
+    /// after it include at most one marker, and only as the last of them (so they all belong to
+    /// the damaged group: an earlier group's marker would mean that group was complete and the
+    /// next one written after its sync), and (c) only zeros follow them. Anything else with
+    /// intact records after it stays mid-log corruption.
+    func looksLikeAnUnfinishedOverwrite(from offset: Int, lastGood: UInt64) -> Bool {
+        var firstIntact: Int?
+        var end = offset
+        var markers = 0
+        var lastIsMarker = false
+        var o = offset + RecordFormat.alignment
+        while let found = nextValidItem(from: o, after: lastGood) {
+            firstIntact = firstIntact ?? found.offset
+            end = found.offset + found.header.storedSize
+            lastIsMarker = found.header.kindByte == RecordKind.groupEnd.rawValue
+            if lastIsMarker { markers += 1 }
+            o = end
+        }
+        guard let first = firstIntact, markers == 0 || (markers == 1 && lastIsMarker),
+              nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil,
+              bytes.allZero(end..<bytes.count) else { return false }
+        var sector = offset & ~511
+        while sector + 512 <= first {
+            if bytes.allZero(max(sector, offset)..<(sector + 512)) { return true }
+            sector += 512
+        }
+        return false
+    }
+
+    /// The first valid data record or group-end marker with a sequence above `lastGood` at an
+    /// aligned offset ≥ `start`.
+    func nextValidItem(from start: Int, after lastGood: UInt64) -> (offset: Int, header: RecordHeader)? {
+        var o = (start + 7) & ~7
+        while o + RecordFormat.headerSize <= bytes.count {
+            if let h = RecordHeader.decode(bytes, at: o), h.length <= maxRecordSize, h.storedSize <= bytes.count - o,
+               h.sequenceInRange, h.sequence > lastGood,
+               h.kindByte == RecordKind.data.rawValue || h.kindByte == RecordKind.groupEnd.rawValue,
+               h.bodyProblem(bytes, at: o, ranges: ranges) == nil {
+                return (o, h)
+            }
+            o += RecordFormat.alignment
+        }
+        return nil
     }
 
     /// The first fully valid record at an aligned offset ≥ `from` whose sequence is at least

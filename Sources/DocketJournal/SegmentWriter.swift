@@ -20,8 +20,11 @@ final class SegmentWriter: @unchecked Sendable {
     private var fd: Int32
     private var segmentNumber: UInt64
     private var segmentChained: Bool
-    /// Whether the current segment's header promises zeros ahead of the records (then the
-    /// writer keeps filling ahead, up to the segment size).
+    /// Whether the current segment's header says it is preallocated: zeros after the records
+    /// are unwritten space, and every group ends with a group-end marker.
+    private var segmentMarksGroups: Bool
+    /// Whether the writer fills the current segment ahead: a preallocated segment, written
+    /// under a configuration that preallocates, and no fill has failed in it.
     private var segmentPreallocated: Bool
     private var offset: Int64
     /// The end of what the file holds (records, then zeros when preallocated); writes below it
@@ -30,6 +33,8 @@ final class SegmentWriter: @unchecked Sendable {
     /// Bytes per write, averaged over the last few (exponentially): zeros are worth writing
     /// only while writes are small (see `fillAhead`).
     private var averageChunk: Int = 0
+    /// Reused for a group and its end marker.
+    private var scratch: [UInt8] = []
     private var recordCount: UInt64
     /// The chain hash after the last record written (zeros until a chained record is written).
     private var writtenChain: [UInt8]
@@ -55,7 +60,8 @@ final class SegmentWriter: @unchecked Sendable {
         self.fd = fd
         self.segmentNumber = segmentNumber
         self.segmentChained = chained
-        self.segmentPreallocated = preallocated
+        self.segmentMarksGroups = preallocated
+        self.segmentPreallocated = preallocated && configuration.preallocates
         self.offset = offset
         self.fileEnd = offset
         self.recordCount = recordCount
@@ -231,7 +237,7 @@ final class SegmentWriter: @unchecked Sendable {
     private func writeGroup(_ group: [UInt8]) throws {
         var start = 0
         while start < group.count {
-            let room = configuration.segmentSize - Int(offset)
+            let room = configuration.segmentSize - Int(offset) - (segmentMarksGroups ? RecordFormat.groupEndSize : 0)
             var end = start
             var count: UInt64 = 0
             var lastSeq = writtenSequence
@@ -270,7 +276,24 @@ final class SegmentWriter: @unchecked Sendable {
                 try io.writeAll(fd, UnsafeRawBufferPointer(rebasing: chunk[..<max(1, chunk.count / 2)]), at: offset, path: segmentPath)
                 crash.die()
             }
-            try io.writeAll(fd, chunk, at: offset, path: segmentPath)
+            if segmentMarksGroups {
+                // The group and its end marker; small groups in one write (one copy is cheaper
+                // than a second system call), large ones in two.
+                var noChain: [UInt8]?
+                scratch.removeAll(keepingCapacity: true)
+                if chunk.count <= Self.largestFilledChunk * 4 { scratch.append(contentsOf: chunk) }
+                let markerAt = scratch.count
+                RecordFormat.encode(into: &scratch, kind: .groupEnd, sequence: lastSeq, timestamp: Journal.wallClockNanoseconds(),
+                                    tag: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0), chain: &noChain)
+                if markerAt == 0 {
+                    try io.writeAll(fd, chunk, at: offset, path: segmentPath)
+                    try io.writeAll(fd, scratch, at: offset + Int64(chunk.count), path: segmentPath)
+                } else {
+                    try io.writeAll(fd, scratch, at: offset, path: segmentPath)
+                }
+            } else {
+                try io.writeAll(fd, chunk, at: offset, path: segmentPath)
+            }
         } catch {
             // Roll back to the last good offset so no partial record stays behind.
             try? io.truncate(fd, to: offset)
@@ -279,12 +302,10 @@ final class SegmentWriter: @unchecked Sendable {
             throw JournalError.failed(reason: "write failed, rolled back to offset \(offset) of \(JournalFiles.segmentName(segmentNumber)): \(reason)")
         }
         crash.hit(.afterWrite)
-        offset += Int64(chunk.count)
+        offset += Int64(chunk.count + (segmentMarksGroups ? RecordFormat.groupEndSize : 0))
         averageChunk += (chunk.count - averageChunk) / 8
-        if offset > fileEnd {
-            fileEnd = offset
-            if segmentPreallocated && averageChunk <= Self.largestFilledChunk { fillAhead() }
-        }
+        let crossed = offset > fileEnd
+        if crossed { fileEnd = offset }
         recordCount += count
         writtenSequence = lastSeq
         if let lastChain { writtenChain = lastChain }
@@ -294,16 +315,17 @@ final class SegmentWriter: @unchecked Sendable {
             return configuration.durability == .always ? [] : JournalCore.takeReady(&s, durability: configuration.durability)
         }
         for c in ready { c.resume() }
+        if crossed && segmentPreallocated && averageChunk <= Self.largestFilledChunk { try fillAhead() }
     }
 
     /// Writes zeros from the end of the records on, one preallocation step past it but not past
     /// the segment size, so the next appends overwrite allocated blocks. Their cost — these
     /// bytes, and the new size, in the next sync — is paid once per step.
     ///
-    /// A failure (a full disk, say) costs only the speed-up: the records are written, zeros
-    /// are harmless wherever they stop, and the rest of this segment grows as without
-    /// preallocation.
-    private func fillAhead() {
+    /// A full disk (or quota, or file size limit) costs only the speed-up: the records are
+    /// written, zeros are harmless wherever they stop, and the rest of this segment grows as
+    /// without preallocation. Any other error fails the journal, as a failed write does.
+    private func fillAhead() throws {
         let end = offset
         let limit = Int64(configuration.segmentSize)
         guard end < limit else { return }
@@ -318,10 +340,13 @@ final class SegmentWriter: @unchecked Sendable {
                 at += Int64(n)
             }
             fileEnd = target
-        } catch {
+        } catch let failure as IOFailure where [ENOSPC, EDQUOT, EFBIG].contains(failure.errno) {
             segmentPreallocated = false
             try? io.truncate(fd, to: end)
             fileEnd = end
+        } catch {
+            let reason = (error as? IOFailure)?.journalError.description ?? "\(error)"
+            throw JournalError.failed(reason: "writing zeros ahead of the records of \(JournalFiles.segmentName(segmentNumber)) failed: \(reason)")
         }
     }
 
@@ -424,6 +449,7 @@ final class SegmentWriter: @unchecked Sendable {
         fd = newFD
         segmentNumber += 1
         segmentChained = configuration.hashChain
+        segmentMarksGroups = configuration.preallocates
         segmentPreallocated = configuration.preallocates
         offset = Int64(SegmentHeader.size)
         fileEnd = offset

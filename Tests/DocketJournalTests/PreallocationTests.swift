@@ -149,9 +149,10 @@ import Testing
         try await journal.close()
         let live = image + "/" + (segmentFiles(image).last ?? "")
         var bytes = fileBytes(live)
-        let ends = recordEnds(bytes)
+        let ends = recordEnds(bytes).filter { $0.kind == RecordKind.data.rawValue }
         #expect(bytes.count > Self.recordsEnd(bytes))
-        // Records 10…12 replaced by zeros, 13…20 intact behind them.
+        // Records 10…12 replaced by zeros, 13…20 (each its own group, with its end marker)
+        // intact behind them.
         for k in ends[8].end..<ends[11].end { bytes[k] = 0 }
         writeBytes(live, bytes)
         var tolerant = Self.config(step: 8192, segmentSize: 1 << 20)
@@ -165,6 +166,73 @@ import Testing
         let (salvaged, report) = try readBack(image, mode: .salvage)
         #expect(salvaged.sequences == Array(1...9) + Array(13...20))
         #expect(report.lostSequences == [10...12])
+    }
+
+    /// A live image whose last group (one batch) a power loss cut short: `sectors` (512-byte,
+    /// counted from the group's start) still zero, the rest of the group written.
+    static func cutShortImage(_ tmp: TempDirectory, name: String, groups: Int, zeroIn group: Int, sectors: [Int],
+                              flipInstead: Bool = false) async throws -> (dir: String, keptThrough: UInt64) {
+        let (journal, _) = try openJournal(tmp.journal + name, Self.config(step: 1 << 16, segmentSize: 1 << 20))
+        var starts: [Int] = []
+        var lastBefore: [UInt64] = []
+        for g in 0..<groups {
+            let live = tmp.journal + name + "/" + (segmentFiles(tmp.journal + name).last ?? "")
+            starts.append(Self.recordsEnd(fileBytes(live)))
+            lastBefore.append(journal.lastSequence)
+            _ = try await journal.append(contentsOf: (0..<12).map { payload(g * 100 + $0, size: 150) })
+        }
+        let image = tmp.path + "/image" + name
+        copyDirectory(tmp.journal + name, image)
+        try await journal.close()
+        let live = image + "/" + (segmentFiles(image).last ?? "")
+        var bytes = fileBytes(live)
+        let groupStart = starts[group]
+        for k in sectors {
+            let from = max(groupStart, (groupStart & ~511) + k * 512)
+            let to = (groupStart & ~511) + (k + 1) * 512
+            for i in from..<to { bytes[i] = flipInstead ? bytes[i] ^ 0x40 : 0 }
+        }
+        writeBytes(live, bytes)
+        return (image, lastBefore[group])
+    }
+
+    /// The last group, cut short by a power loss during its sync (a hole, intact records and
+    /// its end marker after it): never acknowledged, so a torn tail.
+    @Test func aHoleInTheLastGroupIsATornTail() async throws {
+        let tmp = TempDirectory("prealloc-cut")
+        defer { tmp.remove() }
+        let (image, kept) = try await Self.cutShortImage(tmp, name: "a", groups: 3, zeroIn: 2, sectors: [1])
+        let (_, strict) = try readBack(image, mode: .strict)
+        #expect(strict.anomaly?.isTornTail == true)
+        var tolerant = Self.config()
+        tolerant.recovery = .tolerateTornTail
+        let (journal, replayed) = try openJournal(image, tolerant)
+        #expect(replayed.sequences.first == 1)
+        #expect((replayed.sequences.last ?? 0) >= kept && (replayed.sequences.last ?? 0) < kept + 12)
+        #expect(journal.recoveryReport.anomaly?.isTornTail == true)
+        try await journal.close()
+    }
+
+    /// The same hole in an earlier group, followed by a complete one: that group was synced
+    /// (the next was written after its sync), so this is lost data.
+    @Test func aHoleBeforeACompleteGroupIsCorruption() async throws {
+        let tmp = TempDirectory("prealloc-cut2")
+        defer { tmp.remove() }
+        let (image, _) = try await Self.cutShortImage(tmp, name: "b", groups: 3, zeroIn: 1, sectors: [1])
+        let (_, strict) = try readBack(image, mode: .strict)
+        #expect(strict.anomaly != nil && strict.anomaly?.isTornTail == false)
+        var tolerant = Self.config()
+        tolerant.recovery = .tolerateTornTail
+        #expect(throws: JournalError.self) { try openJournal(image, tolerant) }
+    }
+
+    /// Flipped bits in the last group, no sector of zeros: not an unfinished write.
+    @Test func flippedBitsInTheLastGroupAreCorruption() async throws {
+        let tmp = TempDirectory("prealloc-cut3")
+        defer { tmp.remove() }
+        let (image, _) = try await Self.cutShortImage(tmp, name: "c", groups: 3, zeroIn: 2, sectors: [1], flipInstead: true)
+        let (_, strict) = try readBack(image, mode: .strict)
+        #expect(strict.anomaly != nil && strict.anomaly?.isTornTail == false)
     }
 
     /// A crash after a seal was written but before the trim behind it was durable.
@@ -185,6 +253,30 @@ import Testing
                 #expect(try readBack(dir, mode: .strict).1.anomaly != nil)
             }
         }
+    }
+
+    /// A sealed last segment (its successor never renamed into place) with zeros after the
+    /// seal: open trims them before it starts the next segment.
+    @Test func openTrimsZerosAfterTheSealOfTheLastSegment() async throws {
+        let tmp = TempDirectory("prealloc-aftersealtrim")
+        defer { tmp.remove() }
+        let built = try await BuiltJournal.make(in: tmp.journal, count: 60, payloadSize: 120, preallocate: true)
+        let names = built.segments
+        #expect(names.count > 2)
+        // The crash came before the successor's rename: it is not there.
+        try FileManager.default.removeItem(atPath: built.path(names[names.count - 1]))
+        let sealed = built.path(names[names.count - 2])
+        let original = fileBytes(sealed)
+        writeBytes(sealed, original + [UInt8](repeating: 0, count: 5000))
+        let (journal, replayed) = try openJournal(built.dir, Self.config())
+        #expect(journal.recoveryReport.anomaly == nil)
+        #expect(fileBytes(sealed) == original)
+        let last = replayed.sequences.last ?? 0
+        #expect(try await journal.append([1, 2, 3]) == last + 1)
+        try await journal.close()
+        let (all, report) = try readBack(built.dir)
+        #expect(all.sequences == Array(1...(last + 1)))
+        #expect(report.anomaly == nil)
     }
 
     /// The same, in a segment that a snapshot covers (recovery looks only at its seal).

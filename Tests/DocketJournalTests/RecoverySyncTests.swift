@@ -12,10 +12,12 @@ import Testing
     static let dir = "/sim/j"
     static func path(_ name: String) -> String { dir + "/" + name }
 
-    /// 96-byte header + 12 records of 72 bytes fill 960 of 1024 bytes: the 13th rotates.
+    /// 96-byte header + 12 records of 72 bytes fill 960 of 1024 bytes: the 13th rotates
+    /// (without preallocation, whose group-end markers would change that arithmetic).
     static func config(_ durability: Durability = .always) -> JournalConfiguration {
         var c = JournalConfiguration(durability: durability)
         c.segmentSize = 1024
+        c.preallocate = false
         return c
     }
 

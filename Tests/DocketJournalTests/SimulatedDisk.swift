@@ -348,6 +348,18 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
                         let garbage = rng.next() % 2 == 0
                         for i in sectorStart..<data.count { data[i] = garbage ? UInt8(truncatingIfNeeded: rng.next()) : 0 }
                     }
+                } else if tearSectors {
+                    // An overwrite (of preallocated zeros, say) or a truncation: the file keeps
+                    // its old or its new size, and each 512-byte sector is old or new on its
+                    // own (a drive may persist any subset of what it was given before a flush).
+                    let size = rng.next() % 2 == 0 ? old.durable.count : old.data.count
+                    data = [UInt8](repeating: 0, count: size)
+                    for start in stride(from: 0, to: size, by: 512) {
+                        let fresh = rng.next() % 2 == 0
+                        for i in start..<min(size, start + 512) {
+                            data[i] = fresh ? (i < old.data.count ? old.data[i] : 0) : (i < old.durable.count ? old.durable[i] : 0)
+                        }
+                    }
                 } else {
                     data = rng.next() % 2 == 0 ? old.durable : old.data
                 }
