@@ -12,8 +12,9 @@ extension Docket {
     /// `<workflow id>/<stage>/<step>`; while the workflow runs, `enqueue` refuses them.
     ///
     /// - Throws: `invalidArgument` for an id with "/", no stages, an empty stage, a quorum
-    ///   outside 1…tasks, or a step id that a task already has; the errors of `enqueue` for a
-    ///   step (unknown handler, bad options, a payload that does not encode).
+    ///   outside 1…tasks, a step id that a task already has, or a workflow larger than
+    ///   `journal.maxRecordSize` as one record (nothing is started then); the errors of
+    ///   `enqueue` for a step (unknown handler, bad options, a payload that does not encode).
     @discardableResult
     public func startWorkflow(_ id: String, stages: [WorkflowStage]) async throws(DocketError) -> WorkflowInfo {
         guard !isClosed else { throw .closed }
@@ -52,7 +53,13 @@ extension Docket {
         }
         let entry = WorkflowEntry(id: id, stages: specs, current: 0, status: .running, outcomes: Array(repeating: nil, count: specs.count),
                                   createdAt: now, finishedAt: nil)
-        let sequence = try commit(.startWorkflow(entry, at: now))
+        let sequence: UInt64
+        do {
+            sequence = try commit(.startWorkflow(entry, at: now))
+        } catch .journal(.recordTooLarge(let size, let limit)) {
+            // The whole workflow is one record: say which limit it hit and what to do.
+            throw .invalidArgument("workflow \"\(id)\" is \(size) bytes as one journal record, more than journal.maxRecordSize (\(limit) bytes): split it into smaller workflows, or raise configuration.journal.maxRecordSize")
+        }
         try await waitDurable(sequence)
         return try info(state.workflows[id].orThrow(.invalidArgument("workflow \(id) was not started")))
     }

@@ -232,6 +232,31 @@ import Testing
         let inspected = try Docket.inspect(directory: crash.journal).workflows
         #expect(inspected.map(\.id) == ["w"] && inspected.first?.progress == 1 && inspected.first?.stageOutcomes == [true, true])
     }
+    /// A workflow is one journal record: past `maxRecordSize` it is refused with an error that
+    /// names the limit, and nothing is started; a smaller one then starts normally.
+    @Test func aWorkflowLargerThanARecordIsRefusedWhole() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let config = Harness.configuration(clock) { c in c.journal.maxRecordSize = 4096 }
+        let d = try await Docket.open(directory: dir.journal, configuration: config)
+        d.register("ok", payload: Job.self) { job, _ in job.n }
+        let big = (0..<100).map { NewTask("ok", payload: Job(n: $0)) }
+        var message = ""
+        do {
+            try await d.startWorkflow("big", stages: [WorkflowStage(big)])
+            Issue.record("a workflow larger than maxRecordSize started")
+        } catch {
+            if case .invalidArgument(let m) = error { message = m }
+        }
+        #expect(message.contains("maxRecordSize") && message.contains("\"big\""), "\(message)")
+        #expect(await d.workflow("big") == nil)
+        #expect(await d.task("big/0/0") == nil)
+        let small = try await d.startWorkflow("small", stages: [WorkflowStage([NewTask("ok", payload: Job(n: 1))])])
+        #expect(small.status == .running)
+        await d.close()
+    }
+
     /// A step that was running at a crash, out of attempts: `open` fails it, which fails its
     /// stage and so the workflow. Nobody can subscribe during `open`, so those events wait for
     /// `run()`, in causal order: the step's `recovered`, then the workflow's end.
