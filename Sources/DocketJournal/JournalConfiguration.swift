@@ -89,7 +89,10 @@ public struct JournalConfiguration: Sendable, Equatable {
     /// where without preallocation recovery reports it as a torn tail (and `.strict` refuses
     /// it). Turn it off on copy-on-write file systems (btrfs, ZFS), where overwriting does not
     /// save the metadata commit. Takes effect from the next segment when changed on an
-    /// existing journal.
+    /// existing journal. A zero fill stopped by a full disk only ends the filling; any other
+    /// error fails the journal, after the group's records were written: as after a failed
+    /// sync, those appends throw although a reopen may recover them. Segments made this way
+    /// also end each group with a 32-byte marker (see `Docs/journal-format.md`).
     public var preallocate: Bool = true
     /// How far ahead `preallocate` fills (bytes); tests make it small to cross many steps.
     var preallocationStep: Int = 1 << 20

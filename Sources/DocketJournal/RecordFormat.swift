@@ -83,8 +83,9 @@ enum RecordKind: UInt8 {
     /// The last record of every non-final segment (`SealPayload`).
     case seal = 2
     /// In a preallocated segment, after each group the writer wrote before one sync: no payload,
-    /// the group's last data sequence. It lets recovery tell a group cut short by a power loss
-    /// (at most one marker after the damage, and nothing after it) from lost synced records.
+    /// the group's last data sequence, and its first one in the timestamp field. It lets
+    /// recovery tell a group cut short by a power loss (at most its own marker after the
+    /// damage, and nothing after that) from lost synced records.
     case groupEnd = 3
 }
 

@@ -644,7 +644,7 @@ struct RecoveryScan {
             }
             return sealProblem(b, at: e.size - sealSize, e, header: header, next: next, nextHeader: nextHeader)
         }
-        guard let atEnd, header.preallocated, tailBytes.allSatisfy({ $0 == 0 }) else { return atEnd }
+        guard let atEnd, header.preallocated, tailBytes.last == 0 else { return atEnd }
         // Zeros a preallocated segment kept after its seal (a trim that did not reach the disk).
         do {
             try io.checkReadable(fd, path: path(e.name), maxSize: RecordFormat.maxSegmentFileSize)

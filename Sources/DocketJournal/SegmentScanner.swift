@@ -52,6 +52,8 @@ struct SegmentScanner {
               deliver: (RecordHeader, UnsafeRawBufferPointer, [UInt8]) throws -> Void) rethrows -> Outcome {
         var out = Outcome(lastSequence: expectedFirst &- 1, chain: startChain)
         var expected = expectedFirst
+        // The first sequence of the group being read (preallocated segments mark group ends).
+        var groupFirst = expectedFirst
         var chain = startChain
         var offset = SegmentHeader.size
         let n = bytes.count
@@ -59,7 +61,7 @@ struct SegmentScanner {
 
         func problem(_ at: Int, _ reason: String, tornCandidate: Bool) -> JournalCorruption {
             JournalCorruption(file: file, offset: at, reason: reason,
-                              isTornTail: tornCandidate && isLast && looksTorn(from: at, lastGood: expected &- 1))
+                              isTornTail: tornCandidate && isLast && looksTorn(from: at, lastGood: expected &- 1, groupFirst: groupFirst))
         }
 
         while offset < n {
@@ -101,10 +103,14 @@ struct SegmentScanner {
             }
             if h.kindByte == RecordKind.groupEnd.rawValue {
                 // Only a preallocated segment has them, each right after a group's last record.
-                if !salvage && (!header.preallocated || out.recordCount == 0 || h.sequence != expected &- 1) {
-                    out.anomaly = out.anomaly ?? problem(offset, "group-end marker for sequence \(h.sequence) out of place (the last record is \(expected &- 1))", tornCandidate: false)
+                // Its group starts at or after the one being read: a writer killed between a
+                // group and its marker leaves records without one, which the next group joins.
+                if !salvage && (!header.preallocated || out.recordCount == 0 || h.sequence != expected &- 1
+                                || h.timestamp < groupFirst || h.timestamp > h.sequence) {
+                    out.anomaly = out.anomaly ?? problem(offset, "group-end marker for sequences \(h.timestamp)…\(h.sequence) out of place (the group read is \(groupFirst)…\(expected &- 1))", tornCandidate: false)
                     break
                 }
+                groupFirst = h.sequence &+ 1
                 offset += size
                 out.goodEnd = offset
                 continue
@@ -193,13 +199,13 @@ struct SegmentScanner {
     /// The torn-tail test of the spec: from `offset` to the end there are only zeros, or no valid
     /// record with a later sequence can be found at any aligned offset — or, in a preallocated
     /// segment, the damage is an overwrite that a power loss cut short.
-    func looksTorn(from offset: Int, lastGood: UInt64) -> Bool {
+    func looksTorn(from offset: Int, lastGood: UInt64, groupFirst: UInt64) -> Bool {
         if bytes.allZero(offset..<bytes.count) { return true }
         if nextValidRecord(from: offset + RecordFormat.alignment, minimumSequence: lastGood &+ 1) == nil
             && nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil {
             return true
         }
-        return header.preallocated && looksLikeAnUnfinishedOverwrite(from: offset, lastGood: lastGood)
+        return header.preallocated && looksLikeAnUnfinishedOverwrite(from: offset, lastGood: lastGood, groupFirst: groupFirst)
     }
 
     /// In a preallocated segment each group is written over zeros and synced before the next
@@ -207,26 +213,32 @@ struct SegmentScanner {
     /// 512-byte sectors: intact records after a hole. That group was never acknowledged, so the
     /// damage is a torn tail when (a) a sector of the damaged region still holds only zeros from
     /// `offset` on (unwritten, not flipped bits), (b) the intact records and group-end markers
-    /// after it include at most one marker, and only as the last of them (so they all belong to
-    /// the damaged group: an earlier group's marker would mean that group was complete and the
-    /// next one written after its sync), and (c) only zeros follow them. Anything else with
-    /// intact records after it stays mid-log corruption.
-    func looksLikeAnUnfinishedOverwrite(from offset: Int, lastGood: UInt64) -> Bool {
+    /// after it include at most one marker, only as the last of them, and for a group the damage
+    /// is in (starting at or after `groupFirst`, the first sequence after the last marker before
+    /// the damage, and at or before the damaged record `lastGood + 1`): so they all belong to
+    /// that group, where an earlier group's marker would prove that group complete (the next
+    /// one is written after its sync). What follows the last intact item holds no
+    /// valid record by construction: zeros, more of the torn group (other unwritten sectors), or
+    /// a record cut off by the end of the file (a group that ran past the zeros, whose new size
+    /// a power loss did not keep). Anything else with intact records after it stays mid-log
+    /// corruption.
+    func looksLikeAnUnfinishedOverwrite(from offset: Int, lastGood: UInt64, groupFirst: UInt64) -> Bool {
         var firstIntact: Int?
         var end = offset
         var markers = 0
-        var lastIsMarker = false
+        var lastMarker: RecordHeader?
         var o = offset + RecordFormat.alignment
         while let found = nextValidItem(from: o, after: lastGood) {
             firstIntact = firstIntact ?? found.offset
             end = found.offset + found.header.storedSize
-            lastIsMarker = found.header.kindByte == RecordKind.groupEnd.rawValue
-            if lastIsMarker { markers += 1 }
+            let isMarker = found.header.kindByte == RecordKind.groupEnd.rawValue
+            if isMarker { markers += 1 }
+            lastMarker = isMarker ? found.header : nil
             o = end
         }
-        guard let first = firstIntact, markers == 0 || (markers == 1 && lastIsMarker),
-              nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil,
-              bytes.allZero(end..<bytes.count) else { return false }
+        guard let first = firstIntact,
+              markers == 0 || (markers == 1 && lastMarker.map { $0.timestamp >= groupFirst && $0.timestamp <= lastGood &+ 1 } == true),
+              nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil else { return false }
         var sector = offset & ~511
         while sector + 512 <= first {
             if bytes.allZero(max(sector, offset)..<(sector + 512)) { return true }

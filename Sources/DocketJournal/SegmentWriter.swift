@@ -283,7 +283,8 @@ final class SegmentWriter: @unchecked Sendable {
                 scratch.removeAll(keepingCapacity: true)
                 if chunk.count <= Self.largestFilledChunk * 4 { scratch.append(contentsOf: chunk) }
                 let markerAt = scratch.count
-                RecordFormat.encode(into: &scratch, kind: .groupEnd, sequence: lastSeq, timestamp: Journal.wallClockNanoseconds(),
+                // The marker's timestamp field holds the group's first sequence.
+                RecordFormat.encode(into: &scratch, kind: .groupEnd, sequence: lastSeq, timestamp: writtenSequence &+ 1,
                                     tag: 0, payload: UnsafeRawBufferPointer(start: nil, count: 0), chain: &noChain)
                 if markerAt == 0 {
                     try io.writeAll(fd, chunk, at: offset, path: segmentPath)
@@ -402,6 +403,13 @@ final class SegmentWriter: @unchecked Sendable {
     /// successor as a temporary file, append and sync the seal, rename, sync the directory).
     private func rotateSegment() throws {
         guard recordCount > 0 else { return }
+        if segmentMarksGroups && core.state.withLock({ $0.syncedSequence < writtenSequence }) {
+            // The last group (the first part of one split at the segment's end, say) is made
+            // durable before the seal goes over the zeros after it: were both in one sync, a
+            // power loss could keep the seal and lose part of the group, which recovery could
+            // not tell from synced records lost.
+            try syncSegment()
+        }
         let next = SegmentHeader(journalID: journalID, segmentNumber: segmentNumber + 1, firstSequence: writtenSequence + 1,
                                  previousChain: writtenChain, createdAt: Journal.wallClockNanoseconds(),
                                  chained: configuration.hashChain, preallocated: configuration.preallocates)

@@ -10,21 +10,27 @@ import Testing
 /// recovered: recovery must succeed, return a gap-free prefix of what was appended with the
 /// right payloads, and contain every record whose append had returned before that point.
 @Suite struct CrashEveryOperationTests {
-    @Test func powerLossAfterEveryFileSystemOperation() async throws {
+    /// Small segments (filled whole at their first write), and larger ones filled 4 KiB at a
+    /// time, so that groups also run past the zeros and get split at segment ends.
+    @Test(arguments: [(1024, 1 << 20), (8192, 512)]) func powerLossAfterEveryFileSystemOperation(segmentSize: Int, step: Int) async throws {
         let disk = SimulatedDisk(directories: ["/sim"])
         var config = JournalConfiguration(durability: .always)
-        config.segmentSize = 1024
+        config.segmentSize = segmentSize
+        config.preallocationStep = step
         config.hashChain = true
         disk.startRecording()
         let (journal, _) = try openJournal("/sim/j", config, io: disk)
         // ackedAt[seq] = number of recorded states when the append of seq had returned.
         var ackedAt: [UInt64: Int] = [:]
+        // Larger segments get larger records and batches, to cross many fill steps.
+        let size = segmentSize > 1024 ? 150 : 30
+        let batch = segmentSize > 1024 ? 6 : 2
         for i in 1...40 {
             if i % 10 == 0 {
-                let range = try await journal.append(contentsOf: [payload(i, size: 30), payload(i + 1000, size: 30)])
+                let range = try await journal.append(contentsOf: (0..<batch).map { payload(i + 1000 * $0, size: size) })
                 for s in range { ackedAt[s] = disk.recordedCount }
             } else {
-                let seq = try await journal.append(payload(i, size: 30))
+                let seq = try await journal.append(payload(i, size: size))
                 ackedAt[seq] = disk.recordedCount
             }
             if i == 15 || i == 30 {
@@ -36,10 +42,8 @@ import Testing
         var expected: [UInt64: [UInt8]] = [:]
         var seq: UInt64 = 1
         for i in 1...40 {
-            expected[seq] = payload(i, size: 30)
-            seq += 1
-            if i % 10 == 0 {
-                expected[seq] = payload(i + 1000, size: 30)
+            for k in 0..<(i % 10 == 0 ? batch : 1) {
+                expected[seq] = payload(i + 1000 * k, size: size)
                 seq += 1
             }
         }

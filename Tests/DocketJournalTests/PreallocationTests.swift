@@ -168,6 +168,38 @@ import Testing
         #expect(report.lostSequences == [10...12])
     }
 
+    /// A group-end marker must follow its group's last record and name a first sequence within
+    /// the group being read; one that does not is corruption (not a torn tail), and markers
+    /// never reach the reader.
+    @Test func misplacedMarkersAreCorruption() async throws {
+        let tmp = TempDirectory("prealloc-marker")
+        defer { tmp.remove() }
+        let built = try await BuiltJournal.make(in: tmp.journal, count: 30, payloadSize: 60, segmentSize: 1 << 20, preallocate: true)
+        let (clean, report) = try readBack(built.dir)
+        #expect(clean.sequences == Array(1...30) && report.anomaly == nil)
+        let live = built.path(built.segments.last ?? "")
+        let original = fileBytes(live)
+        let items = recordEnds(original)
+        let markerIndex = try #require(items.indices.first { items[$0].kind == RecordKind.groupEnd.rawValue && $0 > 2 })
+        let at = items[markerIndex - 1].end
+        let (lastSeq, firstSeq) = original.withUnsafeBytes { b -> (UInt64, UInt64) in
+            let h = RecordHeader.decode(b, at: at)
+            return (h?.sequence ?? 0, h?.timestamp ?? 0)
+        }
+        for (sequence, first) in [(lastSeq + 1, firstSeq), (lastSeq, lastSeq + 1), (lastSeq, 0)] {
+            var marker: [UInt8] = []
+            var noChain: [UInt8]?
+            RecordFormat.encode(into: &marker, kind: .groupEnd, sequence: sequence, timestamp: first, tag: 0,
+                                payload: UnsafeRawBufferPointer(start: nil, count: 0), chain: &noChain)
+            var bytes = original
+            bytes.replaceSubrange(at..<(at + marker.count), with: marker)
+            writeBytes(live, bytes)
+            let (_, damaged) = try readBack(built.dir)
+            #expect(damaged.anomaly?.reason.contains("group-end marker") == true, "\(damaged)")
+            #expect(damaged.anomaly?.isTornTail == false)
+        }
+    }
+
     /// A live image whose last group (one batch) a power loss cut short: `sectors` (512-byte,
     /// counted from the group's start) still zero, the rest of the group written.
     static func cutShortImage(_ tmp: TempDirectory, name: String, groups: Int, zeroIn group: Int, sectors: [Int],
@@ -279,8 +311,9 @@ import Testing
         #expect(report.anomaly == nil)
     }
 
-    /// The same, in a segment that a snapshot covers (recovery looks only at its seal).
-    @Test func zerosAfterASealCoveredByASnapshot() async throws {
+    /// The same, in a segment that a snapshot covers (recovery looks only at its seal), with
+    /// fewer zeros than a seal's size and with many.
+    @Test(arguments: [16, 3000]) func zerosAfterASealCoveredByASnapshot(zeros: Int) async throws {
         let tmp = TempDirectory("prealloc-sealsnap")
         defer { tmp.remove() }
         for preallocate in [true, false] {
@@ -288,7 +321,7 @@ import Testing
             let built = try await BuiltJournal.make(in: dir, count: 100, payloadSize: 120, snapshotsAt: [90], preallocate: preallocate)
             #expect(built.segments.count > 2)
             let sealed = built.path(built.segments[0])
-            writeBytes(sealed, fileBytes(sealed) + [UInt8](repeating: 0, count: 3000))
+            writeBytes(sealed, fileBytes(sealed) + [UInt8](repeating: 0, count: zeros))
             if preallocate {
                 let (replayed, report) = try readBack(dir, mode: .strict)
                 #expect(replayed.snapshot?.lastSequence == 90)
