@@ -15,6 +15,18 @@ import Testing
         return c
     }
 
+    /// What a kill -9 leaves after `work` (the page cache's image of the directory, copied while
+    /// the journal is open), at `tmp.path/image<name>`; the journal is closed afterwards.
+    static func liveImage(_ tmp: TempDirectory, _ name: String, _ config: JournalConfiguration,
+                          _ work: (Journal) async throws -> Void) async throws -> String {
+        let (journal, _) = try openJournal(tmp.journal + name, config)
+        try await work(journal)
+        let image = tmp.path + "/image" + name
+        copyDirectory(tmp.journal + name, image)
+        try await journal.close()
+        return image
+    }
+
     /// The end of the last record (or seal) in a segment's bytes.
     static func recordsEnd(_ bytes: [UInt8]) -> Int { recordEnds(bytes).last?.end ?? SegmentHeader.size }
 
@@ -75,11 +87,9 @@ import Testing
     @Test func reopeningAfterACrashContinuesBehindTheRecords() async throws {
         let tmp = TempDirectory("prealloc-reopen")
         defer { tmp.remove() }
-        let (journal, _) = try openJournal(tmp.journal, Self.config(step: 4096, segmentSize: 1 << 20))
-        for i in 1...30 { _ = try await journal.append(payload(i)) }
-        let image = tmp.path + "/image"
-        copyDirectory(tmp.journal, image)
-        try await journal.close()
+        let image = try await Self.liveImage(tmp, "", Self.config(step: 4096, segmentSize: 1 << 20)) { j in
+            for i in 1...30 { _ = try await j.append(payload(i)) }
+        }
         let live = image + "/" + (segmentFiles(image).last ?? "")
         #expect(fileBytes(live).count > Self.recordsEnd(fileBytes(live)))
 
@@ -102,11 +112,9 @@ import Testing
         var rng = SeededGenerator(seed: seed)
         let tmp = TempDirectory("prealloc-torn")
         defer { tmp.remove() }
-        let (journal, _) = try openJournal(tmp.journal, Self.config(step: 8192, segmentSize: 1 << 20))
-        for i in 1...12 { _ = try await journal.append(payload(i, size: 200)) }
-        let original = tmp.path + "/original"
-        copyDirectory(tmp.journal, original)
-        try await journal.close()
+        let original = try await Self.liveImage(tmp, "", Self.config(step: 8192, segmentSize: 1 << 20)) { j in
+            for i in 1...12 { _ = try await j.append(payload(i, size: 200)) }
+        }
         for round in 0..<4 {
             let image = tmp.path + "/image\(round)"
             copyDirectory(original, image)
@@ -142,11 +150,9 @@ import Testing
     @Test func zeroedRecordsBeforeIntactOnesAreCorruption() async throws {
         let tmp = TempDirectory("prealloc-hole")
         defer { tmp.remove() }
-        let (journal, _) = try openJournal(tmp.journal, Self.config(step: 8192, segmentSize: 1 << 20))
-        for i in 1...20 { _ = try await journal.append(payload(i, size: 100)) }
-        let image = tmp.path + "/image"
-        copyDirectory(tmp.journal, image)
-        try await journal.close()
+        let image = try await Self.liveImage(tmp, "", Self.config(step: 8192, segmentSize: 1 << 20)) { j in
+            for i in 1...20 { _ = try await j.append(payload(i, size: 100)) }
+        }
         let live = image + "/" + (segmentFiles(image).last ?? "")
         var bytes = fileBytes(live)
         let ends = recordEnds(bytes).filter { $0.kind == RecordKind.data.rawValue }
@@ -204,18 +210,16 @@ import Testing
     /// counted from the group's start) still zero, the rest of the group written.
     static func cutShortImage(_ tmp: TempDirectory, name: String, groups: Int, zeroIn group: Int, sectors: [Int],
                               flipInstead: Bool = false) async throws -> (dir: String, keptThrough: UInt64) {
-        let (journal, _) = try openJournal(tmp.journal + name, Self.config(step: 1 << 16, segmentSize: 1 << 20))
         var starts: [Int] = []
         var lastBefore: [UInt64] = []
-        for g in 0..<groups {
-            let live = tmp.journal + name + "/" + (segmentFiles(tmp.journal + name).last ?? "")
-            starts.append(Self.recordsEnd(fileBytes(live)))
-            lastBefore.append(journal.lastSequence)
-            _ = try await journal.append(contentsOf: (0..<12).map { payload(g * 100 + $0, size: 150) })
+        let image = try await Self.liveImage(tmp, name, Self.config(step: 1 << 16, segmentSize: 1 << 20)) { j in
+            for g in 0..<groups {
+                let live = tmp.journal + name + "/" + (segmentFiles(tmp.journal + name).last ?? "")
+                starts.append(Self.recordsEnd(fileBytes(live)))
+                lastBefore.append(j.lastSequence)
+                _ = try await j.append(contentsOf: (0..<12).map { payload(g * 100 + $0, size: 150) })
+            }
         }
-        let image = tmp.path + "/image" + name
-        copyDirectory(tmp.journal + name, image)
-        try await journal.close()
         let live = image + "/" + (segmentFiles(image).last ?? "")
         var bytes = fileBytes(live)
         let groupStart = starts[group]
