@@ -20,8 +20,7 @@ extension Docket {
         guard !isClosed else { throw .closed }
         guard !isRunning else { throw .alreadyRunning }
         isRunning = true
-        for e in pendingEvents { hub.emit(e) }
-        pendingEvents = []
+        releaseHeldEvents()
         let failure: DocketError? = await withTaskCancellationHandler {
             while !Task.isCancelled {
                 let deadline: Micros?

@@ -162,14 +162,15 @@ public actor Docket {
             // Still running: an earlier one's failure may have ended its workflow stage.
             guard let t = state.tasks[id], t.status == .running else { continue }
             let m = failure(of: t, lease: t.lease, error: "the process stopped while this attempt was running", control: nil, now: now)
+            // The commit announces what the failure did to its workflow; the failure itself
+            // goes first.
+            let mark = pendingEvents.count
             last = try commit(m)
             if let after = state.tasks[id] {
-                publish(DocketEvent(kind: .recovered, taskID: id, attempt: after.attempt, at: Time.date(now),
-                                    runAt: after.status == .scheduled ? Time.date(after.runAt) : nil, name: after.name,
-                                    scheduleID: after.scheduleID, error: after.lastError))
+                pendingEvents.insert(DocketEvent(kind: .recovered, taskID: id, attempt: after.attempt, at: Time.date(now),
+                                                 runAt: after.status == .scheduled ? Time.date(after.runAt) : nil, name: after.name,
+                                                 scheduleID: after.scheduleID, error: after.lastError), at: mark)
             }
-            // What the failure did to its workflow, after the failure itself.
-            if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         }
         if last > 0 { try await waitDurable(last) }
     }
@@ -246,8 +247,9 @@ public actor Docket {
 
     // MARK: Events
 
-    /// A stream of everything that happens from now on. Each call makes an independent
-    /// stream; it ends when the Docket shuts down. A subscriber more than 65,536 events behind
+    /// A stream of everything that happens from now on (and of what `open` did while
+    /// recovering, delivered with the next event or when `run()` starts). Each call makes an
+    /// independent stream; it ends when the Docket shuts down. A subscriber more than 65,536 events behind
     /// loses the oldest.
     public nonisolated func events() -> AsyncStream<DocketEvent> { hub.subscribe() }
 
@@ -270,11 +272,15 @@ public actor Docket {
             recordsSinceSnapshot += 1
         }
         state.apply(m)
-        // Acted on by the timer loop's next turn, after the caller's own events (at once when
-        // there is no loop).
-        if !state.workflowEffects.isEmpty, !holdingEvents { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
-        if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
+        afterApplying()
         return sequence
+    }
+
+    /// What follows every commit: workflow effects are acted on by the timer loop's next turn,
+    /// after the caller's own events (at once when there is no loop); a snapshot when due.
+    private func afterApplying() {
+        if !state.workflowEffects.isEmpty { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
+        if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
     }
 
     /// Reads the task table in place. `state.tasks.peek(id)` on the actor's stored property
@@ -311,10 +317,7 @@ public actor Docket {
             recordsSinceSnapshot += ms.count
         }
         for m in ms { state.apply(m) }
-        // Acted on by the timer loop's next turn, after the caller's own events (at once when
-        // there is no loop).
-        if !state.workflowEffects.isEmpty, !holdingEvents { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
-        if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
+        afterApplying()
         return sequence
     }
 
@@ -352,9 +355,23 @@ public actor Docket {
                             name: t.name, scheduleID: t.scheduleID, error: error))
     }
 
-    /// Sends `event` to the subscribers, or keeps it for `run()` while `open` recovers.
+    /// Sends `event` to the subscribers, or keeps it while `open` recovers. Kept events go out
+    /// before the next one that reaches a subscriber, or when `run()` starts, so the order
+    /// stays causal even when calls come between `open` and `run()`.
     func publish(_ event: DocketEvent) {
-        if holdingEvents { pendingEvents.append(event) } else { hub.emit(event) }
+        if holdingEvents {
+            pendingEvents.append(event)
+            return
+        }
+        if !pendingEvents.isEmpty && hub.hasSubscribers { releaseHeldEvents() }
+        hub.emit(event)
+    }
+
+    /// Sends the events kept during `open`.
+    func releaseHeldEvents() {
+        let held = pendingEvents
+        pendingEvents = []
+        for e in held { hub.emit(e) }
     }
 
     /// A time-ordered id: milliseconds since the epoch and a counter, in hex, so ids sort by

@@ -28,7 +28,8 @@ public struct DocketEvent: Sendable, Equatable, CustomStringConvertible {
         /// or its predecessor was still running). `runAt` is the nominal time.
         case misfired
         /// A task that was running when the previous process stopped (its attempt counts; it
-        /// retries per its policy, `runAt` says when). Delivered when `run()` starts.
+        /// retries per its policy, `runAt` says when). Delivered, with what its failure did to a
+        /// workflow, when `run()` starts or with the first event after `open`.
         case recovered
         /// A workflow ended: `taskID` is the workflow's id, `error` says "failed" or
         /// "cancelled" (nil when it succeeded).

@@ -228,7 +228,7 @@ struct SegmentScanner {
         var markers = 0
         var lastMarker: RecordHeader?
         var o = offset + RecordFormat.alignment
-        while let found = nextValidItem(from: o, after: lastGood) {
+        while let found = nextValidRecord(from: o, minimumSequence: lastGood &+ 1, markers: true) {
             firstIntact = firstIntact ?? found.offset
             end = found.offset + found.header.storedSize
             let isMarker = found.header.kindByte == RecordKind.groupEnd.rawValue
@@ -247,35 +247,21 @@ struct SegmentScanner {
         return false
     }
 
-    /// The first valid data record or group-end marker with a sequence above `lastGood` at an
-    /// aligned offset ≥ `start`.
-    func nextValidItem(from start: Int, after lastGood: UInt64) -> (offset: Int, header: RecordHeader)? {
-        var o = (start + 7) & ~7
-        while o + RecordFormat.headerSize <= bytes.count {
-            if let h = RecordHeader.decode(bytes, at: o), h.length <= maxRecordSize, h.storedSize <= bytes.count - o,
-               h.sequenceInRange, h.sequence > lastGood,
-               h.kindByte == RecordKind.data.rawValue || h.kindByte == RecordKind.groupEnd.rawValue,
-               h.bodyProblem(bytes, at: o, ranges: ranges) == nil {
-                return (o, h)
-            }
-            o += RecordFormat.alignment
-        }
-        return nil
-    }
-
     /// The first fully valid record at an aligned offset ≥ `from` whose sequence is at least
-    /// `minimumSequence` (data records only; with 0, a seal too).
+    /// `minimumSequence` (data records, group-end markers too with `markers`; with 0, a seal
+    /// too).
     ///
     /// Every aligned offset is a candidate, so the cheap tests (header checksum, length bounds,
     /// kind, sequence) run before the payload checksum, and that one goes through `ranges`:
     /// a region of garbage, even of forged headers with valid checksums claiming long
     /// payloads, scans in near-linear time.
-    func nextValidRecord(from start: Int, minimumSequence: UInt64) -> (offset: Int, header: RecordHeader)? {
+    func nextValidRecord(from start: Int, minimumSequence: UInt64, markers: Bool = false) -> (offset: Int, header: RecordHeader)? {
         var o = (start + 7) & ~7
         while o + RecordFormat.headerSize <= bytes.count {
             if let h = RecordHeader.decode(bytes, at: o), h.length <= maxRecordSize, h.storedSize <= bytes.count - o,
                h.sequenceInRange {
                 let wanted = h.kindByte == RecordKind.data.rawValue ? h.sequence >= minimumSequence
+                    : h.kindByte == RecordKind.groupEnd.rawValue ? markers && h.sequence >= minimumSequence
                     : h.kindByte == RecordKind.seal.rawValue && minimumSequence == 0
                 if wanted && h.bodyProblem(bytes, at: o, ranges: ranges) == nil { return (o, h) }
             }

@@ -281,7 +281,7 @@ final class SegmentWriter: @unchecked Sendable {
                 // than a second system call), large ones in two.
                 var noChain: [UInt8]?
                 scratch.removeAll(keepingCapacity: true)
-                if chunk.count <= Self.largestFilledChunk * 4 { scratch.append(contentsOf: chunk) }
+                if chunk.count <= Self.largestCopiedGroup { scratch.append(contentsOf: chunk) }
                 let markerAt = scratch.count
                 // The marker's timestamp field holds the group's first sequence.
                 RecordFormat.encode(into: &scratch, kind: .groupEnd, sequence: lastSeq, timestamp: writtenSequence &+ 1,
@@ -358,6 +358,8 @@ final class SegmentWriter: @unchecked Sendable {
     /// KiB, a loss for large ones (batches of 1,000 records: -9 %). Above this average write
     /// the segment just grows.
     static let largestFilledChunk = 16 << 10
+    /// Groups up to this size are copied to be written with their end marker in one call.
+    static let largestCopiedGroup = 64 << 10
 
     private func syncSegment() throws {
         let target = writtenSequence

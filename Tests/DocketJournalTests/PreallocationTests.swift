@@ -351,7 +351,6 @@ import Testing
         for b in 0..<12 {
             _ = try await journal.append(contentsOf: (0..<100).map { payload(b * 100 + $0, size: 200) })
         }
-        #expect(SegmentWriter.largestFilledChunk == 16 << 10)
         let afterBatches = live()
         #expect(afterBatches.count == Self.recordsEnd(afterBatches))
         for i in 1...400 { _ = try await journal.append(payload(i, size: 50)) }

@@ -232,6 +232,44 @@ import Testing
         let inspected = try Docket.inspect(directory: crash.journal).workflows
         #expect(inspected.map(\.id) == ["w"] && inspected.first?.progress == 1 && inspected.first?.stageOutcomes == [true, true])
     }
+    /// What recovery did to workflows is announced in causal order: a failed step's running
+    /// sibling cancelled, a next stage enqueued — also to a subscriber that acts between `open` and
+    /// `run()`, whose own events come after the held ones.
+    @Test func recoveryAnnouncesWhatItDidToWorkflowsInOrder() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let gate = Gate()
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in Self.register(d, order: Starts(), gate: gate) }
+        let once = NewTask("gate", payload: Job(n: 1), options: TaskOptions(maxAttempts: 1))
+        try await h.docket.startWorkflow("a", stages: [WorkflowStage([once, Self.task("gate", 2)]), WorkflowStage([Self.task("ok")])])
+        try await h.docket.startWorkflow("b", stages: [WorkflowStage([once], onFailure: .continue), WorkflowStage([Self.task("ok")])])
+        for id in ["a/0/0", "a/0/1", "b/0/0"] {
+            await h.recorder.waitFor(.started, id)
+            while gate.waiting(id) == 0 { await Task.yield() }
+        }
+        let crash = TempDirectory("wf-order")
+        defer { crash.remove() }
+        try copyDirectory(dir.journal, crash.journal)
+        gate.open()
+        try await h.stop()
+
+        let d = try await Docket.open(directory: crash.journal, configuration: Harness.configuration(clock))
+        Self.register(d, order: Starts(), gate: gate)
+        let stream = d.events()
+        try await d.cancelWorkflow("b")
+        var seen: [String] = []
+        for await e in stream where e.taskID.hasPrefix("a") || e.taskID.hasPrefix("b") {
+            seen.append("\(e.kind) \(e.taskID)")
+            if seen.count == 7 { break }
+        }
+        let a = seen.filter { $0.hasSuffix(" a") || $0.contains(" a/") }
+        let b = seen.filter { $0.hasSuffix(" b") || $0.contains(" b/") }
+        #expect(a == ["recovered a/0/0", "cancelled a/0/1", "workflowEnded a"])
+        #expect(b == ["recovered b/0/0", "enqueued b/1/0", "cancelled b/1/0", "workflowEnded b"])
+        await d.close()
+    }
+
     /// A workflow is one journal record: past `maxRecordSize` it is refused with an error that
     /// names the limit, and nothing is started; a smaller one then starts normally.
     @Test func aWorkflowLargerThanARecordIsRefusedWhole() async throws {
