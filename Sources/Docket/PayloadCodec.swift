@@ -23,9 +23,13 @@ public struct JSONPayloadCodec: PayloadCodec {
         encoder.outputFormatting = [.sortedKeys]
     }
 
-    /// Encodes `value` as JSON.
+    /// Encodes `value` as JSON: compact, keys sorted. Common shapes go through a lean encoder
+    /// of this package; values with types `JSONEncoder` treats specially (`Data`, `URL`,
+    /// `Decimal`) or that it cannot write through `JSONEncoder` itself (so their
+    /// `encode(to:)` may run twice).
     public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try encoder.encode(value))
+        if let bytes = try? CompactJSONEncoder.encode(value) { return bytes }
+        return Array(try encoder.encode(value))
     }
 
     /// Decodes JSON.
