@@ -20,7 +20,34 @@ import Testing
         for s in state.schedules.values.sorted(by: { $0.id < $1.id }) {
             lines.append("schedule \(s.id) \(s.schedule) \(s.status.rawValue) next=\(s.nextFire.map(UTCStamp.string) ?? "-") last=\(s.lastFire.map(UTCStamp.string) ?? "-") misfire=\(s.misfire.rawValue) overlap=\(s.overlap.rawValue)")
         }
+        for w in state.workflows.values.sorted(by: { $0.id < $1.id }) {
+            let outcomes = w.outcomes.map { $0.map { $0 ? "ok" : "failed" } ?? "-" }.joined(separator: ",")
+            lines.append("workflow \(w.id) \(w.status.rawValue) stage=\(w.current)/\(w.stages.count) outcomes=\(outcomes) deadline=\(w.stageDeadline.map(UTCStamp.string) ?? "-")")
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static let fixtureWorkflows = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/engine/golden-v1-workflows").path
+
+    /// The records added within format version 1 after the first fixture (workflows, stage
+    /// timeouts, cancellations that create compensation tasks) in preallocated segments with
+    /// group-end markers, copied while the engine ran (so the live segment ends in zeros): the
+    /// state it opens to is frozen in `expected.txt` next to it.
+    @Test func workflowsAndPreallocatedSegmentsOpenToTheExpectedState() async throws {
+        let expected = try String(contentsOfFile: Self.fixtureWorkflows + "/expected.txt", encoding: .utf8)
+        let (state, report) = try StateLoader.load(directory: Self.fixtureWorkflows + "/journal", mode: .strict)
+        #expect(report.anomaly == nil)
+        #expect(report.snapshotSequence > 0 && report.lastSequence > report.snapshotSequence, "a snapshot and records after it")
+        #expect(Self.describe(state) == expected)
+        let tmp = TempDirectory("golden-wf")
+        defer { tmp.remove() }
+        try copyDirectory(Self.fixtureWorkflows + "/journal", tmp.journal)
+        let clock = ManualClock(now: Harness.start.addingTimeInterval(3600))
+        let docket = try await Docket.open(directory: tmp.journal, configuration: Harness.configuration(clock))
+        #expect(docket.recoveryReport.interrupted == ["flow/0/0"])
+        #expect(await docket.workflow("flow")?.status == .running)
+        await docket.close()
     }
 
     @Test func formatVersion1OpensToTheExpectedState() async throws {
@@ -42,6 +69,53 @@ import Testing
         let reopened = await docket.state
         #expect(reopened.tasks.count == state.tasks.count)
         await docket.close()
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DOCKET_WRITE_ENGINE_GOLDEN_WORKFLOWS"] == "1"))
+    func writeGoldenWorkflows() async throws {
+        let clock = ManualClock(now: Harness.start)
+        let gate = Gate()
+        let dir = TempDirectory("golden-wf-make")
+        defer { dir.remove() }
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir, register: { d in
+            d.register("ok", payload: Job.self) { job, _ in job.n * 10 }
+            d.register("bad", payload: Job.self) { _, _ in throw JobControl.fail(permanently: "no") }
+            d.register("slow", payload: Job.self) { _, ctx in try await gate.run(ctx.id) }
+            d.register("charge", payload: Job.self) { _, _ in }
+            do { try d.registerCancellation(for: "charge", payload: Job.self, retry: .fixed(.seconds(5))) { _, _ in } } catch {
+                Issue.record("registerCancellation: \(error)")
+            }
+        }, configure: { c in
+            // One snapshot (a second would retire the segments holding the workflow records).
+            c.snapshotEvery = 60
+            c.journal.segmentSize = 16 << 10
+        })
+        let d = h.docket
+        try await d.startWorkflow("chain", stages: [WorkflowStage([NewTask("ok", payload: Job(n: 1))]),
+                                                    WorkflowStage([NewTask("ok", payload: Job(n: 2)), NewTask("ok", payload: Job(n: 3))])])
+        try await d.startWorkflow("quorum", stages: [WorkflowStage([NewTask("ok", payload: Job(n: 4)), NewTask("bad", payload: Job(n: 5))],
+                                                                   completion: .quorum(1)),
+                                                     WorkflowStage([NewTask("ok", payload: Job(n: 6))], condition: .ifPreviousFailed)])
+        try await d.enqueue("charge", payload: Job(n: 7), options: TaskOptions(id: "order-1", delay: .seconds(600)))
+        try await d.cancel("order-1")
+        await h.settle()
+        // Enough records for a snapshot and the rotation after it.
+        for i in 0..<40 { try await d.enqueue("ok", payload: Job(n: i), options: TaskOptions(id: "job-\(i)")) }
+        await h.settle()
+        try await d.startWorkflow("flow", stages: [WorkflowStage([NewTask("slow", payload: Job(n: 8))], timeout: .seconds(900)),
+                                                   WorkflowStage([NewTask("ok", payload: Job(n: 9))])])
+        await h.recorder.waitFor(.started, "flow/0/0")
+        while gate.waiting("flow/0/0") == 0 { await Task.yield() }
+        await h.settle()
+        let out = Self.fixtureWorkflows
+        try? FileManager.default.removeItem(atPath: out)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try copyDirectory(dir.journal, out + "/journal")
+        try? FileManager.default.removeItem(atPath: out + "/journal/LOCK")
+        let (state, _) = try StateLoader.load(directory: out + "/journal", mode: .strict)
+        try Self.describe(state).write(toFile: out + "/expected.txt", atomically: true, encoding: .utf8)
+        gate.open()
+        try await h.stop()
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DOCKET_WRITE_ENGINE_GOLDEN"] == "1"))
