@@ -71,6 +71,17 @@ import Testing
         await docket.close()
     }
 
+    /// Copies the journal at `journal` (as a kill -9 would leave it) to `out/journal` and writes
+    /// the state it opens to as `out/expected.txt`.
+    static func freeze(_ journal: String, to out: String) throws {
+        try? FileManager.default.removeItem(atPath: out)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try copyDirectory(journal, out + "/journal")
+        try? FileManager.default.removeItem(atPath: out + "/journal/LOCK")
+        let (state, _) = try StateLoader.load(directory: out + "/journal", mode: .strict)
+        try describe(state).write(toFile: out + "/expected.txt", atomically: true, encoding: .utf8)
+    }
+
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DOCKET_WRITE_ENGINE_GOLDEN_WORKFLOWS"] == "1"))
     func writeGoldenWorkflows() async throws {
         let clock = ManualClock(now: Harness.start)
@@ -107,13 +118,7 @@ import Testing
         await h.recorder.waitFor(.started, "flow/0/0")
         while gate.waiting("flow/0/0") == 0 { await Task.yield() }
         await h.settle()
-        let out = Self.fixtureWorkflows
-        try? FileManager.default.removeItem(atPath: out)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try copyDirectory(dir.journal, out + "/journal")
-        try? FileManager.default.removeItem(atPath: out + "/journal/LOCK")
-        let (state, _) = try StateLoader.load(directory: out + "/journal", mode: .strict)
-        try Self.describe(state).write(toFile: out + "/expected.txt", atomically: true, encoding: .utf8)
+        try Self.freeze(dir.journal, to: Self.fixtureWorkflows)
         gate.open()
         try await h.stop()
     }
@@ -149,13 +154,7 @@ import Testing
         await h.recorder.waitFor(.started, "slow")
         await h.settle()
         try await d.journal?.sync()
-        let out = Self.fixture
-        try? FileManager.default.removeItem(atPath: out)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try copyDirectory(dir.journal, out + "/journal")
-        try? FileManager.default.removeItem(atPath: out + "/journal/LOCK")
-        let (state, _) = try StateLoader.load(directory: out + "/journal", mode: .strict)
-        try Self.describe(state).write(toFile: out + "/expected.txt", atomically: true, encoding: .utf8)
+        try Self.freeze(dir.journal, to: Self.fixture)
         gate.open()
         try await h.stop()
     }
