@@ -99,6 +99,30 @@ extension Docket {
         return TaskPage(tasks: page.map(TaskInfo.init), nextCursor: more ? page.last.map { String($0.sequence) } : nil)
     }
 
+    /// How many tasks match `filter` (all of them, not a page). Counts by status and queue
+    /// alone come from counters; other fields look at each task of the statuses asked for.
+    ///
+    /// ```swift
+    /// let waiting = await docket.count(matching: TaskFilter(statuses: [.scheduled], key: "customer-42"))
+    /// ```
+    public func count(matching filter: TaskFilter = TaskFilter()) -> Int {
+        if filter.name == nil && filter.scheduleID == nil && filter.key == nil && filter.runAt == nil {
+            let counts = state.tasks.countsByQueue
+            var total = 0
+            for (queue, perStatus) in counts where filter.queue == nil || filter.queue == queue {
+                for (status, n) in perStatus where filter.statuses.isEmpty || filter.statuses.contains(status) { total += n }
+            }
+            return total
+        }
+        var total = 0
+        let only = filter.statuses.count == 1 ? filter.statuses.first : nil
+        state.tasks.forEachInSequenceOrder(after: 0, status: only) { t in
+            if filter.matches(t) { total += 1 }
+            return true
+        }
+        return total
+    }
+
     /// Counts per status and queue, ready tasks, starts, finishes and recent lateness.
     public func stats() -> DocketStats {
         let byQueue = state.tasks.countsByQueue

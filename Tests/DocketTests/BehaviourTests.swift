@@ -340,6 +340,16 @@ import Testing
         }
         let failed = await d.tasks(matching: TaskFilter(statuses: [.failed]))
         #expect(failed.tasks.map(\.id) == ["bad0", "bad1", "bad2"])
+        // Counts, from the counters or by looking at the tasks, agree with the full lists.
+        for filter in [TaskFilter(), TaskFilter(statuses: [.failed]), TaskFilter(queue: "q1"), TaskFilter(statuses: [.succeeded, .scheduled], queue: "default"),
+                       TaskFilter(name: "ok"), TaskFilter(statuses: [.scheduled], name: "ok"), TaskFilter(queue: "q2", key: "none"),
+                       TaskFilter(runAt: h.clock.now()...h.clock.now().addingTimeInterval(60))] {
+            let counted = await d.count(matching: filter)
+            let listed = await d.tasks(matching: filter, limit: 1000).tasks.count
+            #expect(counted == listed)
+        }
+        #expect(await d.count() == 12)
+        #expect(await d.count(matching: TaskFilter(name: "ok")) == 9)
         var seen: [String] = []
         var cursor: String?
         repeat {
