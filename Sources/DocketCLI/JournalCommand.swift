@@ -9,7 +9,7 @@ enum JournalCommand {
                docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--raw] [--salvage] [--archive] [--json]
                docket journal stats DIR [--json]
                docket journal replay DIR (--to SEQ | --at ISO8601) [--archive] [--tasks] [--json]
-               docket journal compact DIR [--retention delete|archive] [--keep N (default 1)]
+               docket journal compact DIR [--retention delete|archive] [--keep N (default 1)] [--json]
                docket journal stress DIR --records N [--size BYTES] [--batch K] [--writers W]
                                      [--durability always|interval:MS|none] [--acks]
                                      [--segment-size BYTES] [--snapshot-every N]
@@ -130,7 +130,7 @@ enum JournalCommand {
     /// the directory shows: `archive` when it has an `archive/` (so an audit trail is never
     /// deleted by this command), else `delete`; the hash chain setting is kept as found.
     static func compact(_ arguments: [String], output: CLIOutput) async throws -> Int32 {
-        let args = try Arguments(arguments, valued: ["--retention", "--keep"], flags: [])
+        let args = try Arguments(arguments, valued: ["--retention", "--keep"], flags: ["--json"])
         let dir = try directory(args)
         let before = try JournalReader.statistics(directory: dir)
         guard before.segments > 0 || before.snapshots > 0 else {
@@ -162,6 +162,24 @@ enum JournalCommand {
         guard let newest = after.newestSnapshotSequence, newest >= (after.lastSequence ?? 0) else {
             output.err("docket: no snapshot through sequence \(after.lastSequence ?? 0) was written (disk full or not writable?); nothing was compacted")
             return ExitCode.checkFailed
+        }
+        if args.has("--json") {
+            func sizes(_ s: JournalStatistics) -> String {
+                var j = JournalJSON()
+                j.add("segments", s.segments)
+                j.add("segmentBytes", s.segmentBytes)
+                j.add("snapshots", s.snapshots)
+                j.add("snapshotBytes", s.snapshotBytes)
+                j.add("archivedSegments", s.archivedSegments)
+                return j.text
+            }
+            var j = JournalJSON()
+            j.add("before", raw: sizes(before))
+            j.add("after", raw: sizes(after))
+            j.add("newestSnapshotSequence", after.newestSnapshotSequence)
+            j.add("retention", config.journal.retention == .archive ? "archive" : "delete")
+            output.out(j.text)
+            return ExitCode.success
         }
         output.out("before: \(before.segments) segment(s), \(before.segmentBytes) bytes; \(before.snapshots) snapshot(s), \(before.snapshotBytes) bytes")
         output.out("after:  \(after.segments) segment(s), \(after.segmentBytes) bytes; \(after.snapshots) snapshot(s), \(after.snapshotBytes) bytes"
