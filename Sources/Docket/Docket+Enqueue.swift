@@ -103,6 +103,9 @@ extension Docket {
         return (result, sequence)
     }
 
+    /// The resource key prefix of the occurrences of schedules with overlap `.queue`.
+    static let scheduleKeyPrefix = "schedule:"
+
     func makeEntry(_ name: String, payload: [UInt8], options: TaskOptions, now: Micros, scheduleID: String? = nil) throws(DocketError) -> TaskEntry {
         guard !isClosed else { throw .closed }
         try Self.validateName(name, what: "handler name")
@@ -110,7 +113,12 @@ extension Docket {
         let id = options.id ?? generateID()
         try Self.validateName(id, what: "task id")
         try Self.validateName(options.queue, what: "queue name")
-        if let key = options.key { try Self.validateName(key, what: "serialization key") }
+        if let key = options.key {
+            try Self.validateName(key, what: "serialization key")
+            guard !key.hasPrefix(Self.scheduleKeyPrefix) else {
+                throw .invalidArgument("the key \"\(key)\" of task \"\(id)\" starts with \"\(Self.scheduleKeyPrefix)\", which is reserved for the occurrences of schedules with overlap .queue; use another prefix")
+            }
+        }
         let (maxAttempts, retry, timeout) = try runSettings(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry,
                                                             timeout: options.timeout, of: "task \"\(id)\"")
         if let delay = options.delay, delay < .zero { throw .invalidArgument("the delay of task \"\(id)\" must not be negative (got \(delay))") }

@@ -221,7 +221,7 @@ extension Docket {
                 runAt = Time.add(x, Micros(random.next() % UInt64(i.jitterMilliseconds)) * 1000)
             }
             created.append(TaskEntry(id: id, name: s.name, payload: s.payload, queue: s.queue, priority: s.priority,
-                                     key: s.overlap == .queue ? "schedule:" + s.id : nil, runAt: runAt, attempt: 0,
+                                     key: s.overlap == .queue ? Self.scheduleKeyPrefix + s.id : nil, runAt: runAt, attempt: 0,
                                      maxAttempts: s.maxAttempts, retry: s.retry, timeout: s.timeout, status: .scheduled,
                                      createdAt: now, sequence: sequence, scheduleID: s.id))
             sequence += 1

@@ -24,7 +24,9 @@ public enum MisfirePolicy: String, Sendable, Hashable, Codable {
 public enum OverlapPolicy: String, Sendable, Hashable, Codable {
     /// Skip the new occurrence (reported as a misfire).
     case skip
-    /// Create it, but run it only after the previous one finishes. The default.
+    /// Create it, but run it only after the previous one finishes. The default. (The
+    /// occurrences share the resource key `schedule:<schedule id>`, visible in `TaskInfo.key`
+    /// and usable in a `TaskFilter`; task keys starting with `schedule:` are reserved for it.)
     case queue
     /// Run them side by side.
     case allow

@@ -31,7 +31,9 @@ public struct TaskOptions: Sendable {
     public var retry: RetryPolicy?
     /// How long one attempt may run before it is cancelled and counted as failed.
     public var timeout: Duration?
-    /// At most one task with this key runs at a time (per-key serialization).
+    /// At most one task with this key runs at a time (per-key serialization). Keys starting
+    /// with `schedule:` are reserved: occurrences of a schedule with overlap `.queue` carry
+    /// `schedule:<schedule id>`, which is how they wait for each other.
     public var key: String?
     /// What to do when the id exists.
     public var onConflict: OnConflict = .returnExisting

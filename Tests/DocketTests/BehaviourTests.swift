@@ -317,6 +317,29 @@ import Testing
         h.directory?.remove()
     }
 
+    /// Occurrences of a schedule with overlap `.queue` wait for each other through the key
+    /// `schedule:<id>`; tasks cannot take a key with that prefix, so they cannot join the queue.
+    @Test(arguments: EngineKind.allCases) func scheduleKeysAreReserved(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("ok", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        var message = ""
+        do {
+            try await d.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "sneaky", key: "schedule:s"))
+        } catch {
+            if case .invalidArgument(let m) = error { message = m }
+        }
+        #expect(message.contains("reserved"), "\(message)")
+        #expect(await d.task("sneaky") == nil)
+        try await d.schedule("s", parsing: "* * * * * *", handler: "ok", payload: Job(n: 2), options: ScheduleOptions(overlap: .queue))
+        h.clock.advance(by: .seconds(1))
+        let started = await h.recorder.waitFor(.started)
+        let occurrence = try #require(await d.task(started.first?.taskID ?? ""))
+        #expect(occurrence.scheduleID == "s" && occurrence.key == "schedule:s")
+        try await d.enqueue("ok", payload: Job(n: 3), options: TaskOptions(id: "fine", key: "schedules-are-not-this"))
+        #expect(await d.task("fine")?.key == "schedules-are-not-this")
+        try await h.stop()
+    }
+
     @Test(arguments: EngineKind.allCases) func queriesFilterCountAndPage(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in
             d.register("ok", payload: Job.self) { _, _ in }
