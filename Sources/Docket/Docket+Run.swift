@@ -82,8 +82,15 @@ extension Docket {
         var unregistered: [TaskEntry] = []
         var starting: [TaskEntry] = []
         var handlersOf: [AnyHandler] = []
+        var missed: [TaskEntry] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
             guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version else { continue }
+            if t.scheduleID != nil, t.attempt == 0, missedWhileBusy(t, now: now) {
+                missed.append(t)
+                // The next one parked behind its key (overlap `.queue`) gets its turn now.
+                unpark()
+                continue
+            }
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
                 parked[.queue(t.queue), default: BinaryHeap()].push(item)
                 continue
@@ -145,6 +152,15 @@ extension Docket {
                 }
             }
         }
+        if !missed.isEmpty {
+            try commit(.cancel(missed.map(\.id), at: now))
+            for t in missed {
+                if wantsEvents {
+                    publish(DocketEvent(kind: .misfired, taskID: t.id, attempt: 0, at: Time.date(now), runAt: Time.date(t.runAt), name: t.name,
+                                        scheduleID: t.scheduleID, error: "not started within the grace period (workers, its queue or its key were busy)"))
+                }
+            }
+        }
         for t in unregistered {
             // An earlier one of these may have ended a workflow stage and cancelled this one.
             guard readTasks({ $0.peek(t.id) })?.status == .scheduled else { continue }
@@ -155,6 +171,19 @@ extension Docket {
             let error = "no handler is registered for \"\(t.name)\""
             try commit(.fail(id: t.id, lease: lease, error: error, retryAt: nil, at: now))
             emit(.failed, started, at: now, error: error)
+        }
+    }
+
+    /// Whether a schedule's occurrence, about to start `grace` or more after its time because
+    /// workers, its queue or its key were busy, is missed per its schedule's misfire policy:
+    /// `.skip` skips it, `.fireOnce` skips it unless it is the schedule's latest occurrence
+    /// (the one run for all of them), `.fireAll` runs it.
+    func missedWhileBusy(_ t: TaskEntry, now: Micros) -> Bool {
+        guard let id = t.scheduleID, let s = state.schedules[id], now - t.runAt > s.grace else { return false }
+        switch s.misfire {
+        case .fireAll: return false
+        case .skip: return true
+        case .fireOnce: return s.lastTaskID != t.id
         }
     }
 

@@ -99,6 +99,43 @@ import Testing
         h.directory?.remove()
     }
 
+    /// Occurrences created on time but waiting for their predecessor (overlap `.queue`) past
+    /// the grace period follow the misfire policy when they could start: `.skip` skips them
+    /// all, `.fireOnce` runs only the latest, `.fireAll` runs every one. Skipped ones are
+    /// cancelled and reported as misfired, so a job slower than its period cannot pile up runs.
+    @Test(arguments: [MisfirePolicy.fireOnce, .fireAll, .skip]) func missedWhileBusy(policy: MisfirePolicy) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(.journaled) { d in d.register("slow", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        try await h.docket.schedule("s", parsing: "* * * * * *", handler: "slow", payload: Job(n: 0),
+                                    options: ScheduleOptions(misfire: policy, grace: .milliseconds(500), overlap: .queue))
+        func id(_ second: Int) -> String { "s@2027-01-15T08:00:0\(second)Z" }
+        for k in 1...7 {
+            h.clock.advance(by: .seconds(1))
+            await h.recorder.waitFor(.enqueued, count: k)
+        }
+        await h.recorder.waitFor(.started, id(1))
+        // 0.9 s after the last one's time: every waiting occurrence is past the grace period.
+        h.clock.advance(by: .milliseconds(900))
+        await h.settle()
+        gate.open()
+        let expectedMissed: [String]
+        let expectedRun: [String]
+        switch policy {
+        case .skip: (expectedMissed, expectedRun) = ((2...7).map(id), [id(1)])
+        case .fireOnce: (expectedMissed, expectedRun) = ((2...6).map(id), [id(1), id(7)])
+        case .fireAll: (expectedMissed, expectedRun) = ([], (1...7).map(id))
+        }
+        await h.recorder.waitFor(.succeeded, count: expectedRun.count)
+        await h.settle()
+        let missed = h.recorder.events(.misfired)
+        #expect(missed.map(\.taskID) == expectedMissed)
+        #expect(missed.allSatisfy { $0.error?.contains("grace period") == true })
+        #expect(h.recorder.events(.succeeded).map(\.taskID).sorted() == expectedRun)
+        for m in expectedMissed { #expect(await h.docket.task(m)?.status == .cancelled) }
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func pauseResumeCancelSchedule(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("tick", payload: Job.self) { _, _ in } }
         let d = h.docket
