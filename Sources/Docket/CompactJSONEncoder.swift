@@ -37,7 +37,11 @@ enum CompactJSONEncoder {
                 storage = .scalar(bytes)
                 return
             }
-            if T.self == Data.self || T.self == URL.self || T.self == Decimal.self { throw Unsupported() }
+            // JSONEncoder writes these its own way (and 128-bit integers' own conformance would
+            // ask this encoder to encode them again, forever).
+            if T.self == Data.self || T.self == URL.self || T.self == Decimal.self || value is Int128 || value is UInt128 {
+                throw Unsupported()
+            }
             try value.encode(to: NodeEncoder(node: self, codingPath: path))
         }
 
@@ -51,8 +55,11 @@ enum CompactJSONEncoder {
             storage = .array([])
         }
 
-        func child(forKey key: String) -> Node {
+        /// The member `key`, an existing one when `reuse` (nested containers asked for twice
+        /// add to the same object or array, as with JSONEncoder), else a fresh one.
+        func child(forKey key: String, reuse: Bool = false) -> Node {
             makeObject()
+            if reuse, case .object(let members) = storage, let existing = members[key] { return existing }
             let node = Node()
             if case .object(var members) = storage {
                 storage = .empty
@@ -128,8 +135,29 @@ enum CompactJSONEncoder {
             case let v as Float:
                 guard v.isFinite else { throw Unsupported() }
                 return Array(v.description.utf8)
+            // Arrays of scalars in one piece, not a node per element.
+            case let v as [UInt8]: return list(v) { Array(String($0).utf8) }
+            case let v as [Int]: return list(v) { Array(String($0).utf8) }
+            case let v as [String]: return list(v) { s in
+                var out: [UInt8] = []
+                writeString(s, into: &out)
+                return out
+            }
+            case let v as [Double]:
+                guard v.allSatisfy(\.isFinite) else { throw Unsupported() }
+                return list(v) { Array($0.description.utf8) }
             default: return nil
             }
+        }
+
+        static func list<E>(_ items: [E], _ element: (E) -> [UInt8]) -> [UInt8] {
+            var out: [UInt8] = [0x5B]
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(0x2C) }
+                out.append(contentsOf: element(item))
+            }
+            out.append(0x5D)
+            return out
         }
 
         static func writeString(_ s: String, into out: inout [UInt8]) {
@@ -178,12 +206,12 @@ enum CompactJSONEncoder {
             try node.child(forKey: key.stringValue).encode(value, path: codingPath + [key])
         }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-            let child = node.child(forKey: key.stringValue)
+            let child = node.child(forKey: key.stringValue, reuse: true)
             child.makeObject()
             return KeyedEncodingContainer(Keyed<NestedKey>(node: child, codingPath: codingPath + [key]))
         }
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-            let child = node.child(forKey: key.stringValue)
+            let child = node.child(forKey: key.stringValue, reuse: true)
             child.makeArray()
             return Unkeyed(node: child, codingPath: codingPath + [key])
         }

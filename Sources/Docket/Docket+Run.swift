@@ -85,10 +85,14 @@ extension Docket {
         var missed: [TaskEntry] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
             guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version else { continue }
-            if t.scheduleID != nil, t.attempt == 0, missedWhileBusy(t, now: now) {
+            if t.scheduleID != nil, t.attempt == 0, t.startedAt == nil, missedWhileBusy(t, now: now) {
                 missed.append(t)
-                // The next one parked behind its key (overlap `.queue`) gets its turn now.
-                unpark()
+                // The next one parked behind its key (overlap `.queue`) or its queue's limit
+                // gets the turn it would have had.
+                if let key = t.key, state.runningKeys[key] == nil, !keys.contains(key) { unparkNext(.key(key)) }
+                if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) < limit {
+                    unparkNext(.queue(t.queue))
+                }
                 continue
             }
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
@@ -174,17 +178,30 @@ extension Docket {
         }
     }
 
-    /// Whether a schedule's occurrence, about to start `grace` or more after its time because
-    /// workers, its queue or its key were busy, is missed per its schedule's misfire policy:
-    /// `.skip` skips it, `.fireOnce` skips it unless it is the schedule's latest occurrence
-    /// (the one run for all of them), `.fireAll` runs it.
+    /// Whether a schedule's occurrence that never started, taken for a worker `grace` or more
+    /// after its time because workers, its queue or its key were busy, is missed per its
+    /// schedule's misfire policy: `.skip` skips it, `.fireOnce` skips it unless it is the
+    /// schedule's latest occurrence (the one run for all of them), `.fireAll` runs it.
+    /// Fixed-delay schedules are exempt, as at firing: their next occurrence waits for this one.
     func missedWhileBusy(_ t: TaskEntry, now: Micros) -> Bool {
-        guard let id = t.scheduleID, let s = state.schedules[id], now - t.runAt > s.grace else { return false }
+        guard let id = t.scheduleID, let s = state.schedules[id], !s.isFixedDelay, now - t.runAt > s.grace else { return false }
         switch s.misfire {
         case .fireAll: return false
         case .skip: return true
         case .fireOnce: return s.lastTaskID != t.id
         }
+    }
+
+    /// Moves the first live task parked in `group` back to the ready queue (the caller checked
+    /// that the group has room for one).
+    func unparkNext(_ group: ParkingGroup) {
+        guard var heap = parked.removeValue(forKey: group) else { return }
+        while let item = heap.popMin() {
+            guard let t = readTasks({ $0.peek(item.id) }), t.status == .scheduled, t.version == item.version else { continue }
+            ready.push(item)
+            break
+        }
+        if !heap.isEmpty { parked[group] = heap }
     }
 
     /// Moves parked tasks whose key or queue has room again back to the ready queue: the top one

@@ -47,6 +47,37 @@ import Testing
         var inner = Inner(name: "x", tags: ["p", "q"], score: nil)
         var shapes: [Shape] = [.circle(radius: 2.5), .box(1, 2), .none]
         var date = Date(timeIntervalSinceReferenceDate: 123_456.789)
+        var bytes: [UInt8] = [0, 1, 255]
+        var words = ["x", "y\"z"]
+        var reals = [1.5, -0.0, 1e16]
+    }
+
+    /// Asks for the same nested containers twice: both writes land in one object and array.
+    struct Twice: Codable, Equatable {
+        var a = 1
+        var b = 2
+        enum Keys: String, CodingKey { case list, box }
+        enum Inner: String, CodingKey { case a, b }
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            var list = try c.nestedUnkeyedContainer(forKey: .list)
+            a = try list.decode(Int.self)
+            b = try list.decode(Int.self)
+            let box = try c.nestedContainer(keyedBy: Inner.self, forKey: .box)
+            #expect(try box.decode(Int.self, forKey: .a) == a && box.decode(Int.self, forKey: .b) == b)
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            var first = c.nestedUnkeyedContainer(forKey: .list)
+            try first.encode(a)
+            var second = c.nestedUnkeyedContainer(forKey: .list)
+            try second.encode(b)
+            var boxA = c.nestedContainer(keyedBy: Inner.self, forKey: .box)
+            try boxA.encode(a, forKey: .a)
+            var boxB = c.nestedContainer(keyedBy: Inner.self, forKey: .box)
+            try boxB.encode(b, forKey: .b)
+        }
     }
 
     struct Empty: Codable, Equatable {}
@@ -100,6 +131,7 @@ import Testing
         try roundTrips("a fragment")
         try roundTrips(42)
         try roundTrips([String: [Int]]())
+        try roundTrips(Twice())
         #expect(try CompactJSONEncoder.encode(Empty()) == Array("{}".utf8))
     }
 
@@ -129,8 +161,12 @@ import Testing
         #expect(throws: CompactJSONEncoder.Unsupported.self) { try CompactJSONEncoder.encode(Special()) }
         #expect(throws: CompactJSONEncoder.Unsupported.self) { try CompactJSONEncoder.encode([Data([1])]) }
         #expect(throws: CompactJSONEncoder.Unsupported.self) { try CompactJSONEncoder.encode(Double.nan) }
+        #expect(throws: CompactJSONEncoder.Unsupported.self) { try CompactJSONEncoder.encode([Double.infinity]) }
+        #expect(throws: CompactJSONEncoder.Unsupported.self) { try CompactJSONEncoder.encode(["big": Int128.max]) }
+        #expect(throws: CompactJSONEncoder.Unsupported.self) { try CompactJSONEncoder.encode(UInt128.max) }
         let codec = JSONPayloadCodec()
         #expect(try codec.encode(Special()) == Self.foundation(Special()))
+        #expect(try codec.encode(["big": Int128.min]) == Self.foundation(["big": Int128.min]))
         #expect(try codec.decode(Special.self, from: codec.encode(Special())) == Special())
         #expect(throws: (any Error).self) { try codec.encode(Double.infinity) }
     }

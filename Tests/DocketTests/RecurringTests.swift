@@ -136,6 +136,33 @@ import Testing
         h.directory?.remove()
     }
 
+    /// An occurrence whose attempt a shutdown handed back is no missed occurrence: after a
+    /// restart past the grace period it runs again, whatever the misfire policy.
+    @Test func anOccurrenceInterruptedByAShutdownRunsAfterTheRestart() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let gate = Gate()
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in
+            d.register("slow", payload: Job.self) { _, c in try await gate.run(c.id) }
+        }
+        try await h.docket.schedule("s", parsing: "* * * * *", handler: "slow", payload: Job(n: 0),
+                                    options: ScheduleOptions(misfire: .skip, grace: .seconds(1)))
+        clock.advance(by: .seconds(60))
+        let id = "s@2027-01-15T08:01:00Z"
+        await h.recorder.waitFor(.started, id)
+        try await h.stop()
+        let handedBack = try #require(await h.docket.task(id))
+        #expect(handedBack.status == .scheduled && handedBack.attempt == 0, "shutdown hands the attempt back")
+        clock.advance(by: .seconds(30))
+        let second = try await Harness.make(.journaled, clock: clock, directory: dir) { d in
+            d.register("slow", payload: Job.self) { _, _ in }
+        }
+        await second.recorder.waitFor(.succeeded, id)
+        #expect(second.recorder.events(.misfired).isEmpty)
+        try await second.stop()
+    }
+
     @Test(arguments: EngineKind.allCases) func pauseResumeCancelSchedule(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("tick", payload: Job.self) { _, _ in } }
         let d = h.docket
