@@ -111,52 +111,12 @@ enum CompactJSONEncoder {
             }
         }
 
-        /// The bytes of a value written as a JSON scalar, or nil for anything else.
+        /// The bytes of a value written as a JSON scalar (or an array of scalars), or nil for
+        /// anything else. One conformance check instead of a cast per scalar type.
         static func scalar<T>(_ value: T) throws -> [UInt8]? {
-            switch value {
-            case let v as String:
-                var out: [UInt8] = []
-                writeString(v, into: &out)
-                return out
-            case let v as Bool: return Array((v ? "true" : "false").utf8)
-            case let v as Int: return Array(String(v).utf8)
-            case let v as Int64: return Array(String(v).utf8)
-            case let v as Int32: return Array(String(v).utf8)
-            case let v as Int16: return Array(String(v).utf8)
-            case let v as Int8: return Array(String(v).utf8)
-            case let v as UInt: return Array(String(v).utf8)
-            case let v as UInt64: return Array(String(v).utf8)
-            case let v as UInt32: return Array(String(v).utf8)
-            case let v as UInt16: return Array(String(v).utf8)
-            case let v as UInt8: return Array(String(v).utf8)
-            case let v as Double:
-                guard v.isFinite else { throw Unsupported() }
-                return Array(v.description.utf8)
-            case let v as Float:
-                guard v.isFinite else { throw Unsupported() }
-                return Array(v.description.utf8)
-            // Arrays of scalars in one piece, not a node per element.
-            case let v as [UInt8]: return list(v) { Array(String($0).utf8) }
-            case let v as [Int]: return list(v) { Array(String($0).utf8) }
-            case let v as [String]: return list(v) { s in
-                var out: [UInt8] = []
-                writeString(s, into: &out)
-                return out
-            }
-            case let v as [Double]:
-                guard v.allSatisfy(\.isFinite) else { throw Unsupported() }
-                return list(v) { Array($0.description.utf8) }
-            default: return nil
-            }
-        }
-
-        static func list<E>(_ items: [E], _ element: (E) -> [UInt8]) -> [UInt8] {
-            var out: [UInt8] = [0x5B]
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(0x2C) }
-                out.append(contentsOf: element(item))
-            }
-            out.append(0x5D)
+            guard let v = value as? any JSONScalar else { return nil }
+            var out: [UInt8] = []
+            try v.writeJSON(into: &out)
             return out
         }
 
@@ -251,5 +211,61 @@ enum CompactJSONEncoder {
 
         mutating func encodeNil() throws { node.storage = .scalar(Array("null".utf8)) }
         mutating func encode<T: Encodable>(_ value: T) throws { try node.encode(value, path: codingPath) }
+    }
+}
+
+/// A value `CompactJSONEncoder` writes directly, without going through `Encodable`.
+protocol JSONScalar {
+    func writeJSON(into out: inout [UInt8]) throws
+}
+
+extension String: JSONScalar {
+    func writeJSON(into out: inout [UInt8]) { CompactJSONEncoder.Node.writeString(self, into: &out) }
+}
+
+extension Bool: JSONScalar {
+    func writeJSON(into out: inout [UInt8]) { out.append(contentsOf: (self ? "true" : "false").utf8) }
+}
+
+/// Decimal digits of any fixed-width integer up to 64 bits (128-bit ones are left to
+/// JSONEncoder: see `Node.encode`).
+protocol JSONInteger: JSONScalar, BinaryInteger {}
+extension JSONInteger {
+    func writeJSON(into out: inout [UInt8]) { out.append(contentsOf: String(self).utf8) }
+}
+extension Int: JSONInteger {}
+extension Int8: JSONInteger {}
+extension Int16: JSONInteger {}
+extension Int32: JSONInteger {}
+extension Int64: JSONInteger {}
+extension UInt: JSONInteger {}
+extension UInt8: JSONInteger {}
+extension UInt16: JSONInteger {}
+extension UInt32: JSONInteger {}
+extension UInt64: JSONInteger {}
+
+extension Double: JSONScalar {
+    func writeJSON(into out: inout [UInt8]) throws {
+        guard isFinite else { throw CompactJSONEncoder.Unsupported() }
+        out.append(contentsOf: description.utf8)
+    }
+}
+
+extension Float: JSONScalar {
+    func writeJSON(into out: inout [UInt8]) throws {
+        guard isFinite else { throw CompactJSONEncoder.Unsupported() }
+        out.append(contentsOf: description.utf8)
+    }
+}
+
+/// Arrays of scalars in one piece, not a node per element.
+extension Array: JSONScalar where Element: JSONScalar {
+    func writeJSON(into out: inout [UInt8]) throws {
+        out.append(0x5B)
+        for (i, item) in enumerated() {
+            if i > 0 { out.append(0x2C) }
+            try item.writeJSON(into: &out)
+        }
+        out.append(0x5D)
     }
 }
