@@ -57,7 +57,8 @@ extension Docket {
 
     /// Grows the group that `leader` starts with the tasks parked behind its key that can run
     /// with it (same handler and queue, still due), within `room` more; the others stay parked.
-    func groupMembers(of leader: TaskEntry, maxGroup: Int, room: Int) -> [TaskEntry] {
+    /// Schedule occurrences missed while busy (`missedWhileBusy`) go to `missed` instead.
+    func groupMembers(of leader: TaskEntry, maxGroup: Int, room: Int, now: Micros, missed: inout [TaskEntry]) -> [TaskEntry] {
         guard let key = leader.key, room > 0, maxGroup > 1, var heap = parked[.key(key)] else { return [] }
         let wanted = min(room, maxGroup - 1)
         var members: [TaskEntry] = []
@@ -66,7 +67,13 @@ extension Docket {
         while members.count < wanted, let item = heap.popMin() {
             guard let p = readTasks({ $0.peek(item.id) }), p.status == .scheduled, p.version == item.version,
                   let t = readTasks({ $0.find(item.id)?.task }) else { continue }
-            if t.name == leader.name, t.queue == leader.queue { members.append(t) } else { skipped.append(item) }
+            if missedWhileBusy(t, now: now) {
+                missed.append(t)
+            } else if t.name == leader.name, t.queue == leader.queue {
+                members.append(t)
+            } else {
+                skipped.append(item)
+            }
         }
         for item in skipped { heap.push(item) }
         parked[.key(key)] = heap.isEmpty ? nil : heap

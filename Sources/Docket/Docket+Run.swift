@@ -85,7 +85,7 @@ extension Docket {
         var missed: [TaskEntry] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
             guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version else { continue }
-            if t.scheduleID != nil, t.attempt == 0, t.startedAt == nil, missedWhileBusy(t, now: now) {
+            if missedWhileBusy(t, now: now) {
                 missed.append(t)
                 // The next one parked behind its key (overlap `.queue`) or its queue's limit
                 // gets the turn it would have had.
@@ -122,7 +122,7 @@ extension Docket {
             var room = concurrency - state.runningCount - leases.count
             if let limit = queueLimits[t.queue] { room = min(room, limit - (state.runningByQueue[t.queue] ?? 0) - (queueCounts[t.queue] ?? 0)) }
             var members = [i]
-            for m in groupMembers(of: t, maxGroup: group.maxGroup, room: room) {
+            for m in groupMembers(of: t, maxGroup: group.maxGroup, room: room, now: now, missed: &missed) {
                 queueCounts[m.queue, default: 0] += 1
                 leases.append(Mutation.Lease(id: m.id, lease: state.nextLease + UInt64(leases.count)))
                 members.append(starting.count)
@@ -184,7 +184,8 @@ extension Docket {
     /// schedule's latest occurrence (the one run for all of them), `.fireAll` runs it.
     /// Fixed-delay schedules are exempt, as at firing: their next occurrence waits for this one.
     func missedWhileBusy(_ t: TaskEntry, now: Micros) -> Bool {
-        guard let id = t.scheduleID, let s = state.schedules[id], !s.isFixedDelay, now - t.runAt > s.grace else { return false }
+        guard let id = t.scheduleID, t.attempt == 0, t.startedAt == nil, let s = state.schedules[id], !s.isFixedDelay,
+              now - t.runAt > s.grace else { return false }
         switch s.misfire {
         case .fireAll: return false
         case .skip: return true

@@ -1,3 +1,4 @@
+import DocketSchedules
 import Foundation
 import Synchronization
 import Testing
@@ -30,6 +31,42 @@ import Testing
         #expect(await h.docket.stats().byStatus == [.succeeded: 5])
         try await h.stop()
         h.directory?.remove()
+    }
+
+    /// A group's leader takes parked tasks of its key along; schedule occurrences among them
+    /// that were held back past their grace period follow the misfire policy there too.
+    @Test func occurrencesMissedWhileBusyDoNotJoinAGroup() async throws {
+        let calls = Calls()
+        let gate = Gate()
+        let h = try await Harness.make(.inMemory) { d in
+            d.registerGrouped("digest", payload: Job.self) { jobs in
+                calls.add(jobs)
+                if jobs.first?.context.id.hasSuffix("08:00:01Z") == true { try await gate.run("first") }
+            }
+        }
+        let d = h.docket
+        func id(_ second: Int) -> String { "s@2027-01-15T08:00:0\(second)Z" }
+        let options = ScheduleOptions(misfire: .fireOnce, grace: .milliseconds(500), overlap: .queue)
+        try await d.schedule("s", parsing: "* * * * * *", handler: "digest", payload: Job(n: 0), options: options)
+        for k in 1...4 {
+            h.clock.advance(by: .seconds(1))
+            await h.recorder.waitFor(.enqueued, count: k)
+        }
+        await h.recorder.waitFor(.started, id(1))
+        // The next occurrence jumps the queue (a higher priority), so it leads the group.
+        var urgent = options
+        urgent.priority = -5
+        try await d.updateSchedule("s", Schedule(parsing: "* * * * * *"), handler: "digest", payload: Job(n: 0), options: urgent)
+        h.clock.advance(by: .seconds(1))
+        await h.recorder.waitFor(.enqueued, count: 5)
+        h.clock.advance(by: .milliseconds(900))
+        await h.settle()
+        gate.open()
+        await h.recorder.waitFor(.succeeded, id(5))
+        await h.settle()
+        #expect(h.recorder.events(.misfired).map(\.taskID) == [id(2), id(3), id(4)])
+        #expect(calls.all == [["\(id(1))#1"], ["\(id(5))#1"]])
+        try await h.stop()
     }
 
     @Test(arguments: EngineKind.allCases) func groupsStayWithinMaxGroupAndTheConcurrencyLimit(kind: EngineKind) async throws {
