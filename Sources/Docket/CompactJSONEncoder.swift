@@ -39,7 +39,7 @@ enum CompactJSONEncoder {
             }
             // JSONEncoder writes these its own way (and 128-bit integers' own conformance would
             // ask this encoder to encode them again, forever).
-            if T.self == Data.self || T.self == URL.self || T.self == Decimal.self || value is Int128 || value is UInt128 {
+            if T.self == Data.self || T.self == URL.self || T.self == Decimal.self || T.self == Int128.self || T.self == UInt128.self {
                 throw Unsupported()
             }
             try value.encode(to: NodeEncoder(node: self, codingPath: path))

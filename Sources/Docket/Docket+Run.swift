@@ -161,7 +161,7 @@ extension Docket {
             for t in missed {
                 if wantsEvents {
                     publish(DocketEvent(kind: .misfired, taskID: t.id, attempt: 0, at: Time.date(now), runAt: Time.date(t.runAt), name: t.name,
-                                        scheduleID: t.scheduleID, error: "not started within the grace period (workers, its queue or its key were busy)"))
+                                        scheduleID: t.scheduleID, error: "not started within the grace period of its time (held back by busy workers, its queue, its key or a pause)"))
                 }
             }
         }
