@@ -114,11 +114,15 @@ extension Docket {
             }
             return total
         }
+        // Order does not matter here: one status is narrowed on the rows, else no sort at all.
         var total = 0
-        let only = filter.statuses.count == 1 ? filter.statuses.first : nil
-        state.tasks.forEachInSequenceOrder(after: 0, status: only) { t in
-            if filter.matches(t) { total += 1 }
-            return true
+        if filter.statuses.count == 1 {
+            state.tasks.forEachInSequenceOrder(after: 0, status: filter.statuses.first) { t in
+                if filter.matches(t) { total += 1 }
+                return true
+            }
+        } else {
+            for t in state.tasks.values where filter.matches(t) { total += 1 }
         }
         return total
     }

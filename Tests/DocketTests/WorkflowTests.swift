@@ -37,6 +37,28 @@ import Testing
 
     static func task(_ name: String, _ n: Int = 1) -> NewTask { NewTask(name, payload: Job(n: n)) }
 
+    /// A harness with `register`'s handlers, recording starts in a fresh `Starts` and holding
+    /// "gate" attempts in a fresh `Gate`.
+    static func make(_ kind: EngineKind, clock: ManualClock = ManualClock(now: Harness.start),
+                     directory: TempDirectory? = nil) async throws -> (Harness, Starts, Gate) {
+        let order = Starts()
+        let gate = Gate()
+        let h = try await Harness.make(kind, clock: clock, directory: directory) { d in Self.register(d, order: order, gate: gate) }
+        return (h, order, gate)
+    }
+
+    /// Waits until each of `ids` runs and waits in `gate`, then copies the journal in `dir` as a
+    /// kill -9 would leave it.
+    static func crashImage(of dir: TempDirectory, _ h: Harness, gate: Gate, running ids: [String], label: String) async throws -> TempDirectory {
+        for id in ids {
+            await h.recorder.waitFor(.started, id)
+            while gate.waiting(id) == 0 { await Task.yield() }
+        }
+        let crash = TempDirectory(label)
+        try copyDirectory(dir.journal, crash.journal)
+        return crash
+    }
+
     static func waitFinished(_ d: Docket, _ id: String) async -> WorkflowInfo? {
         for _ in 0..<200_000 {
             if let w = await d.workflow(id), w.status != .running { return w }
@@ -46,8 +68,7 @@ import Testing
     }
 
     @Test(arguments: EngineKind.allCases) func chainsRunInOrderAndStopAtAFailure(kind: EngineKind) async throws {
-        let order = Starts()
-        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: Gate()) }
+        let (h, order, _) = try await Self.make(kind)
         let d = h.docket
         let started = try await d.startWorkflow("w", stages: Workflow.chain([Self.task("ok"), Self.task("ok"), Self.task("ok")]))
         #expect(started.status == .running && started.taskIDs[0] == ["w/0/0"] && started.taskIDs[1].isEmpty)
@@ -77,9 +98,7 @@ import Testing
     }
 
     @Test(arguments: EngineKind.allCases) func groupsEndPerTheirCompletionPolicy(kind: EngineKind) async throws {
-        let order = Starts()
-        let gate = Gate()
-        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: gate) }
+        let (h, _, gate) = try await Self.make(kind)
         let d = h.docket
         // any: one success is enough, the waiting ones are cancelled.
         try await d.startWorkflow("any", stages: Workflow.group([Self.task("gate"), Self.task("ok"), Self.task("gate")], completion: .any))
@@ -105,9 +124,7 @@ import Testing
     /// A stage past its timeout fails and cancels what still runs; with `.continue`, the
     /// compensating stage after it runs.
     @Test(arguments: EngineKind.allCases) func aStageTimesOut(kind: EngineKind) async throws {
-        let order = Starts()
-        let gate = Gate()
-        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: gate) }
+        let (h, _, gate) = try await Self.make(kind)
         let d = h.docket
         try await d.startWorkflow("slow", stages: [
             WorkflowStage([Self.task("ok"), Self.task("gate")], onFailure: .continue, timeout: .seconds(10)),
@@ -130,8 +147,7 @@ import Testing
     }
 
     @Test(arguments: EngineKind.allCases) func aChordCallbackReadsTheGroupsResults(kind: EngineKind) async throws {
-        let order = Starts()
-        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: Gate()) }
+        let (h, order, _) = try await Self.make(kind)
         let d = h.docket
         try await d.startWorkflow("c", stages: Workflow.chord([Self.task("ok", 1), Self.task("ok", 2), Self.task("ok", 3)], then: Self.task("sum")))
         let done = try #require(await Self.waitFinished(d, "c"))
@@ -143,8 +159,7 @@ import Testing
     }
 
     @Test(arguments: EngineKind.allCases) func conditionsRunACompensationAndSkipTheRest(kind: EngineKind) async throws {
-        let order = Starts()
-        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: Gate()) }
+        let (h, order, _) = try await Self.make(kind)
         let d = h.docket
         try await d.startWorkflow("pay", stages: [
             WorkflowStage([Self.task("bad")], onFailure: .continue),           // charge fails
@@ -161,9 +176,7 @@ import Testing
     }
 
     @Test(arguments: EngineKind.allCases) func cancellingAWorkflowAndReservedIDs(kind: EngineKind) async throws {
-        let order = Starts()
-        let gate = Gate()
-        let h = try await Harness.make(kind) { d in Self.register(d, order: order, gate: gate) }
+        let (h, _, gate) = try await Self.make(kind)
         let d = h.docket
         try await d.startWorkflow("x", stages: Workflow.chain([Self.task("gate"), Self.task("ok")]))
         await h.recorder.waitFor(.started, "x/0/0")
@@ -195,15 +208,10 @@ import Testing
         let dir = TempDirectory()
         defer { dir.remove() }
         let clock = ManualClock(now: Harness.start)
-        let order = Starts()
-        let gate = Gate()
-        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in Self.register(d, order: order, gate: gate) }
+        let (h, _, gate) = try await Self.make(.journaled, clock: clock, directory: dir)
         try await h.docket.startWorkflow("w", stages: [WorkflowStage([Self.task("gate"), Self.task("ok", 2)]), WorkflowStage([Self.task("sum")])])
-        await h.recorder.waitFor(.started, "w/0/0")
-        while gate.waiting("w/0/0") == 0 { await Task.yield() }
-        let crash = TempDirectory("wf-crash")
+        let crash = try await Self.crashImage(of: dir, h, gate: gate, running: ["w/0/0"], label: "wf-crash")
         defer { crash.remove() }
-        try copyDirectory(dir.journal, crash.journal)
         gate.open()
         // The last step's success and the workflow's end are one record.
         await h.recorder.waitFor(.succeeded, "w/1/0")
@@ -239,18 +247,12 @@ import Testing
         let dir = TempDirectory()
         defer { dir.remove() }
         let clock = ManualClock(now: Harness.start)
-        let gate = Gate()
-        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in Self.register(d, order: Starts(), gate: gate) }
+        let (h, _, gate) = try await Self.make(.journaled, clock: clock, directory: dir)
         let once = NewTask("gate", payload: Job(n: 1), options: TaskOptions(maxAttempts: 1))
         try await h.docket.startWorkflow("a", stages: [WorkflowStage([once, Self.task("gate", 2)]), WorkflowStage([Self.task("ok")])])
         try await h.docket.startWorkflow("b", stages: [WorkflowStage([once], onFailure: .continue), WorkflowStage([Self.task("ok")])])
-        for id in ["a/0/0", "a/0/1", "b/0/0"] {
-            await h.recorder.waitFor(.started, id)
-            while gate.waiting(id) == 0 { await Task.yield() }
-        }
-        let crash = TempDirectory("wf-order")
+        let crash = try await Self.crashImage(of: dir, h, gate: gate, running: ["a/0/0", "a/0/1", "b/0/0"], label: "wf-order")
         defer { crash.remove() }
-        try copyDirectory(dir.journal, crash.journal)
         gate.open()
         try await h.stop()
 
@@ -302,16 +304,11 @@ import Testing
         let dir = TempDirectory()
         defer { dir.remove() }
         let clock = ManualClock(now: Harness.start)
-        let order = Starts()
-        let gate = Gate()
-        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in Self.register(d, order: order, gate: gate) }
+        let (h, _, gate) = try await Self.make(.journaled, clock: clock, directory: dir)
         let once = NewTask("gate", payload: Job(n: 1), options: TaskOptions(maxAttempts: 1))
         try await h.docket.startWorkflow("w", stages: [WorkflowStage([once]), WorkflowStage([Self.task("ok")])])
-        await h.recorder.waitFor(.started, "w/0/0")
-        while gate.waiting("w/0/0") == 0 { await Task.yield() }
-        let crash = TempDirectory("wf-recovered")
+        let crash = try await Self.crashImage(of: dir, h, gate: gate, running: ["w/0/0"], label: "wf-recovered")
         defer { crash.remove() }
-        try copyDirectory(dir.journal, crash.journal)
         gate.open()
         try await h.stop()
 
