@@ -49,54 +49,61 @@ extension Docket {
         for task in batch {
             do { encoded.append(try task.encode(configuration.codec)) } catch { throw .encodingFailed("\(error)") }
         }
-        let (entries, sequence) = try await enqueueEncoded(batch.indices.map { (batch[$0].name, batch[$0].options, encoded[$0]) })
+        let (entries, sequence) = try await enqueueEncoded(batch, payloads: encoded)
         try await waitDurable(sequence)
         return entries.map(TaskInfo.init)
     }
 
-    /// The actor's part of every enqueue: validate all, then journal and apply the new tasks in
-    /// one write. Returns each task (new, or the existing one for a known id) and the sequence
-    /// to wait for (for existing ids, the journal's last: it covers their records).
-    func enqueueEncoded(_ batch: [(name: String, options: TaskOptions, payload: [UInt8])]) throws(DocketError) -> ([TaskEntry], UInt64) {
+    /// The actor's part of a batch: validate all, then journal and apply the new tasks in one
+    /// write. Returns each task (new, or the existing one for a known id) and the sequence to
+    /// wait for (for existing ids, the journal's last: it covers their records).
+    ///
+    /// Written for batches of thousands: the tasks go from validation to the journal and the
+    /// table without a `Mutation` array or a second array of entries, and a run of tasks with
+    /// the same attempts, retry policy and timeout checks those once.
+    func enqueueEncoded(_ batch: [NewTask], payloads: [[UInt8]]) throws(DocketError) -> ([TaskEntry], UInt64) {
+        guard !isClosed else { throw .closed }
         let now = nowMicros()
-        var prepared: [TaskEntry?] = []
-        prepared.reserveCapacity(batch.count)
+        var created: [TaskEntry] = []
+        created.reserveCapacity(batch.count)
+        // Per task: its index in `created`, or -1 for an existing id.
+        var position = [Int32](repeating: -1, count: batch.count)
+        // Ids given in this batch, to catch a repeat before anything is journaled.
         var seen: Set<String> = []
-        for task in batch {
-            if let id = task.options.id, readTasks({ $0.contains(id) }) || seen.contains(id) {
-                if task.options.onConflict == .fail { throw .duplicateTask(id) }
-                prepared.append(nil)
-                continue
-            }
-            if let id = task.options.id, isReservedStepID(id) { throw Self.reserved(id) }
-            let entry = try makeEntry(task.name, payload: task.payload, options: task.options, now: now)
-            seen.insert(entry.id)
-            prepared.append(entry)
-        }
-        var mutations: [Mutation] = []
-        mutations.reserveCapacity(prepared.count)
+        var settings = SettingsCache()
         var next = state.nextSequence
-        for i in prepared.indices {
-            guard var entry = prepared[i] else { continue }
+        for i in batch.indices {
+            let options = batch[i].options
+            if let id = options.id {
+                if readTasks({ $0.contains(id) }) || seen.contains(id) {
+                    if options.onConflict == .fail { throw .duplicateTask(id) }
+                    continue
+                }
+                if isReservedStepID(id) { throw Self.reserved(id) }
+                if seen.isEmpty { seen.reserveCapacity(batch.count - i) }
+                seen.insert(id)
+            }
+            var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings)
             entry.sequence = next
             next += 1
-            prepared[i] = entry
-            mutations.append(.enqueue(entry))
+            position[i] = Int32(created.count)
+            created.append(entry)
         }
         var sequence = journal?.lastSequence ?? 0
-        if !mutations.isEmpty { sequence = try commit(all: mutations) }
+        if !created.isEmpty { sequence = try commit(enqueues: created) }
         var earliest: Micros?
-        for entry in prepared.compactMap({ $0 }) {
-            emit(.enqueued, entry, at: now, runAt: entry.runAt)
-            earliest = min(earliest ?? entry.runAt, entry.runAt)
+        for i in created.indices {
+            emit(.enqueued, created[i], at: now, runAt: created[i].runAt)
+            earliest = min(earliest ?? created[i].runAt, created[i].runAt)
         }
         if let earliest { noteNewRunTime(earliest) }
+        guard created.count < batch.count else { return (created, sequence) }
         var result: [TaskEntry] = []
         result.reserveCapacity(batch.count)
-        for (i, task) in batch.enumerated() {
-            if let p = prepared[i] {
-                result.append(p)
-            } else if let id = task.options.id, let existing = state.tasks[id] {
+        for i in batch.indices {
+            if position[i] >= 0 {
+                result.append(created[Int(position[i])])
+            } else if let id = batch[i].options.id, let existing = state.tasks[id] {
                 result.append(existing)
             }
         }
@@ -107,6 +114,21 @@ extension Docket {
     static let scheduleKeyPrefix = "schedule:"
 
     func makeEntry(_ name: String, payload: [UInt8], options: TaskOptions, now: Micros, scheduleID: String? = nil) throws(DocketError) -> TaskEntry {
+        var settings = SettingsCache()
+        return try makeEntry(name, payload: payload, options: options, now: now, scheduleID: scheduleID, settings: &settings)
+    }
+
+    /// The run settings last checked, so that a batch whose tasks share them checks them once.
+    struct SettingsCache {
+        var maxAttempts: Int?
+        var priority = 0
+        var retry: RetryPolicy?
+        var timeout: Duration?
+        var checked: (maxAttempts: Int, retry: RetryPolicy, timeout: Duration?)?
+    }
+
+    func makeEntry(_ name: String, payload: [UInt8], options: TaskOptions, now: Micros, scheduleID: String? = nil,
+                   settings: inout SettingsCache) throws(DocketError) -> TaskEntry {
         guard !isClosed else { throw .closed }
         try Self.validateName(name, what: "handler name")
         if !configuration.allowUnregisteredHandlers, !handlers.contains(name) { throw .unknownHandler(name) }
@@ -119,8 +141,16 @@ extension Docket {
                 throw .invalidArgument("the key \"\(key)\" of task \"\(id)\" starts with \"\(Self.scheduleKeyPrefix)\", which is reserved for the occurrences of schedules with overlap .queue; use another prefix")
             }
         }
-        let (maxAttempts, retry, timeout) = try runSettings(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry,
+        let maxAttempts: Int, retry: RetryPolicy, timeout: Duration?
+        if let checked = settings.checked, settings.maxAttempts == options.maxAttempts, settings.priority == options.priority,
+           settings.timeout == options.timeout, settings.retry == options.retry {
+            (maxAttempts, retry, timeout) = checked
+        } else {
+            (maxAttempts, retry, timeout) = try runSettings(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry,
                                                             timeout: options.timeout, of: "task \"\(id)\"")
+            settings = SettingsCache(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry, timeout: options.timeout,
+                                     checked: (maxAttempts, retry, timeout))
+        }
         if let delay = options.delay, delay < .zero { throw .invalidArgument("the delay of task \"\(id)\" must not be negative (got \(delay))") }
         var runAt = now
         if let at = options.runAt {

@@ -321,6 +321,35 @@ public actor Docket {
         return sequence
     }
 
+    /// `commit(all:)` for new tasks only (a batch enqueue): each entry is encoded and applied
+    /// from the array in place, not wrapped in a `Mutation` first, which copies it.
+    func commit(enqueues entries: [TaskEntry]) throws(DocketError) -> UInt64 {
+        guard !isClosed else { throw .closed }
+        var sequence: UInt64 = 0
+        if let journal {
+            do {
+                var w = BinaryWriter(capacity: entries.count * 96)
+                var ends: [Int] = []
+                ends.reserveCapacity(entries.count)
+                for i in entries.indices {
+                    EngineCodec.encodeEnqueue(entries[i], into: &w)
+                    ends.append(w.bytes.count)
+                }
+                sequence = try journal.submit(packed: w.bytes, ends: ends, tag: EngineCodec.recordTag,
+                                              timestamp: UInt64(max(0, nowMicros())) &* 1000).upperBound
+            } catch let e as JournalError {
+                throw .journal(e)
+            } catch {
+                throw .journal(.invalidArgument("\(error)"))
+            }
+            recordsSinceSnapshot += entries.count
+        }
+        // What `apply(.enqueue)` does: a new task moves no workflow.
+        for i in entries.indices { state.insert(entries[i]) }
+        afterApplying()
+        return sequence
+    }
+
     /// Waits until the journal has `sequence` under the configured durability.
     nonisolated func waitDurable(_ sequence: UInt64) async throws(DocketError) {
         guard let journal, sequence > 0 else { return }

@@ -19,12 +19,17 @@ enum EngineCodec {
         return w.bytes
     }
 
+    /// Appends the encoding of `.enqueue(t)` to `w` without building the mutation.
+    static func encodeEnqueue(_ t: TaskEntry, into w: inout BinaryWriter) {
+        w.byte(1); write(t, &w)
+    }
+
     /// Appends the encoding of `m` to `w` (several mutations share one buffer for one packed
     /// journal submit).
     static func encode(_ m: Mutation, into w: inout BinaryWriter) {
         switch m {
         case .enqueue(let t):
-            w.byte(1); write(t, &w)
+            encodeEnqueue(t, into: &w)
         case .start(let leases, let at):
             w.byte(2); w.int(at); w.varint(UInt64(leases.count))
             for l in leases { w.string(l.id); w.varint(l.lease) }

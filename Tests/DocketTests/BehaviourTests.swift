@@ -182,6 +182,70 @@ import Testing
         h.directory?.remove()
     }
 
+    @Test(arguments: EngineKind.allCases) func aBatchIsAllOrNothingAndKeepsEachTasksSettings(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
+        let docket = h.docket
+        let later = TaskOptions(delay: .seconds(60))
+        func options(_ id: String, _ change: (inout TaskOptions) -> Void = { _ in }) -> TaskOptions {
+            var o = later
+            o.id = id
+            change(&o)
+            return o
+        }
+        // An invalid task after valid ones that share its settings: nothing is enqueued.
+        await #expect(throws: DocketError.self) {
+            try await docket.enqueue(batch: [
+                NewTask("noop", payload: Job(n: 1), options: options("a") { $0.maxAttempts = 3 }),
+                NewTask("noop", payload: Job(n: 2), options: options("b") { $0.maxAttempts = 3 }),
+                NewTask("noop", payload: Job(n: 3), options: options("c") { $0.maxAttempts = 0 }),
+            ])
+        }
+        await #expect(throws: DocketError.self) {
+            try await docket.enqueue(batch: [
+                NewTask("noop", payload: Job(n: 1), options: options("a")),
+                NewTask("noop", payload: Job(n: 2), options: options("c") { $0.priority = Int(Int32.max) + 1 }),
+            ])
+        }
+        // A known id with onConflict .fail stops the whole batch too.
+        try await docket.enqueue("noop", payload: Job(n: 0), options: options("known"))
+        await #expect(throws: DocketError.duplicateTask("known")) {
+            try await docket.enqueue(batch: [
+                NewTask("noop", payload: Job(n: 1), options: options("d")),
+                NewTask("noop", payload: Job(n: 2), options: options("known") { $0.onConflict = .fail }),
+            ])
+        }
+        #expect(await docket.count(matching: TaskFilter()) == 1)
+        // Settings that change from task to task (and back) stay each task's own; a repeated id
+        // in one batch is one task, the first.
+        let infos = try await docket.enqueue(batch: [
+            NewTask("noop", payload: Job(n: 1), options: options("e") { $0.maxAttempts = 3; $0.retry = .never }),
+            NewTask("noop", payload: Job(n: 2), options: options("f") { $0.maxAttempts = 5; $0.retry = .fixed(.seconds(2)); $0.timeout = .seconds(9) }),
+            NewTask("noop", payload: Job(n: 3), options: options("g") { $0.priority = 4 }),
+            NewTask("noop", payload: Job(n: 4), options: options("h") { $0.maxAttempts = 3; $0.retry = .never }),
+            NewTask("noop", payload: Job(n: 5), options: options("i") { $0.maxAttempts = 3 }),
+            NewTask("noop", payload: Job(n: 6), options: options("j") { $0.maxAttempts = 3; $0.timeout = .seconds(5) }),
+            NewTask("noop", payload: Job(n: 7), options: options("e") { $0.maxAttempts = 7 }),
+            NewTask("noop", payload: Job(n: 8), options: options("known")),
+        ])
+        #expect(infos.map(\.id) == ["e", "f", "g", "h", "i", "j", "e", "known"])
+        let defaults = DocketConfiguration()
+        for info in infos {
+            let stored = await docket.task(info.id)
+            #expect(stored?.maxAttempts == info.maxAttempts && stored?.retry == info.retry && stored?.timeout == info.timeout)
+        }
+        #expect(infos[0].maxAttempts == 3 && infos[0].retry == .never && infos[0].timeout == defaults.defaultTimeout)
+        #expect(infos[1].maxAttempts == 5 && infos[1].retry == .fixed(.seconds(2)) && infos[1].timeout == .seconds(9))
+        #expect(infos[2].maxAttempts == defaults.defaultMaxAttempts && infos[2].retry == defaults.defaultRetry && infos[2].priority == 4)
+        #expect(infos[3].maxAttempts == 3 && infos[3].retry == .never)
+        #expect(infos[4].maxAttempts == 3 && infos[4].retry == defaults.defaultRetry && infos[4].timeout == defaults.defaultTimeout)
+        #expect(infos[5].maxAttempts == 3 && infos[5].retry == defaults.defaultRetry && infos[5].timeout == .seconds(5))
+        #expect(infos[6].maxAttempts == 3 && infos[6].payload == infos[0].payload)
+        #expect(infos[7].payload == Array(#"{"n":0}"#.utf8))
+        #expect(await docket.count(matching: TaskFilter()) == 7)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func concurrentEnqueuesOfOneIDCreateOneTask(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
         let docket = h.docket
