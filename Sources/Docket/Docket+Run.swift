@@ -160,7 +160,8 @@ extension Docket {
             try commit(.cancel(missed.map(\.id), at: now))
             for t in missed {
                 if wantsEvents {
-                    publish(DocketEvent(kind: .misfired, taskID: t.id, attempt: 0, at: Time.date(now), runAt: Time.date(t.runAt), name: t.name,
+                    publish(DocketEvent(kind: .misfired, taskID: t.id, attempt: 0, at: Time.date(now),
+                                        runAt: Time.date(EngineState.nominalTime(of: t) ?? t.runAt), name: t.name,
                                         scheduleID: t.scheduleID, error: "not started within the grace period of its time (held back by busy workers, its queue, its key or a pause)"))
                 }
             }

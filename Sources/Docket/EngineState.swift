@@ -314,4 +314,11 @@ struct EngineState: Sendable {
     static func occurrenceID(schedule id: String, nominal at: Micros) -> String {
         id + "@" + UTCStamp.string(at)
     }
+
+    /// The nominal time of an occurrence, read back from its id: its run time differs by the
+    /// jitter of an interval schedule or a reschedule. Nil for a task that is no occurrence.
+    static func nominalTime(of t: TaskEntry) -> Micros? {
+        guard let sid = t.scheduleID, t.id.utf8.count > sid.utf8.count + 1, t.id.hasPrefix(sid + "@") else { return nil }
+        return UTCStamp.micros(String(decoding: t.id.utf8.dropFirst(sid.utf8.count + 1), as: UTF8.self))
+    }
 }

@@ -11,4 +11,10 @@ enum UTCStamp {
         let text = ISO8601.string(from: Time.date(micros), in: utc)
         return text.hasSuffix("+00:00") ? String(text.dropLast(6)) + "Z" : text
     }
+
+    /// The time `string` wrote, read back; nil for text it did not write.
+    static func micros(_ text: String) -> Micros? {
+        guard text.hasSuffix("Z"), let date = try? ISO8601.date(from: text, timeZone: utc) else { return nil }
+        return Time.micros(date)
+    }
 }

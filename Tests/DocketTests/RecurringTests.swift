@@ -136,6 +136,38 @@ import Testing
         h.directory?.remove()
     }
 
+    /// An occurrence missed while busy is reported with its nominal time (the one in its id),
+    /// not the jittered time it was due to run at.
+    @Test func aMissedOccurrenceIsReportedAtItsNominalTime() async throws {
+        let gate = Gate()
+        let h = try await Harness.make(.inMemory) { d in d.register("slow", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        // Occurrences every 2 s, each due up to 1.5 s later; the clock moves 1 s at a time, so
+        // the first starts within its grace period and blocks the rest (overlap `.queue`).
+        try await h.docket.schedule("j", parsing: "@every 2s jitter 1500ms", handler: "slow", payload: Job(n: 0),
+                                    options: ScheduleOptions(misfire: .skip, grace: .milliseconds(1200), overlap: .queue))
+        for _ in 0..<13 {
+            h.clock.advance(by: .seconds(1))
+            await h.settle()
+        }
+        #expect(h.recorder.events(.started).count == 1)
+        gate.open()
+        await h.recorder.waitFor(.succeeded)
+        await h.settle()
+        let missed = h.recorder.events(.misfired)
+        #expect(missed.count >= 3)
+        var jittered = 0
+        for event in missed {
+            let stamp = try #require(event.taskID.split(separator: "@").last)
+            let nominal = try ISO8601.date(from: String(stamp), timeZone: TimeZone(identifier: "UTC") ?? .current)
+            #expect(event.runAt == nominal, "\(event.taskID)")
+            let runAt = try #require(await h.docket.task(event.taskID)?.runAt)
+            #expect(runAt >= nominal && runAt < nominal.addingTimeInterval(1.5))
+            if runAt != nominal { jittered += 1 }
+        }
+        #expect(jittered > 0, "the clock-seeded jitter moved at least one of them")
+        try await h.stop()
+    }
+
     /// An occurrence whose attempt a shutdown handed back is no missed occurrence: after a
     /// restart past the grace period it runs again, whatever the misfire policy.
     @Test func anOccurrenceInterruptedByAShutdownRunsAfterTheRestart() async throws {
