@@ -357,7 +357,28 @@ enum EngineBench {
 }
 
 extension EngineBench {
-    /// `engine-profile recovery|recovery-snapshot|batch|e2e|enqueue16|enqueue64|enqueue16-none [--dir D] [--repeat N]`: one phase alone, so that
+    /// Seconds from moving a manual clock 12 days on to the schedule's next occurrence being
+    /// enqueued: one catch-up (misfire `.fireOnce`) of about a million missed fires.
+    static func catchUp(_ text: String) async throws -> Double {
+        let clock = ManualClock(now: Date(timeIntervalSince1970: 1_800_000_000))
+        var c = DocketConfiguration()
+        c.clock = clock
+        let d = try Docket.inMemory(configuration: c)
+        d.register("noop", payload: Empty.self) { _, _ in }
+        try await d.schedule("s", parsing: text, handler: "noop", payload: Empty())
+        let events = d.events()
+        let runner = Task { try await d.run() }
+        while clock.sleeperCount == 0 { await Task.yield() }
+        let start = ContinuousClock.now
+        clock.advance(by: .seconds(12 * 86_400))
+        for await e in events where e.kind == .enqueued { break }
+        let t = seconds(ContinuousClock.now - start)
+        runner.cancel()
+        _ = try? await runner.value
+        return t
+    }
+
+    /// `engine-profile recovery|recovery-snapshot|batch|e2e|enqueue16|enqueue64|enqueue16-none|catchup [--dir D] [--repeat N]`: one phase alone, so that
     /// `perf record` sees only it. `recovery` builds 1M live tasks in D once (kept between
     /// calls) and then only opens it.
     static func profile(_ args: [String]) async throws {
@@ -388,6 +409,14 @@ extension EngineBench {
                 print(String(format: "end to end %.0f tasks/s", try await endToEnd(dir: dir + "-\(r)", tasks: 300_000)))
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
+        case "catchup":
+            // How long the actor is busy with one catch-up of a schedule that missed ~1M fires.
+            let rules = [("@every 1s", "interval, every second"), ("* * * * * *", "cron, every second"),
+                         ("DTSTART:20260101T000000Z\nRRULE:FREQ=SECONDLY;BYMINUTE=0,10,20,30,40,50", "RRULE, secondly in 6 minutes an hour")]
+            for (text, label) in rules {
+                let t = try await catchUp(text)
+                print(String(format: "catch-up after 12 days, %@: %.3f s", label, t))
+            }
         case "enqueue16", "enqueue64", "enqueue16-none":
             // enqueue16-none: the same without waiting for syncs, i.e. the engine's own ceiling.
             let producers = phase.hasPrefix("enqueue16") ? 16 : 64
@@ -400,7 +429,7 @@ extension EngineBench {
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
         default:
-            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, e2e, enqueue16, enqueue64 or enqueue16-none")
+            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, e2e, enqueue16, enqueue64, enqueue16-none or catchup")
         }
     }
 }
