@@ -119,6 +119,15 @@ extension Docket {
         let (maxAttempts, retry, timeout) = try runSettings(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry,
                                                             timeout: options.timeout, of: "schedule \"\(id)\"")
         guard options.grace >= .zero else { throw .invalidArgument("the grace period of schedule \"\(id)\" must not be negative") }
+        if let key = options.key {
+            try Self.validateName(key, what: "serialization key")
+            guard !key.hasPrefix(Self.scheduleKeyPrefix) else {
+                throw .invalidArgument("the key \"\(key)\" of schedule \"\(id)\" starts with \"\(Self.scheduleKeyPrefix)\", which is reserved for the occurrences of schedules with overlap .queue; use another prefix")
+            }
+            guard options.overlap != .allow else {
+                throw .invalidArgument("schedule \"\(id)\" has a key, so its occurrences cannot run together as overlap .allow says; use .queue or .skip")
+            }
+        }
         let now = nowMicros()
         let next: Micros?
         if case .interval(let i) = schedule, case .fixedDelay = i.mode {
@@ -129,7 +138,8 @@ extension Docket {
         guard next != nil else { throw .invalidArgument("schedule \"\(id)\" (\(schedule)) has no fire time after now") }
         return ScheduleEntry(id: id, schedule: schedule, name: handler, payload: bytes, queue: options.queue, priority: options.priority,
                              maxAttempts: maxAttempts, retry: retry, timeout: timeout.map(Time.micros) ?? 0, misfire: options.misfire,
-                             grace: Time.micros(options.grace), overlap: options.overlap, status: options.paused ? .paused : .active,
+                             grace: Time.micros(options.grace), overlap: options.overlap, key: options.key,
+                             status: options.paused ? .paused : .active,
                              nextFire: next, lastFire: previous?.lastFire, lastTaskID: previous?.lastTaskID, createdAt: previous?.createdAt ?? now)
     }
 
@@ -221,7 +231,7 @@ extension Docket {
                 runAt = Time.add(x, Micros(random.next() % UInt64(i.jitterMilliseconds)) * 1000)
             }
             created.append(TaskEntry(id: id, name: s.name, payload: s.payload, queue: s.queue, priority: s.priority,
-                                     key: s.overlap == .queue ? Self.scheduleKeyPrefix + s.id : nil, runAt: runAt, attempt: 0,
+                                     key: s.occurrenceKey, runAt: runAt, attempt: 0,
                                      maxAttempts: s.maxAttempts, retry: s.retry, timeout: s.timeout, status: .scheduled,
                                      createdAt: now, sequence: sequence, scheduleID: s.id))
             sequence += 1

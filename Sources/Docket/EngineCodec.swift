@@ -54,7 +54,10 @@ enum EngineCodec {
         case .purge(let ids):
             w.byte(12); strings(ids, &w)
         case .upsertSchedule(let s):
+            // The key last and only when there is one: without it the record is exactly what
+            // builds from before schedule keys wrote and read.
             w.byte(13); write(s, &w)
+            if let key = s.key { w.string(key) }
         case .setScheduleStatus(let id, let status, let nextFire, let at):
             w.byte(14); w.string(id); w.byte(status.code); w.optional(nextFire) { $0.int($1) }; w.int(at)
         case .fire(let sid, let created, let lastNominal, let skipped, let skippedCount, let nextFire, let at):
@@ -113,7 +116,14 @@ enum EngineCodec {
         case 10: m = .reschedule(try readStrings(&r), runAt: try r.int(), at: try r.int())
         case 11: m = .retryNow(try readStrings(&r), at: try r.int())
         case 12: m = .purge(try readStrings(&r))
-        case 13: m = .upsertSchedule(try readSchedule(&r))
+        case 13:
+            var s = try readSchedule(&r)
+            if !r.isAtEnd {
+                let key = try r.string()
+                guard !key.isEmpty else { throw r.malformed("schedule \(s.id): an empty key") }
+                s.key = key
+            }
+            m = .upsertSchedule(s)
         case 14:
             let id = try r.string()
             guard let status = ScheduleStatus(code: try r.byte()) else { throw r.malformed("unknown schedule status") }
@@ -165,9 +175,15 @@ enum EngineCodec {
         for sc in s.schedules.values.sorted(by: { $0.id < $1.id }) { write(sc, &w) }
         // Workflows last, and only when there are any: a snapshot without them is exactly the
         // format of the first builds, which stays readable.
-        if !s.workflows.isEmpty {
+        let keyed = s.schedules.values.filter { $0.key != nil }.sorted { $0.id < $1.id }
+        if !s.workflows.isEmpty || !keyed.isEmpty {
             w.varint(UInt64(s.workflows.count))
             for wf in s.workflows.values.sorted(by: { $0.id < $1.id }) { write(wf, &w) }
+        }
+        // Then the keys of the schedules that have one, likewise only when there are any.
+        if !keyed.isEmpty {
+            w.varint(UInt64(keyed.count))
+            for sc in keyed { w.string(sc.id); w.string(sc.key ?? "") }
         }
         return w.bytes
     }
@@ -216,6 +232,15 @@ enum EngineCodec {
         if !r.isAtEnd {
             let n = try r.count(elementSize: 8)
             for _ in 0..<n { workflows.append(try readWorkflow(&r)) }
+        }
+        if !r.isAtEnd {
+            let n = try r.count(elementSize: 2)
+            let position = Dictionary(all.indices.map { (all[$0].id, $0) }, uniquingKeysWith: { first, _ in first })
+            for _ in 0..<n {
+                let id = try r.string(), key = try r.string()
+                guard let i = position[id] else { throw r.malformed("a key for schedule \"\(id)\", which the snapshot does not have") }
+                all[i].key = key
+            }
         }
         guard r.isAtEnd else { throw r.malformed("trailing bytes after the snapshot") }
         schedules(all, workflows)

@@ -51,6 +51,7 @@ public enum EngineRecords {
         case .upsertSchedule(let s):
             var text = "schedule \(s.id) \"\(s.schedule.description.replacingOccurrences(of: "\n", with: " "))\" handler \(s.name) \(s.status.rawValue)"
             text += ", next fire \(s.nextFire.map(stamp) ?? "none"), misfire \(s.misfire.rawValue), overlap \(s.overlap.rawValue)"
+            if let key = s.key { text += ", key \(key)" }
             return text
         case .setScheduleStatus(let id, let status, let nextFire, let at):
             return "schedule \(id) \(status.rawValue) at \(stamp(at)), next fire \(nextFire.map(stamp) ?? "none")"

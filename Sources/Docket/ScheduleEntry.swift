@@ -16,6 +16,8 @@ struct ScheduleEntry: Sendable, Equatable {
     /// An occurrence later than this is a misfire.
     var grace: Micros
     var overlap: OverlapPolicy
+    /// The serialization key each occurrence gets (`ScheduleOptions.key`).
+    var key: String?
     var status: ScheduleStatus
     /// The nominal time of the next occurrence; nil while a fixed-delay schedule waits for its
     /// current occurrence to finish, or when there are no more.
@@ -24,6 +26,12 @@ struct ScheduleEntry: Sendable, Equatable {
     /// The most recent occurrence created.
     var lastTaskID: String?
     var createdAt: Micros
+
+    /// The key of an occurrence: the schedule's own, else the one through which occurrences of
+    /// an overlap `.queue` schedule wait for each other.
+    var occurrenceKey: String? {
+        key ?? (overlap == .queue ? Docket.scheduleKeyPrefix + id : nil)
+    }
 
     var isFixedDelay: Bool {
         if case .interval(let i) = schedule, case .fixedDelay = i.mode { return true }

@@ -27,6 +27,8 @@ public struct ScheduleInfo: Sendable, Equatable {
     public var grace: Duration
     /// What happens when an occurrence is due while the previous one runs.
     public var overlap: OverlapPolicy
+    /// The serialization key of its occurrences, if it has one (`ScheduleOptions.key`).
+    public var key: String?
 
     init(_ s: ScheduleEntry) {
         id = s.id
@@ -41,5 +43,6 @@ public struct ScheduleInfo: Sendable, Equatable {
         misfire = s.misfire
         grace = Time.duration(s.grace)
         overlap = s.overlap
+        key = s.key
     }
 }

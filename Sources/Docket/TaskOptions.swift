@@ -89,13 +89,23 @@ public struct ScheduleOptions: Sendable {
     public var retry: RetryPolicy?
     /// Timeout per attempt.
     public var timeout: Duration?
+    /// Each occurrence's serialization key (see `TaskOptions.key`): it waits while any task
+    /// with this key runs, and so do they while it runs. Occurrences of one schedule then wait
+    /// for each other too, so `overlap` must be `.queue` or `.skip` (`.skip` still skips an
+    /// occurrence whose predecessor is unfinished). Default: none.
+    ///
+    /// ```swift
+    /// // The nightly export of account 42 never runs beside its other jobs.
+    /// ScheduleOptions(key: "account-42")
+    /// ```
+    public var key: String?
     /// Create the schedule paused.
     public var paused = false
 
     /// Options with the given fields.
     public init(misfire: MisfirePolicy = .fireOnce, grace: Duration = .seconds(60), overlap: OverlapPolicy = .queue,
                 queue: String = "default", priority: Int = 0, maxAttempts: Int? = nil, retry: RetryPolicy? = nil,
-                timeout: Duration? = nil, paused: Bool = false) {
+                timeout: Duration? = nil, key: String? = nil, paused: Bool = false) {
         self.misfire = misfire
         self.grace = grace
         self.overlap = overlap
@@ -104,6 +114,7 @@ public struct ScheduleOptions: Sendable {
         self.maxAttempts = maxAttempts
         self.retry = retry
         self.timeout = timeout
+        self.key = key
         self.paused = paused
     }
 }

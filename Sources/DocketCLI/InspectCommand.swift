@@ -85,6 +85,7 @@ enum InspectCommand {
             var line = "  \(s.id): \(s.schedule.description.replacingOccurrences(of: "\n", with: " ")) → \(s.name), \(s.status.rawValue)"
             line += s.nextFire.map { ", next \(LocalTime.dateTime($0))" } ?? ", no next fire"
             if let last = s.lastFire { line += ", last \(LocalTime.dateTime(last))" }
+            if let key = s.key { line += ", key \(key)" }
             output.out(line)
         }
         if !state.workflows.isEmpty {
@@ -160,6 +161,7 @@ enum InspectCommand {
             o.add("nextFire", s.nextFire.map(LocalTime.utc))
             o.add("lastFire", s.lastFire.map(LocalTime.utc))
             o.add("lastTask", s.lastTaskID)
+            o.add("key", s.key)
             return o.text
         }))
         j.add("workflows", raw: JournalJSON.array(state.workflows.map { w in

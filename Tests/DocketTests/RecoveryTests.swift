@@ -317,6 +317,24 @@ import Testing
         #expect(back.workflows == state.workflows)
         #expect(back.tasks[task.id].map { var t = $0; t.version = 0; return t } == state.tasks[task.id].map { var t = $0; t.version = 0; return t })
         #expect(back.schedules == state.schedules)
+        // A schedule key follows the schedule in its record and gets a section at the end of a
+        // snapshot; without keys, both are what builds from before keys wrote.
+        var keyed = schedule
+        keyed.id = "keyed"
+        keyed.key = "account-42"
+        let keyedBytes = EngineCodec.encode(.upsertSchedule(keyed))
+        #expect(try EngineCodec.decodeMutation(keyedBytes) == .upsertSchedule(keyed))
+        var unkeyed = keyed
+        unkeyed.key = nil
+        #expect(Array(keyedBytes.prefix(keyedBytes.count - 11)) == EngineCodec.encode(.upsertSchedule(unkeyed)))
+        var withKeys = state
+        withKeys.apply(.upsertSchedule(keyed))
+        let keyedSnap = EngineCodec.encodeSnapshot(withKeys)
+        #expect(try EngineCodec.decodeSnapshot(keyedSnap).schedules == withKeys.schedules)
+        #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeSnapshot(keyedSnap + [0]) }
+        var keysOnly = EngineState()
+        keysOnly.apply(.upsertSchedule(keyed))
+        #expect(try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(keysOnly)).schedules == keysOnly.schedules, "keys without workflows")
         var wrongVersion = snap
         wrongVersion[4] = 9
         #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeSnapshot(wrongVersion) }

@@ -366,4 +366,78 @@ import Testing
         #expect(await h.docket.scheduleInfo("s")?.nextFire == Harness.start.addingTimeInterval(3001))
         try await h.stop()
     }
+
+    /// A schedule's key serializes its occurrences with every other task of that key: an
+    /// occurrence waits while a task with the key runs, and a task with the key waits while an
+    /// occurrence runs.
+    @Test(arguments: EngineKind.allCases) func aScheduleKeySerializesOccurrencesWithOtherTasks(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in d.register("slow", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        let d = h.docket
+        try await d.enqueue("slow", payload: Job(n: 0), options: TaskOptions(id: "export", key: "account-42"))
+        await h.recorder.waitFor(.started, "export")
+        let info = try await d.schedule("s", parsing: "* * * * * *", handler: "slow", payload: Job(n: 1),
+                                        options: ScheduleOptions(grace: .seconds(30), key: "account-42"))
+        #expect(info.key == "account-42")
+        h.clock.advance(by: .seconds(1))
+        let first = "s@2027-01-15T08:00:01Z"
+        await h.recorder.waitFor(.enqueued, first)
+        await h.settle()
+        #expect(h.recorder.events(.started).map(\.taskID) == ["export"], "the occurrence waits for the task with its key")
+        #expect(await d.task(first)?.key == "account-42")
+        await gate.releaseWhenWaiting("export")
+        await h.recorder.waitFor(.started, first)
+        // Now a task with the key waits for the occurrence.
+        try await d.enqueue("slow", payload: Job(n: 2), options: TaskOptions(id: "import", key: "account-42"))
+        await h.settle()
+        #expect(await d.task("import")?.status == .scheduled)
+        await gate.releaseWhenWaiting(first)
+        await h.recorder.waitFor(.started, "import")
+        await gate.releaseWhenWaiting("import")
+        await h.recorder.waitFor(.succeeded, "import")
+        try await d.cancelSchedule("s")
+        gate.open()
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test func aScheduleKeyIsCheckedAndKeptAcrossRestarts() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        await #expect(throws: DocketError.self) {
+            try await d.schedule("a", parsing: "@every 1m", handler: "tick", payload: Job(n: 0), options: ScheduleOptions(overlap: .allow, key: "k"))
+        }
+        await #expect(throws: DocketError.self) {
+            try await d.schedule("b", parsing: "@every 1m", handler: "tick", payload: Job(n: 0), options: ScheduleOptions(key: "schedule:x"))
+        }
+        await #expect(throws: DocketError.self) {
+            try await d.schedule("c", parsing: "@every 1m", handler: "tick", payload: Job(n: 0), options: ScheduleOptions(key: ""))
+        }
+        #expect(await d.schedules().isEmpty)
+        try await d.schedule("keyed", parsing: "@every 1m", handler: "tick", payload: Job(n: 0), options: ScheduleOptions(overlap: .skip, key: "k"))
+        try await d.schedule("plain", parsing: "@every 1m", handler: "tick", payload: Job(n: 0))
+        await h.settle()
+        // From the records alone (a crash image), then from the snapshot that close writes.
+        let crash = TempDirectory("schedule-key-crash")
+        defer { crash.remove() }
+        try copyDirectory(dir.journal, crash.journal)
+        try await h.stop()
+        for journal in [crash.journal, dir.journal] {
+            let reopened = try await Docket.open(directory: journal, configuration: Harness.configuration(clock))
+            #expect(await reopened.scheduleInfo("keyed")?.key == "k")
+            #expect(await reopened.scheduleInfo("plain")?.key == nil)
+            await reopened.close()
+        }
+        let snapshotted = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock))
+        #expect(snapshotted.recoveryReport.journal?.snapshotSequence ?? 0 > 0)
+        #expect(await snapshotted.scheduleInfo("keyed")?.key == "k")
+        // An update can drop the key; the next occurrence has none.
+        snapshotted.register("tick", payload: Job.self) { _, _ in }
+        try await snapshotted.updateSchedule("keyed", try Schedule(parsing: "@every 1m"), handler: "tick", payload: Job(n: 0))
+        #expect(await snapshotted.scheduleInfo("keyed")?.key == nil)
+        await snapshotted.close()
+    }
 }
