@@ -258,9 +258,12 @@ public final class Journal: Sendable {
         if configuration.hashChain {
             state.recentChains = Array(repeating: (0, []), count: JournalCore.recentChainCount)
         }
-        // A segment continued from before with the other chain setting is sealed right away, so
-        // every record this instance writes carries (or lacks) the chain hash as configured.
-        state.rotateRequested = chained != configuration.hashChain && count > 0
+        // A segment continued from before with the other chain or preallocation setting is
+        // sealed right away, so every record this instance writes carries (or lacks) the chain
+        // hash as configured, and a preallocated segment (whose torn-group rule assumes one
+        // unsynced group at a time, as `.always` writes) is never appended to under `.interval`
+        // or `.none`.
+        state.rotateRequested = count > 0 && (chained != configuration.hashChain || preallocated != configuration.preallocates)
         let core = JournalCore(state: state, durability: configuration.durability, maxRecordSize: configuration.maxRecordSize)
         let writer = SegmentWriter(core: core, io: io, directory: directory, journalID: journalID, configuration: configuration,
                                    crash: crash, lockDescriptor: lockFD, fd: fd, segmentNumber: number, chained: chained,

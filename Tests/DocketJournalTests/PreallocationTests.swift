@@ -416,4 +416,32 @@ import Testing
         #expect(all.sequences == Array(1...300))
         #expect(report.anomaly == nil)
     }
+
+    /// A preallocated segment left by a crash and reopened under `.interval` (or without
+    /// preallocation) is sealed at once: the new records go to a segment of the configured
+    /// layout, and the other way round.
+    @Test(arguments: [true, false]) func aContinuedSegmentOfTheOtherLayoutIsSealedAtOnce(fromPreallocated: Bool) async throws {
+        let tmp = TempDirectory("prealloc-reopen-other")
+        defer { tmp.remove() }
+        let image = try await Self.liveImage(tmp, "", Self.config(preallocate: fromPreallocated)) { j in
+            for i in 1...5 { _ = try await j.append(payload(i, size: 100)) }
+        }
+        #expect(segmentFiles(image).count == 1)
+        var other = Self.config(preallocate: !fromPreallocated)
+        if fromPreallocated { other.durability = .interval(milliseconds: 1) }
+        let (again, replayed) = try openJournal(image, other)
+        #expect(replayed.sequences == Array(1...5))
+        for i in 6...10 { _ = try await again.append(payload(i, size: 100)) }
+        try await again.sync()
+        let names = segmentFiles(image)
+        #expect(names.count == 2)
+        let old = image + "/" + (names.first ?? ""), new = image + "/" + (names.last ?? "")
+        #expect((Self.flags(old) & SegmentHeader.flagPreallocated != 0) == fromPreallocated)
+        #expect((Self.flags(new) & SegmentHeader.flagPreallocated != 0) == !fromPreallocated)
+        #expect(fileBytes(old).count == Self.recordsEnd(fileBytes(old)), "sealed, without zeros")
+        try await again.close()
+        let (all, report) = try readBack(image)
+        #expect(all.sequences == Array(1...10))
+        #expect(report.anomaly == nil)
+    }
 }
