@@ -1,3 +1,5 @@
+import DocketJournal
+import DocketSchedules
 import Foundation
 import Testing
 @testable import Docket
@@ -18,7 +20,9 @@ import Testing
             lines.append("task \(t.id) \(t.name) \(t.status.rawValue) attempt=\(t.attempt)/\(t.maxAttempts) runAt=\(UTCStamp.string(t.runAt)) queue=\(t.queue) priority=\(t.priority) error=\(t.lastError ?? "-") output=\(t.output.map { String(decoding: $0, as: UTF8.self) } ?? "-") schedule=\(t.scheduleID ?? "-")")
         }
         for s in state.schedules.values.sorted(by: { $0.id < $1.id }) {
-            lines.append("schedule \(s.id) \(s.schedule) \(s.status.rawValue) next=\(s.nextFire.map(UTCStamp.string) ?? "-") last=\(s.lastFire.map(UTCStamp.string) ?? "-") misfire=\(s.misfire.rawValue) overlap=\(s.overlap.rawValue)")
+            // The key only when there is one: the fixtures from before schedule keys have none.
+            lines.append("schedule \(s.id) \(s.schedule) \(s.status.rawValue) next=\(s.nextFire.map(UTCStamp.string) ?? "-") last=\(s.lastFire.map(UTCStamp.string) ?? "-") misfire=\(s.misfire.rawValue) overlap=\(s.overlap.rawValue)"
+                         + (s.key.map { " key=\($0)" } ?? ""))
         }
         for w in state.workflows.values.sorted(by: { $0.id < $1.id }) {
             let outcomes = w.outcomes.map { $0.map { $0 ? "ok" : "failed" } ?? "-" }.joined(separator: ",")
@@ -48,6 +52,62 @@ import Testing
         #expect(docket.recoveryReport.interrupted == ["flow/0/0"])
         #expect(await docket.workflow("flow")?.status == .running)
         await docket.close()
+    }
+
+    static let fixtureScheduleKeys = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/engine/golden-v1-schedule-keys").path
+
+    /// Schedule keys (added within format version 1): keyed schedule records, an occurrence
+    /// created with its schedule's key, a snapshot with the keys section, and a key changed
+    /// after it.
+    @Test func scheduleKeysOpenToTheExpectedState() async throws {
+        let dir = Self.fixtureScheduleKeys + "/journal"
+        let expected = try String(contentsOfFile: Self.fixtureScheduleKeys + "/expected.txt", encoding: .utf8)
+        let (state, report) = try StateLoader.load(directory: dir, mode: .strict)
+        #expect(report.anomaly == nil)
+        #expect(Self.describe(state) == expected)
+        #expect(state.schedules["nightly"]?.key == "account-43", "changed after the snapshot")
+        #expect(state.schedules["minutely"]?.key == "account-42")
+        #expect(state.tasks["minutely@2027-01-15T08:01:00Z"]?.key == "account-42")
+        var snapshotSchedules: [String: ScheduleEntry] = [:]
+        _ = try JournalReader.read(directory: dir, snapshot: { s in snapshotSchedules = try EngineCodec.decodeSnapshot(s.bytes).schedules },
+                                   record: { _ in })
+        #expect(snapshotSchedules["nightly"]?.key == "account-42" && snapshotSchedules["minutely"]?.key == "account-42",
+                "the snapshot carries the keys")
+        #expect(report.lastSequence > report.snapshotSequence && report.snapshotSequence > 0)
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DOCKET_WRITE_ENGINE_GOLDEN_SCHEDULE_KEYS"] == "1"))
+    func writeGoldenScheduleKeys() async throws {
+        let clock = ManualClock(now: Harness.start)
+        let gate = Gate()
+        let dir = TempDirectory("golden-keys-make")
+        defer { dir.remove() }
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir, register: { d in
+            d.register("ok", payload: Job.self) { job, _ in job.n }
+            d.register("slow", payload: Job.self) { _, ctx in try await gate.run(ctx.id) }
+        }, configure: { $0.snapshotEvery = 1_000_000 })
+        let d = h.docket
+        try await d.enqueue("slow", payload: Job(n: 1), options: TaskOptions(id: "export", key: "account-42"))
+        await h.recorder.waitFor(.started, "export")
+        try await d.schedule("minutely", parsing: "* * * * *", handler: "ok", payload: Job(n: 2), options: ScheduleOptions(key: "account-42"))
+        try await d.schedule("nightly", parsing: "CRON_TZ=Europe/Berlin 0 2 * * *", handler: "ok", payload: Job(n: 3),
+                             options: ScheduleOptions(overlap: .skip, key: "account-42"))
+        try await d.schedule("plain", parsing: "@every 10m", handler: "ok", payload: Job(n: 4))
+        clock.advance(by: .seconds(60))
+        // The occurrence waits behind "export", which holds the key.
+        await h.recorder.waitFor(.enqueued, "minutely@2027-01-15T08:01:00Z")
+        await h.settle()
+        // A snapshot as the engine writes one (`startSnapshot`): nothing moves while "export" waits.
+        let journal = try #require(await d.journal)
+        try await journal.writeSnapshot(EngineCodec.encodeSnapshot(await d.state), lastSequence: journal.lastSequence)
+        try await d.updateSchedule("nightly", try Schedule(parsing: "CRON_TZ=Europe/Berlin 0 2 * * *"), handler: "ok", payload: Job(n: 3),
+                                   options: ScheduleOptions(overlap: .skip, key: "account-43"))
+        try await d.enqueue("ok", payload: Job(n: 5), options: TaskOptions(id: "after", delay: .seconds(3600)))
+        try await d.journal?.sync()
+        try Self.freeze(dir.journal, to: Self.fixtureScheduleKeys)
+        gate.open()
+        try await h.stop()
     }
 
     @Test func formatVersion1OpensToTheExpectedState() async throws {
