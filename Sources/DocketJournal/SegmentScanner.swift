@@ -256,26 +256,26 @@ struct SegmentScanner {
     /// a region of garbage, even of forged headers with valid checksums claiming long
     /// payloads, scans in near-linear time.
     func nextValidRecord(from start: Int, minimumSequence: UInt64, markers: Bool = false) -> (offset: Int, header: RecordHeader)? {
+        nextValid(from: start) { h in
+            h.kindByte == RecordKind.data.rawValue ? h.sequence >= minimumSequence
+                : h.kindByte == RecordKind.groupEnd.rawValue ? markers && h.sequence >= minimumSequence
+                : h.kindByte == RecordKind.seal.rawValue && minimumSequence == 0
+        }
+    }
+
+    /// The first fully valid seal at an aligned offset ≥ `from` sealing at least `minimumSequence`.
+    private func nextValidSeal(from start: Int, minimumSequence: UInt64) -> Int? {
+        nextValid(from: start) { h in h.kindByte == RecordKind.seal.rawValue && h.sequence >= minimumSequence }?.offset
+    }
+
+    /// The search both of those make: `wanted` sees each header that decodes and fits, before
+    /// the payload checksum is computed.
+    private func nextValid(from start: Int, _ wanted: (RecordHeader) -> Bool) -> (offset: Int, header: RecordHeader)? {
         var o = (start + 7) & ~7
         while o + RecordFormat.headerSize <= bytes.count {
             if let h = RecordHeader.decode(bytes, at: o), h.length <= maxRecordSize, h.storedSize <= bytes.count - o,
-               h.sequenceInRange {
-                let wanted = h.kindByte == RecordKind.data.rawValue ? h.sequence >= minimumSequence
-                    : h.kindByte == RecordKind.groupEnd.rawValue ? markers && h.sequence >= minimumSequence
-                    : h.kindByte == RecordKind.seal.rawValue && minimumSequence == 0
-                if wanted && h.bodyProblem(bytes, at: o, ranges: ranges) == nil { return (o, h) }
-            }
-            o += RecordFormat.alignment
-        }
-        return nil
-    }
-
-    private func nextValidSeal(from start: Int, minimumSequence: UInt64) -> Int? {
-        var o = (start + 7) & ~7
-        while o + SealPayload.storedSize <= bytes.count {
-            if let h = RecordHeader.decode(bytes, at: o), h.kindByte == RecordKind.seal.rawValue, h.sequence >= minimumSequence,
-               h.sequenceInRange, h.storedSize <= bytes.count - o, h.bodyProblem(bytes, at: o, ranges: ranges) == nil {
-                return o
+               h.sequenceInRange, wanted(h), h.bodyProblem(bytes, at: o, ranges: ranges) == nil {
+                return (o, h)
             }
             o += RecordFormat.alignment
         }
