@@ -62,7 +62,6 @@ extension Docket {
     /// table without a `Mutation` array or a second array of entries, and a run of tasks with
     /// the same attempts, retry policy and timeout checks those once.
     func enqueueEncoded(_ batch: [NewTask], payloads: [[UInt8]]) throws(DocketError) -> ([TaskEntry], UInt64) {
-        guard !isClosed else { throw .closed }
         let now = nowMicros()
         var created: [TaskEntry] = []
         created.reserveCapacity(batch.count)

@@ -32,11 +32,20 @@ extension Docket {
 
     /// Replaces schedule `id`'s timing, handler, payload and options. Occurrences already
     /// created stay; the next fire is recomputed from now.
+    ///
+    /// - Throws: `invalidArgument` when the update changes the key its occurrences get (its
+    ///   own `key`, or `overlap` to or from `.queue`) while some have not finished: one created
+    ///   before could run beside one created after. Cancel them or let them finish first.
     @discardableResult
     public func updateSchedule<P: Encodable & Sendable>(_ id: String, _ schedule: Schedule, handler: String, payload: P,
                                                         options: ScheduleOptions = ScheduleOptions()) async throws(DocketError) -> ScheduleInfo {
         guard let previous = state.schedules[id] else { throw .scheduleNotFound(id) }
-        return try await store(makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous))
+        let entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous)
+        if entry.occurrenceKey != previous.occurrenceKey,
+           let unfinished = state.tasks.values.filter({ $0.scheduleID == id && !$0.status.isTerminal }).map(\.id).min() {
+            throw .invalidArgument("schedule \"\(id)\": its occurrences' key cannot change from \(previous.occurrenceKey.map { "\"\($0)\"" } ?? "none") to \(entry.occurrenceKey.map { "\"\($0)\"" } ?? "none") while \"\(unfinished)\" (or another occurrence) has not finished; cancel them or wait for them first")
+        }
+        return try await store(entry)
     }
 
     /// Stops creating occurrences until `resumeSchedule`.

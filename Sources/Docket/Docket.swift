@@ -344,8 +344,7 @@ public actor Docket {
             }
             recordsSinceSnapshot += entries.count
         }
-        // What `apply(.enqueue)` does: a new task moves no workflow.
-        for i in entries.indices { state.insert(entries[i]) }
+        for i in entries.indices { state.applyEnqueue(entries[i]) }
         afterApplying()
         return sequence
     }

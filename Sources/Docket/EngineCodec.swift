@@ -235,9 +235,14 @@ enum EngineCodec {
         }
         if !r.isAtEnd {
             let n = try r.count(elementSize: 2)
-            let position = Dictionary(all.indices.map { (all[$0].id, $0) }, uniquingKeysWith: { first, _ in first })
+            // The loader keeps the last schedule of an id; so does this.
+            let position = Dictionary(all.indices.map { (all[$0].id, $0) }, uniquingKeysWith: { _, last in last })
+            var previous: String?
             for _ in 0..<n {
                 let id = try r.string(), key = try r.string()
+                guard previous.map({ $0 < id }) ?? true else { throw r.malformed("schedule keys out of order at \"\(id)\"") }
+                previous = id
+                guard !key.isEmpty else { throw r.malformed("schedule \(id): an empty key") }
                 guard let i = position[id] else { throw r.malformed("a key for schedule \"\(id)\", which the snapshot does not have") }
                 all[i].key = key
             }

@@ -101,7 +101,7 @@ struct EngineState: Sendable {
             // Only finished ones: the live engine checked, and replay must agree with it.
             for id in ids where workflows[id].map({ $0.status != .running }) ?? false { workflows[id] = nil }
         case .enqueue(let t):
-            insert(t)
+            applyEnqueue(t)
         case .start(let leases, let at):
             for l in leases {
                 // In place (`markStarted`); the counters as `setStatus` keeps them.
@@ -222,6 +222,13 @@ struct EngineState: Sendable {
 
     /// Adds a new task (an id already present is left alone: enqueue checked it, and replay
     /// must do what the live engine did).
+    /// What `apply(.enqueue(t))` does — all it does, so the batch path (`commit(enqueues:)`)
+    /// calls this for each task instead of wrapping it in a mutation. A side effect of
+    /// enqueueing belongs here, or live state and replay drift apart.
+    mutating func applyEnqueue(_ t: TaskEntry) {
+        insert(t)
+    }
+
     mutating func insert(_ t: TaskEntry) {
         guard tasks.insertNew(t, version: 1) else { return }
         nextSequence = max(nextSequence, t.sequence &+ 1)

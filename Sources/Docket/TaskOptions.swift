@@ -32,8 +32,9 @@ public struct TaskOptions: Sendable {
     /// How long one attempt may run before it is cancelled and counted as failed.
     public var timeout: Duration?
     /// At most one task with this key runs at a time (per-key serialization). Keys starting
-    /// with `schedule:` are reserved: occurrences of a schedule with overlap `.queue` carry
-    /// `schedule:<schedule id>`, which is how they wait for each other.
+    /// with `schedule:` are reserved: occurrences of a schedule with overlap `.queue` and no
+    /// key of its own (`ScheduleOptions.key`) carry `schedule:<schedule id>`, which is how
+    /// they wait for each other.
     public var key: String?
     /// What to do when the id exists.
     public var onConflict: OnConflict = .returnExisting
@@ -92,7 +93,10 @@ public struct ScheduleOptions: Sendable {
     /// Each occurrence's serialization key (see `TaskOptions.key`): it waits while any task
     /// with this key runs, and so do they while it runs. Occurrences of one schedule then wait
     /// for each other too, so `overlap` must be `.queue` or `.skip` (`.skip` still skips an
-    /// occurrence whose predecessor is unfinished). Default: none.
+    /// occurrence whose predecessor is unfinished). The key an occurrence gets (this one, or
+    /// `schedule:<id>` under `.queue`) cannot change while the schedule has unfinished
+    /// occurrences: `updateSchedule` refuses it, since one created before the change could
+    /// then run beside one created after. Default: none.
     ///
     /// ```swift
     /// // The nightly export of account 42 never runs beside its other jobs.

@@ -86,7 +86,11 @@ import Testing
         let h = try await Harness.make(.journaled, clock: clock, directory: dir, register: { d in
             d.register("ok", payload: Job.self) { job, _ in job.n }
             d.register("slow", payload: Job.self) { _, ctx in try await gate.run(ctx.id) }
-        }, configure: { $0.snapshotEvery = 1_000_000 })
+        }, configure: { c in
+            c.snapshotEvery = 1_000_000
+            // Without the megabyte of zeros a preallocated live segment carries.
+            c.journal.preallocate = false
+        })
         let d = h.docket
         try await d.enqueue("slow", payload: Job(n: 1), options: TaskOptions(id: "export", key: "account-42"))
         await h.recorder.waitFor(.started, "export")

@@ -335,6 +335,25 @@ import Testing
         var keysOnly = EngineState()
         keysOnly.apply(.upsertSchedule(keyed))
         #expect(try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(keysOnly)).schedules == keysOnly.schedules, "keys without workflows")
+        // A keys section naming a schedule the snapshot lacks, an empty key, or ids out of
+        // order is damage, not a key to drop or guess.
+        var plain = EngineState()
+        plain.apply(.upsertSchedule(unkeyed))
+        plain.apply(.upsertSchedule(schedule))
+        for section in [[("ghost", "k")], [("keyed", "")], [("s", "k"), ("keyed", "k")], [("keyed", "k"), ("keyed", "k")]] {
+            var w = BinaryWriter()
+            w.bytes = EngineCodec.encodeSnapshot(plain)
+            w.varint(0)
+            w.varint(UInt64(section.count))
+            for (id, key) in section { w.string(id); w.string(key) }
+            #expect(throws: BinaryReader.Malformed.self, "\(section)") { try EngineCodec.decodeSnapshot(w.bytes) }
+        }
+        var good = BinaryWriter()
+        good.bytes = EngineCodec.encodeSnapshot(plain)
+        good.varint(0)
+        good.varint(2)
+        for id in ["keyed", "s"] { good.string(id); good.string("k-" + id) }
+        #expect(try EngineCodec.decodeSnapshot(good.bytes).schedules.mapValues(\.key) == ["keyed": "k-keyed", "s": "k-s"])
         var wrongVersion = snap
         wrongVersion[4] = 9
         #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeSnapshot(wrongVersion) }

@@ -407,18 +407,23 @@ import Testing
         let clock = ManualClock(now: Harness.start)
         let h = try await Harness.make(.journaled, clock: clock, directory: dir) { d in d.register("tick", payload: Job.self) { _, _ in } }
         let d = h.docket
-        await #expect(throws: DocketError.self) {
+        func invalid(_ e: DocketError?) -> Bool { if case .invalidArgument = e { true } else { false } }
+        #expect(invalid(await #expect(throws: DocketError.self) {
             try await d.schedule("a", parsing: "@every 1m", handler: "tick", payload: Job(n: 0), options: ScheduleOptions(overlap: .allow, key: "k"))
-        }
-        await #expect(throws: DocketError.self) {
+        }))
+        #expect(invalid(await #expect(throws: DocketError.self) {
             try await d.schedule("b", parsing: "@every 1m", handler: "tick", payload: Job(n: 0), options: ScheduleOptions(key: "schedule:x"))
-        }
-        await #expect(throws: DocketError.self) {
+        }))
+        #expect(invalid(await #expect(throws: DocketError.self) {
             try await d.schedule("c", parsing: "@every 1m", handler: "tick", payload: Job(n: 0), options: ScheduleOptions(key: ""))
-        }
+        }))
         #expect(await d.schedules().isEmpty)
         try await d.schedule("keyed", parsing: "@every 1m", handler: "tick", payload: Job(n: 0), options: ScheduleOptions(overlap: .skip, key: "k"))
         try await d.schedule("plain", parsing: "@every 1m", handler: "tick", payload: Job(n: 0))
+        #expect(invalid(await #expect(throws: DocketError.self) {
+            try await d.updateSchedule("plain", try Schedule(parsing: "@every 1m"), handler: "tick", payload: Job(n: 0),
+                                       options: ScheduleOptions(overlap: .allow, key: "k"))
+        }))
         await h.settle()
         // From the records alone (a crash image), then from the snapshot that close writes.
         let crash = TempDirectory("schedule-key-crash")
@@ -439,5 +444,34 @@ import Testing
         try await snapshotted.updateSchedule("keyed", try Schedule(parsing: "@every 1m"), handler: "tick", payload: Job(n: 0))
         #expect(await snapshotted.scheduleInfo("keyed")?.key == nil)
         await snapshotted.close()
+    }
+
+    /// The key occurrences get cannot change while one has not finished: an occurrence from
+    /// before the change could run beside one from after. Once they are done it can.
+    @Test func aScheduleKeyChangesOnlyWithoutUnfinishedOccurrences() async throws {
+        let gate = Gate()
+        let h = try await Harness.make(.inMemory) { d in d.register("slow", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        let d = h.docket
+        let every = try Schedule(parsing: "@every 1m")
+        try await d.schedule("s", every, handler: "slow", payload: Job(n: 0), options: ScheduleOptions(key: "a"))
+        h.clock.advance(by: .seconds(60))
+        let first = "s@2027-01-15T08:01:00Z"
+        await h.recorder.waitFor(.started, first)
+        for options in [ScheduleOptions(key: "b"), ScheduleOptions(), ScheduleOptions(overlap: .skip)] {
+            do {
+                try await d.updateSchedule("s", every, handler: "slow", payload: Job(n: 0), options: options)
+                Issue.record("the key changed under a running occurrence: \(options)")
+            } catch {
+                guard case .invalidArgument(let m) = error else { Issue.record("\(error)"); continue }
+                #expect(m.contains(first))
+            }
+        }
+        // The same key with other settings is fine.
+        try await d.updateSchedule("s", every, handler: "slow", payload: Job(n: 1), options: ScheduleOptions(priority: 3, key: "a"))
+        await gate.releaseWhenWaiting(first)
+        await h.recorder.waitFor(.succeeded, first)
+        #expect(try await d.updateSchedule("s", every, handler: "slow", payload: Job(n: 0), options: ScheduleOptions(key: "b")).key == "b")
+        gate.open()
+        try await h.stop()
     }
 }
