@@ -296,26 +296,7 @@ public actor Docket {
     func commit(all ms: [Mutation]) throws(DocketError) -> UInt64 {
         guard !isClosed else { throw .closed }
         guard ms.count > 1 else { return try ms.first.map { m throws(DocketError) in try commit(m) } ?? 0 }
-        var sequence: UInt64 = 0
-        if let journal {
-            do {
-                // One buffer for all of them, not an array per record.
-                var w = BinaryWriter(capacity: ms.count * 48)
-                var ends: [Int] = []
-                ends.reserveCapacity(ms.count)
-                for m in ms {
-                    EngineCodec.encode(m, into: &w)
-                    ends.append(w.bytes.count)
-                }
-                sequence = try journal.submit(packed: w.bytes, ends: ends, tag: EngineCodec.recordTag,
-                                              timestamp: UInt64(max(0, nowMicros())) &* 1000).upperBound
-            } catch let e as JournalError {
-                throw .journal(e)
-            } catch {
-                throw .journal(.invalidArgument("\(error)"))
-            }
-            recordsSinceSnapshot += ms.count
-        }
+        let sequence = try journalPacked(ms.count, bytesEach: 48) { i, w in EngineCodec.encode(ms[i], into: &w) }
         for m in ms { state.apply(m) }
         afterApplying()
         return sequence
@@ -325,27 +306,33 @@ public actor Docket {
     /// from the array in place, not wrapped in a `Mutation` first, which copies it.
     func commit(enqueues entries: [TaskEntry]) throws(DocketError) -> UInt64 {
         guard !isClosed else { throw .closed }
-        var sequence: UInt64 = 0
-        if let journal {
-            do {
-                var w = BinaryWriter(capacity: entries.count * 96)
-                var ends: [Int] = []
-                ends.reserveCapacity(entries.count)
-                for i in entries.indices {
-                    EngineCodec.encodeEnqueue(entries[i], into: &w)
-                    ends.append(w.bytes.count)
-                }
-                sequence = try journal.submit(packed: w.bytes, ends: ends, tag: EngineCodec.recordTag,
-                                              timestamp: UInt64(max(0, nowMicros())) &* 1000).upperBound
-            } catch let e as JournalError {
-                throw .journal(e)
-            } catch {
-                throw .journal(.invalidArgument("\(error)"))
-            }
-            recordsSinceSnapshot += entries.count
-        }
+        let sequence = try journalPacked(entries.count, bytesEach: 96) { i, w in EngineCodec.encodeEnqueue(entries[i], into: &w) }
         for i in entries.indices { state.applyEnqueue(entries[i]) }
         afterApplying()
+        return sequence
+    }
+
+    /// Submits `count` records, record `i` written by `encode(i, &w)`, in one buffer (not an
+    /// array per record) and one submit; returns the last sequence (0 without a journal).
+    private func journalPacked(_ count: Int, bytesEach: Int, _ encode: (Int, inout BinaryWriter) -> Void) throws(DocketError) -> UInt64 {
+        guard let journal else { return 0 }
+        var w = BinaryWriter(capacity: count * bytesEach)
+        var ends: [Int] = []
+        ends.reserveCapacity(count)
+        for i in 0..<count {
+            encode(i, &w)
+            ends.append(w.bytes.count)
+        }
+        let sequence: UInt64
+        do {
+            sequence = try journal.submit(packed: w.bytes, ends: ends, tag: EngineCodec.recordTag,
+                                          timestamp: UInt64(max(0, nowMicros())) &* 1000).upperBound
+        } catch let e as JournalError {
+            throw .journal(e)
+        } catch {
+            throw .journal(.invalidArgument("\(error)"))
+        }
+        recordsSinceSnapshot += count
         return sequence
     }
 
