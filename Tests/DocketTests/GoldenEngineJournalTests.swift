@@ -10,8 +10,13 @@ import Testing
 /// `DOCKET_WRITE_ENGINE_GOLDEN=1 swift test --filter GoldenEngineJournalTests`) and are frozen:
 /// never regenerate them to make a test pass.
 @Suite(.timeLimit(.minutes(1))) struct GoldenEngineJournalTests {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/engine/golden-v1").path
+    static let fixture = fixturePath("golden-v1")
+
+    /// `Fixtures/engine/<name>` in this package.
+    static func fixturePath(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/engine/" + name).path
+    }
 
     /// One line per task and schedule, sorted: what recovery must rebuild.
     static func describe(_ state: EngineState) -> String {
@@ -31,8 +36,7 @@ import Testing
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static let fixtureWorkflows = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/engine/golden-v1-workflows").path
+    static let fixtureWorkflows = fixturePath("golden-v1-workflows")
 
     /// The records added within format version 1 after the first fixture (workflows, stage
     /// timeouts, cancellations that create compensation tasks) in preallocated segments with
@@ -54,8 +58,7 @@ import Testing
         await docket.close()
     }
 
-    static let fixtureScheduleKeys = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/engine/golden-v1-schedule-keys").path
+    static let fixtureScheduleKeys = fixturePath("golden-v1-schedule-keys")
 
     /// Schedule keys (added within format version 1): keyed schedule records, an occurrence
     /// created with its schedule's key, a snapshot with the keys section, and a key changed
