@@ -67,8 +67,11 @@ extension Docket {
         created.reserveCapacity(batch.count)
         // Per task: its index in `created`, or -1 for an existing id.
         var position = [Int32](repeating: -1, count: batch.count)
-        // Ids given in this batch, to catch a repeat before anything is journaled.
+        // The ids of this batch's new tasks, to catch a repeat before anything is journaled
+        // (generated ones too, which an explicit id could name); not needed without explicit ids.
+        let tracksIDs = batch.contains { $0.options.id != nil }
         var seen: Set<String> = []
+        if tracksIDs { seen.reserveCapacity(batch.count) }
         var settings = SettingsCache()
         var next = state.nextSequence
         for i in batch.indices {
@@ -79,10 +82,9 @@ extension Docket {
                     continue
                 }
                 if isReservedStepID(id) { throw Self.reserved(id) }
-                if seen.isEmpty { seen.reserveCapacity(batch.count - i) }
-                seen.insert(id)
             }
             var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings)
+            if tracksIDs { seen.insert(entry.id) }
             entry.sequence = next
             next += 1
             position[i] = Int32(created.count)

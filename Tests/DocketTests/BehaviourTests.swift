@@ -246,6 +246,24 @@ import Testing
         h.directory?.remove()
     }
 
+    /// An explicit id that names a task generated earlier in the same batch is that task, as
+    /// for any id that exists: one task, returned twice.
+    @Test(arguments: EngineKind.allCases) func aBatchIdNamingAGeneratedOneIsThatTask(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
+        // Generated ids are the clock's milliseconds in hex and a counter: the first one is known.
+        let ms = String(Int64(Harness.start.timeIntervalSince1970 * 1000), radix: 16)
+        let generated = String(repeating: "0", count: max(0, 12 - ms.count)) + ms + "-000000"
+        let infos = try await h.docket.enqueue(batch: [
+            NewTask("noop", payload: Job(n: 1), options: TaskOptions(delay: .seconds(60))),
+            NewTask("noop", payload: Job(n: 2), options: TaskOptions(id: generated, delay: .seconds(60))),
+        ])
+        #expect(infos.map(\.id) == [generated, generated])
+        #expect(infos[1].payload == infos[0].payload)
+        #expect(await h.docket.count(matching: TaskFilter()) == 1)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func concurrentEnqueuesOfOneIDCreateOneTask(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
         let docket = h.docket
