@@ -99,12 +99,24 @@ extension Docket {
         try inspect(directory: directory, asOf: Optional(sequence), includeArchive: includeArchive)
     }
 
+    /// Any of the `inspect` calls (`at` wins over `asOf`), calling `progress` with the sequence
+    /// of each record read: the command line's progress line.
+    package static func inspect(directory: String, asOf: UInt64?, at date: Date?, includeArchive: Bool,
+                                progress: (UInt64) -> Void) throws(DocketError) -> DocketInspection {
+        if let date { return try inspect(directory: directory, at: date, includeArchive: includeArchive, progress: progress) }
+        return try inspect(directory: directory, asOf: asOf, includeArchive: includeArchive, progress: progress)
+    }
+
     /// The state as it was at `date`: after the last record written at or before it (by the
     /// engine's clock). See `inspect(directory:asOf:includeArchive:)`.
     ///
     /// - Throws: `invalidArgument` when the oldest record left is newer than `date` (the
     ///   older ones were deleted by retention) — keep them with `Retention.archive`.
     public static func inspect(directory: String, at date: Date, includeArchive: Bool = false) throws(DocketError) -> DocketInspection {
+        try inspect(directory: directory, at: date, includeArchive: includeArchive, progress: { _ in })
+    }
+
+    private static func inspect(directory: String, at date: Date, includeArchive: Bool, progress: (UInt64) -> Void) throws(DocketError) -> DocketInspection {
         guard date.timeIntervalSince1970.isFinite else { throw .invalidArgument("the time to inspect at is not a finite date") }
         // Record times are Unix nanoseconds: saturate rather than wrap for dates past 2554.
         let (product, overflow) = UInt64(max(0, Time.micros(date))).multipliedReportingOverflow(by: 1000)
@@ -115,6 +127,7 @@ extension Docket {
         let scan: RecoveryReport
         do {
             scan = try JournalReader.readBorrowing(directory: directory, mode: .strict, from: 1, includeArchive: includeArchive) { r in
+                progress(r.sequence)
                 if first == nil { first = (r.sequence, r.timestamp) }
                 // The first record after `date` ends the state, also if a later clock step
                 // writes earlier times again.
@@ -128,15 +141,17 @@ extension Docket {
         if let first, first.sequence > 1, first.timestamp > limit {
             throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(date); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
         }
-        var state = try inspect(directory: directory, asOf: Optional(target), includeArchive: includeArchive)
+        var state = try inspect(directory: directory, asOf: Optional(target), includeArchive: includeArchive, progress: progress)
         // Damage before any record past `date`: records written by then may lie beyond it, so
         // the state shown may be older than asked — say so.
         if !passed, let anomaly = scan.anomaly, state.damage == nil { state.damage = anomaly }
         return state
     }
 
-    private static func inspect(directory: String, asOf: UInt64?, includeArchive: Bool) throws(DocketError) -> DocketInspection {
-        let (state, report) = try StateLoader.load(directory: directory, mode: .strict, asOf: asOf, includeArchive: includeArchive)
+    private static func inspect(directory: String, asOf: UInt64?, includeArchive: Bool,
+                                progress: (UInt64) -> Void = { _ in }) throws(DocketError) -> DocketInspection {
+        let (state, report) = try StateLoader.load(directory: directory, mode: .strict, asOf: asOf, includeArchive: includeArchive,
+                                                   progress: progress)
         var tasks: [TaskInfo] = []
         tasks.reserveCapacity(state.tasks.count)
         state.tasks.forEachInSequenceOrder { t in

@@ -73,11 +73,15 @@ enum StateLoader {
     /// lock, no repair, no recovery of interrupted tasks. For inspection and tests.
     /// With `asOf`, the state as it was right after that sequence (see
     /// `JournalReader.read(directory:asOf:)`); `includeArchive` also reads archived segments.
+    /// `progress` gets the sequence of each record read.
     static func load(directory: String, mode: RecoveryMode = .tolerateTornTail, asOf: UInt64? = nil,
-                     includeArchive: Bool = false) throws(DocketError) -> (EngineState, RecoveryReport) {
+                     includeArchive: Bool = false, progress: (UInt64) -> Void = { _ in }) throws(DocketError) -> (EngineState, RecoveryReport) {
         try replay { snapshot, record in
             try JournalReader.readBorrowing(directory: directory, mode: mode, asOf: asOf, includeArchive: includeArchive,
-                                            snapshot: snapshot, recordView: record)
+                                            snapshot: snapshot, recordView: { r in
+                                                progress(r.sequence)
+                                                try record(r)
+                                            })
         }
     }
 }

@@ -90,6 +90,11 @@ public enum DocketCLI {
 
     /// Runs the tool with `arguments` (without the program name) and returns the exit code.
     public static func run(_ arguments: [String], output: CLIOutput = StandardOutput()) async -> Int32 {
+        await run(arguments, output: output, progress: .standard)
+    }
+
+    /// `run` with the timing of progress lines (tests ask for one per record).
+    static func run(_ arguments: [String], output: CLIOutput, progress: ProgressTiming) async -> Int32 {
         guard let command = arguments.first else {
             output.err(usage)
             return ExitCode.usage
@@ -104,11 +109,11 @@ public enum DocketCLI {
             case "demo":
                 return try await DemoCommand.run(rest, output: output)
             case "inspect":
-                return try InspectCommand.run(rest, output: output)
+                return try InspectCommand.run(rest, output: output, progress: progress)
             case "stress":
                 return try await StressCommand.run(rest, output: output)
             case "journal":
-                return try await JournalCommand.run(rest, output: output)
+                return try await JournalCommand.run(rest, output: output, progress: progress)
             case "help", "--help", "-h":
                 output.out(usage)
                 return ExitCode.success

@@ -19,7 +19,7 @@ enum InspectCommand {
                          --queue and --key (resource key), at most --limit
         """
 
-    static func run(_ arguments: [String], output: CLIOutput) throws -> Int32 {
+    static func run(_ arguments: [String], output: CLIOutput, progress timing: ProgressTiming = .standard, label: String = "inspect") throws -> Int32 {
         let args = try Arguments(arguments, valued: ["--as-of", "--at", "--status", "--limit", "--name", "--queue", "--key"],
                                  flags: ["--json", "--archive", "--tasks"])
         guard args.positionals.count == 1, let dir = args.positionals.first else {
@@ -49,12 +49,8 @@ enum InspectCommand {
         }
         let state: DocketInspection
         do {
-            if let asOf {
-                state = try Docket.inspect(directory: dir, asOf: asOf, includeArchive: archive)
-            } else if let at {
-                state = try Docket.inspect(directory: dir, at: at, includeArchive: archive)
-            } else {
-                state = try Docket.inspect(directory: dir)
+            state = try ProgressLine(label, output: output, timing: timing).run { record throws(DocketError) in
+                try Docket.inspect(directory: dir, asOf: asOf, at: at, includeArchive: archive, progress: record)
             }
         } catch {
             output.err("docket: \(error)")

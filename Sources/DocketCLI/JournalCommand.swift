@@ -15,13 +15,13 @@ enum JournalCommand {
                                      [--segment-size BYTES] [--snapshot-every N]
         """
 
-    static func run(_ arguments: [String], output: CLIOutput) async throws -> Int32 {
+    static func run(_ arguments: [String], output: CLIOutput, progress: ProgressTiming = .standard) async throws -> Int32 {
         guard let sub = arguments.first else { throw UsageError(usage) }
         let rest = Array(arguments.dropFirst())
         switch sub {
-        case "verify": return try verify(rest, output: output)
+        case "verify": return try verify(rest, output: output, progress: progress)
         case "dump": return try dump(rest, output: output)
-        case "stats": return try stats(rest, output: output)
+        case "stats": return try stats(rest, output: output, progress: progress)
         case "compact": return try await compact(rest, output: output)
         case "replay":
             // The engine state as of a record or a time: `docket inspect --as-of/--at`.
@@ -29,7 +29,7 @@ enum JournalCommand {
                 throw UsageError("journal replay needs --to SEQ or --at TIME\n\(usage)")
             }
             return try InspectCommand.run(rest.map { $0 == "--to" ? "--as-of" : $0.hasPrefix("--to=") ? "--as-of=" + $0.dropFirst(5) : $0 },
-                                          output: output)
+                                          output: output, progress: progress, label: "replay")
         case "stress": return try await JournalStressCommand.run(rest, output: output)
         default: throw UsageError("unknown journal command '\(sub)'\n\(usage)")
         }
@@ -59,10 +59,12 @@ enum JournalCommand {
         "\(p.file)\(p.offset.map { " offset \($0)" } ?? ""): \(p.reason)\(p.isTornTail ? " (torn tail: an interrupted write, repaired on open)" : "")"
     }
 
-    static func verify(_ arguments: [String], output: CLIOutput) throws -> Int32 {
+    static func verify(_ arguments: [String], output: CLIOutput, progress timing: ProgressTiming = .standard) throws -> Int32 {
         let args = try Arguments(arguments, valued: [], flags: ["--json", "--archive"])
         let dir = try directory(args)
-        let result = try JournalReader.verify(directory: dir, includeArchive: args.has("--archive"))
+        let result = try ProgressLine("verify", output: output, timing: timing).run { record in
+            try JournalReader.verify(directory: dir, includeArchive: args.has("--archive"), progress: record)
+        }
         if args.has("--json") {
             var j = JournalJSON()
             j.add("clean", result.isClean)
@@ -188,10 +190,12 @@ enum JournalCommand {
         return ExitCode.success
     }
 
-    static func stats(_ arguments: [String], output: CLIOutput) throws -> Int32 {
+    static func stats(_ arguments: [String], output: CLIOutput, progress timing: ProgressTiming = .standard) throws -> Int32 {
         let args = try Arguments(arguments, valued: [], flags: ["--json"])
         let dir = try directory(args)
-        let s = try JournalReader.statistics(directory: dir)
+        let s = try ProgressLine("stats", output: output, timing: timing).run { record in
+            try JournalReader.statistics(directory: dir, progress: record)
+        }
         if args.has("--json") {
             var j = JournalJSON()
             j.add("segments", s.segments)

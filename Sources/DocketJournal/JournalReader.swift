@@ -92,9 +92,17 @@ public enum JournalReader {
     /// `archive/` are checked too, so the hash chain is verified from the first record on.
     public static func verify(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize,
                               includeArchive: Bool = false) throws -> JournalVerification {
+        try verify(directory: directory, maxRecordSize: maxRecordSize, includeArchive: includeArchive, progress: { _ in })
+    }
+
+    /// `verify` calling `progress` with the sequence of each record read (the command line's
+    /// progress line).
+    package static func verify(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize, includeArchive: Bool = false,
+                               progress: (UInt64) -> Void) throws -> JournalVerification {
         var firstSequence: UInt64?
         var firstTimestamp: UInt64?
         let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize, includeArchive: includeArchive) { r in
+            progress(r.sequence)
             if firstSequence == nil {
                 firstSequence = r.sequence
                 firstTimestamp = r.timestamp
@@ -148,8 +156,15 @@ public enum JournalReader {
 
     /// Counts and sizes of a journal directory, reading every record once.
     public static func statistics(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize) throws -> JournalStatistics {
+        try statistics(directory: directory, maxRecordSize: maxRecordSize, progress: { _ in })
+    }
+
+    /// `statistics` calling `progress` with the sequence of each record read.
+    package static func statistics(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize,
+                                   progress: (UInt64) -> Void) throws -> JournalStatistics {
         var stats = JournalStatistics()
         let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize) { r in
+            progress(r.sequence)
             if stats.records == 0 {
                 stats.firstSequence = r.sequence
                 stats.firstTimestamp = r.timestamp

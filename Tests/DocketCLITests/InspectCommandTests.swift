@@ -231,6 +231,30 @@ struct InspectCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty, "nothing created")
     }
 
+    /// Long reads show a progress line on stderr (here forced for every record); results stay
+    /// on stdout, and a fast run with the standard timing shows none.
+    @Test func longReadsShowAProgressLine() async throws {
+        let tmp = TempDirectory("progress")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        try await Self.makeJournal(dir)
+        let stats = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "stats", dir, "--json"], output: stats) == 0)
+        let records = try #require(try JSONSerialization.jsonObject(with: Data((stats.stdout.first ?? "").utf8)) as? [String: Any])["records"] as? Int
+        let count = try #require(records)
+        #expect(count > 3 && stats.stderr.isEmpty, "no progress line for a fast run: \(stats.stderr)")
+        // (A plain `inspect` here reads only the snapshot that close wrote: no records, no line.)
+        for command in [["journal", "verify", dir], ["journal", "stats", dir], ["inspect", dir, "--as-of", "3"], ["journal", "replay", dir, "--to", "3"]] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(command, output: out, progress: .eachRecord) == 0, "\(command): \(out.stderr)")
+            let label = command[0] == "inspect" ? "inspect" : command[1]
+            #expect(out.stderr.first == "docket: \(label): 1 records read, at sequence 1 (0 s)", "\(command): \(out.stderr)")
+            // Every record read shows (the replay reads on to check the rest, as its state needs).
+            #expect(out.stderr.count >= (command.contains("3") ? 3 : count), "\(command): \(out.stderr.count) lines")
+            #expect(!out.stdout.isEmpty && !out.stdout.contains { $0.contains("records read") })
+        }
+    }
+
     @Test func describeIgnoresOtherTagsAndGarbage() {
         #expect(EngineRecords.tag == 0x4431)
         #expect(EngineRecords.describe(tag: 1, payload: [1, 2, 3]) == nil)
