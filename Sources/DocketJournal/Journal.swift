@@ -159,7 +159,11 @@ public final class Journal: Sendable {
                 let path = directory + "/" + file
                 let fd = try io.open(path, .readWrite)
                 defer { io.close(fd) }
-                let tail = try io.readAll(fd, path: path, from: Int64(offset))
+                var tail = try io.readAll(fd, path: path, from: Int64(offset))
+                // Trailing zeros hold nothing to recover (in a preallocated segment, up to a
+                // megabyte of unwritten space): the backup keeps the bytes up to the last
+                // non-zero one. `bytesTruncated` still counts everything cut.
+                tail.removeLast(tail.count - ((tail.lastIndex { $0 != 0 }).map { $0 + 1 } ?? 0))
                 let backupFD = try io.open(directory + "/" + backup, .createExclusive)
                 do {
                     try io.writeAll(backupFD, tail, at: 0, path: backup)

@@ -142,6 +142,11 @@ import Testing
             #expect(replayed.sequences == Array(1...12))
             #expect(reopened.recoveryReport.anomaly?.isTornTail == true)
             #expect(reopened.recoveryReport.bytesTruncated == bytes.count - end)
+            // The backup holds the cut bytes up to the last non-zero one, not the zeros after.
+            let backup = try #require(reopened.recoveryReport.backupFiles.first)
+            let kept = fileBytes(image + "/" + backup)
+            #expect(kept.count <= cut && kept == Array(bytes[end..<(end + kept.count)]) && kept.last != 0, "\(kept.count) of \(cut)")
+            #expect(kept.count >= cut - 8, "only zeros of the cut part may be left out")
             try await reopened.close()
         }
     }
