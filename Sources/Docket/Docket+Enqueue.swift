@@ -83,7 +83,7 @@ extension Docket {
                 }
                 if isReservedStepID(id) { throw Self.reserved(id) }
             }
-            var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings)
+            var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings, taken: seen)
             if tracksIDs { seen.insert(entry.id) }
             entry.sequence = next
             next += 1
@@ -128,12 +128,21 @@ extension Docket {
         var checked: (maxAttempts: Int, retry: RetryPolicy, timeout: Duration?)?
     }
 
+    /// `taken`: ids of this batch not yet in the table, which a generated id must avoid too.
     func makeEntry(_ name: String, payload: [UInt8], options: TaskOptions, now: Micros, scheduleID: String? = nil,
-                   settings: inout SettingsCache) throws(DocketError) -> TaskEntry {
+                   settings: inout SettingsCache, taken: Set<String> = []) throws(DocketError) -> TaskEntry {
         guard !isClosed else { throw .closed }
         try Self.validateName(name, what: "handler name")
         if !configuration.allowUnregisteredHandlers, !handlers.contains(name) { throw .unknownHandler(name) }
-        let id = options.id ?? generateID()
+        var id: String
+        if let given = options.id {
+            id = given
+        } else {
+            id = generateID()
+            // A clock stepped back (or a restart within the millisecond of an earlier run) can
+            // generate an id again; so can a caller's own id in this format.
+            while readTasks({ $0.contains(id) }) || taken.contains(id) { id = generateID() }
+        }
         try Self.validateName(id, what: "task id")
         try Self.validateName(options.queue, what: "queue name")
         if let key = options.key {

@@ -100,10 +100,11 @@ extension Docket {
     }
 
     /// Any of the `inspect` calls (`at` wins over `asOf`), calling `progress` with the sequence
-    /// of each record read: the command line's progress line.
+    /// of each record read: the command line's progress line. `at` reads the journal twice,
+    /// and `phase` names each pass ("finding the time", then "replaying").
     package static func inspect(directory: String, asOf: UInt64?, at date: Date?, includeArchive: Bool,
-                                progress: (UInt64) -> Void) throws(DocketError) -> DocketInspection {
-        if let date { return try inspect(directory: directory, at: date, includeArchive: includeArchive, progress: progress) }
+                                phase: (String) -> Void, progress: (UInt64) -> Void) throws(DocketError) -> DocketInspection {
+        if let date { return try inspect(directory: directory, at: date, includeArchive: includeArchive, phase: phase, progress: progress) }
         return try inspect(directory: directory, asOf: asOf, includeArchive: includeArchive, progress: progress)
     }
 
@@ -113,10 +114,11 @@ extension Docket {
     /// - Throws: `invalidArgument` when the oldest record left is newer than `date` (the
     ///   older ones were deleted by retention) — keep them with `Retention.archive`.
     public static func inspect(directory: String, at date: Date, includeArchive: Bool = false) throws(DocketError) -> DocketInspection {
-        try inspect(directory: directory, at: date, includeArchive: includeArchive, progress: { _ in })
+        try inspect(directory: directory, at: date, includeArchive: includeArchive, phase: { _ in }, progress: { _ in })
     }
 
-    private static func inspect(directory: String, at date: Date, includeArchive: Bool, progress: (UInt64) -> Void) throws(DocketError) -> DocketInspection {
+    private static func inspect(directory: String, at date: Date, includeArchive: Bool, phase: (String) -> Void,
+                                progress: (UInt64) -> Void) throws(DocketError) -> DocketInspection {
         guard date.timeIntervalSince1970.isFinite else { throw .invalidArgument("the time to inspect at is not a finite date") }
         // Record times are Unix nanoseconds: saturate rather than wrap for dates past 2554.
         let (product, overflow) = UInt64(max(0, Time.micros(date))).multipliedReportingOverflow(by: 1000)
@@ -125,6 +127,7 @@ extension Docket {
         var first: (sequence: UInt64, timestamp: UInt64)?
         var passed = false
         let scan: RecoveryReport
+        phase("finding the time")
         do {
             scan = try JournalReader.readBorrowing(directory: directory, mode: .strict, from: 1, includeArchive: includeArchive) { r in
                 progress(r.sequence)
@@ -141,6 +144,7 @@ extension Docket {
         if let first, first.sequence > 1, first.timestamp > limit {
             throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(date); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
         }
+        phase("replaying")
         var state = try inspect(directory: directory, asOf: Optional(target), includeArchive: includeArchive, progress: progress)
         // Damage before any record past `date`: records written by then may lie beyond it, so
         // the state shown may be older than asked — say so.

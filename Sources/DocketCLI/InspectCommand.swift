@@ -49,8 +49,9 @@ enum InspectCommand {
         }
         let state: DocketInspection
         do {
-            state = try ProgressLine(label, output: output, timing: timing).run { record throws(DocketError) in
-                try Docket.inspect(directory: dir, asOf: asOf, at: at, includeArchive: archive, progress: record)
+            state = try ProgressLine(label, output: output, timing: timing).run { line throws(DocketError) in
+                try Docket.inspect(directory: dir, asOf: asOf, at: at, includeArchive: archive,
+                                   phase: { line.phase(label + ", " + $0) }, progress: line.record)
             }
         } catch {
             output.err("docket: \(error)")

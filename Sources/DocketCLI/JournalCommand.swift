@@ -62,8 +62,8 @@ enum JournalCommand {
     static func verify(_ arguments: [String], output: CLIOutput, progress timing: ProgressTiming = .standard) throws -> Int32 {
         let args = try Arguments(arguments, valued: [], flags: ["--json", "--archive"])
         let dir = try directory(args)
-        let result = try ProgressLine("verify", output: output, timing: timing).run { record in
-            try JournalReader.verify(directory: dir, includeArchive: args.has("--archive"), progress: record)
+        let result = try ProgressLine("verify", output: output, timing: timing).run { line in
+            try JournalReader.verify(directory: dir, includeArchive: args.has("--archive"), progress: line.record)
         }
         if args.has("--json") {
             var j = JournalJSON()
@@ -193,8 +193,8 @@ enum JournalCommand {
     static func stats(_ arguments: [String], output: CLIOutput, progress timing: ProgressTiming = .standard) throws -> Int32 {
         let args = try Arguments(arguments, valued: [], flags: ["--json"])
         let dir = try directory(args)
-        let s = try ProgressLine("stats", output: output, timing: timing).run { record in
-            try JournalReader.statistics(directory: dir, progress: record)
+        let s = try ProgressLine("stats", output: output, timing: timing).run { line in
+            try JournalReader.statistics(directory: dir, progress: line.record)
         }
         if args.has("--json") {
             var j = JournalJSON()

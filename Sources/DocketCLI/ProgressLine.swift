@@ -2,53 +2,74 @@ import Foundation
 
 /// When a progress line shows: most runs end within `firstAfter`, and a line is written at
 /// most every `every` after that (on a terminal, `everyOnTerminal`, rewriting one line).
-/// Tests use `.eachRecord`.
 struct ProgressTiming: Sendable {
+    /// Quiet time at the start.
     var firstAfter: UInt64
+    /// Between two lines in a log or a pipe.
     var every: UInt64
+    /// Between two rewrites of the line on a terminal.
     var everyOnTerminal: UInt64
     /// Records between two looks at the clock (reading it per record would cost more than the
     /// record).
     var recordsPerCheck: Int
+    /// Show lines on any `CLIOutput`, not only the process's standard error (tests).
+    var force = false
     /// Monotonic nanoseconds.
     var now: @Sendable () -> UInt64
 
+    /// What the `docket` tool uses: quiet for a second, a line every 5 s (0.2 s on a terminal).
     static let standard = ProgressTiming(firstAfter: 1_000_000_000, every: 5_000_000_000, everyOnTerminal: 200_000_000, recordsPerCheck: 4096,
                                          now: { DispatchTime.now().uptimeNanoseconds })
-    static let eachRecord = ProgressTiming(firstAfter: 0, every: 0, everyOnTerminal: 0, recordsPerCheck: 1, now: { 0 })
+    /// A line for every record, on any output: what tests use.
+    static let eachRecord = ProgressTiming(firstAfter: 0, every: 0, everyOnTerminal: 0, recordsPerCheck: 1, force: true, now: { 0 })
 }
 
 /// The progress line of a long journal read, on standard error: nothing during the first
-/// second, then how far it got. On a terminal one line is rewritten in place and cleared at the
-/// end; elsewhere (a log, a pipe) a line every five seconds, so logs stay short.
+/// second, then how far it got. On a terminal (in the foreground) one line is rewritten in
+/// place and cleared before the results; in a log or a pipe a line every five seconds; in the
+/// background of a terminal, or on an output that is not the process's own, nothing.
 ///
 /// ```
 /// docket: verify: 1200000 records read, at sequence 1200000 (3 s)
 /// ```
 final class ProgressLine {
-    private let label: String
+    private var label: String
     private let output: CLIOutput
     private let timing: ProgressTiming
     private let terminal: Bool
+    private let enabled: Bool
     private let start: UInt64
     private var due: UInt64
     private var records = 0
+    private var untilCheck: Int
     private var shown = false
 
     init(_ label: String, output: CLIOutput, timing: ProgressTiming) {
         self.label = label
         self.output = output
         self.timing = timing
-        // Rewriting a line needs the real standard error on a terminal.
-        terminal = output is StandardOutput && isatty(2) != 0
+        let own = output is StandardOutput
+        let tty = own && isatty(2) != 0
+        terminal = tty && tcgetpgrp(2) == getpgrp()
+        enabled = timing.force || (own && (!tty || terminal))
         start = timing.now()
         due = start &+ timing.firstAfter
+        untilCheck = max(1, timing.recordsPerCheck)
+    }
+
+    /// Starts counting again under another label (a second pass over the journal).
+    func phase(_ label: String) {
+        self.label = label
+        records = 0
     }
 
     /// Notes one record read (its sequence).
     func record(_ sequence: UInt64) {
         records += 1
-        guard records % timing.recordsPerCheck == 0 else { return }
+        untilCheck -= 1
+        guard untilCheck == 0 else { return }
+        untilCheck = max(1, timing.recordsPerCheck)
+        guard enabled else { return }
         let now = timing.now()
         guard now >= due else { return }
         due = now &+ (terminal ? timing.everyOnTerminal : timing.every)
@@ -61,10 +82,10 @@ final class ProgressLine {
         shown = true
     }
 
-    /// Runs `body` with `record` to call per record, then clears a terminal's line (also when
-    /// `body` throws), so the results or the error print on a clean line.
-    func run<T>(_ body: (_ record: (UInt64) -> Void) throws -> T) rethrows -> T {
+    /// Runs `body` with this line, then clears a terminal's line (also when `body` throws), so
+    /// the results or the error print on a clean line.
+    func run<T, E: Error>(_ body: (ProgressLine) throws(E) -> T) throws(E) -> T {
         defer { if shown && terminal { StandardOutput.write("\r\u{1B}[K", to: 2) } }
-        return try body(record)
+        return try body(self)
     }
 }

@@ -155,15 +155,15 @@ public final class Journal: Sendable {
             + plan.repairs.filter { if case .moveAside = $0 { return false } else { return true } }
         for repair in movesFirst {
             switch repair {
-            case .truncate(let file, let offset, let backup):
+            case .truncate(let file, let offset, let backup, let preallocated):
                 let path = directory + "/" + file
                 let fd = try io.open(path, .readWrite)
                 defer { io.close(fd) }
                 var tail = try io.readAll(fd, path: path, from: Int64(offset))
-                // Trailing zeros hold nothing to recover (in a preallocated segment, up to a
-                // megabyte of unwritten space): the backup keeps the bytes up to the last
-                // non-zero one. `bytesTruncated` still counts everything cut.
-                tail.removeLast(tail.count - ((tail.lastIndex { $0 != 0 }).map { $0 + 1 } ?? 0))
+                // A preallocated segment's zeros after the damage are unwritten space (up to a
+                // megabyte): the backup keeps the bytes up to the last non-zero one. Elsewhere
+                // it is a byte copy. `bytesTruncated` counts everything cut either way.
+                if preallocated { tail.removeLast(tail.count - ((tail.lastIndex { $0 != 0 }).map { $0 + 1 } ?? 0)) }
                 let backupFD = try io.open(directory + "/" + backup, .createExclusive)
                 do {
                     try io.writeAll(backupFD, tail, at: 0, path: backup)

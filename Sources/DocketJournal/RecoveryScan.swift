@@ -40,7 +40,9 @@ struct RecoveryScan {
     /// A change to the directory that recovery needs before appends can continue.
     enum Repair: Equatable {
         /// Back up bytes [offset, end) of `file` to `backup`, then truncate `file` to `offset`.
-        case truncate(file: String, offset: Int, backup: String)
+        /// In a preallocated segment (`preallocated`) the backup stops at the last non-zero
+        /// byte: the zeros after it are unwritten space, up to a megabyte of nothing.
+        case truncate(file: String, offset: Int, backup: String, preallocated: Bool)
         /// Rename `file` to `backup` (a segment after the point of recovery, or one whose
         /// header never completed).
         case moveAside(file: String, backup: String)
@@ -590,7 +592,7 @@ struct RecoveryScan {
         }
         if outcome.goodEnd < e.size {
             let backup = backupName(e.name, existing: existing, suffix: ".\(outcome.goodEnd)")
-            plan.repairs.append(.truncate(file: e.name, offset: outcome.goodEnd, backup: backup))
+            plan.repairs.append(.truncate(file: e.name, offset: outcome.goodEnd, backup: backup, preallocated: e.header?.preallocated == true))
             plan.report.backupFiles.append(backup)
             plan.report.bytesTruncated += e.size - outcome.goodEnd
         }

@@ -21,6 +21,9 @@ import Testing
             #expect(replayed.sequences == Array(1...20))
             #expect(journal.recoveryReport.bytesTruncated == size)
             #expect(journal.recoveryReport.anomaly?.isTornTail == true)
+            // Outside preallocated segments the backup is a byte copy, zeros and all.
+            let backup = try #require(journal.recoveryReport.backupFiles.first)
+            #expect(fileBytes(built.dir + "/" + backup) == [UInt8](repeating: 0, count: size))
             try await journal.close()
         }
     }

@@ -246,6 +246,28 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A generated id never lands on an existing task (a clock stepped back, a restart within
+    /// the same millisecond, or a caller's id in that format): the next one is taken.
+    @Test(arguments: EngineKind.allCases) func aGeneratedIdAvoidsAnExistingOne(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
+        let ms = String(Int64(Harness.start.timeIntervalSince1970 * 1000), radix: 16)
+        let first = String(repeating: "0", count: max(0, 12 - ms.count)) + ms + "-000000"
+        try await h.docket.enqueue("noop", payload: Job(n: 1), options: TaskOptions(id: first, delay: .seconds(60)))
+        let single = try await h.docket.enqueue("noop", payload: Job(n: 2), options: TaskOptions(delay: .seconds(60)))
+        #expect(single.id != first && single.payload == Array(#"{"n":2}"#.utf8))
+        // In a batch, also an explicit id earlier in the same batch.
+        let next = String(repeating: "0", count: max(0, 12 - ms.count)) + ms + "-000002"
+        let infos = try await h.docket.enqueue(batch: [
+            NewTask("noop", payload: Job(n: 3), options: TaskOptions(id: next, delay: .seconds(60))),
+            NewTask("noop", payload: Job(n: 4), options: TaskOptions(delay: .seconds(60))),
+        ])
+        #expect(infos[0].id == next && infos[1].id != next && infos[1].id != first && infos[1].id != single.id)
+        #expect(await h.docket.count(matching: TaskFilter()) == 4)
+        for info in infos + [single] { #expect(await h.docket.task(info.id)?.payload == info.payload) }
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     /// An explicit id that names a task generated earlier in the same batch is that task, as
     /// for any id that exists: one task, returned twice.
     @Test(arguments: EngineKind.allCases) func aBatchIdNamingAGeneratedOneIsThatTask(kind: EngineKind) async throws {
