@@ -42,7 +42,7 @@ extension Docket {
         guard let previous = state.schedules[id] else { throw .scheduleNotFound(id) }
         let entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous)
         if entry.occurrenceKey != previous.occurrenceKey,
-           let unfinished = state.tasks.values.filter({ $0.scheduleID == id && !$0.status.isTerminal }).map(\.id).min() {
+           let unfinished = readTasks({ $0.ids(ofSchedule: id) { !$0.isTerminal } }).first {
             throw .invalidArgument("schedule \"\(id)\": its occurrences' key cannot change from \(previous.occurrenceKey.map { "\"\($0)\"" } ?? "none") to \(entry.occurrenceKey.map { "\"\($0)\"" } ?? "none") while \"\(unfinished)\" (or another occurrence) has not finished; cancel them or wait for them first")
         }
         return try await store(entry)
@@ -66,7 +66,7 @@ extension Docket {
     @discardableResult
     public func cancelSchedule(_ id: String) async throws(DocketError) -> ScheduleInfo {
         let info = try await setScheduleStatus(id, .finished)
-        let pending = state.tasks.values.filter { $0.scheduleID == id && ($0.status == .scheduled || $0.status == .paused) }.map(\.id).sorted()
+        let pending = readTasks { $0.ids(ofSchedule: id) { $0 == .scheduled || $0 == .paused } }
         if !pending.isEmpty { _ = try await cancel(pending) }
         return info
     }

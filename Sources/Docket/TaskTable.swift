@@ -201,6 +201,15 @@ struct TaskTable: Sendable {
         return ids
     }
 
+    /// The ids of schedule `scheduleID`'s occurrences whose status `keep` accepts, sorted,
+    /// read by index like `ids(withStatus:)` (no task materialized).
+    func ids(ofSchedule scheduleID: String, where keep: (TaskStatus) -> Bool) -> [String] {
+        guard let number = scheduleIDs.number(of: scheduleID) else { return [] }
+        var ids: [String] = []
+        for i in rows.indices where rows[i].schedule == number && keep(rows[i].status) && !rows[i].id.isEmpty { ids.append(rows[i].id) }
+        return ids.sorted()
+    }
+
     /// What the derived structures need of each live task, without materializing it (the
     /// queue and key only of running tasks; empty and nil for the others).
     func forEachLive(_ body: (_ id: String, _ status: TaskStatus, _ runAt: Micros, _ sequence: UInt64, _ version: UInt32,
@@ -365,6 +374,9 @@ struct Interner<Value: Hashable & Sendable>: Sendable {
         last = (v, n)
         return n
     }
+
+    /// The number of `v` when it is held, without taking a reference.
+    func number(of v: Value) -> UInt32? { numbers[v] }
 
     /// Drops one reference to `number` (0: none); the value goes when its last one does.
     mutating func release(_ number: UInt32) {

@@ -250,13 +250,12 @@ import Testing
     /// the same millisecond, or a caller's id in that format): the next one is taken.
     @Test(arguments: EngineKind.allCases) func aGeneratedIdAvoidsAnExistingOne(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
-        let ms = String(Int64(Harness.start.timeIntervalSince1970 * 1000), radix: 16)
-        let first = String(repeating: "0", count: max(0, 12 - ms.count)) + ms + "-000000"
+        let first = Harness.generatedID(0)
         try await h.docket.enqueue("noop", payload: Job(n: 1), options: TaskOptions(id: first, delay: .seconds(60)))
         let single = try await h.docket.enqueue("noop", payload: Job(n: 2), options: TaskOptions(delay: .seconds(60)))
         #expect(single.id != first && single.payload == Array(#"{"n":2}"#.utf8))
         // In a batch, also an explicit id earlier in the same batch.
-        let next = String(repeating: "0", count: max(0, 12 - ms.count)) + ms + "-000002"
+        let next = Harness.generatedID(2)
         let infos = try await h.docket.enqueue(batch: [
             NewTask("noop", payload: Job(n: 3), options: TaskOptions(id: next, delay: .seconds(60))),
             NewTask("noop", payload: Job(n: 4), options: TaskOptions(delay: .seconds(60))),
@@ -272,9 +271,7 @@ import Testing
     /// for any id that exists: one task, returned twice.
     @Test(arguments: EngineKind.allCases) func aBatchIdNamingAGeneratedOneIsThatTask(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
-        // Generated ids are the clock's milliseconds in hex and a counter: the first one is known.
-        let ms = String(Int64(Harness.start.timeIntervalSince1970 * 1000), radix: 16)
-        let generated = String(repeating: "0", count: max(0, 12 - ms.count)) + ms + "-000000"
+        let generated = Harness.generatedID(0)
         let infos = try await h.docket.enqueue(batch: [
             NewTask("noop", payload: Job(n: 1), options: TaskOptions(delay: .seconds(60))),
             NewTask("noop", payload: Job(n: 2), options: TaskOptions(id: generated, delay: .seconds(60))),

@@ -115,6 +115,14 @@ struct Harness {
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15T08:00:00Z
 
+    /// The id a fresh instance generates as its `counter`-th (from 0) at `start`: the clock's
+    /// milliseconds in hex, then the counter (the format of `Docket.generateID`).
+    static func generatedID(_ counter: Int) -> String {
+        let ms = String(Int64(start.timeIntervalSince1970 * 1000), radix: 16)
+        let n = String(counter, radix: 16)
+        return String(repeating: "0", count: max(0, 12 - ms.count)) + ms + "-" + String(repeating: "0", count: max(0, 6 - n.count)) + n
+    }
+
     static func configuration(_ clock: ManualClock, _ configure: (inout DocketConfiguration) -> Void = { _ in }) -> DocketConfiguration {
         var c = DocketConfiguration(clock: clock)
         c.shutdownGrace = .zero

@@ -474,4 +474,24 @@ import Testing
         gate.open()
         try await h.stop()
     }
+
+    /// Cancelling a schedule cancels its occurrences that have not started, not the running one.
+    @Test func cancelScheduleCancelsOnlyWaitingOccurrences() async throws {
+        let gate = Gate()
+        let h = try await Harness.make(.inMemory) { d in d.register("slow", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        try await h.docket.schedule("c", parsing: "* * * * * *", handler: "slow", payload: Job(n: 0),
+                                    options: ScheduleOptions(grace: .seconds(60), overlap: .queue))
+        for k in 1...3 {
+            h.clock.advance(by: .seconds(1))
+            await h.recorder.waitFor(.enqueued, count: k)
+        }
+        let ids = (1...3).map { "c@2027-01-15T08:00:0\($0)Z" }
+        await h.recorder.waitFor(.started, ids[0])
+        try await h.docket.cancelSchedule("c")
+        #expect(await h.docket.task(ids[0])?.status == .running)
+        for id in ids.dropFirst() { #expect(await h.docket.task(id)?.status == .cancelled) }
+        gate.open()
+        await h.recorder.waitFor(.succeeded, ids[0])
+        try await h.stop()
+    }
 }
