@@ -46,7 +46,7 @@ enum EngineBench {
             rows.append(m)
             if !json {
                 let digits = m.unit == "s" ? 2 : 1
-                var line = m.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%12.*f %@", digits, m.value, m.unit)
+                var line = m.name.padding(toLength: max(44, m.name.count + 1), withPad: " ", startingAt: 0) + String(format: "%12.*f %@", digits, m.value, m.unit)
                 if let b = m.baseline { line += String(format: "   %@ %.*f   ratio %.2f", m.baselineName, digits, b, m.value / b) }
                 if !m.note.isEmpty { line += "   (\(m.note))" }
                 print(line)
@@ -65,13 +65,16 @@ enum EngineBench {
             }
             report(samples)
         }
-        if wanted("batch") {
+        // One producer waits for each batch's sync before building the next; four keep both
+        // cores busy, which shows what the engine's own work per task allows.
+        for producers in [1, 4] where wanted("batch") {
             var samples: [Row] = []
             for _ in 0..<runs {
                 let count = n(400_000)
-                let rate = try await batchEnqueue(dir: dir(), tasks: count)
-                let raw = try await journalBatch(dir: dir(), records: count)
-                samples.append(Row(name: "enqueue .always, batches of 1000", value: rate, unit: "tasks/s", baseline: raw, baselineName: "journal batch"))
+                let rate = try await batchEnqueue(dir: dir(), tasks: count, producers: producers)
+                let raw = try await journalBatch(dir: dir(), records: count, producers: producers)
+                let name = producers == 1 ? "enqueue .always, batches of 1000" : "enqueue .always, batches of 1000, \(producers) producers"
+                samples.append(Row(name: name, value: rate, unit: "tasks/s", baseline: raw, baselineName: "journal batch"))
             }
             report(samples)
         }
@@ -185,30 +188,46 @@ enum EngineBench {
         return rate
     }
 
-    static func batchEnqueue(dir: String, tasks: Int) async throws -> Double {
+    static func batchEnqueue(dir: String, tasks: Int, producers: Int = 1) async throws -> Double {
         let d = try await open(dir, durability: .always)
+        let per = tasks / producers / 1000 * 1000
         let start = ContinuousClock.now
-        var done = 0
-        while done < tasks {
-            let batch = (0..<1000).map { i in NewTask("noop", payload: Empty(), options: TaskOptions(id: "b\(done + i)", delay: .seconds(86_400))) }
-            try await d.enqueue(batch: batch)
-            done += 1000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for p in 0..<producers {
+                group.addTask {
+                    var done = 0
+                    while done < per {
+                        let batch = (0..<1000).map { i in NewTask("noop", payload: Empty(), options: TaskOptions(id: "b\(p)-\(done + i)", delay: .seconds(86_400))) }
+                        try await d.enqueue(batch: batch)
+                        done += 1000
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
-        let rate = Double(done) / seconds(ContinuousClock.now - start)
+        let rate = Double(per * producers) / seconds(ContinuousClock.now - start)
         await d.close()
         return rate
     }
 
-    static func journalBatch(dir: String, records: Int) async throws -> Double {
+    static func journalBatch(dir: String, records: Int, producers: Int = 1) async throws -> Double {
         let j = try Journal.open(directory: dir, configuration: JournalConfiguration(durability: .always)) { _ in }
         let batch = Array(repeating: [UInt8](repeating: 0xA5, count: 90), count: 1000)
+        let per = records / producers / 1000 * 1000
         let start = ContinuousClock.now
-        var done = 0
-        while done < records {
-            try await j.append(contentsOf: batch)
-            done += 1000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<producers {
+                group.addTask {
+                    var done = 0
+                    while done < per {
+                        try await j.append(contentsOf: batch)
+                        done += 1000
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
-        let rate = Double(done) / seconds(ContinuousClock.now - start)
+        let rate = Double(per * producers) / seconds(ContinuousClock.now - start)
         try await j.close()
         return rate
     }
@@ -378,7 +397,7 @@ extension EngineBench {
         return t
     }
 
-    /// `engine-profile recovery|recovery-snapshot|batch|e2e|enqueue16|enqueue64|enqueue16-none|catchup [--dir D] [--repeat N]`: one phase alone, so that
+    /// `engine-profile recovery|recovery-snapshot|batch|batch4|e2e|enqueue16|enqueue64|enqueue16-none|catchup [--dir D] [--repeat N]`: one phase alone, so that
     /// `perf record` sees only it. `recovery` builds 1M live tasks in D once (kept between
     /// calls) and then only opens it.
     static func profile(_ args: [String]) async throws {
@@ -397,10 +416,11 @@ extension EngineBench {
                 let (t, raw) = try await recover(dir: dir, expected: 1_000_000)
                 print(String(format: "recovery %.2f s (journal replay alone %.2f s)", t, raw))
             }
-        case "batch":
+        case "batch", "batch4":
+            let producers = Int(phase.dropFirst(5)) ?? 1
             for r in 0..<repeats {
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
-                print(String(format: "batch %.0f tasks/s", try await batchEnqueue(dir: dir + "-\(r)", tasks: 400_000)))
+                print(String(format: "batch, %d producers %.0f tasks/s", producers, try await batchEnqueue(dir: dir + "-\(r)", tasks: 400_000, producers: producers)))
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
         case "e2e":
@@ -429,7 +449,7 @@ extension EngineBench {
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
         default:
-            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, e2e, enqueue16, enqueue64, enqueue16-none or catchup")
+            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, batch4, e2e, enqueue16, enqueue64, enqueue16-none or catchup")
         }
     }
 }
