@@ -3,10 +3,14 @@ import Testing
 @testable import DocketJournal
 
 /// Format version 1 must stay readable: a journal written by the first version of the code
-/// (two chained segments, a seal, a snapshot; made by `makeGolden` below and frozen here as
-/// base64) is read back record by record.
+/// (two chained segments, a seal, a snapshot; made by `makeGolden` below and frozen in
+/// `Fixtures/journal/golden-v1`) is read back record by record.
 @Suite struct GoldenJournalTests {
-    static let files: [String: String] = GoldenJournalData.files
+    /// `Fixtures/journal/golden-v1` in this package.
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/journal/golden-v1").path
+    /// The chain hash after record 30, as the first version computed it.
+    static let chainHead = "edf243d2736900776bcfb708fe246a018138d153976c5c4f3bd4499727461fbb"
 
     static func expectedPayload(_ i: Int) -> [UInt8] { Array("golden record \(i)".utf8) }
 
@@ -14,14 +18,15 @@ import Testing
         let tmp = TempDirectory("golden")
         defer { tmp.remove() }
         try FileManager.default.createDirectory(atPath: tmp.journal, withIntermediateDirectories: true)
-        #expect(Self.files.count >= 3)
-        for (name, base64) in Self.files {
-            guard let data = Data(base64Encoded: base64) else { Issue.record("bad fixture \(name)"); return }
-            _ = FileManager.default.createFile(atPath: tmp.journal + "/" + name, contents: data)
+        // A copy: reading must never be able to change the frozen files.
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.fixture).sorted()
+        #expect(names == ["snap-0000000000000014.snap", "wal-0000000000000001.log", "wal-0000000000000002.log", "wal-0000000000000003.log"])
+        for name in names {
+            try FileManager.default.copyItem(atPath: Self.fixture + "/" + name, toPath: tmp.journal + "/" + name)
         }
         let check = try JournalReader.verify(directory: tmp.journal)
         #expect(check.isClean, "\(check.problems)")
-        #expect(check.report.chainHead == GoldenJournalData.chainHead)
+        #expect(check.report.chainHead == Self.chainHead)
         var records: [JournalRecord] = []
         let report = try JournalReader.read(directory: tmp.journal, from: 1) { records.append($0) }
         #expect(report.anomaly == nil)
@@ -39,7 +44,7 @@ import Testing
         #expect(replayed == Array(21...30))
     }
 
-    /// Writes the golden journal (run once by hand to regenerate; the output is frozen above).
+    /// Writes the golden journal (run once by hand; the output is frozen in `Fixtures/journal`).
     static func makeGolden(_ dir: String) async throws {
         var config = JournalConfiguration(durability: .always)
         config.segmentSize = 1024
