@@ -116,6 +116,13 @@ public actor Docket {
     ///   journal is damaged beyond what the recovery mode repairs; `.unreadableState` when the
     ///   journal holds engine records this version cannot read (nothing is changed then).
     public static func open(directory: String, configuration: DocketConfiguration = DocketConfiguration()) async throws(DocketError) -> Docket {
+        try await open(directory: directory, configuration: configuration, progress: nil)
+    }
+
+    /// `open`, calling `progress` with the sequence of each record replayed (the command
+    /// line's progress line).
+    package static func open(directory: String, configuration: DocketConfiguration,
+                             progress: ((UInt64) -> Void)?) async throws(DocketError) -> Docket {
         try configuration.validate()
         var journalConfiguration = configuration.journal
         journalConfiguration.durability = configuration.durability
@@ -123,7 +130,13 @@ public actor Docket {
         // itself; size it from the journal's bytes (an enqueue record is ≥ 100 bytes).
         let estimate = min(Self.journalBytes(directory) / 100, 50_000_000)
         let (state, journal) = try StateLoader.replay(reserving: estimate) { snapshot, record in
-            try Journal.openBorrowing(directory: directory, configuration: journalConfiguration, snapshot: snapshot, recordView: record)
+            guard let progress else {
+                return try Journal.openBorrowing(directory: directory, configuration: journalConfiguration, snapshot: snapshot, recordView: record)
+            }
+            return try Journal.openBorrowing(directory: directory, configuration: journalConfiguration, snapshot: snapshot) { view in
+                progress(view.sequence)
+                try record(view)
+            }
         }
         let docket = Docket(configuration: configuration, journal: journal, state: state,
                             report: DocketRecoveryReport(journal: journal.recoveryReport, tasks: state.tasks.count, schedules: state.schedules.count,

@@ -22,7 +22,7 @@ enum JournalCommand {
         case "verify": return try verify(rest, output: output, progress: progress)
         case "dump": return try dump(rest, output: output)
         case "stats": return try stats(rest, output: output, progress: progress)
-        case "compact": return try await compact(rest, output: output)
+        case "compact": return try await compact(rest, output: output, progress: progress)
         case "replay":
             // The engine state as of a record or a time: `docket inspect --as-of/--at`.
             guard rest.contains(where: { $0 == "--to" || $0.hasPrefix("--to=") || $0 == "--at" || $0.hasPrefix("--at=") }) else {
@@ -131,11 +131,20 @@ enum JournalCommand {
     /// applies retention, then reports the sizes before and after. Retention defaults to what
     /// the directory shows: `archive` when it has an `archive/` (so an audit trail is never
     /// deleted by this command), else `delete`; the hash chain setting is kept as found.
-    static func compact(_ arguments: [String], output: CLIOutput) async throws -> Int32 {
+    static func compact(_ arguments: [String], output: CLIOutput, progress timing: ProgressTiming = .standard) async throws -> Int32 {
         let args = try Arguments(arguments, valued: ["--retention", "--keep"], flags: ["--json"])
         let dir = try directory(args)
-        let before = try JournalReader.statistics(directory: dir)
+        return try await ProgressLine("compact: sizes", output: output, timing: timing).run { line in
+            try await compact(dir, args, output: output, line: line)
+        }
+    }
+
+    /// `compact` with its progress line: the sizes before (a read of every record), the
+    /// recovery, and the sizes after, each a phase of the line.
+    private static func compact(_ dir: String, _ args: Arguments, output: CLIOutput, line: ProgressLine) async throws -> Int32 {
+        let before = try JournalReader.statistics(directory: dir, progress: line.record)
         guard before.segments > 0 || before.snapshots > 0 else {
+            line.clear()
             output.err("docket: \(dir) holds no journal (no segment, no snapshot); nothing to compact")
             return ExitCode.checkFailed
         }
@@ -153,13 +162,17 @@ enum JournalCommand {
         }
         let docket: Docket
         do {
-            docket = try await Docket.open(directory: dir, configuration: config)
+            line.phase("compact: recovering")
+            docket = try await Docket.open(directory: dir, configuration: config, progress: line.record)
         } catch {
+            line.clear()
             output.err("docket: \(error)")
             return ExitCode.checkFailed
         }
         await docket.close()
-        let after = try JournalReader.statistics(directory: dir)
+        line.phase("compact: sizes after")
+        let after = try JournalReader.statistics(directory: dir, progress: line.record)
+        line.clear()
         // `close` writes the snapshot without reporting a failure: check it is there.
         guard let newest = after.newestSnapshotSequence, newest >= (after.lastSequence ?? 0) else {
             output.err("docket: no snapshot through sequence \(after.lastSequence ?? 0) was written (disk full or not writable?); nothing was compacted")

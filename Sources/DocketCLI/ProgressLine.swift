@@ -85,7 +85,19 @@ final class ProgressLine {
     /// Runs `body` with this line, then clears a terminal's line (also when `body` throws), so
     /// the results or the error print on a clean line.
     func run<T, E: Error>(_ body: (ProgressLine) throws(E) -> T) throws(E) -> T {
-        defer { if shown && terminal { StandardOutput.write("\r\u{1B}[K", to: 2) } }
+        defer { clear() }
         return try body(self)
+    }
+
+    /// `run` for an asynchronous body.
+    func run<T>(_ body: (ProgressLine) async throws -> T) async throws -> T {
+        defer { clear() }
+        return try await body(self)
+    }
+
+    /// Clears a terminal's line, so that a body can print its own results on a clean line.
+    func clear() {
+        if shown && terminal { StandardOutput.write("\r\u{1B}[K", to: 2) }
+        shown = false
     }
 }

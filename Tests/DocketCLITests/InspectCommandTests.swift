@@ -259,6 +259,24 @@ struct InspectCommandTests {
         #expect(await DocketCLI.run(["inspect", dir, "--at", "2100-01-01T00:00:00Z"], output: at, progress: .eachRecord) == 0, "\(at.stderr)")
         #expect(at.stderr.first == "docket: inspect, finding the time: 1 records read, at sequence 1 (0 s)", "\(at.stderr)")
         #expect(at.stderr.count == count, "\(at.stderr)")
+
+        // `journal compact` names its passes: the sizes before (every record), the recovery
+        // (every record after the last snapshot: here all of them), the sizes after.
+        let loose = tmp.path + "/loose"
+        var config = DocketConfiguration()
+        config.snapshotOnClose = false
+        let writer = try await Docket.open(directory: loose, configuration: config)
+        writer.register("ok", payload: Job.self) { (_: Job, _: JobContext) in }
+        for i in 0..<30 { try await writer.enqueue("ok", payload: Job(n: i), options: TaskOptions(id: "t\(i)", delay: .seconds(3600))) }
+        await writer.close()
+        let compact = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "compact", loose], output: compact, progress: .eachRecord) == 0, "\(compact.stderr)")
+        func lines(_ phase: String) -> [String] { compact.stderr.filter { $0.hasPrefix("docket: compact: \(phase): ") } }
+        #expect(lines("sizes").count == 30 && lines("sizes").first == "docket: compact: sizes: 1 records read, at sequence 1 (0 s)", "\(compact.stderr)")
+        #expect(lines("recovering").count == 30 && lines("recovering").last == "docket: compact: recovering: 30 records read, at sequence 30 (0 s)",
+                "\(compact.stderr)")
+        #expect(compact.stderr.count == 60 + lines("sizes after").count, "\(compact.stderr)")
+        #expect(compact.stdout.count == 2 && !compact.stdout.contains { $0.contains("records read") }, "\(compact.stdout)")
     }
 
     @Test func describeIgnoresOtherTagsAndGarbage() {
