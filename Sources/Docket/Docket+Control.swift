@@ -300,6 +300,9 @@ extension Docket {
             emit(event, t, at: now, runAt: event == .resumed || event == .rescheduled ? t.runAt : nil)
             if t.status == .scheduled { noteNewRunTime(t.runAt) }
         }
+        // A fixed-delay schedule whose occurrence ended here (cancelled) has a next fire now,
+        // which the sleeping timer loop does not know about.
+        if let top = state.scheduleTimers.min { noteNewRunTime(top.at) }
         if let failure { throw failure }
         try await waitDurable(sequence)
         return unique.compactMap { state.tasks[$0].map(TaskInfo.init) }

@@ -33,14 +33,33 @@ extension Docket {
     /// Replaces schedule `id`'s timing, handler, payload and options. Occurrences already
     /// created stay; the next fire is recomputed from now.
     ///
+    /// Fires of the old definition that came due before the update are handled first, as the
+    /// timer loop would have handled them (created, or skipped per the misfire policy and
+    /// reported); on a paused schedule they are reported as missed. A paused schedule stays
+    /// paused (resume it with `resumeSchedule`); `options.paused` pauses an active one.
+    ///
     /// - Throws: `invalidArgument` when the update changes the key its occurrences get (its
     ///   own `key`, or `overlap` to or from `.queue`) while some have not finished: one created
     ///   before could run beside one created after. Cancel them or let them finish first.
     @discardableResult
     public func updateSchedule<P: Encodable & Sendable>(_ id: String, _ schedule: Schedule, handler: String, payload: P,
                                                         options: ScheduleOptions = ScheduleOptions()) async throws(DocketError) -> ScheduleInfo {
-        guard let previous = state.schedules[id] else { throw .scheduleNotFound(id) }
-        let entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous)
+        guard var previous = state.schedules[id] else { throw .scheduleNotFound(id) }
+        var options = options
+        if previous.status == .paused { options.paused = true }
+        // Validated before anything is journaled: a refused update changes nothing.
+        var entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous)
+        let now = nowMicros()
+        if let due = previous.nextFire, due <= now {
+            switch previous.status {
+            case .active: try fire(previous, now: now)
+            case .paused: try reportPausedMisses(previous, from: due, now: now, next: entry.nextFire)
+            case .finished: break
+            }
+            previous = try state.schedules[id].orThrow(.scheduleNotFound(id))
+            entry.lastFire = previous.lastFire
+            entry.lastTaskID = previous.lastTaskID
+        }
         if entry.occurrenceKey != previous.occurrenceKey,
            let unfinished = readTasks({ $0.ids(ofSchedule: id) { !$0.isTerminal } }).first {
             throw .invalidArgument("schedule \"\(id)\": its occurrences' key cannot change from \(previous.occurrenceKey.map { "\"\($0)\"" } ?? "none") to \(entry.occurrenceKey.map { "\"\($0)\"" } ?? "none") while \"\(unfinished)\" (or another occurrence) has not finished; cancel them or wait for them first")
@@ -57,6 +76,10 @@ extension Docket {
     /// Resumes a paused schedule from its next fire after now. Fires missed while paused are
     /// not run, but each is journaled and reported as a `.misfired` event ("the schedule was
     /// paused"), like any skipped occurrence; a schedule with no fire left finishes.
+    ///
+    /// A fixed-delay schedule (`@every … after completion`) keeps a next fire that has not
+    /// come yet; one that passed while paused is missed, as are the fires one period apart
+    /// after it, up to now. If its occurrence still runs, it waits for that to end as usual.
     @discardableResult
     public func resumeSchedule(_ id: String) async throws(DocketError) -> ScheduleInfo {
         try await setScheduleStatus(id, .active)
@@ -81,7 +104,9 @@ extension Docket {
     public func preview(scheduleID id: String, count: Int) throws(DocketError) -> [Date] {
         guard let s = state.schedules[id] else { throw .scheduleNotFound(id) }
         guard s.status != .finished else { return [] }
-        let from = s.nextFire.map { Time.date($0 - 1) } ?? configuration.clock.now()
+        // A paused schedule's fires before now will be reported as missed, not run.
+        let now = nowMicros()
+        let from = s.nextFire.map { Time.date(s.status == .paused ? max($0 - 1, now) : $0 - 1) } ?? Time.date(now)
         return Array(s.schedule.fires(after: from).prefix(max(0, count)))
     }
 
@@ -99,20 +124,41 @@ extension Docket {
         if s.status == status { return ScheduleInfo(s) }
         let now = nowMicros()
         var next: Micros?
+        var missedFrom: Micros?
         switch status {
-        case .active: next = s.isFixedDelay ? Time.add(now, Time.micros(s.schedule.interval?.period ?? .zero)) : s.schedule.next(after: Time.date(now)).map(Time.micros)
+        case .active where s.isFixedDelay:
+            (next, missedFrom) = fixedDelayResume(s, now: now)
+        case .active:
+            next = s.schedule.next(after: Time.date(now)).map(Time.micros)
+            missedFrom = s.nextFire
         case .paused: next = s.nextFire
         case .finished: next = nil
         }
         var status = status
-        if status == .active, s.status == .paused, !s.isFixedDelay, let missedFrom = s.nextFire, missedFrom <= now {
+        if status == .active, s.status == .paused, let missedFrom, missedFrom <= now {
             try reportPausedMisses(s, from: missedFrom, now: now, next: next)
-            if next == nil { status = .finished }
+            if next == nil && !s.isFixedDelay { status = .finished }
         }
         let sequence = try commit(.setScheduleStatus(id: id, status: status, nextFire: next, at: now))
         if let next, status == .active { noteNewRunTime(next) }
         try await waitDurable(sequence)
         return try ScheduleInfo(state.schedules[id].orThrow(.scheduleNotFound(id)))
+    }
+
+    /// Where a fixed-delay schedule resumes: its next fire if that has not come; else the first
+    /// of the fires one period apart after it that is after now (the ones before were missed,
+    /// from `missedFrom`). With no next fire it waits for its running occurrence, or counts
+    /// from when the last one ended.
+    private func fixedDelayResume(_ s: ScheduleEntry, now: Micros) -> (next: Micros?, missedFrom: Micros?) {
+        let period = max(1, Time.micros(s.schedule.interval?.period ?? .zero))
+        var from = s.nextFire
+        if from == nil {
+            let last = s.lastTaskID.flatMap { state.tasks[$0] }
+            if let last, !last.status.isTerminal { return (nil, nil) }
+            from = Time.add(last?.finishedAt ?? now, period)
+        }
+        guard let from, from <= now else { return (from, nil) }
+        return (Time.add(from, ((now - from) / period + 1) * period), from)
     }
 
     private func makeSchedule<P: Encodable & Sendable>(_ id: String, _ schedule: Schedule, handler: String, payload: P,
@@ -165,7 +211,7 @@ extension Docket {
             x = s.schedule.next(after: Time.date(at)).map(Time.micros)
         }
         sample = Array(sample.suffix(configuration.maxCatchUp))
-        try commit(.fire(scheduleID: s.id, created: [], lastNominal: sample.last, skipped: sample, skippedCount: count, nextFire: next, at: now))
+        try commit(.fire(scheduleID: s.id, created: [], lastNominal: nil, skipped: sample, skippedCount: count, nextFire: next, at: now))
         guard wantsEvents else { return }
         for at in sample {
             publish(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: at), attempt: 0, at: Time.date(now),
@@ -222,10 +268,18 @@ extension Docket {
         case .fireOnce: toFire = onTime.isEmpty ? Array(late.suffix(1)) : onTime
         case .skip: toFire = onTime
         }
+        let chosen = Set(toFire)
         if toFire.count > configuration.maxCatchUp { toFire = Array(toFire.suffix(configuration.maxCatchUp)) }
+        let capped = Set(toFire)
         let previousUnfinished = s.lastTaskID.flatMap { state.tasks[$0] }.map { !$0.status.isTerminal } ?? false
         if s.overlap == .skip {
             toFire = previousUnfinished ? [] : Array(toFire.suffix(1))
+        }
+        /// Why fire `x` did not become an occurrence.
+        func reason(_ x: Micros) -> String {
+            if !chosen.contains(x) { return "missed by more than the grace period" }
+            if !capped.contains(x) { return "more than maxCatchUp (\(configuration.maxCatchUp)) fires were due at once" }
+            return previousUnfinished ? "the previous occurrence had not finished" : "overlap .skip runs only the latest of the fires due at once"
         }
         let fired = Set(toFire)
         let skippedAll = (late + onTime).filter { !fired.contains($0) }
@@ -248,14 +302,13 @@ extension Docket {
         // Every skipped time is journaled and reported, up to `maxCatchUp` per catch-up (the
         // most recent ones); the count is always exact.
         let sample = Array(skippedAll.suffix(configuration.maxCatchUp))
-        try commit(.fire(scheduleID: s.id, created: created, lastNominal: (late + onTime).last, skipped: sample,
+        try commit(.fire(scheduleID: s.id, created: created, lastNominal: toFire.last, skipped: sample,
                          skippedCount: skippedCount, nextFire: next, at: now))
         for t in created { emit(.enqueued, t, at: now, runAt: t.runAt) }
         if wantsEvents {
             for x in sample {
                 publish(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: x), attempt: 0,
-                                    at: Time.date(now), runAt: Time.date(x), name: s.name, scheduleID: s.id,
-                                    error: previousUnfinished && s.overlap == .skip ? "the previous occurrence had not finished" : "missed by more than the grace period"))
+                                    at: Time.date(now), runAt: Time.date(x), name: s.name, scheduleID: s.id, error: reason(x)))
             }
         }
     }

@@ -494,4 +494,122 @@ import Testing
         await h.recorder.waitFor(.succeeded, ids[0])
         try await h.stop()
     }
+
+    /// An update of a schedule whose fires came due (here while the process was down, before
+    /// `run()`) handles those fires first, under the old definition, as the loop would have:
+    /// `.fireOnce` creates the latest and journals the others as skipped. Before, the update
+    /// recomputed the next fire from now and the missed fires vanished without a trace.
+    @Test func anUpdateFirstHandlesTheFiresThatCameDue() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let first = try await Harness.make(.journaled, clock: clock, directory: dir) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        try await first.docket.schedule("h", parsing: "0 * * * *", handler: "tick", payload: Job(n: 1))
+        try await first.stop()
+        clock.advance(by: .seconds(3 * 3600 + 600))  // 11:10: the 09:00, 10:00 and 11:00 fires were missed
+        let config = Harness.configuration(clock)
+        let d = try await Docket.open(directory: dir.journal, configuration: config)
+        d.register("tick", payload: Job.self) { _, _ in }
+        let updated = try await d.updateSchedule("h", try Schedule(parsing: "0 * * * *"), handler: "tick", payload: Job(n: 2))
+        let eleven = "h@2027-01-15T11:00:00Z"
+        #expect(updated.nextFire == Harness.start.addingTimeInterval(4 * 3600))
+        #expect(updated.lastTaskID == eleven && updated.lastFire == Harness.start.addingTimeInterval(3 * 3600))
+        let occurrences = await d.tasks(matching: TaskFilter(scheduleID: "h")).tasks
+        #expect(occurrences.map(\.id) == [eleven] && occurrences.first?.status == .scheduled)
+        // Created under the old definition: the old payload.
+        #expect(occurrences.first?.payload == Array(#"{"n":1}"#.utf8))
+        await d.close()
+        let reopened = try await Docket.open(directory: dir.journal, configuration: config)
+        #expect(await reopened.tasks(matching: TaskFilter(scheduleID: "h")).tasks.map(\.id) == [eleven])
+        #expect(await reopened.scheduleInfo("h")?.nextFire == Harness.start.addingTimeInterval(4 * 3600))
+        await reopened.close()
+    }
+
+    /// An update keeps a paused schedule paused and reports the old definition's fires missed
+    /// while paused; `preview` of a paused schedule starts at now (the fires before will be
+    /// reported, not run); `lastFire` stays the last occurrence created.
+    @Test(arguments: EngineKind.allCases) func anUpdateKeepsAPausedSchedulePaused(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        try await d.schedule("p", parsing: "@every 10s", handler: "tick", payload: Job(n: 1))
+        h.clock.advance(by: .seconds(5))
+        try await d.pauseSchedule("p")
+        h.clock.advance(by: .seconds(40))  // 45 s: the fires at 10, 20, 30 and 40 s passed while paused
+        await h.settle()
+        #expect(try await d.preview(scheduleID: "p", count: 2) == [50, 60].map { Harness.start.addingTimeInterval($0) })
+        let updated = try await d.updateSchedule("p", try Schedule(parsing: "@every 10s"), handler: "tick", payload: Job(n: 2))
+        #expect(updated.status == .paused && updated.nextFire == Harness.start.addingTimeInterval(50))
+        #expect(updated.lastFire == nil && updated.lastTaskID == nil)
+        let missed = await h.recorder.waitFor(.misfired, count: 4)
+        #expect(missed.map(\.runAt) == [10, 20, 30, 40].map { Harness.start.addingTimeInterval($0) })
+        #expect(missed.allSatisfy { $0.error == "the schedule was paused" })
+        h.clock.advance(by: .seconds(2))
+        let resumed = try await d.resumeSchedule("p")
+        #expect(resumed.status == .active && resumed.nextFire == Harness.start.addingTimeInterval(50))
+        h.clock.advance(by: .seconds(3))
+        await h.recorder.waitFor(.succeeded, "p@2027-01-15T08:00:50Z")
+        #expect(await d.task("p@2027-01-15T08:00:50Z")?.payload == Array(#"{"n":2}"#.utf8))
+        await h.settle()
+        #expect(h.recorder.events(.misfired).count == 4, "nothing reported twice")
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// Fixed delay across pause and resume: a short pause keeps the next fire; a fire that
+    /// passed while paused is missed (with those one period after it, up to now) and the
+    /// schedule goes on from the next one; paused while its occurrence runs, it resumes
+    /// waiting for that occurrence, not on a timer of its own.
+    @Test(arguments: EngineKind.allCases) func fixedDelayAcrossPauseAndResume(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in d.register("slow", payload: Job.self) { _, job in try await gate.run(job.id) } }
+        let d = h.docket
+        let fd = try Schedule.interval(Interval(every: .seconds(10), mode: .fixedDelay))
+        try await d.schedule("fd", fd, handler: "slow", payload: Job(n: 0))
+        h.clock.advance(by: .seconds(5))
+        try await d.pauseSchedule("fd")
+        h.clock.advance(by: .seconds(2))
+        #expect(try await d.resumeSchedule("fd").nextFire == Harness.start.addingTimeInterval(10), "a short pause keeps the next fire")
+        try await d.pauseSchedule("fd")
+        h.clock.advance(by: .seconds(26))  // 33 s: the fires at 10, 20 and 30 s passed while paused
+        let resumed = try await d.resumeSchedule("fd")
+        #expect(resumed.nextFire == Harness.start.addingTimeInterval(40) && resumed.status == .active)
+        let missed = await h.recorder.waitFor(.misfired, count: 3)
+        #expect(missed.map(\.runAt) == [10, 20, 30].map { Harness.start.addingTimeInterval($0) })
+        h.clock.advance(by: .seconds(7))
+        let started = try #require(await h.recorder.waitFor(.started).first)
+        #expect(started.taskID == "fd@2027-01-15T08:00:40Z")
+        try await d.pauseSchedule("fd")
+        h.clock.advance(by: .seconds(3))
+        let waiting = try await d.resumeSchedule("fd")
+        #expect(waiting.status == .active && waiting.nextFire == nil, "it waits for the running occurrence")
+        h.clock.advance(by: .seconds(5))  // 48 s
+        await gate.releaseWhenWaiting(started.taskID)
+        await h.recorder.waitFor(.succeeded)
+        #expect(await d.scheduleInfo("fd")?.nextFire == Harness.start.addingTimeInterval(58))
+        #expect(h.recorder.events(.enqueued).count == 1, "no second occurrence while the first ran")
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// A fixed-delay schedule whose waiting occurrence is cancelled gets its next fire at once,
+    /// and the sleeping timer loop wakes for it (it slept until the occurrence's retry an hour
+    /// away).
+    @Test(arguments: EngineKind.allCases) func cancellingAFixedDelayOccurrenceWakesTheLoop(kind: EngineKind) async throws {
+        let h = try await Harness.make(kind) { d in d.register("flaky", payload: Job.self) { _, _ in throw TestFailure(message: "no") } }
+        let d = h.docket
+        var options = ScheduleOptions()
+        options.maxAttempts = 5
+        options.retry = .fixed(.seconds(3600))
+        try await d.schedule("fd", try Schedule.interval(Interval(every: .seconds(10), mode: .fixedDelay)), handler: "flaky", payload: Job(n: 0), options: options)
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.retried, "fd@2027-01-15T08:00:10Z")
+        await h.settle()
+        h.clock.advance(by: .seconds(10))
+        try await d.cancel("fd@2027-01-15T08:00:10Z")
+        #expect(await d.scheduleInfo("fd")?.nextFire == Harness.start.addingTimeInterval(30))
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.started, "fd@2027-01-15T08:00:30Z")
+        try await h.stop()
+        h.directory?.remove()
+    }
 }
