@@ -272,6 +272,7 @@ extension Docket {
         var seen: Set<String> = []
         let unique = ids.filter { seen.insert($0).inserted }
         let now = nowMicros()
+        let freesSlots = unique.contains { id in readTasks { $0.peek(id)?.status == .running } }
         // Bounded records: at most `idsPerRecord` ids and half the journal's record size limit
         // (ids are up to 256 bytes each).
         let budget = max(1, (journal.map { _ in configuration.journal.maxRecordSize } ?? Int.max) / 2)
@@ -303,6 +304,10 @@ extension Docket {
         // A fixed-delay schedule whose occurrence ended here (cancelled) has a next fire now,
         // which the sleeping timer loop does not know about.
         if let top = state.scheduleTimers.min { noteNewRunTime(top.at) }
+        // A running task stopped here frees its slot, key and queue at once (its handler may
+        // still be finishing): the loop starts the next task now, and a shutdown waiting for
+        // handlers sees one fewer.
+        if freesSlots && isRunning { wakeup.signal() }
         if let failure { throw failure }
         try await waitDurable(sequence)
         return unique.compactMap { state.tasks[$0].map(TaskInfo.init) }

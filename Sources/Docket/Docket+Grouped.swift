@@ -65,7 +65,7 @@ extension Docket {
         var skipped: [ReadyItem] = []
         // In order, until the group is full: the rest of the heap is not looked at.
         while members.count < wanted, let item = heap.popMin() {
-            guard let p = readTasks({ $0.peek(item.id) }), p.status == .scheduled, p.version == item.version,
+            guard let p = readTasks({ $0.peek(item.id) }), p.status == .scheduled, p.version == item.version, p.sequence == item.sequence,
                   let t = readTasks({ $0.find(item.id)?.task }) else { continue }
             if missedWhileBusy(t, now: now) {
                 missed.append(t)

@@ -127,6 +127,22 @@ extension Docket {
         return total
     }
 
+    /// The ready and parked entries that are still their task's current turn: cancelled,
+    /// paused, rescheduled or purged tasks leave entries behind until they are popped (a queue
+    /// held at limit 0 never pops its own), and those must not count.
+    private func liveReadyCount() -> Int {
+        var n = 0
+        readTasks { table in
+            func live(_ item: ReadyItem) -> Bool {
+                guard let p = table.peek(item.id) else { return false }
+                return p.status == .scheduled && p.version == item.version && p.sequence == item.sequence
+            }
+            for item in ready.elements where live(item) { n += 1 }
+            for heap in parked.values { for item in heap.elements where live(item) { n += 1 } }
+        }
+        return n
+    }
+
     /// Counts per status and queue, ready tasks, starts, finishes and recent lateness.
     public func stats() -> DocketStats {
         let byQueue = state.tasks.countsByQueue
@@ -134,7 +150,7 @@ extension Docket {
         for perStatus in byQueue.values {
             for (status, n) in perStatus { byStatus[status, default: 0] += n }
         }
-        return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: ready.count + parked.values.reduce(0) { $0 + $1.count }, started: runStats.started, finished: runStats.finished,
+        return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: liveReadyCount(), started: runStats.started, finished: runStats.finished,
                            latenessP50: runStats.latenessQuantile(0.5).map(Time.duration),
                            latenessP99: runStats.latenessQuantile(0.99).map(Time.duration),
                            throughput: runStats.throughput(now: nowMicros()), journal: journal?.metrics)

@@ -47,7 +47,7 @@ extension Docket {
         if !state.workflowTimers.isEmpty { try expireWorkflowStages(now: now) }
         while let top = state.timers.min, top.runAt <= now {
             _ = state.timers.popMin()
-            guard let t = readTasks({ $0.peek(top.id) }), t.status == .scheduled, t.version == top.version else { continue }
+            guard let t = readTasks({ $0.peek(top.id) }), t.status == .scheduled, t.version == top.version, t.sequence == top.sequence else { continue }
             ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: t.sequence, version: t.version, id: top.id))
         }
         // Before anything starts: what expiries and timeouts did to workflows comes first.
@@ -55,7 +55,7 @@ extension Docket {
         try dispatch(now: now)
         if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         // Drop stale heads so the deadline is a real one.
-        while let top = state.timers.min, readTasks({ $0.peek(top.id) }).map({ $0.status != .scheduled || $0.version != top.version }) ?? true {
+        while let top = state.timers.min, readTasks({ $0.peek(top.id) }).map({ $0.status != .scheduled || $0.version != top.version || $0.sequence != top.sequence }) ?? true {
             _ = state.timers.popMin()
         }
         while let top = state.scheduleTimers.min, state.schedules[top.id].map({ $0.status != .active || $0.nextFire != top.at }) ?? true {
@@ -84,7 +84,7 @@ extension Docket {
         var handlersOf: [AnyHandler] = []
         var missed: [TaskEntry] = []
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
-            guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version else { continue }
+            guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version, t.sequence == item.sequence else { continue }
             if missedWhileBusy(t, now: now) {
                 missed.append(t)
                 // The next one parked behind its key (overlap `.queue`) or its queue's limit
@@ -95,12 +95,19 @@ extension Docket {
                 }
                 continue
             }
+            // A task parked here may have just been unparked from its other group (its key
+            // freed, or its queue got room); that group's turn then goes to the next in it,
+            // as for a missed occurrence above, or it would wait for an unrelated wakeup.
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
                 parked[.queue(t.queue), default: BinaryHeap()].push(item)
+                if let key = t.key, state.runningKeys[key] == nil, !keys.contains(key) { unparkNext(.key(key)) }
                 continue
             }
             if let key = t.key, state.runningKeys[key] != nil || keys.contains(key) {
                 parked[.key(key), default: BinaryHeap()].push(item)
+                if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) < limit {
+                    unparkNext(.queue(t.queue))
+                }
                 continue
             }
             guard let handler = handlers.get(t.name) else {
@@ -199,7 +206,7 @@ extension Docket {
     func unparkNext(_ group: ParkingGroup) {
         guard var heap = parked.removeValue(forKey: group) else { return }
         while let item = heap.popMin() {
-            guard let t = readTasks({ $0.peek(item.id) }), t.status == .scheduled, t.version == item.version else { continue }
+            guard let t = readTasks({ $0.peek(item.id) }), t.status == .scheduled, t.version == item.version, t.sequence == item.sequence else { continue }
             ready.push(item)
             break
         }
@@ -220,7 +227,7 @@ extension Docket {
             case .queue(let queue): room = queueLimits[queue].map { $0 - (state.runningByQueue[queue] ?? 0) } ?? Int.max
             }
             while room > 0, let item = heap.popMin() {
-                guard let t = readTasks({ $0.peek(item.id) }), t.status == .scheduled, t.version == item.version else { continue }
+                guard let t = readTasks({ $0.peek(item.id) }), t.status == .scheduled, t.version == item.version, t.sequence == item.sequence else { continue }
                 ready.push(item)
                 room -= 1
             }
@@ -383,9 +390,13 @@ extension Docket {
         try? drainCompletions()
         while !inFlight.isEmpty, nowMicros() < graceEnd {
             // In a task of its own: the caller is cancelled, and a cancelled wait would spin.
+            // Timeouts still apply during the grace period: a hung attempt times out (and
+            // counts) as it would have, instead of holding shutdown for the whole grace.
             let wakeup = self.wakeup, clock = configuration.clock
-            await Task { await wakeup.wait(until: Time.date(graceEnd), clock: clock) }.value
+            let until = min(graceEnd, leaseDeadlines.min?.at ?? graceEnd)
+            await Task { await wakeup.wait(until: Time.date(until), clock: clock) }.value
             try? drainCompletions()
+            try? expireLeases(now: nowMicros())
         }
         // The rest are cancelled and not waited for (a handler may ignore cancellation): each
         // goes back to scheduled, its attempt not counted, and a late result is ignored.

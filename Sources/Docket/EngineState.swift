@@ -51,7 +51,9 @@ struct EngineState: Sendable {
         case finished(String)
     }
 
-    /// A task waiting for its time. Stale when the task's version moved on.
+    /// A task waiting for its time. Stale when the task's version moved on, or when its id now
+    /// names another task (purged, then enqueued again: versions start at 1 again, so the
+    /// sequence tells them apart, here and in the ready and parked queues).
     struct TimerItem: Comparable, Sendable {
         var runAt: Micros
         var sequence: UInt64
