@@ -14,6 +14,13 @@ extension Docket {
             return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable) { .cancel($0, at: $1) }
         }
         let byID = Dictionary(planned.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        // What each cancellation task adds to its record, measured (name, queue, payload and
+        // all), so that records stay within the journal's size limit.
+        let sizes = byID.mapValues { t in
+            var w = BinaryWriter(capacity: 128 + t.payload.count)
+            EngineCodec.write(t, &w)
+            return w.bytes.count + 16
+        }
         var written: [TaskEntry] = []
         defer {
             // Also after a failure in a later record: what was written is announced.
@@ -23,7 +30,7 @@ extension Docket {
             }
         }
         return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable, weight: { id in
-            byID[Self.cancellationID(for: id)].map { $0.payload.count + $0.id.utf8.count + 160 } ?? 0
+            sizes[Self.cancellationID(for: id)] ?? 0
         }) { chunk, now in
             var created: [TaskEntry] = []
             var sequence = state.nextSequence
@@ -99,7 +106,8 @@ extension Docket {
     @discardableResult
     public func pause(_ id: String) async throws(DocketError) -> TaskInfo { try await single(pause([id])) }
 
-    /// Lets paused tasks run again at their run time (at once if it has passed).
+    /// Lets paused tasks run again at their run time (at once if it has passed). One paused
+    /// while running on its last attempt gets one more, as `retryNow` gives a failed one.
     @discardableResult
     public func resume(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
         try await control(ids, action: "resume", event: .resumed, allowed: Self.resumable) { .resume($0, at: $1) }
@@ -213,6 +221,9 @@ extension Docket {
     /// ```
     @discardableResult
     public func purge(olderThan age: Duration) async throws(DocketError) -> Int {
+        guard age >= .zero else {
+            throw .invalidArgument("purge(olderThan:) takes an age of zero or more (got \(age)); a negative one would remove tasks that finished in the future, i.e. all of them")
+        }
         let cutoff = Time.add(nowMicros(), -Time.micros(age))
         // A running workflow's tasks stay: its stages are decided from them.
         let inWorkflows = state.workflowOfTask

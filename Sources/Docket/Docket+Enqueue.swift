@@ -193,7 +193,7 @@ extension Docket {
     }
 
     static func reserved(_ id: String) -> DocketError {
-        .invalidArgument("the task id \"\(id)\" is a step id of a running workflow (<workflow id>/<stage>/<step>); choose another")
+        .invalidArgument("the task id \"\(id)\" is a step id of a workflow (<workflow id>/<stage>/<step>), reserved until that workflow is purged; choose another")
     }
 
     static func validateName(_ s: String, what: String) throws(DocketError) {

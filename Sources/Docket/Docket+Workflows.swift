@@ -100,8 +100,10 @@ extension Docket {
         }
     }
 
-    /// Whether `id` is a step id of a running workflow (reserved for it).
-    func isReservedStepID(_ id: String) -> Bool { workflowStep(id)?.workflow.status == .running }
+    /// Whether `id` is a step id of a workflow (reserved for it until the workflow is purged:
+    /// a finished workflow's step, once purged, must not come back as a task of another kind
+    /// that the workflow's rules would then refuse to retry).
+    func isReservedStepID(_ id: String) -> Bool { workflowStep(id) != nil }
 
     /// Whether `id` is a step of a workflow stage that has ended (or of a finished workflow):
     /// running it again would not change the workflow.

@@ -164,7 +164,9 @@ struct EngineState: Sendable {
         case .resume(let ids, _):
             for id in ids {
                 guard var f = tasks.find(id), f.task.status == .paused else { continue }
-                // Keeps its run time: one that passed while paused is due at once.
+                // Keeps its run time: one that passed while paused is due at once. Paused
+                // while running, its attempt counted; if that was the last, it gets one more.
+                if f.task.attempt >= f.task.maxAttempts { f.task.maxAttempts = f.task.attempt + 1 }
                 setStatus(&f.task, .scheduled)
                 tasks.store(f)
             }
@@ -179,10 +181,8 @@ struct EngineState: Sendable {
         case .retryNow(let ids, let at):
             for id in ids {
                 guard var f = tasks.find(id), [.scheduled, .failed, .cancelled, .paused].contains(f.task.status) else { continue }
-                if f.task.status == .failed || f.task.status == .cancelled {
-                    f.task.finishedAt = nil
-                    if f.task.attempt >= f.task.maxAttempts { f.task.maxAttempts = f.task.attempt + 1 }
-                }
+                if f.task.status == .failed || f.task.status == .cancelled { f.task.finishedAt = nil }
+                if f.task.status != .scheduled, f.task.attempt >= f.task.maxAttempts { f.task.maxAttempts = f.task.attempt + 1 }
                 f.task.runAt = at
                 setStatus(&f.task, .scheduled)
                 tasks.store(f)

@@ -143,5 +143,28 @@ import Testing
             }
         }
         #expect(created == 100 && sizes.count > 1 && sizes.allSatisfy { $0 <= 64 * 1024 }, "\(sizes)")
+
+        // Long handler and queue names with small payloads: the cancellation tasks are mostly
+        // names, which the records' size estimate must count too (it did not: 177 ids went
+        // into one record of ~106 KB, refused as too large).
+        let named = TempDirectory()
+        defer { named.remove() }
+        let long = String(repeating: "h", count: 249)
+        let queue = String(repeating: "q", count: 256)
+        let e = try await Docket.open(directory: named.journal, configuration: config)
+        e.register(long, payload: Job.self) { _, _ in }
+        try e.registerCancellation(for: long, payload: Job.self) { _, _ in }
+        try await e.enqueue(batch: (0..<300).map { NewTask(long, payload: Job(n: $0), options: TaskOptions(id: "n\($0)", delay: .seconds(60), queue: queue)) })
+        #expect(try await e.cancel(matching: TaskFilter(name: long)).count == 300)
+        await e.close()
+        var namedSizes: [Int] = []
+        var namedCreated = 0
+        _ = try JournalReader.read(directory: named.journal, mode: .strict, snapshot: { _ in }) { record in
+            if case .cancelWithCompensation(_, let tasks, _) = try EngineCodec.decodeMutation(record.payload) {
+                namedSizes.append(record.payload.count)
+                namedCreated += tasks.count
+            }
+        }
+        #expect(namedCreated == 300 && namedSizes.allSatisfy { $0 <= 64 * 1024 }, "\(namedSizes)")
     }
 }

@@ -128,4 +128,34 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+
+    /// A task paused while running on its last attempt (that attempt counts) gets one more
+    /// when resumed, as `retryNow` gives a failed one: before, it ran as attempt 2 of 1.
+    @Test(arguments: EngineKind.allCases) func resumingATaskPausedOnItsLastAttemptGrantsOneMore(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in d.register("gated", payload: Job.self) { _, c in try await gate.run(c.id) } }
+        let d = h.docket
+        try await d.enqueue("gated", payload: Job(n: 0), options: TaskOptions(id: "t", maxAttempts: 1))
+        await h.recorder.waitFor(.started, "t")
+        let paused = try await d.pause("t")
+        #expect(paused.status == .paused && paused.attempt == 1 && paused.maxAttempts == 1)
+        let resumed = try await d.resume("t")
+        #expect(resumed.status != .paused && resumed.maxAttempts == 2)
+        await h.recorder.waitFor(.started, count: 2)
+        #expect(await d.task("t").map { "\($0.attempt)/\($0.maxAttempts)" } == "2/2")
+        gate.open()
+        await h.recorder.waitFor(.succeeded, "t")
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// `purge` refuses a negative age (it would remove every finished task) and removes nothing.
+    @Test func purgeRefusesANegativeAge() async throws {
+        let h = try await Harness.make(.inMemory) { d in d.register("job", payload: Job.self) { _, _ in } }
+        try await h.docket.enqueue("job", payload: Job(n: 0), options: TaskOptions(id: "done"))
+        await h.recorder.waitFor(.succeeded, "done")
+        await #expect(throws: DocketError.self) { try await h.docket.purge(olderThan: .seconds(-3600)) }
+        #expect(await h.docket.task("done")?.status == .succeeded)
+        try await h.stop()
+    }
 }

@@ -97,6 +97,32 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A finished workflow's step ids stay reserved until the workflow itself is purged, also
+    /// when the step was purged first (the id then came back as a task that `retryNow`
+    /// refused, as "a step of a stage that has ended"); afterwards the id is free.
+    @Test(arguments: EngineKind.allCases) func aFinishedWorkflowsStepIDsStayReservedUntilItIsPurged(kind: EngineKind) async throws {
+        let (h, _, gate) = try await Self.make(kind)
+        let d = h.docket
+        try await d.startWorkflow("w", stages: Workflow.chain([Self.task("ok"), Self.task("gate")]))
+        await h.recorder.waitFor(.started, "w/1/0")
+        h.clock.advance(by: .seconds(120))
+        await gate.releaseWhenWaiting("w/1/0")
+        _ = await Self.waitFinished(d, "w")
+        #expect(try await d.purge(olderThan: .seconds(60)) == 1, "only the first step finished long enough ago")
+        #expect(await d.task("w/0/0") == nil)
+        #expect(await d.workflow("w")?.status == .succeeded)
+        await #expect(throws: DocketError.self) { try await d.enqueue("bad", payload: Job(n: 1), options: TaskOptions(id: "w/0/0")) }
+        h.clock.advance(by: .seconds(120))
+        #expect(try await d.purge(olderThan: .seconds(60)) == 1)
+        #expect(await d.workflow("w") == nil)
+        try await d.enqueue("bad", payload: Job(n: 1), options: TaskOptions(id: "w/0/0"))
+        await h.recorder.waitFor(.failed, "w/0/0")
+        #expect(try await d.retryNow("w/0/0").status != .failed)
+        await h.recorder.waitFor(.failed, "w/0/0", count: 2)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func groupsEndPerTheirCompletionPolicy(kind: EngineKind) async throws {
         let (h, _, gate) = try await Self.make(kind)
         let d = h.docket
@@ -192,8 +218,8 @@ import Testing
         #expect(cancelled.status == .cancelled && cancelled.currentStage == 0)
         #expect(await d.task("x/0/0")?.status == .cancelled)
         await #expect(throws: DocketError.self) { try await d.cancelWorkflow("x") }
-        // Finished: its ids are free again.
-        try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "x/1/0"))
+        // Finished, its ids stay reserved until it is purged (see aFinishedWorkflowsStepIDsStayReservedUntilItIsPurged).
+        await #expect(throws: DocketError.self) { try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "x/1/0")) }
         // A step id a task already has: refused before anything starts.
         try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "taken/0/0", delay: .seconds(60)))
         await #expect(throws: DocketError.self) { try await d.startWorkflow("taken", stages: [WorkflowStage([Self.task("ok")])]) }
