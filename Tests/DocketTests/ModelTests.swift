@@ -4,7 +4,7 @@ import Testing
 @testable import Docket
 
 /// Model-based randomized test: random enqueues, completions, failures, cancels, pauses,
-/// resumes, clock advances and crashes, checked after every step against a simple reference
+/// resumes, retries, purges (and enqueues again under purged ids), clock advances and crashes, checked after every step against a simple reference
 /// model of each task's status and attempt, and after every crash against the model with the
 /// crash applied (a running attempt counts and retries per its policy or fails).
 @Suite(.timeLimit(.minutes(3))) struct ModelTests {
@@ -13,6 +13,9 @@ import Testing
         var attempt: Int
         var maxAttempts: Int
         var runAt: Date
+        /// Which enqueue made it (its payload): an id purged and enqueued again is a new task.
+        var n: Int
+        var finishedAt: Date?
     }
 
     static let retryDelay: TimeInterval = 5
@@ -26,7 +29,7 @@ import Testing
         let clock = ManualClock(now: Harness.start)
         let gate = Gate()
         let register: (Docket) -> Void = { d in
-            d.register("job", payload: Job.self) { _, ctx in try await gate.run("\(ctx.id)#\(ctx.attempt)") }
+            d.register("job", payload: Job.self) { job, ctx in try await gate.run("\(ctx.id)#\(ctx.attempt)#\(job.n)") }
         }
         let configure: (inout DocketConfiguration) -> Void = { $0.concurrency = Self.concurrency; $0.snapshotEvery = 25 }
         var directories = [TempDirectory("model")]
@@ -35,6 +38,9 @@ import Testing
         var model: [String: ModelTask] = [:]
         var next = 0
         var crashes = 0
+        var purged: [String] = []
+        var reused = 0
+        func key(_ id: String, _ m: ModelTask) -> String { "\(id)#\(m.attempt)#\(m.n)" }
 
         /// Takes in the starts the engine made on its own and checks everything else matches.
         func reconcile(_ step: Int, _ op: String) async {
@@ -71,27 +77,33 @@ import Testing
             var op = ""
             switch roll {
             case 0..<25:
-                let id = "t\(next)"
+                // Now and then under an id that was purged: a new task, whatever the old one left.
+                let reuse = rng.next() % 3 == 0 ? pick(purged) : nil
+                let id = reuse ?? "t\(next)"
+                purged.removeAll { $0 == id }
+                if reuse != nil { reused += 1 }
                 next += 1
                 let delay = Double(rng.next() % 4 == 0 ? 0 : rng.next() % 20)
                 let attempts = Int(1 + rng.next() % 3)
                 op = "enqueue \(id) +\(delay)s ×\(attempts)"
                 try await h.docket.enqueue("job", payload: Job(n: next), options: TaskOptions(
                     id: id, delay: .seconds(delay), maxAttempts: attempts, retry: .fixed(.seconds(Self.retryDelay))))
-                model[id] = ModelTask(status: .scheduled, attempt: 0, maxAttempts: attempts, runAt: now.addingTimeInterval(delay))
+                model[id] = ModelTask(status: .scheduled, attempt: 0, maxAttempts: attempts, runAt: now.addingTimeInterval(delay), n: next)
             case 25..<45:
-                let waiting = model.filter { $0.value.status == .running && gate.waiting("\($0.key)#\($0.value.attempt)") > 0 }.keys.sorted()
+                let waiting = model.filter { $0.value.status == .running && gate.waiting(key($0.key, $0.value)) > 0 }.keys.sorted()
                 guard let id = pick(waiting), var m = model[id] else { continue }
                 let succeed = rng.next() % 10 < 6
                 op = "\(succeed ? "complete" : "fail") \(id)"
-                gate.release("\(id)#\(m.attempt)", succeed ? .succeed : .fail("failure \(m.attempt)"))
+                gate.release(key(id, m), succeed ? .succeed : .fail("failure \(m.attempt)"))
                 if succeed {
                     m.status = .succeeded
+                    m.finishedAt = now
                 } else if m.attempt < m.maxAttempts {
                     m.status = .scheduled
                     m.runAt = now.addingTimeInterval(Self.retryDelay)
                 } else {
                     m.status = .failed
+                    m.finishedAt = now
                 }
                 model[id] = m
                 let attempt = m.attempt
@@ -103,6 +115,7 @@ import Testing
                 op = "cancel \(id)"
                 try await h.docket.cancel(id)
                 model[id]?.status = .cancelled
+                model[id]?.finishedAt = now
             case 55..<62:
                 // Refresh first: the engine may have started it meanwhile.
                 await reconcile(step, "before pause")
@@ -115,7 +128,25 @@ import Testing
                 op = "resume \(id)"
                 try await h.docket.resume(id)
                 model[id]?.status = .scheduled
-            case 70..<92:
+                if let m = model[id], m.attempt >= m.maxAttempts { model[id]?.maxAttempts = m.attempt + 1 }
+            case 70..<75:
+                guard let id = pick(model.filter { [.scheduled, .failed, .cancelled, .paused].contains($0.value.status) }.keys.sorted()),
+                      var m = model[id] else { continue }
+                op = "retry now \(id)"
+                try await h.docket.retryNow(id)
+                if m.status != .scheduled, m.attempt >= m.maxAttempts { m.maxAttempts = m.attempt + 1 }
+                m.status = .scheduled
+                m.runAt = now
+                m.finishedAt = nil
+                model[id] = m
+            case 75..<79:
+                let age = Double(rng.next() % 20)
+                op = "purge older than \(age)s"
+                let gone = model.filter { $0.value.status.isTerminal && ($0.value.finishedAt ?? now) < now.addingTimeInterval(-age) }.keys.sorted()
+                #expect(try await h.docket.purge(olderThan: .seconds(age)) == gone.count, "seed \(seed) step \(step) \(op)")
+                for id in gone { model[id] = nil }
+                purged += gone
+            case 79..<92:
                 let seconds = Double(1 + rng.next() % 10)
                 op = "advance \(seconds)s"
                 clock.advance(by: .seconds(seconds))
@@ -139,6 +170,7 @@ import Testing
                         m.runAt = clock.now().addingTimeInterval(Self.retryDelay)
                     } else {
                         m.status = .failed
+                        m.finishedAt = clock.now()
                     }
                     model[id] = m
                 }
@@ -148,6 +180,6 @@ import Testing
         }
         gate.open()
         try await h.stop()
-        print("ModelTests seed \(seed): \(model.count) tasks, \(crashes) crashes")
+        print("ModelTests seed \(seed): \(model.count) tasks, \(crashes) crashes, \(reused) ids enqueued again after a purge")
     }
 }
