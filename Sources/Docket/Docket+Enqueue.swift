@@ -25,11 +25,12 @@ extension Docket {
     /// `enqueueEncoded` for one task, without the arrays and the set a batch needs (the path
     /// every single enqueue takes, many producers at once).
     func enqueueOne(_ name: String, options: TaskOptions, payload: [UInt8]) throws(DocketError) -> (TaskEntry, UInt64) {
+        guard !isClosed else { throw .closed }
         if let id = options.id, let existing = state.tasks[id] {
             if options.onConflict == .fail { throw .duplicateTask(id) }
             return (existing, journal?.lastSequence ?? 0)
         }
-        if let id = options.id, isReservedStepID(id) { throw Self.reserved(id) }
+        if let id = options.id, isReservedStepID(id) || isReservedOccurrenceID(id) { throw Self.reserved(id) }
         let now = nowMicros()
         let entry = try makeEntry(name, payload: payload, options: options, now: now)
         let sequence = try commit(.enqueue(entry))
@@ -41,6 +42,11 @@ extension Docket {
     /// Enqueues several tasks in one journal write and one sync; returns them in order once
     /// all are durable. Validation happens first: if any task is invalid, none is enqueued.
     /// Ids that already exist follow each task's `onConflict`.
+    ///
+    /// Each task is its own journal record: a crash before the call returns (a power loss
+    /// during the sync, or a batch larger than one write group) can keep a leading part of the
+    /// batch, never a later task without the earlier ones. Give the tasks ids, and enqueueing
+    /// the whole batch again after a crash is idempotent.
     @discardableResult
     public nonisolated func enqueue(batch: [NewTask]) async throws(DocketError) -> [TaskInfo] {
         guard !batch.isEmpty else { return [] }
@@ -62,6 +68,7 @@ extension Docket {
     /// table without a `Mutation` array or a second array of entries, and a run of tasks with
     /// the same attempts, retry policy and timeout checks those once.
     func enqueueEncoded(_ batch: [NewTask], payloads: [[UInt8]]) throws(DocketError) -> ([TaskEntry], UInt64) {
+        guard !isClosed else { throw .closed }
         let now = nowMicros()
         var created: [TaskEntry] = []
         created.reserveCapacity(batch.count)
@@ -81,7 +88,7 @@ extension Docket {
                     if options.onConflict == .fail { throw .duplicateTask(id) }
                     continue
                 }
-                if isReservedStepID(id) { throw Self.reserved(id) }
+                if isReservedStepID(id) || isReservedOccurrenceID(id) { throw Self.reserved(id) }
             }
             var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings, taken: seen)
             if tracksIDs { seen.insert(entry.id) }
@@ -187,13 +194,28 @@ extension Docket {
         }
         let retry = retry ?? configuration.defaultRetry
         if let problem = retry.problem { throw .invalidArgument("retry policy of \(owner): \(problem)") }
+        if case .custom(let name) = retry, configuration.retryFunctions[name] == nil {
+            let known = configuration.retryFunctions.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            throw .invalidArgument("retry policy of \(owner): no function \"\(name)\" in DocketConfiguration.retryFunctions (known: \(known.isEmpty ? "none" : known))")
+        }
         let timeout = timeout ?? configuration.defaultTimeout
-        if let timeout, timeout <= .zero { throw .invalidArgument("the timeout of \(owner) must be positive (got \(timeout))") }
+        // Stored in whole microseconds, where 0 means none: a shorter one would silently vanish.
+        if let timeout, timeout < .microseconds(1) { throw .invalidArgument("the timeout of \(owner) must be at least 1 µs (got \(timeout))") }
         return (maxAttempts, retry, timeout)
     }
 
     static func reserved(_ id: String) -> DocketError {
-        .invalidArgument("the task id \"\(id)\" is a step id of a workflow (<workflow id>/<stage>/<step>), reserved until that workflow is purged; choose another")
+        if let at = id.firstIndex(of: "@") {
+            return .invalidArgument("the task id \"\(id)\" is an occurrence id of schedule \"\(id[..<at])\" (<schedule id>@<time>), reserved for its occurrences; choose another")
+        }
+        return .invalidArgument("the task id \"\(id)\" is a step id of a workflow (<workflow id>/<stage>/<step>), reserved until that workflow is purged; choose another")
+    }
+
+    /// Whether `id` has the form of an occurrence id of an existing schedule (`<schedule
+    /// id>@…`; schedule ids contain no "@"): a task under it would take the occurrence's place.
+    func isReservedOccurrenceID(_ id: String) -> Bool {
+        guard !state.schedules.isEmpty, let at = id.firstIndex(of: "@") else { return false }
+        return state.schedules[String(id[..<at])] != nil
     }
 
     static func validateName(_ s: String, what: String) throws(DocketError) {

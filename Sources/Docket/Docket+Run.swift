@@ -289,7 +289,7 @@ extension Docket {
             guard let p = readTasks({ $0.peek(c.id) }), p.status == .running, p.lease == c.lease else { continue }
             if case .success(let output) = c.result {
                 // The common case needs nothing of the task but its id and lease.
-                mutations.append(.succeed(id: c.id, lease: c.lease, output: output, at: now))
+                mutations.append(success(of: c.id, lease: c.lease, output: output, now: now))
             } else if wasCutShort, case .failure(let error) = c.result, error is CancellationError {
                 // Its grouped call was cancelled for another task: runs again, not counted. Any
                 // other outcome (a bad payload, an explicit `JobControl`) stands.
@@ -318,7 +318,7 @@ extension Docket {
         let id = t.id
         switch result {
         case .success(let output):
-            return .succeed(id: id, lease: lease, output: output, at: now)
+            return success(of: id, lease: lease, output: output, now: now)
         case .failure(let error):
             switch error {
             case let control as JobControl:
@@ -331,7 +331,7 @@ extension Docket {
                     return failure(of: t, lease: lease, error: "the handler asked to retry", control: control, now: now)
                 }
             case let decoding as PayloadDecodingFailure:
-                return .fail(id: id, lease: lease, error: decoding.description, retryAt: nil, at: now)
+                return .fail(id: id, lease: lease, error: boundedError(decoding.description), retryAt: nil, at: now)
             case is CancellationError where isStopping:
                 // Cut short by shutdown: runs again, this attempt not counted.
                 return .snooze(id: id, lease: lease, until: now, at: now)

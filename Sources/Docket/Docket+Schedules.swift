@@ -285,10 +285,17 @@ extension Docket {
         let skippedAll = (late + onTime).filter { !fired.contains($0) }
         let skippedCount = lateCount + onTime.count - toFire.count
         var created: [TaskEntry] = []
+        var taken: Set<Micros> = []
         var sequence = state.nextSequence
         for x in toFire {
             let id = EngineState.occurrenceID(schedule: s.id, nominal: x)
-            guard state.tasks[id] == nil else { continue }
+            if let existing = state.tasks[id] {
+                // Created by an earlier fire (a catch-up cut short by a crash): nothing to do.
+                // A task of another kind under this id (enqueued before such ids were
+                // reserved) takes the occurrence's place: reported as skipped.
+                if existing.scheduleID != s.id { taken.insert(x) }
+                continue
+            }
             var runAt = x
             if case .interval(let i) = s.schedule, i.jitterMilliseconds > 0 {
                 runAt = Time.add(x, Micros(random.next() % UInt64(i.jitterMilliseconds)) * 1000)
@@ -301,16 +308,43 @@ extension Docket {
         }
         // Every skipped time is journaled and reported, up to `maxCatchUp` per catch-up (the
         // most recent ones); the count is always exact.
-        let sample = Array(skippedAll.suffix(configuration.maxCatchUp))
-        try commit(.fire(scheduleID: s.id, created: created, lastNominal: toFire.last, skipped: sample,
-                         skippedCount: skippedCount, nextFire: next, at: now))
+        let sample = Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(configuration.maxCatchUp))
+        // Occurrences carry the payload: many of them (`.fireAll` after a long gap) may not fit
+        // in one record. Every record but the last keeps the schedule's next fire as it was, so
+        // a crash between them fires again and creates only what is missing.
+        let chunks = Self.chunks(of: created, budget: recordRoom / 2)
+        for (i, chunk) in chunks.enumerated() {
+            let last = i == chunks.count - 1
+            try commit(.fire(scheduleID: s.id, created: Array(chunk), lastNominal: last ? toFire.last : nil, skipped: i == 0 ? sample : [],
+                             skippedCount: i == 0 ? skippedCount + taken.count : 0, nextFire: last ? next : s.nextFire, at: now))
+        }
         for t in created { emit(.enqueued, t, at: now, runAt: t.runAt) }
         if wantsEvents {
             for x in sample {
                 publish(DocketEvent(kind: .misfired, taskID: EngineState.occurrenceID(schedule: s.id, nominal: x), attempt: 0,
-                                    at: Time.date(now), runAt: Time.date(x), name: s.name, scheduleID: s.id, error: reason(x)))
+                                    at: Time.date(now), runAt: Time.date(x), name: s.name, scheduleID: s.id,
+                                    error: taken.contains(x) ? "its id is taken by a task that is not this schedule's" : reason(x)))
             }
         }
+    }
+
+    /// `tasks` cut into runs of at most `budget` bytes of record each (at least one task per
+    /// run, and one empty run for none).
+    static func chunks(of tasks: [TaskEntry], budget: Int) -> [ArraySlice<TaskEntry>] {
+        var result: [ArraySlice<TaskEntry>] = []
+        var start = 0
+        var bytes = 0
+        for (i, t) in tasks.enumerated() {
+            let size = t.payload.count + t.id.utf8.count + t.name.utf8.count + t.queue.utf8.count + (t.key?.utf8.count ?? 0) + 128
+            if i > start, bytes + size > budget {
+                result.append(tasks[start..<i])
+                start = i
+                bytes = 0
+            }
+            bytes += size
+        }
+        result.append(tasks[start..<tasks.count])
+        return result
     }
 }
 

@@ -420,6 +420,7 @@ public actor Docket {
     /// The mutation that ends a failed attempt: a retry at the policy's delay while attempts
     /// remain (an explicit `retry(after:)` sets the delay), else failed for good.
     func failure(of t: TaskEntry, lease: UInt64, error: String, control: JobControl?, now: Micros) -> Mutation {
+        let error = boundedError(error)
         var retryAt: Micros?
         switch control {
         case .fail: retryAt = nil
@@ -432,6 +433,38 @@ public actor Docket {
             }
         }
         return .fail(id: t.id, lease: lease, error: error, retryAt: retryAt, at: now)
+    }
+}
+
+extension Docket {
+    /// The most bytes of an error message a task keeps: a handler's error may describe a whole
+    /// response body, and its record must fit in the journal (`maxRecordSize`).
+    var errorLimit: Int { min(16 * 1024, recordRoom / 4) }
+
+    /// The bytes a task's own fields may take in one record, leaving room for the rest.
+    var recordRoom: Int { journal == nil ? Int.max / 2 : max(1024, configuration.journal.maxRecordSize - 1024) }
+
+    /// `error`, cut to `errorLimit` bytes (on a character boundary) with a note saying so.
+    func boundedError(_ error: String) -> String {
+        let limit = errorLimit
+        guard error.utf8.count > limit else { return error }
+        var cut = ""
+        cut.reserveCapacity(limit)
+        for ch in error {
+            if cut.utf8.count + ch.utf8.count > limit - 64 { break }
+            cut.append(ch)
+        }
+        return cut + "… (\(error.utf8.count) bytes, cut to fit the journal)"
+    }
+
+    /// The mutation for a successful attempt: its output, or a permanent failure when the
+    /// output cannot fit in a journal record (the record would be refused and stop the loop).
+    func success(of id: String, lease: UInt64, output: [UInt8]?, now: Micros) -> Mutation {
+        if let output, output.count > recordRoom - id.utf8.count {
+            return .fail(id: id, lease: lease, error: "the handler's output of \(output.count) bytes does not fit in a journal record (maxRecordSize \(configuration.journal.maxRecordSize)); return less, or store it elsewhere and return a reference",
+                         retryAt: nil, at: now)
+        }
+        return .succeed(id: id, lease: lease, output: output, at: now)
     }
 }
 

@@ -6,6 +6,8 @@ final class EventHub: Sendable {
     private struct State {
         var subscribers: [UInt64: AsyncStream<DocketEvent>.Continuation] = [:]
         var nextID: UInt64 = 0
+        /// After `finish`: a stream asked for later ends at once instead of never.
+        var finished = false
     }
 
     private let state = Mutex(State())
@@ -14,10 +16,15 @@ final class EventHub: Sendable {
 
     func subscribe() -> AsyncStream<DocketEvent> {
         let (stream, continuation) = AsyncStream<DocketEvent>.makeStream(bufferingPolicy: .bufferingNewest(65_536))
-        let id = state.withLock { s -> UInt64 in
+        let id = state.withLock { s -> UInt64? in
+            guard !s.finished else { return nil }
             s.nextID += 1
             s.subscribers[s.nextID] = continuation
             return s.nextID
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
@@ -32,7 +39,7 @@ final class EventHub: Sendable {
 
     func finish() {
         let subscribers = state.withLock { s -> [AsyncStream<DocketEvent>.Continuation] in
-            defer { s.subscribers = [:] }
+            defer { s.subscribers = [:]; s.finished = true }
             return Array(s.subscribers.values)
         }
         for s in subscribers { s.finish() }

@@ -33,7 +33,8 @@ public enum RetryPolicy: Sendable, Hashable {
         case .exponential(let initial, let multiplier, let maximum, let jitter):
             let base = Double(Time.micros(initial))
             let cap = Double(Time.micros(maximum))
-            let grown = base * pow(max(1, multiplier), Double(max(0, attempt - 1)))
+            // A zero initial delay stays zero (0 × ∞ would be NaN, read as the cap below).
+            let grown = base == 0 ? 0 : base * pow(max(1, multiplier), Double(max(0, attempt - 1)))
             let capped = min(cap, grown.isFinite ? grown : cap)
             let spread = max(0, min(1, jitter))
             let jittered = capped * (1 - spread + 2 * spread * unit)

@@ -1,0 +1,126 @@
+import DocketJournal
+import DocketSchedules
+import Foundation
+import Testing
+@testable import Docket
+
+/// What users can hand the engine that it must bound or refuse: outputs and errors larger than
+/// a journal record, catch-ups larger than one, ids reserved for occurrences, timeouts too
+/// small to store, retry functions that do not exist, calls after close.
+@Suite(.timeLimit(.minutes(2))) struct InputBoundsTests {
+    struct Blob: Codable, Sendable { var text: String }
+
+    /// An output too large for a journal record fails only its task (it used to stop `run()`,
+    /// on every restart again); a huge error message is cut to fit; the loop goes on.
+    @Test func anOversizedOutputOrErrorFailsOnlyItsTask() async throws {
+        let h = try await Harness.make(.journaled, register: { d in
+            d.register("big", payload: Job.self) { _, _ in Blob(text: String(repeating: "x", count: 20_000)) }
+            d.register("loud", payload: Job.self) { _, _ in throw TestFailure(message: String(repeating: "é", count: 50_000)) }
+            d.register("ok", payload: Job.self) { _, _ in }
+        }, configure: { $0.journal.maxRecordSize = 8 * 1024 })
+        let d = h.docket
+        try await d.enqueue("big", payload: Job(n: 0), options: TaskOptions(id: "big"))
+        try await d.enqueue("loud", payload: Job(n: 0), options: TaskOptions(id: "loud", maxAttempts: 1))
+        await h.recorder.waitFor(.failed, count: 2)
+        try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "after"))
+        await h.recorder.waitFor(.succeeded, "after")
+        let big = try #require(await d.task("big"))
+        #expect(big.status == .failed && big.output == nil)
+        #expect(big.lastError?.contains("maxRecordSize 8192") == true, "\(big.lastError ?? "")")
+        let loud = try #require(await d.task("loud"))
+        #expect(loud.status == .failed)
+        let error = loud.lastError ?? ""
+        #expect(error.utf8.count <= 2048 + 64 && error.hasPrefix("ééé") && error.hasSuffix("bytes, cut to fit the journal)"), "\(error.utf8.count)")
+        let dir = try #require(h.directory)
+        try await h.stop()
+        let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(h.clock) { $0.journal.maxRecordSize = 8 * 1024 })
+        #expect(await reopened.task("big")?.status == .failed)
+        #expect(await reopened.task("loud")?.lastError == error)
+        await reopened.close()
+        dir.remove()
+    }
+
+    /// A `.fireAll` catch-up whose occurrences (each carrying the payload) exceed one record is
+    /// written in several, the schedule's next fire moving on only in the last; a reopened
+    /// copy has every occurrence once.
+    @Test func aCatchUpLargerThanARecordIsWrittenInParts() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let configure: (inout DocketConfiguration) -> Void = { c in
+            c.journal.maxRecordSize = 16 * 1024
+            c.snapshotOnClose = false
+        }
+        let register: (Docket) -> Void = { d in d.register("tick", payload: Blob.self) { _, _ in } }
+        let first = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
+        try await first.docket.schedule("s", parsing: "@every 10s", handler: "tick", payload: Blob(text: String(repeating: "p", count: 3_000)),
+                                        options: ScheduleOptions(misfire: .fireAll, grace: .seconds(1)))
+        try await first.stop()
+        clock.advance(by: .seconds(105))  // ten fires missed
+        let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
+        await second.recorder.waitFor(.succeeded, count: 10)
+        #expect(await second.docket.scheduleInfo("s")?.nextFire == Harness.start.addingTimeInterval(110))
+        try await second.stop()
+        var fires: [Int] = []
+        _ = try JournalReader.read(directory: dir.journal, from: 1) { record in
+            if case .fire(_, let created, _, _, _, _, _) = try EngineCodec.decodeMutation(record.payload), !created.isEmpty { fires.append(created.count) }
+        }
+        #expect(fires.count > 1 && fires.reduce(0, +) == 10, "\(fires)")
+        let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock, configure))
+        #expect(await reopened.tasks(matching: TaskFilter(scheduleID: "s")).tasks.count == 10)
+        await reopened.close()
+    }
+
+    /// Ids of the form `<schedule id>@…` belong to that schedule's occurrences: a caller's task
+    /// under one would make the occurrence vanish.
+    @Test func occurrenceIDsAreReservedForTheirSchedule() async throws {
+        let h = try await Harness.make(.inMemory) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        try await d.schedule("nightly", parsing: "0 1 * * *", handler: "tick", payload: Job(n: 0))
+        await #expect(throws: DocketError.self) {
+            try await d.enqueue("tick", payload: Job(n: 1), options: TaskOptions(id: "nightly@2027-01-16T01:00:00Z"))
+        }
+        await #expect(throws: DocketError.self) {
+            try await d.enqueue(batch: [NewTask("tick", payload: Job(n: 1), options: TaskOptions(id: "nightly@x"))])
+        }
+        // Another schedule's name, or none: free.
+        try await d.enqueue("tick", payload: Job(n: 2), options: TaskOptions(id: "other@2027-01-16T01:00:00Z", delay: .seconds(60)))
+        try await h.stop()
+    }
+
+    /// Values that cannot be stored or used are refused when given, not found out later.
+    @Test func settingsThatCannotWorkAreRefused() async throws {
+        var config = Harness.configuration(ManualClock(now: Harness.start))
+        config.retryFunctions["billing"] = { n in .seconds(n) }
+        let d = try Docket.inMemory(configuration: config)
+        d.register("job", payload: Job.self) { _, _ in }
+        // Stored in whole microseconds, 0 meaning none: 500 ns would have meant no timeout.
+        await #expect(throws: DocketError.self) { try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(timeout: .nanoseconds(500))) }
+        #expect(try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(timeout: .microseconds(1))).timeout == .microseconds(1))
+        // A misspelt retry function gave no retries at all.
+        await #expect(throws: DocketError.self) { try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(retry: .custom(name: "biling"))) }
+        try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(retry: .custom(name: "billing")))
+        await #expect(throws: DocketError.self) {
+            try await d.schedule("s", parsing: "@every 1m", handler: "job", payload: Job(n: 0), options: ScheduleOptions(retry: .custom(name: "nope")))
+        }
+        // After close: even an id that exists (it returned the task before).
+        try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(id: "known"))
+        await d.close()
+        await #expect(throws: DocketError.closed) { try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(id: "known")) }
+        await #expect(throws: DocketError.closed) { try await d.enqueue(batch: [NewTask("job", payload: Job(n: 0), options: TaskOptions(id: "known"))]) }
+        // A stream asked for after close ends at once (it never did).
+        var seen = 0
+        for await _ in d.events() { seen += 1 }
+        #expect(seen == 0)
+    }
+
+    /// An exponential policy starting at zero stays at zero (0 × ∞ made it jump to the cap).
+    @Test func anExponentialPolicyFromZeroStaysZero() {
+        let p = RetryPolicy.exponential(initial: .zero, multiplier: 10, maximum: .seconds(3600), jitter: 0)
+        for attempt in [1, 2, 309, 310, 400] {
+            #expect(p.delay(afterAttempt: attempt, unit: 0.5, functions: [:]) == 0, "attempt \(attempt)")
+        }
+        #expect(RetryPolicy.exponential(initial: .seconds(1), multiplier: 10, maximum: .seconds(3600), jitter: 0)
+            .delay(afterAttempt: 400, unit: 0.5, functions: [:]) == 3_600_000_000)
+    }
+}
