@@ -23,12 +23,13 @@ enum DemoCommand {
         let out = SharedOutput(output)
         var configuration = DocketConfiguration()
         configuration.shutdownGrace = .seconds(5)
+        try UsageError.checkDirectoryOrAbsent(dir)
         let docket: Docket
         do {
             docket = try await Docket.open(directory: dir, configuration: configuration)
         } catch {
             out.err("docket: cannot open the demo's journal in \(dir): \(error)")
-            return ExitCode.checkFailed
+            return ExitCode.of(error)
         }
         let events = docket.events()
         let printer = Task {

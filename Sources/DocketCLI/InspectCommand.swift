@@ -55,7 +55,7 @@ enum InspectCommand {
             }
         } catch {
             output.err("docket: \(error)")
-            return ExitCode.checkFailed
+            return ExitCode.of(error)
         }
         let listed = listTasks ? Array(state.tasks.lazy.filter { t in
             (status == nil || t.status == status) && (name == nil || t.name == name) && (queue == nil || t.queue == queue) && (key == nil || t.key == key)

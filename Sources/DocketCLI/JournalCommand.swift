@@ -28,8 +28,14 @@ enum JournalCommand {
             guard rest.contains(where: { $0 == "--to" || $0.hasPrefix("--to=") || $0 == "--at" || $0.hasPrefix("--at=") }) else {
                 throw UsageError("journal replay needs --to SEQ or --at TIME\n\(usage)")
             }
-            return try InspectCommand.run(rest.map { $0 == "--to" ? "--as-of" : $0.hasPrefix("--to=") ? "--as-of=" + $0.dropFirst(5) : $0 },
-                                          output: output, progress: progress, label: "replay")
+            do {
+                return try InspectCommand.run(rest.map { $0 == "--to" ? "--as-of" : $0.hasPrefix("--to=") ? "--as-of=" + $0.dropFirst(5) : $0 },
+                                              output: output, progress: progress, label: "replay")
+            } catch let error as UsageError {
+                // In this command's own words: its option is --to, its usage this one.
+                throw UsageError(error.message.replacingOccurrences(of: InspectCommand.usage, with: usage)
+                    .replacingOccurrences(of: "--as-of (--to)", with: "--to").replacingOccurrences(of: "--as-of", with: "--to"))
+            }
         case "stress": return try await JournalStressCommand.run(rest, output: output)
         default: throw UsageError("unknown journal command '\(sub)'\n\(usage)")
         }

@@ -30,18 +30,19 @@ enum JournalStressCommand {
         let writers = try args.int("--writers", default: 1, in: 1...10_000)
         let durability = try parseDurability(args.value("--durability") ?? "always")
         var configuration = JournalConfiguration(durability: durability)
-        configuration.segmentSize = try args.int("--segment-size", default: configuration.segmentSize, in: 4096...(1 << 40))
+        configuration.segmentSize = try args.int("--segment-size", default: configuration.segmentSize, in: 4096...(1 << 32))  // the journal's own bounds (JournalConfiguration.segmentSize)
         let acks = args.has("--acks")
         // Writer 0 snapshots every this many of its records (0: never), to exercise snapshots
         // and retention under load and crash tests.
         let snapshotEvery = try args.int("--snapshot-every", default: 0, in: 0...1_000_000_000)
 
+        try UsageError.checkDirectoryOrAbsent(dir)
         let journal: Journal
         do {
             journal = try Journal.open(directory: dir, configuration: configuration) { _ in }
         } catch let error as JournalError {
             output.err("docket: \(error)")
-            return ExitCode.checkFailed
+            return ExitCode.of(error)
         }
         output.err("docket: journal \(dir): \(journal.recoveryReport)")
         let printer = AckPrinter(output: output)
@@ -76,7 +77,8 @@ enum JournalStressCommand {
             try await group.waitForAll()
         }
         try await journal.close()
-        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18 + Double((ContinuousClock.now - start).components.seconds)
+        let elapsed = (ContinuousClock.now - start).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         output.err(String(format: "docket: %d records (%d bytes each, batch %d, %d writer(s), %@) in %.3f s: %.0f records/s",
                           records, size, batch, writers, durability.description, seconds, Double(records) / max(seconds, 1e-9)))
         return ExitCode.success

@@ -45,9 +45,15 @@ enum LocalTime {
         let t = date.timeIntervalSince1970
         let whole = t.rounded(.down)
         var seconds = time_t(whole)
+        // To the nearest microsecond: engine times are whole microseconds, and the Double
+        // round trip through `Date` can land just below one.
+        var micros = Int(((t - whole) * 1_000_000).rounded())
+        if micros == 1_000_000 {
+            micros = 0
+            seconds += 1
+        }
         var p = tm()
         gmtime_r(&seconds, &p)
-        let micros = Int(((t - whole) * 1_000_000).rounded(.down))
         let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(p.tm_year) + 1900, Int(p.tm_mon) + 1, Int(p.tm_mday),
                           Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec))
         return base + (micros > 0 ? String(format: ".%06d", micros) : "") + "Z"

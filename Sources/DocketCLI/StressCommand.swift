@@ -32,7 +32,9 @@ enum StressCommand {
             throw UsageError("expected exactly one directory\n\(usage)")
         }
         let resume = args.has("--resume")
-        if resume, args.value("--tasks") != nil { throw UsageError("--resume enqueues nothing: leave out --tasks") }
+        if resume, args.value("--tasks") != nil || args.value("--producers") != nil {
+            throw UsageError("--resume enqueues nothing: leave out --tasks and --producers")
+        }
         if !resume, args.value("--tasks") == nil { throw UsageError("--tasks N is required (or --resume)\n\(usage)") }
         let count = try args.int("--tasks", default: 0, in: 1...100_000_000)
         let producers = try args.int("--producers", default: 1, in: 1...10_000)
@@ -43,12 +45,13 @@ enum StressCommand {
         let out = SharedOutput(output)
         let start = ContinuousClock.now
 
+        try UsageError.checkDirectoryOrAbsent(dir)
         let docket: Docket
         do {
             docket = try await Docket.open(directory: dir, configuration: configuration)
         } catch {
             out.err("docket: \(error)")
-            return ExitCode.checkFailed
+            return ExitCode.of(error)
         }
         let report = docket.recoveryReport
         out.err("docket: stress \(dir): recovered \(report.tasks) task(s), \(report.interrupted.count) interrupted")

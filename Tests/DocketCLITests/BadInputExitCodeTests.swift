@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import DocketCLI
+
+/// Bad input exits 2 with the reason on stderr, also for the commands that write (they used
+/// to report an unusable path or an out-of-range setting as a found problem, exit 1), and a
+/// command's messages use its own option names.
+@Suite struct BadInputExitCodeTests {
+    @Test func writingCommandsRefuseBadInputWithExitTwo() async throws {
+        let tmp = TempDirectory("bad-input")
+        defer { tmp.remove() }
+        let file = tmp.path + "/a-file"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        let cases: [[String]] = [
+            ["stress", file, "--tasks", "1"],
+            ["demo", "--dir", file, "--for", "1"],
+            ["journal", "stress", file, "--records", "1"],
+            // Beyond what the journal accepts (it accepted up to 2^40 and then failed to open).
+            ["journal", "stress", tmp.path + "/j", "--records", "1", "--segment-size", "8589934592"],
+            // --resume enqueues nothing: --producers was silently ignored.
+            ["stress", tmp.path + "/s", "--resume", "--producers", "8"],
+        ]
+        for args in cases {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == ExitCode.usage, "\(args): \(out.stderr)")
+            #expect(!out.stderr.isEmpty, "\(args)")
+        }
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "x", "the file is left alone")
+        #expect(!FileManager.default.fileExists(atPath: tmp.path + "/s"), "nothing created")
+    }
+
+    @Test func replayMessagesNameItsOwnOptions() async throws {
+        let tmp = TempDirectory("replay-words")
+        defer { tmp.remove() }
+        for args in [["journal", "replay", tmp.path, "--to", "x"], ["journal", "replay", tmp.path, "--to", "3", "--at", "2026-01-01T00:00:00Z"]] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == ExitCode.usage)
+            let text = out.stderr.joined(separator: "\n")
+            #expect(text.contains("--to") && !text.contains("--as-of"), "\(args): \(text)")
+        }
+    }
+
+    /// JSON times are the engine's whole microseconds, rounded, not cut (a Double just below
+    /// one printed a microsecond early).
+    @Test func utcTimesRoundToTheMicrosecond() {
+        #expect(LocalTime.utc(Date(timeIntervalSince1970: 1_800_000_000.000001)) == "2027-01-15T08:00:00.000001Z")
+        #expect(LocalTime.utc(Date(timeIntervalSince1970: 1_800_000_000.123457)) == "2027-01-15T08:00:00.123457Z")
+        #expect(LocalTime.utc(Date(timeIntervalSince1970: 1_799_999_999.9999999)) == "2027-01-15T08:00:00Z")
+        #expect(LocalTime.utc(Date(timeIntervalSince1970: 1_800_000_000)) == "2027-01-15T08:00:00Z")
+    }
+}
