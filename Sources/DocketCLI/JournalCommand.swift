@@ -120,7 +120,10 @@ enum JournalCommand {
                     if !raw { j.add("decoded", decoded) }
                     output.out(j.text)
                 } else {
-                    output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(decoded ?? data)")
+                    // One line per record: an error text's line breaks and tabs are escaped.
+                    let text = (decoded ?? data).replacingOccurrences(of: "\n", with: "\\n")
+                        .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
+                    output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(text)")
                 }
             }
         } catch is Enough {

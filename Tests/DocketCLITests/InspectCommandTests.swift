@@ -279,6 +279,28 @@ struct InspectCommandTests {
         #expect(compact.stdout.count == 2 && !compact.stdout.contains { $0.contains("records read") }, "\(compact.stdout)")
     }
 
+    /// `journal dump` prints one line per record, also for an error text with line breaks
+    /// and tabs (escaped), so that tools reading it line by line see every record.
+    @Test func dumpPrintsOneLinePerRecord() async throws {
+        let tmp = TempDirectory("dump-lines")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        let docket = try await Docket.open(directory: dir)
+        docket.register("bad", payload: Job.self) { (_: Job, _: JobContext) in
+            throw JobControl.fail(permanently: "line one\nline\ttwo\r\nthree")
+        }
+        try await docket.enqueue("bad", payload: Job(n: 1), options: TaskOptions(id: "b"))
+        let runner = Task { try await docket.run() }
+        while await docket.task("b")?.status != .failed { try await Task.sleep(for: .milliseconds(5)) }
+        runner.cancel()
+        try await runner.value
+        let out = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "dump", dir], output: out) == 0, "\(out.stderr)")
+        let fail = out.stdout.filter { $0.contains("\tfail b lease ") }
+        #expect(fail.count == 1 && fail.first?.hasSuffix("failed for good: line one\\nline\\ttwo\\r\\nthree") == true, "\(out.stdout)")
+        #expect(out.stdout.allSatisfy { $0.split(separator: "\t").count == 5 }, "\(out.stdout)")
+    }
+
     @Test func describeIgnoresOtherTagsAndGarbage() {
         #expect(EngineRecords.tag == 0x4431)
         #expect(EngineRecords.describe(tag: 1, payload: [1, 2, 3]) == nil)
