@@ -134,14 +134,19 @@ import Testing
         }
         #expect(try await d.cancel(matching: TaskFilter(name: "charge")).count == 100)
         await d.close()
-        var sizes: [Int] = []
-        var created = 0
-        _ = try JournalReader.read(directory: dir.journal, mode: .strict, snapshot: { _ in }) { record in
-            if case .cancelWithCompensation(_, let tasks, _) = try EngineCodec.decodeMutation(record.payload) {
-                sizes.append(record.payload.count)
-                created += tasks.count
+        /// The sizes of the journal's cancellation records and the tasks they created.
+        func cancellationRecords(_ directory: String) throws -> (sizes: [Int], created: Int) {
+            var sizes: [Int] = []
+            var created = 0
+            _ = try JournalReader.read(directory: directory, mode: .strict, snapshot: { _ in }) { record in
+                if case .cancelWithCompensation(_, let tasks, _) = try EngineCodec.decodeMutation(record.payload) {
+                    sizes.append(record.payload.count)
+                    created += tasks.count
+                }
             }
+            return (sizes, created)
         }
+        let (sizes, created) = try cancellationRecords(dir.journal)
         #expect(created == 100 && sizes.count > 1 && sizes.allSatisfy { $0 <= 64 * 1024 }, "\(sizes)")
 
         // Long handler and queue names with small payloads: the cancellation tasks are mostly
@@ -157,14 +162,7 @@ import Testing
         try await e.enqueue(batch: (0..<300).map { NewTask(long, payload: Job(n: $0), options: TaskOptions(id: "n\($0)", delay: .seconds(60), queue: queue)) })
         #expect(try await e.cancel(matching: TaskFilter(name: long)).count == 300)
         await e.close()
-        var namedSizes: [Int] = []
-        var namedCreated = 0
-        _ = try JournalReader.read(directory: named.journal, mode: .strict, snapshot: { _ in }) { record in
-            if case .cancelWithCompensation(_, let tasks, _) = try EngineCodec.decodeMutation(record.payload) {
-                namedSizes.append(record.payload.count)
-                namedCreated += tasks.count
-            }
-        }
+        let (namedSizes, namedCreated) = try cancellationRecords(named.journal)
         #expect(namedCreated == 300 && namedSizes.allSatisfy { $0 <= 64 * 1024 }, "\(namedSizes)")
     }
 }
