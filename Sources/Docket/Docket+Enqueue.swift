@@ -30,7 +30,7 @@ extension Docket {
             if options.onConflict == .fail { throw .duplicateTask(id) }
             return (existing, journal?.lastSequence ?? 0)
         }
-        if let id = options.id, isReservedStepID(id) || isReservedOccurrenceID(id) { throw Self.reserved(id) }
+        if let id = options.id, let refusal = reservation(of: id) { throw refusal }
         let now = nowMicros()
         let entry = try makeEntry(name, payload: payload, options: options, now: now)
         let sequence = try commit(.enqueue(entry))
@@ -88,7 +88,7 @@ extension Docket {
                     if options.onConflict == .fail { throw .duplicateTask(id) }
                     continue
                 }
-                if isReservedStepID(id) || isReservedOccurrenceID(id) { throw Self.reserved(id) }
+                if let refusal = reservation(of: id) { throw refusal }
             }
             var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings, taken: seen)
             if tracksIDs { seen.insert(entry.id) }
@@ -193,29 +193,24 @@ extension Docket {
             throw .invalidArgument("the priority of \(owner) must fit in 32 bits (got \(priority))")
         }
         let retry = retry ?? configuration.defaultRetry
-        if let problem = retry.problem { throw .invalidArgument("retry policy of \(owner): \(problem)") }
-        if case .custom(let name) = retry, configuration.retryFunctions[name] == nil {
-            let known = configuration.retryFunctions.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-            throw .invalidArgument("retry policy of \(owner): no function \"\(name)\" in DocketConfiguration.retryFunctions (known: \(known.isEmpty ? "none" : known))")
-        }
+        if let problem = retry.problem(functions: configuration.retryFunctions) { throw .invalidArgument("retry policy of \(owner): \(problem)") }
         let timeout = timeout ?? configuration.defaultTimeout
         // Stored in whole microseconds, where 0 means none: a shorter one would silently vanish.
         if let timeout, timeout < .microseconds(1) { throw .invalidArgument("the timeout of \(owner) must be at least 1 µs (got \(timeout))") }
         return (maxAttempts, retry, timeout)
     }
 
-    static func reserved(_ id: String) -> DocketError {
-        if let at = id.firstIndex(of: "@") {
-            return .invalidArgument("the task id \"\(id)\" is an occurrence id of schedule \"\(id[..<at])\" (<schedule id>@<time>), reserved for its occurrences; choose another")
+    /// Why a caller's task may not have `id`, if it may not: it is a step id of a workflow, or
+    /// an occurrence id of a schedule (`<schedule id>@<canonical UTC time>`, as `fire` makes
+    /// them; schedule ids contain no "@"), and a task under it would take that one's place.
+    func reservation(of id: String) -> DocketError? {
+        if isReservedStepID(id) {
+            return .invalidArgument("the task id \"\(id)\" is a step id of a workflow (<workflow id>/<stage>/<step>), reserved until that workflow is purged; choose another")
         }
-        return .invalidArgument("the task id \"\(id)\" is a step id of a workflow (<workflow id>/<stage>/<step>), reserved until that workflow is purged; choose another")
-    }
-
-    /// Whether `id` has the form of an occurrence id of an existing schedule (`<schedule
-    /// id>@…`; schedule ids contain no "@"): a task under it would take the occurrence's place.
-    func isReservedOccurrenceID(_ id: String) -> Bool {
-        guard !state.schedules.isEmpty, let at = id.firstIndex(of: "@") else { return false }
-        return state.schedules[String(id[..<at])] != nil
+        guard !state.schedules.isEmpty, let at = id.firstIndex(of: "@") else { return nil }
+        let schedule = String(id[..<at]), stamp = String(id[id.index(after: at)...])
+        guard state.schedules[schedule] != nil, let micros = UTCStamp.micros(stamp), UTCStamp.string(micros) == stamp else { return nil }
+        return .invalidArgument("the task id \"\(id)\" is an occurrence id of schedule \"\(schedule)\" (<schedule id>@<time>), reserved for its occurrences; choose another")
     }
 
     static func validateName(_ s: String, what: String) throws(DocketError) {

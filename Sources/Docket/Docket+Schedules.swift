@@ -49,20 +49,30 @@ extension Docket {
         if previous.status == .paused { options.paused = true }
         // Validated before anything is journaled: a refused update changes nothing.
         var entry = try makeSchedule(id, schedule, handler: handler, payload: payload, options: options, previous: previous)
+        if entry.occurrenceKey != previous.occurrenceKey,
+           let unfinished = readTasks({ $0.ids(ofSchedule: id) { !$0.isTerminal } }).first {
+            throw .invalidArgument("schedule \"\(id)\": its occurrences' key cannot change from \(previous.occurrenceKey.map { "\"\($0)\"" } ?? "none") to \(entry.occurrenceKey.map { "\"\($0)\"" } ?? "none") while \"\(unfinished)\" (or another occurrence) has not finished; cancel them or wait for them first")
+        }
         let now = nowMicros()
         if let due = previous.nextFire, due <= now {
             switch previous.status {
-            case .active: try fire(previous, now: now)
-            case .paused: try reportPausedMisses(previous, from: due, now: now, next: entry.nextFire)
+            case .active:
+                // Under the new key: they may still run when the new definition's first does.
+                try fire(previous, now: now, occurrenceKey: entry.occurrenceKey)
+            case .paused:
+                // The old definition's own next fire (the upsert below replaces it).
+                let oldNext = previous.isFixedDelay ? fixedDelayResume(previous, now: now).next
+                    : previous.schedule.next(after: Time.date(now)).map(Time.micros)
+                try reportPausedMisses(previous, from: due, now: now, next: oldNext)
             case .finished: break
             }
             previous = try state.schedules[id].orThrow(.scheduleNotFound(id))
             entry.lastFire = previous.lastFire
             entry.lastTaskID = previous.lastTaskID
         }
-        if entry.occurrenceKey != previous.occurrenceKey,
-           let unfinished = readTasks({ $0.ids(ofSchedule: id) { !$0.isTerminal } }).first {
-            throw .invalidArgument("schedule \"\(id)\": its occurrences' key cannot change from \(previous.occurrenceKey.map { "\"\($0)\"" } ?? "none") to \(entry.occurrenceKey.map { "\"\($0)\"" } ?? "none") while \"\(unfinished)\" (or another occurrence) has not finished; cancel them or wait for them first")
+        // Fixed delay counts from the end of the last occurrence: while it runs, wait for it.
+        if entry.isFixedDelay, entry.status == .active, let last = entry.lastTaskID.flatMap({ state.tasks[$0] }), !last.status.isTerminal {
+            entry.nextFire = nil
         }
         return try await store(entry)
     }
@@ -237,7 +247,9 @@ extension Docket {
     /// Extra late times kept while scanning, so that `maxCatchUp` of them survive trimming.
     static let lateSlack = 100
 
-    func fire(_ s: ScheduleEntry, now: Micros) throws(DocketError) {
+    /// Handles the fires of `s` due by `now`. `occurrenceKey` overrides the key its occurrences
+    /// get (an update changing it handles the old definition's due fires first).
+    func fire(_ s: ScheduleEntry, now: Micros, occurrenceKey: String?? = nil) throws(DocketError) {
         guard let first = s.nextFire else { return }
         var late: [Micros] = []
         var lateCount = 0
@@ -282,8 +294,13 @@ extension Docket {
             return previousUnfinished ? "the previous occurrence had not finished" : "overlap .skip runs only the latest of the fires due at once"
         }
         let fired = Set(toFire)
-        let skippedAll = (late + onTime).filter { !fired.contains($0) }
-        let skippedCount = lateCount + onTime.count - toFire.count
+        // Fires whose occurrence exists already (a catch-up written in parts, cut short by a
+        // crash, is handled again) were not skipped: they run.
+        let existing = Set((late + onTime).filter { x in
+            !fired.contains(x) && state.tasks[EngineState.occurrenceID(schedule: s.id, nominal: x)]?.scheduleID == s.id
+        })
+        let skippedAll = (late + onTime).filter { !fired.contains($0) && !existing.contains($0) }
+        let skippedCount = lateCount + onTime.count - toFire.count - existing.count
         var created: [TaskEntry] = []
         var taken: Set<Micros> = []
         var sequence = state.nextSequence
@@ -301,7 +318,7 @@ extension Docket {
                 runAt = Time.add(x, Micros(random.next() % UInt64(i.jitterMilliseconds)) * 1000)
             }
             created.append(TaskEntry(id: id, name: s.name, payload: s.payload, queue: s.queue, priority: s.priority,
-                                     key: s.occurrenceKey, runAt: runAt, attempt: 0,
+                                     key: occurrenceKey ?? s.occurrenceKey, runAt: runAt, attempt: 0,
                                      maxAttempts: s.maxAttempts, retry: s.retry, timeout: s.timeout, status: .scheduled,
                                      createdAt: now, sequence: sequence, scheduleID: s.id))
             sequence += 1
@@ -312,7 +329,7 @@ extension Docket {
         // Occurrences carry the payload: many of them (`.fireAll` after a long gap) may not fit
         // in one record. Every record but the last keeps the schedule's next fire as it was, so
         // a crash between them fires again and creates only what is missing.
-        let chunks = Self.chunks(of: created, budget: recordRoom / 2)
+        let chunks = Self.chunks(of: created, budget: recordRoom - s.id.utf8.count, first: sample.count * 10)
         for (i, chunk) in chunks.enumerated() {
             let last = i == chunks.count - 1
             try commit(.fire(scheduleID: s.id, created: Array(chunk), lastNominal: last ? toFire.last : nil, skipped: i == 0 ? sample : [],
@@ -328,14 +345,18 @@ extension Docket {
         }
     }
 
-    /// `tasks` cut into runs of at most `budget` bytes of record each (at least one task per
-    /// run, and one empty run for none).
-    static func chunks(of tasks: [TaskEntry], budget: Int) -> [ArraySlice<TaskEntry>] {
+    /// `tasks` cut into runs of at most `budget` bytes of record each, the first run sharing
+    /// its record with `first` bytes of other fields (at least one task per run, and one empty
+    /// run for none).
+    static func chunks(of tasks: [TaskEntry], budget: Int, first: Int) -> [ArraySlice<TaskEntry>] {
         var result: [ArraySlice<TaskEntry>] = []
         var start = 0
-        var bytes = 0
+        var bytes = first
+        var w = BinaryWriter(capacity: 1024)
         for (i, t) in tasks.enumerated() {
-            let size = t.payload.count + t.id.utf8.count + t.name.utf8.count + t.queue.utf8.count + (t.key?.utf8.count ?? 0) + 128
+            w.bytes.removeAll(keepingCapacity: true)
+            EngineCodec.write(t, &w)
+            let size = w.bytes.count
             if i > start, bytes + size > budget {
                 result.append(tasks[start..<i])
                 start = i

@@ -9,7 +9,7 @@ extension Docket {
     /// The workflow is journaled and its progress derived from its tasks' own records, so it
     /// survives a crash like any task: a stage whose last task ended before the crash has
     /// started the next one when the journal is replayed. Step ids are
-    /// `<workflow id>/<stage>/<step>`; while the workflow runs, `enqueue` refuses them.
+    /// `<workflow id>/<stage>/<step>`; until the workflow is purged, `enqueue` refuses them.
     ///
     /// - Throws: `invalidArgument` for an id with "/", no stages, an empty stage, a quorum
     ///   outside 1…tasks, a step id that a task already has, or a workflow larger than
@@ -103,7 +103,10 @@ extension Docket {
     /// Whether `id` is a step id of a workflow (reserved for it until the workflow is purged:
     /// a finished workflow's step, once purged, must not come back as a task of another kind
     /// that the workflow's rules would then refuse to retry).
-    func isReservedStepID(_ id: String) -> Bool { workflowStep(id) != nil }
+    func isReservedStepID(_ id: String) -> Bool {
+        guard let (w, stage) = workflowStep(id), let step = id.split(separator: "/").last.flatMap({ Int($0) }) else { return false }
+        return w.stages.indices.contains(stage) && w.stages[stage].steps.indices.contains(step)
+    }
 
     /// Whether `id` is a step of a workflow stage that has ended (or of a finished workflow):
     /// running it again would not change the workflow.

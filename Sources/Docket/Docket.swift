@@ -250,7 +250,9 @@ public actor Docket {
         guard (1...1_000_000).contains(maxAttempts) else {
             throw .invalidArgument("maxAttempts of the cancellation handler of \"\(name)\" must be 1…1,000,000 (got \(maxAttempts))")
         }
-        if let problem = retry.problem { throw .invalidArgument("retry policy of the cancellation handler of \"\(name)\": \(problem)") }
+        if let problem = retry.problem(functions: configuration.retryFunctions) {
+            throw .invalidArgument("retry policy of the cancellation handler of \"\(name)\": \(problem)")
+        }
         register(cancellation, payload: payload, handler: handler)
         handlers.setCancellation(for: name, CancellationSpec(handler: cancellation, maxAttempts: maxAttempts, retry: retry))
     }
@@ -439,10 +441,15 @@ public actor Docket {
 extension Docket {
     /// The most bytes of an error message a task keeps: a handler's error may describe a whole
     /// response body, and its record must fit in the journal (`maxRecordSize`).
-    var errorLimit: Int { min(16 * 1024, recordRoom / 4) }
+    var errorLimit: Int { max(128, min(16 * 1024, recordRoom / 4)) }
 
-    /// The bytes a task's own fields may take in one record, leaving room for the rest.
-    var recordRoom: Int { journal == nil ? Int.max / 2 : max(1024, configuration.journal.maxRecordSize - 1024) }
+    /// The bytes a task's own fields may take in one record, leaving room for the rest (ids,
+    /// leases, times: at most 1 KiB, and half of a small record).
+    var recordRoom: Int {
+        guard journal != nil else { return Int.max / 2 }
+        let limit = configuration.journal.maxRecordSize
+        return limit - min(1024, limit / 2)
+    }
 
     /// `error`, cut to `errorLimit` bytes (on a character boundary) with a note saying so.
     func boundedError(_ error: String) -> String {

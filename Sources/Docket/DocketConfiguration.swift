@@ -67,6 +67,6 @@ public struct DocketConfiguration: Sendable {
         if defaultMaxAttempts < 1 { throw .invalidArgument("defaultMaxAttempts must be at least 1 (got \(defaultMaxAttempts))") }
         if snapshotEvery < 1 { throw .invalidArgument("snapshotEvery must be at least 1 (got \(snapshotEvery))") }
         if maxCatchUp < 1 { throw .invalidArgument("maxCatchUp must be at least 1 (got \(maxCatchUp))") }
-        if let p = defaultRetry.problem { throw .invalidArgument("defaultRetry: \(p)") }
+        if let p = defaultRetry.problem(functions: retryFunctions) { throw .invalidArgument("defaultRetry: \(p)") }
     }
 }

@@ -49,7 +49,17 @@ public enum RetryPolicy: Sendable, Hashable {
         }
     }
 
-    /// Problems with the values, for a typed error at enqueue time.
+    /// Problems with the values, or a custom name with no function in `functions`, for a
+    /// typed error at enqueue or registration time (a missing function would mean no retries).
+    func problem(functions: [String: @Sendable (Int) -> Duration?]) -> String? {
+        if case .custom(let name) = self, !name.isEmpty, functions[name] == nil {
+            let known = functions.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            return "no function \"\(name)\" in DocketConfiguration.retryFunctions (known: \(known.isEmpty ? "none" : known))"
+        }
+        return problem
+    }
+
+    /// Problems with the values themselves.
     var problem: String? {
         switch self {
         case .exponential(let initial, let multiplier, let maximum, let jitter):

@@ -33,6 +33,18 @@ import Testing
         #expect(error.utf8.count <= 2048 + 64 && error.hasPrefix("ééé") && error.hasSuffix("bytes, cut to fit the journal)"), "\(error.utf8.count)")
         let dir = try #require(h.directory)
         try await h.stop()
+        // A record limit under 2 KiB: the room left for the output is what the limit allows
+        // (it was computed as at least 1 KiB, beyond such a limit).
+        let small = try await Harness.make(.journaled, register: { d in
+            d.register("big", payload: Job.self) { _, _ in Blob(text: String(repeating: "x", count: 900)) }
+            d.register("ok", payload: Job.self) { _, _ in }
+        }, configure: { $0.journal.maxRecordSize = 1024 })
+        try await small.docket.enqueue("big", payload: Job(n: 0), options: TaskOptions(id: "big"))
+        await small.recorder.waitFor(.failed, "big")
+        try await small.docket.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "after"))
+        await small.recorder.waitFor(.succeeded, "after")
+        try await small.stop()
+        small.directory?.remove()
         let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(h.clock) { $0.journal.maxRecordSize = 8 * 1024 })
         #expect(await reopened.task("big")?.status == .failed)
         #expect(await reopened.task("loud")?.lastError == error)
@@ -71,20 +83,32 @@ import Testing
         await reopened.close()
     }
 
-    /// Ids of the form `<schedule id>@…` belong to that schedule's occurrences: a caller's task
-    /// under one would make the occurrence vanish.
+    /// Ids of the form `<schedule id>@<canonical UTC time>` belong to that schedule's
+    /// occurrences: a caller's task under one would make the occurrence vanish. A task that
+    /// took one before the schedule existed is reported in the occurrence's place.
     @Test func occurrenceIDsAreReservedForTheirSchedule() async throws {
         let h = try await Harness.make(.inMemory) { d in d.register("tick", payload: Job.self) { _, _ in } }
         let d = h.docket
+        let early = try await d.enqueue("tick", payload: Job(n: 9), options: TaskOptions(id: "m@2027-01-15T08:01:00Z", delay: .seconds(3600)))
         try await d.schedule("nightly", parsing: "0 1 * * *", handler: "tick", payload: Job(n: 0))
+        try await d.schedule("m", parsing: "* * * * *", handler: "tick", payload: Job(n: 0))
         await #expect(throws: DocketError.self) {
             try await d.enqueue("tick", payload: Job(n: 1), options: TaskOptions(id: "nightly@2027-01-16T01:00:00Z"))
         }
         await #expect(throws: DocketError.self) {
-            try await d.enqueue(batch: [NewTask("tick", payload: Job(n: 1), options: TaskOptions(id: "nightly@x"))])
+            try await d.enqueue(batch: [NewTask("tick", payload: Job(n: 1), options: TaskOptions(id: "nightly@2027-01-17T01:00:00Z"))])
         }
-        // Another schedule's name, or none: free.
+        // Not an occurrence id (no canonical time), another schedule's name, or none: free.
+        try await d.enqueue("tick", payload: Job(n: 2), options: TaskOptions(id: "nightly@alice", delay: .seconds(60)))
+        try await d.enqueue("tick", payload: Job(n: 2), options: TaskOptions(id: "nightly@2027-01-16T01:00:00.000000Z", delay: .seconds(60)))
         try await d.enqueue("tick", payload: Job(n: 2), options: TaskOptions(id: "other@2027-01-16T01:00:00Z", delay: .seconds(60)))
+        h.clock.advance(by: .seconds(60))
+        let missed = await h.recorder.waitFor(.misfired, "m@2027-01-15T08:01:00Z")
+        #expect(missed.first?.error == "its id is taken by a task that is not this schedule's")
+        let kept = await d.task(early.id)
+        #expect(kept?.runAt == early.runAt && kept?.scheduleID == nil)
+        h.clock.advance(by: .seconds(60))
+        await h.recorder.waitFor(.succeeded, "m@2027-01-15T08:02:00Z")
         try await h.stop()
     }
 
@@ -97,7 +121,12 @@ import Testing
         // Stored in whole microseconds, 0 meaning none: 500 ns would have meant no timeout.
         await #expect(throws: DocketError.self) { try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(timeout: .nanoseconds(500))) }
         #expect(try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(timeout: .microseconds(1))).timeout == .microseconds(1))
-        // A misspelt retry function gave no retries at all.
+        // A misspelt retry function gave no retries at all; a cancellation handler or a default
+        // naming one would have made every cancel or enqueue fail.
+        #expect(throws: DocketError.self) { try d.registerCancellation(for: "job", payload: Job.self, retry: .custom(name: "nope")) { _, _ in } }
+        var bad = config
+        bad.defaultRetry = .custom(name: "nope")
+        #expect(throws: DocketError.self) { try Docket.inMemory(configuration: bad) }
         await #expect(throws: DocketError.self) { try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(retry: .custom(name: "biling"))) }
         try await d.enqueue("job", payload: Job(n: 0), options: TaskOptions(retry: .custom(name: "billing")))
         await #expect(throws: DocketError.self) {

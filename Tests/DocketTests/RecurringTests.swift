@@ -505,6 +505,7 @@ import Testing
         let clock = ManualClock(now: Harness.start)
         let first = try await Harness.make(.journaled, clock: clock, directory: dir) { d in d.register("tick", payload: Job.self) { _, _ in } }
         try await first.docket.schedule("h", parsing: "0 * * * *", handler: "tick", payload: Job(n: 1))
+        try await first.docket.schedule("k", parsing: "0 * * * *", handler: "tick", payload: Job(n: 1))
         try await first.stop()
         clock.advance(by: .seconds(3 * 3600 + 600))  // 11:10: the 09:00, 10:00 and 11:00 fires were missed
         let config = Harness.configuration(clock)
@@ -518,6 +519,18 @@ import Testing
         #expect(occurrences.map(\.id) == [eleven] && occurrences.first?.status == .scheduled)
         // Created under the old definition: the old payload.
         #expect(occurrences.first?.payload == Array(#"{"n":1}"#.utf8))
+        // An update that changes the occurrences' key (overlap .queue → .skip) is not refused
+        // because of the occurrence it creates itself, which gets the new key; a refused update
+        // (an unfinished occurrence under the old key) writes nothing.
+        let rekeyed = try await d.updateSchedule("k", try Schedule(parsing: "0 * * * *"), handler: "tick", payload: Job(n: 2),
+                                                 options: ScheduleOptions(overlap: .skip))
+        #expect(rekeyed.lastTaskID == "k@2027-01-15T11:00:00Z")
+        #expect(await d.task("k@2027-01-15T11:00:00Z").map { $0.key == nil } == true)
+        let sequence = await d.journal?.lastSequence
+        await #expect(throws: DocketError.self) {
+            try await d.updateSchedule("h", try Schedule(parsing: "0 * * * *"), handler: "tick", payload: Job(n: 3), options: ScheduleOptions(overlap: .skip))
+        }
+        #expect(await d.journal?.lastSequence == sequence)
         await d.close()
         let reopened = try await Docket.open(directory: dir.journal, configuration: config)
         #expect(await reopened.tasks(matching: TaskFilter(scheduleID: "h")).tasks.map(\.id) == [eleven])
@@ -587,6 +600,15 @@ import Testing
         await h.recorder.waitFor(.succeeded)
         #expect(await d.scheduleInfo("fd")?.nextFire == Harness.start.addingTimeInterval(58))
         #expect(h.recorder.events(.enqueued).count == 1, "no second occurrence while the first ran")
+        // An update while its occurrence runs waits for that occurrence too.
+        h.clock.advance(by: .seconds(10))  // 58 s
+        let second = try #require(await h.recorder.waitFor(.started, count: 2).last)
+        let updated = try await d.updateSchedule("fd", fd, handler: "slow", payload: Job(n: 1))
+        #expect(updated.nextFire == nil && updated.status == .active)
+        h.clock.advance(by: .seconds(2))  // 60 s
+        await gate.releaseWhenWaiting(second.taskID)
+        await h.recorder.waitFor(.succeeded, count: 2)
+        #expect(await d.scheduleInfo("fd")?.nextFire == Harness.start.addingTimeInterval(70))
         try await h.stop()
         h.directory?.remove()
     }

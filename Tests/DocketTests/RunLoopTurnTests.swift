@@ -77,6 +77,13 @@ import Testing
         try await d.cancel("a")
         await h.recorder.waitFor(.succeeded, "b")
         #expect(gate.waiting("a") == 1, "the cancelled handler still hangs")
+        // Pausing does the same.
+        try await d.enqueue("gated", payload: Job(n: 2), options: TaskOptions(id: "c"))
+        await h.recorder.waitFor(.started, "c")
+        try await d.enqueue("quick", payload: Job(n: 3), options: TaskOptions(id: "e"))
+        await h.settle()
+        try await d.pause("c")
+        await h.recorder.waitFor(.succeeded, "e")
         gate.open()
         try await h.stop()
         h.directory?.remove()
