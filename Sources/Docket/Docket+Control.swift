@@ -289,7 +289,14 @@ extension Docket {
         let budget = max(1, (journal.map { _ in configuration.journal.maxRecordSize } ?? Int.max) / 2)
         var sequence: UInt64 = 0
         var applied = 0
+        // The ids this call changed: a record's effects (a workflow stage it ended) may have
+        // changed ids of a later record already, and those were announced then.
+        var changed: [String] = []
         var failure: DocketError?
+        // Workflow effects wait until this call's own events are out (without a loop to act on
+        // them later, they were acted on inside `commit`, announcing the effect before the cause).
+        let outerHold = holdWorkflowEffects
+        holdWorkflowEffects = true
         do throws(DocketError) {
             while applied < unique.count {
                 var end = applied
@@ -299,19 +306,22 @@ extension Docket {
                     bytes += unique[end].utf8.count + 3 + weight(unique[end])
                     end += 1
                 }
-                sequence = try commit(try make(Array(unique[applied..<end]), now))
+                let chunk = unique[applied..<end].filter { id in readTasks { $0.peek(id).map { allowed.contains($0.status) } ?? false } }
+                if !chunk.isEmpty { sequence = try commit(try make(chunk, now)) }
+                changed += chunk
                 applied = end
             }
         } catch {
             failure = error
         }
         // What was applied before a failure is applied for good: finish it, then report.
-        for id in unique[..<applied] {
+        for id in changed {
             guard let t = state.tasks[id] else { continue }
             if t.status != .running, let flight = inFlight.removeValue(forKey: id) { cancelAttempt(flight) }
             emit(event, t, at: now, runAt: event == .resumed || event == .rescheduled ? t.runAt : nil)
             if t.status == .scheduled { noteNewRunTime(t.runAt) }
         }
+        releaseWorkflowEffects(outerHold)
         // A fixed-delay schedule whose occurrence ended here (cancelled) has a next fire now,
         // which the sleeping timer loop does not know about.
         if let top = state.scheduleTimers.min { noteNewRunTime(top.at) }

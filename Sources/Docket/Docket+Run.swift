@@ -274,6 +274,10 @@ extension Docket {
     func drainCompletions() throws(DocketError) {
         let done = completions.takeAll()
         guard !done.isEmpty, !isClosed else { return }
+        // A step's own outcome is announced before what it did to its workflow.
+        let outerHold = holdWorkflowEffects
+        holdWorkflowEffects = true
+        defer { releaseWorkflowEffects(outerHold) }
         let now = nowMicros()
         var mutations: [Mutation] = []
         mutations.reserveCapacity(done.count)
@@ -359,6 +363,10 @@ extension Docket {
     /// the task runs again with its next attempt (a handler that ignores cancellation cannot
     /// hold it), and a late result is ignored.
     func expireLeases(now: Micros) throws(DocketError) {
+        guard let first = leaseDeadlines.min, first.at <= now else { return }
+        let outerHold = holdWorkflowEffects
+        holdWorkflowEffects = true
+        defer { releaseWorkflowEffects(outerHold) }
         while let top = leaseDeadlines.min, top.at <= now {
             _ = leaseDeadlines.popMin()
             guard let flight = inFlight[top.id], flight.lease == top.lease else { continue }

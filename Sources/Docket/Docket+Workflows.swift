@@ -20,7 +20,11 @@ extension Docket {
         guard !isClosed else { throw .closed }
         try Self.validateName(id, what: "workflow id")
         guard !id.contains("/") else { throw .invalidArgument("the workflow id \"\(id)\" must not contain \"/\" (step ids are <workflow id>/<stage>/<step>)") }
-        if let existing = state.workflows[id] { return info(existing) }
+        if state.workflows[id] != nil {
+            // Maybe started by a call still waiting for its record to be durable: wait too.
+            try await waitDurable(journal?.lastSequence ?? 0)
+            return try info(state.workflows[id].orThrow(.invalidArgument("workflow \"\(id)\" was purged meanwhile")))
+        }
         guard !stages.isEmpty else { throw .invalidArgument("workflow \"\(id)\" has no stages") }
         guard id.utf8.count <= 200 else { throw .invalidArgument("the workflow id must be at most 200 bytes (its step ids add \"/<stage>/<step>\")") }
         guard stages[0].condition == .always else {
@@ -86,8 +90,12 @@ extension Docket {
     func workflowStep(_ id: String) -> (workflow: WorkflowEntry, stage: Int)? {
         guard !state.workflows.isEmpty else { return nil }
         let parts = id.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 3, Int(parts[parts.count - 1]) != nil, let stage = Int(parts[parts.count - 2]),
-              let w = state.workflows[parts.dropLast(2).joined(separator: "/")] else { return nil }
+        // Only the ids `startWorkflow` makes: canonical numbers ("0", not "00" or "+0") of a
+        // stage and a step the workflow has.
+        func index(_ s: Substring) -> Int? { Int(s).flatMap { $0 >= 0 && String($0) == s ? $0 : nil } }
+        guard parts.count >= 3, let step = index(parts[parts.count - 1]), let stage = index(parts[parts.count - 2]),
+              let w = state.workflows[parts.dropLast(2).joined(separator: "/")],
+              w.stages.indices.contains(stage), w.stages[stage].steps.indices.contains(step) else { return nil }
         return (w, stage)
     }
 
@@ -103,10 +111,7 @@ extension Docket {
     /// Whether `id` is a step id of a workflow (reserved for it until the workflow is purged:
     /// a finished workflow's step, once purged, must not come back as a task of another kind
     /// that the workflow's rules would then refuse to retry).
-    func isReservedStepID(_ id: String) -> Bool {
-        guard let (w, stage) = workflowStep(id), let step = id.split(separator: "/").last.flatMap({ Int($0) }) else { return false }
-        return w.stages.indices.contains(stage) && w.stages[stage].steps.indices.contains(step)
-    }
+    func isReservedStepID(_ id: String) -> Bool { workflowStep(id) != nil }
 
     /// Whether `id` is a step of a workflow stage that has ended (or of a finished workflow):
     /// running it again would not change the workflow.
@@ -126,6 +131,13 @@ extension Docket {
 
     /// What workflow progress did in the last commit: announce the new tasks (and wake the
     /// timer loop for them), cancel the handlers of the tasks it cancelled.
+    /// Ends a hold of workflow effects (`holdWorkflowEffects`), restoring the outer one, and
+    /// acts on them now when no timer loop will.
+    func releaseWorkflowEffects(_ outer: Bool) {
+        holdWorkflowEffects = outer
+        if !outer, !state.workflowEffects.isEmpty, !isRunning || isStopping { actOnWorkflowEffects() }
+    }
+
     func actOnWorkflowEffects() {
         let effects = state.workflowEffects
         state.workflowEffects = []

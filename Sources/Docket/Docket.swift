@@ -61,6 +61,9 @@ public actor Docket {
     var pendingEvents: [DocketEvent] = []
     /// True while `open` recovers: nobody can subscribe yet, so events go to `pendingEvents`.
     var holdingEvents = false
+    /// Set while a call commits and then announces its own outcomes: workflow effects of its
+    /// commits wait for `releaseWorkflowEffects`, so that a cause is announced before its effect.
+    var holdWorkflowEffects = false
     /// Whether an event built now would reach anyone (events cost nothing when not).
     var wantsEvents: Bool { holdingEvents || hub.hasSubscribers }
 
@@ -294,7 +297,9 @@ public actor Docket {
     /// What follows every commit: workflow effects are acted on by the timer loop's next turn,
     /// after the caller's own events (at once when there is no loop); a snapshot when due.
     private func afterApplying() {
-        if !state.workflowEffects.isEmpty { if isRunning && !isStopping { wakeup.signal() } else { actOnWorkflowEffects() } }
+        if !state.workflowEffects.isEmpty {
+            if isRunning && !isStopping { wakeup.signal() } else if !holdWorkflowEffects { actOnWorkflowEffects() }
+        }
         if recordsSinceSnapshot >= configuration.snapshotEvery { startSnapshot() }
     }
 

@@ -123,6 +123,55 @@ import Testing
         h.directory?.remove()
     }
 
+    /// Without a timer loop (here: before `run()`), a cancelled step is announced before what
+    /// it did to its workflow (the sibling it cancelled, the workflow's end); it came after.
+    @Test func withoutALoopACauseIsAnnouncedBeforeItsEffects() async throws {
+        let d = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Harness.start)))
+        Self.register(d, order: Starts(), gate: Gate())
+        let recorder = Recorder(d.events())
+        let later = TaskOptions(delay: .seconds(3600))
+        try await d.startWorkflow("w", stages: Workflow.group([NewTask("ok", payload: Job(n: 1), options: later), NewTask("ok", payload: Job(n: 2), options: later)]))
+        try await d.cancel("w/0/0")
+        await recorder.waitFor(.workflowEnded, "w")
+        let order = recorder.events.filter { $0.kind != .enqueued }.map { "\($0.kind) \($0.taskID)" }
+        #expect(order == ["cancelled w/0/0", "cancelled w/0/1", "workflowEnded w"], "\(order)")
+        await d.close()
+    }
+
+    /// A cancel of more ids than one record holds, whose first record ends a stage (which
+    /// cancels the rest), announces each step once: the later records' ids were announced by
+    /// the stage's end already.
+    @Test func aCancelInSeveralRecordsAnnouncesEachStepOnce() async throws {
+        let d = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Harness.start)))
+        Self.register(d, order: Starts(), gate: Gate())
+        let recorder = Recorder(d.events())
+        let n = Docket.idsPerRecord + 50
+        let later = TaskOptions(delay: .seconds(3600))
+        try await d.startWorkflow("big", stages: Workflow.group((0..<n).map { NewTask("ok", payload: Job(n: $0), options: later) }))
+        #expect(try await d.cancel(matching: TaskFilter(name: "ok")).count == n)
+        await recorder.waitFor(.workflowEnded, "big")
+        let cancelled = recorder.events.filter { $0.kind == .cancelled }.map(\.taskID)
+        #expect(cancelled.count == n && Set(cancelled).count == n, "\(cancelled.count) events for \(Set(cancelled).count) steps")
+        await d.close()
+    }
+
+    /// Only the ids a workflow makes are its steps: "w/00/0" (not canonical) enqueued before
+    /// "w" started stays an ordinary task that `retryNow` runs again.
+    @Test func onlyCanonicalStepIDsAreSteps() async throws {
+        let (h, _, _) = try await Self.make(.inMemory)
+        let d = h.docket
+        try await d.enqueue("bad", payload: Job(n: 0), options: TaskOptions(id: "w/00/0"))
+        await h.recorder.waitFor(.failed, "w/00/0")
+        try await d.startWorkflow("w", stages: Workflow.chain([Self.task("ok")]))
+        await h.recorder.waitFor(.workflowEnded, "w")
+        #expect(try await d.retryNow("w/00/0").status != .failed)
+        await #expect(throws: DocketError.self) { try await d.retryNow("w/0/0") }
+        // Ids of stages or steps it does not have are not reserved.
+        try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "w/7/0", delay: .seconds(60)))
+        try await d.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "w/0/1", delay: .seconds(60)))
+        try await h.stop()
+    }
+
     @Test(arguments: EngineKind.allCases) func groupsEndPerTheirCompletionPolicy(kind: EngineKind) async throws {
         let (h, _, gate) = try await Self.make(kind)
         let d = h.docket
