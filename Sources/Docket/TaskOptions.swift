@@ -15,7 +15,8 @@ public struct TaskOptions: Sendable {
     }
 
     /// The task's id and idempotency key (1…256 bytes of UTF-8). Default: a generated
-    /// time-ordered id.
+    /// time-ordered id. Ids of a schedule's occurrences (`<schedule id>@<UTC time>`) and of a
+    /// workflow's steps (`<workflow id>/<stage>/<step>`) are reserved for them.
     public var id: String?
     /// When to run. Default: now (or now + `delay`).
     public var runAt: Date?
