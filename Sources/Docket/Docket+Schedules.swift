@@ -71,7 +71,8 @@ extension Docket {
             entry.lastTaskID = previous.lastTaskID
         }
         // Fixed delay counts from the end of the last occurrence: while it runs, wait for it.
-        if entry.isFixedDelay, entry.status == .active, let last = entry.lastTaskID.flatMap({ state.tasks[$0] }), !last.status.isTerminal {
+        // (Paused, too: resuming a fixed-delay schedule with no next fire waits the same way.)
+        if entry.isFixedDelay, let last = entry.lastTaskID.flatMap({ state.tasks[$0] }), !last.status.isTerminal {
             entry.nextFire = nil
         }
         return try await store(entry)
@@ -220,7 +221,7 @@ extension Docket {
             if sample.count > configuration.maxCatchUp + Self.lateSlack { sample.removeFirst(sample.count - configuration.maxCatchUp) }
             x = s.schedule.next(after: Time.date(at)).map(Time.micros)
         }
-        sample = Array(sample.suffix(configuration.maxCatchUp))
+        sample = Array(sample.suffix(skippedSampleLimit))
         try commit(.fire(scheduleID: s.id, created: [], lastNominal: nil, skipped: sample, skippedCount: count, nextFire: next, at: now))
         guard wantsEvents else { return }
         for at in sample {
@@ -244,6 +245,10 @@ extension Docket {
     /// The most nominal times looked at in one catch-up; beyond, the count is a lower bound
     /// and the search jumps to the first fire after now.
     static let catchUpScanLimit = 1_000_000
+    /// The most skipped times one record lists: `maxCatchUp`, and no more than half of a
+    /// record holds (a time takes at most 10 bytes).
+    var skippedSampleLimit: Int { min(configuration.maxCatchUp, max(1, recordRoom / 20)) }
+
     /// Extra late times kept while scanning, so that `maxCatchUp` of them survive trimming.
     static let lateSlack = 100
 
@@ -325,7 +330,7 @@ extension Docket {
         }
         // Every skipped time is journaled and reported, up to `maxCatchUp` per catch-up (the
         // most recent ones); the count is always exact.
-        let sample = Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(configuration.maxCatchUp))
+        let sample = Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(skippedSampleLimit))
         // Occurrences carry the payload: many of them (`.fireAll` after a long gap) may not fit
         // in one record. Every record but the last keeps the schedule's next fire as it was, so
         // a crash between them fires again and creates only what is missing.

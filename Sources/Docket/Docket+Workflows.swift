@@ -129,8 +129,6 @@ extension Docket {
         }
     }
 
-    /// What workflow progress did in the last commit: announce the new tasks (and wake the
-    /// timer loop for them), cancel the handlers of the tasks it cancelled.
     /// Ends a hold of workflow effects (`holdWorkflowEffects`), restoring the outer one, and
     /// acts on them now when no timer loop will.
     func releaseWorkflowEffects(_ outer: Bool) {
@@ -138,6 +136,8 @@ extension Docket {
         if !outer, !state.workflowEffects.isEmpty, !isRunning || isStopping { actOnWorkflowEffects() }
     }
 
+    /// What workflow progress did in the last commit: announce the new tasks (and wake the
+    /// timer loop for them), cancel the handlers of the tasks it cancelled.
     func actOnWorkflowEffects() {
         let effects = state.workflowEffects
         state.workflowEffects = []

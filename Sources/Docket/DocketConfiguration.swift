@@ -68,5 +68,9 @@ public struct DocketConfiguration: Sendable {
         if snapshotEvery < 1 { throw .invalidArgument("snapshotEvery must be at least 1 (got \(snapshotEvery))") }
         if maxCatchUp < 1 { throw .invalidArgument("maxCatchUp must be at least 1 (got \(maxCatchUp))") }
         if let p = defaultRetry.problem(functions: retryFunctions) { throw .invalidArgument("defaultRetry: \(p)") }
+        // A task's record holds ids, names and queues of up to 256 bytes each, and an error text.
+        if journal.maxRecordSize < 4096 {
+            throw .invalidArgument("journal.maxRecordSize must be at least 4096 bytes for a Docket (got \(journal.maxRecordSize)): a task's record alone can take 1 KiB")
+        }
     }
 }

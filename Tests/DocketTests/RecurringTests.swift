@@ -605,6 +605,11 @@ import Testing
         let second = try #require(await h.recorder.waitFor(.started, count: 2).last)
         let updated = try await d.updateSchedule("fd", fd, handler: "slow", payload: Job(n: 1))
         #expect(updated.nextFire == nil && updated.status == .active)
+        // Paused, the same: resuming it then waits as well.
+        try await d.pauseSchedule("fd")
+        let pausedUpdate = try await d.updateSchedule("fd", fd, handler: "slow", payload: Job(n: 2))
+        #expect(pausedUpdate.status == .paused && pausedUpdate.nextFire == nil)
+        #expect(try await d.resumeSchedule("fd").nextFire == nil)
         h.clock.advance(by: .seconds(2))  // 60 s
         await gate.releaseWhenWaiting(second.taskID)
         await h.recorder.waitFor(.succeeded, count: 2)
