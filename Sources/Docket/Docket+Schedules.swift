@@ -339,6 +339,9 @@ extension Docket {
             let last = i == chunks.count - 1
             try commit(.fire(scheduleID: s.id, created: Array(chunk), lastNominal: last ? toFire.last : nil, skipped: i == 0 ? sample : [],
                              skippedCount: i == 0 ? skippedCount + taken.count : 0, nextFire: last ? next : s.nextFire, at: now))
+            if !last, let stop = catchUpPartsBeforeFailure, i + 1 >= stop {
+                throw .journal(.failed(reason: "stopped after \(i + 1) part(s) of a catch-up, as a crash would (a test's setting)"))
+            }
         }
         for t in created { emit(.enqueued, t, at: now, runAt: t.runAt) }
         if wantsEvents {

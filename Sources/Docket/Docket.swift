@@ -64,6 +64,9 @@ public actor Docket {
     /// Set while a call commits and then announces its own outcomes: workflow effects of its
     /// commits wait for `releaseWorkflowEffects`, so that a cause is announced before its effect.
     var holdWorkflowEffects = false
+    /// Tests: a catch-up written in several records stops (throws) after this many, leaving
+    /// the journal as a crash between them would.
+    var catchUpPartsBeforeFailure: Int?
     /// Whether an event built now would reach anyone (events cost nothing when not).
     var wantsEvents: Bool { holdingEvents || hub.hasSubscribers }
 

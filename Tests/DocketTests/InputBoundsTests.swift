@@ -76,6 +76,42 @@ import Testing
         await reopened.close()
     }
 
+    /// A crash between the records of a catch-up written in parts: the reopened engine fires
+    /// again from the schedule's unchanged next fire and creates only what is missing, each
+    /// occurrence once, none reported as missed.
+    @Test func aCatchUpCutShortBetweenItsPartsIsCompletedOnce() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let configure: (inout DocketConfiguration) -> Void = { $0.journal.maxRecordSize = 16 * 1024 }
+        let register: (Docket) -> Void = { d in d.register("tick", payload: Blob.self) { _, _ in } }
+        let first = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
+        try await first.docket.schedule("s", parsing: "@every 10s", handler: "tick", payload: Blob(text: String(repeating: "p", count: 3_000)),
+                                        options: ScheduleOptions(misfire: .fireAll, grace: .seconds(1)))
+        try await first.stop()
+        clock.advance(by: .seconds(105))  // ten fires missed
+        // No snapshot at its close: the reopened engine replays the first part's record.
+        let config = Harness.configuration(clock) { c in
+            configure(&c)
+            c.snapshotOnClose = false
+        }
+        let cut = try await Docket.open(directory: dir.journal, configuration: config)
+        register(cut)
+        await cut.setCatchUpPartsBeforeFailure(1)
+        await #expect(throws: DocketError.self) { try await cut.run() }
+        let partial = try Docket.inspect(directory: dir.journal).tasks.filter { $0.scheduleID == "s" }.count
+        #expect(partial > 0 && partial < 10, "\(partial) occurrences after the first part")
+        let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
+        await second.recorder.waitFor(.succeeded, count: 10)
+        await second.settle()
+        let ids = await second.docket.tasks(matching: TaskFilter(scheduleID: "s")).tasks.map(\.id)
+        #expect(ids.count == 10 && Set(ids).count == 10, "\(ids)")
+        #expect(second.recorder.events(.misfired).isEmpty)
+        #expect(second.recorder.events(.enqueued).count == 10 - partial)
+        #expect(await second.docket.scheduleInfo("s")?.nextFire == Harness.start.addingTimeInterval(110))
+        try await second.stop()
+    }
+
     /// Ids of the form `<schedule id>@<canonical UTC time>` belong to that schedule's
     /// occurrences: a caller's task under one would make the occurrence vanish. A task that
     /// took one before the schedule existed is reported in the occurrence's place.
@@ -145,4 +181,9 @@ import Testing
         #expect(RetryPolicy.exponential(initial: .seconds(1), multiplier: 10, maximum: .seconds(3600), jitter: 0)
             .delay(afterAttempt: 400, unit: 0.5, functions: [:]) == 3_600_000_000)
     }
+}
+
+extension Docket {
+    /// Sets `catchUpPartsBeforeFailure` from a test.
+    func setCatchUpPartsBeforeFailure(_ n: Int?) { catchUpPartsBeforeFailure = n }
 }
