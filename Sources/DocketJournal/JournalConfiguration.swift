@@ -109,8 +109,8 @@ public struct JournalConfiguration: Sendable, Equatable {
     }
 
     func validate() throws {
-        if case .interval(let ms) = durability, ms < 1 {
-            throw JournalError.invalidArgument("durability .interval needs at least 1 millisecond, not \(ms)")
+        if case .interval(let ms) = durability, !(1...86_400_000).contains(ms) {
+            throw JournalError.invalidArgument("durability .interval takes 1 to 86,400,000 milliseconds (a day), not \(ms)")
         }
         guard segmentSize >= 1024 && segmentSize <= RecordFormat.maxSegmentSizeSetting else {
             throw JournalError.invalidArgument("segmentSize must be between 1024 and \(RecordFormat.maxSegmentSizeSetting) bytes, not \(segmentSize)")

@@ -214,12 +214,18 @@ final class JournalCore: Sendable {
     /// interval timer with it).
     func waitUntilSynced(_ sequence: UInt64) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let ready = state.withLock { s -> Bool in
-                if s.syncedSequence >= sequence { return true }
+            let outcome = state.withLock { s -> WaitOutcome in
+                if s.syncedSequence >= sequence { return .ready }
+                // After a failure or close nothing would resume it.
+                if let failure = s.failure { return .failed(failure) }
                 s.waiters.append(Waiter(sequence: sequence, needsSync: true, continuation: continuation))
-                return false
+                return .waiting(wake: false)
             }
-            if ready { continuation.resume() }
+            switch outcome {
+            case .ready: continuation.resume()
+            case .failed(let error): continuation.resume(throwing: error)
+            case .waiting: break
+            }
         }
     }
 

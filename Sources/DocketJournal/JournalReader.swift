@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Read-only access to a journal directory, for tools: it takes no lock and changes nothing,
 /// so it can inspect a journal that another process has open (whose newest bytes may then look
 /// like a torn tail).
@@ -99,6 +105,27 @@ public enum JournalReader {
     /// progress line).
     package static func verify(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize, includeArchive: Bool = false,
                                progress: (UInt64) -> Void) throws -> JournalVerification {
+        try againIfAFileVanished {
+            try verifyOnce(directory: directory, maxRecordSize: maxRecordSize, includeArchive: includeArchive, progress: progress)
+        }
+    }
+
+    /// Runs a whole read again (up to three times in all) when a file it listed was gone when
+    /// it opened it: a live journal's retention deleted or archived a segment or snapshot in
+    /// between. Only for reads that deliver nothing before they end.
+    static func againIfAFileVanished<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try body()
+            } catch JournalError.io(_, _, let errno) where errno == ENOENT && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func verifyOnce(directory: String, maxRecordSize: Int, includeArchive: Bool,
+                                   progress: (UInt64) -> Void) throws -> JournalVerification {
         var firstSequence: UInt64?
         var firstTimestamp: UInt64?
         let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize, includeArchive: includeArchive) { r in
@@ -162,6 +189,10 @@ public enum JournalReader {
     /// `statistics` calling `progress` with the sequence of each record read.
     package static func statistics(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize,
                                    progress: (UInt64) -> Void) throws -> JournalStatistics {
+        try againIfAFileVanished { try statisticsOnce(directory: directory, maxRecordSize: maxRecordSize, progress: progress) }
+    }
+
+    private static func statisticsOnce(directory: String, maxRecordSize: Int, progress: (UInt64) -> Void) throws -> JournalStatistics {
         var stats = JournalStatistics()
         let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize) { r in
             progress(r.sequence)
@@ -179,16 +210,13 @@ public enum JournalReader {
         let files = JournalFiles.classify(try listing(directory))
         let io = PosixJournalIO.shared
         do {
-            for s in files.segments {
-                let fd = try io.open(directory + "/" + s.name, .readOnly)
-                stats.segmentBytes += Int(try io.size(fd))
-                io.close(fd)
+            func size(_ name: String) throws -> Int {
+                let fd = try io.open(directory + "/" + name, .readOnly)
+                defer { io.close(fd) }
+                return Int(try io.size(fd))
             }
-            for s in files.snapshots {
-                let fd = try io.open(directory + "/" + s.name, .readOnly)
-                stats.snapshotBytes += Int(try io.size(fd))
-                io.close(fd)
-            }
+            for s in files.segments { stats.segmentBytes += try size(s.name) }
+            for s in files.snapshots { stats.snapshotBytes += try size(s.name) }
             if let archived = try? io.list(directory + "/" + JournalFiles.archiveName) {
                 stats.archivedSegments = archived.filter { JournalFiles.segmentNumber($0) != nil }.count
             }

@@ -436,6 +436,25 @@ struct RecoveryScan {
 
         plan.segments = []
         var tail: Tail = .create(number: entries[start].number, firstSequence: expected)
+        /// Refused (or, for a reader, stopped) at damage: the report still says how far the
+        /// intact log reaches, and a snapshot that log reaches is still delivered (without it a
+        /// reader's state would be empty; with damage before it, it is not, and the report ends
+        /// at the damage, so that a state as of a later record shows the damage).
+        func endAtFatal(_ plan: inout Plan) throws {
+            if let s = snapshotPending {
+                if lastSeq >= s.lastSequence {
+                    noteSnapshot(s, plan: &plan)
+                    try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
+                    snapshotPending = nil
+                    plan.report.lastSequence = max(lastSeq, snapshotSeq)
+                } else {
+                    plan.report.lastSequence = lastSeq
+                }
+            } else {
+                plan.report.lastSequence = max(lastSeq, snapshotSeq)
+            }
+            plan.report.lastTimestamp = lastTimestamp
+        }
         for i in start..<entries.count {
             let e = entries[i]
             let isLast = i == entries.count - 1
@@ -514,9 +533,7 @@ struct RecoveryScan {
                 plan.segments.append(span)
                 try stopAtAnomaly(anomaly, entry: e, outcome: outcome, index: i, entries: entries, existing: existing, plan: &plan)
                 if plan.fatal != nil {
-                    // Refused, but the report still says how far the intact log reaches.
-                    plan.report.lastSequence = max(lastSeq, snapshotSeq)
-                    plan.report.lastTimestamp = lastTimestamp
+                    try endAtFatal(&plan)
                     return
                 }
                 if outcome.seal != nil {
@@ -531,9 +548,7 @@ struct RecoveryScan {
                 let problem = JournalCorruption(file: e.name, offset: outcome.goodEnd, reason: "segment ends without a seal although a later segment exists (truncated?)", isTornTail: false)
                 try stopAtAnomaly(problem, entry: e, outcome: outcome, index: i, entries: entries, existing: existing, plan: &plan)
                 if plan.fatal != nil {
-                    // Refused, but the report still says how far the intact log reaches.
-                    plan.report.lastSequence = max(lastSeq, snapshotSeq)
-                    plan.report.lastTimestamp = lastTimestamp
+                    try endAtFatal(&plan)
                     return
                 }
                 tail = .append(number: e.number, header: header, offset: outcome.goodEnd, recordCount: outcome.recordCount)

@@ -166,4 +166,54 @@ import Testing
         try await journal.close()
         #expect(throws: JournalError.self) { try journal.submit([1]) }
     }
+
+    /// An interval beyond a day is refused when the journal opens: multiplied into
+    /// nanoseconds on the I/O thread, a huge one trapped at the first append.
+    @Test func anIntervalBeyondADayIsRefused() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        for ms in [0, 86_400_001, Int.max] {
+            #expect(throws: JournalError.self) { try openJournal(tmp.path + "/j\(ms)", JournalConfiguration(durability: .interval(milliseconds: ms))) }
+        }
+        let (journal, _) = try openJournal(tmp.path + "/day", JournalConfiguration(durability: .interval(milliseconds: 86_400_000)))
+        try journal.submit([1])
+        try await journal.close()
+    }
+
+    /// Waiting for a sync after close ends with the close, instead of never.
+    @Test func waitingForASyncAfterCloseThrows() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.path + "/j")
+        try await journal.close()
+        await #expect(throws: JournalError.self) { try await journal.core.waitUntilSynced(10) }
+    }
+
+    /// A reader beside a live journal reads again when retention removed a file it had
+    /// listed (ENOENT), at most three times in all; other errors are not retried.
+    @Test func readersReadAgainWhenAListedFileVanished() throws {
+        var calls = 0
+        let value = try JournalReader.againIfAFileVanished { () throws -> Int in
+            calls += 1
+            if calls < 3 { throw JournalError.io(operation: "open", path: "wal-1.log", errno: ENOENT) }
+            return 7
+        }
+        #expect(value == 7 && calls == 3)
+        calls = 0
+        #expect(throws: JournalError.self) {
+            try JournalReader.againIfAFileVanished { () throws -> Int in
+                calls += 1
+                throw JournalError.io(operation: "open", path: "wal-1.log", errno: ENOENT)
+            }
+        }
+        #expect(calls == 3)
+        calls = 0
+        #expect(throws: JournalError.self) {
+            try JournalReader.againIfAFileVanished { () throws -> Int in
+                calls += 1
+                throw JournalError.io(operation: "open", path: "wal-1.log", errno: EACCES)
+            }
+        }
+        #expect(calls == 1)
+    }
 }

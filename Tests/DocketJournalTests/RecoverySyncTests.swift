@@ -132,7 +132,9 @@ import Testing
     }
 
     /// The same after an fdatasync error: the failed journal's data may be in the page cache
-    /// only; the reopened journal syncs it before calling it durable.
+    /// only; the reopened journal syncs it before calling it durable. (The simulated disk's
+    /// model: a later sync writes what an earlier one failed to. Linux may instead have marked
+    /// those pages clean; Docs/journal-format.md, "A failed sync", names that gap.)
     @Test func recordsLeftByAFailedSyncAreSyncedOnReopen() async throws {
         let disk = SimulatedDisk(directories: ["/sim"])
         let (a, _) = try openJournal(Self.dir, Self.config(.interval(milliseconds: 60_000)), io: disk.startProcess())

@@ -58,6 +58,30 @@ import Testing
         let last = try Docket.inspect(directory: dir.journal, asOf: steps[11].sequence)
         #expect(last.damage == nil && last.tasks == steps[11].tasks)
     }
+    /// A snapshot followed at once by damage (a torn first record after it, as a kill mid-append
+    /// or a live writer leaves): the state is the snapshot's, with the damage reported; it
+    /// came back empty. Damage before a snapshot's sequence stays reported for states after it.
+    @Test func aSnapshotFollowedByDamageStillGivesItsState() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let config = Harness.configuration(ManualClock(now: Harness.start))
+        let d = try await Docket.open(directory: dir.journal, configuration: config)
+        d.register("noop", payload: Job.self) { _, _ in }
+        for i in 0..<3 { try await d.enqueue("noop", payload: Job(n: i), options: TaskOptions(id: "t\(i)", delay: .seconds(3600))) }
+        let through = await d.journal?.lastSequence ?? 0
+        await d.close()  // a snapshot through the last record
+        let segments = try FileManager.default.contentsOfDirectory(atPath: dir.journal).filter { $0.hasSuffix(".log") }.sorted()
+        let last = try #require(segments.last)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.journal + "/" + last))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0x44, 0x4B, 0x01, 0x02, 0x03, 0x04, 0x05]))
+        try handle.close()
+        let now = try Docket.inspect(directory: dir.journal)
+        #expect(now.tasks.map(\.id) == ["t0", "t1", "t2"] && now.damage != nil, "\(now.tasks.map(\.id)) \(String(describing: now.damage))")
+        let asOf = try Docket.inspect(directory: dir.journal, asOf: through)
+        #expect(asOf.tasks.map(\.id) == ["t0", "t1", "t2"] && asOf.damage == nil)
+    }
+
     /// Damage before the time asked is reported: the records written by then may lie past it,
     /// so the state shown can be older than asked.
     @Test func inspectAtATimeReportsDamageBeforeIt() async throws {
