@@ -284,7 +284,7 @@ public actor Docket {
         var sequence: UInt64 = 0
         if let journal {
             do {
-                sequence = try journal.submit(EngineCodec.encode(m), tag: EngineCodec.recordTag, timestamp: UInt64(max(0, nowMicros())) &* 1000)
+                sequence = try journal.submit(EngineCodec.encode(m), tag: EngineCodec.recordTag, timestamp: recordTimestamp())
             } catch let e as JournalError {
                 throw .journal(e)
             } catch {
@@ -349,7 +349,7 @@ public actor Docket {
         let sequence: UInt64
         do {
             sequence = try journal.submit(packed: w.bytes, ends: ends, tag: EngineCodec.recordTag,
-                                          timestamp: UInt64(max(0, nowMicros())) &* 1000).upperBound
+                                          timestamp: recordTimestamp()).upperBound
         } catch let e as JournalError {
             throw .journal(e)
         } catch {
@@ -365,6 +365,13 @@ public actor Docket {
         do { try await journal.waitUntilDurable(sequence) } catch let e as JournalError { throw .journal(e) } catch {
             throw .journal(.invalidArgument("\(error)"))
         }
+    }
+
+    /// The journal timestamp of a record written now: nanoseconds, saturating past year 2554
+    /// (wrapping would send `inspect(at:)` to the wrong records).
+    func recordTimestamp() -> UInt64 {
+        let (ns, overflow) = UInt64(max(0, nowMicros())).multipliedReportingOverflow(by: 1000)
+        return overflow ? UInt64.max : ns
     }
 
     /// Writes a snapshot of a copy of the state, encoded and written off the actor.

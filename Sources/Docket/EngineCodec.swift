@@ -222,7 +222,8 @@ enum EngineCodec {
         guard v == version else { throw r.malformed("engine snapshot version \(v) is not supported (this build reads version \(version))") }
         let nextSequence = try r.varint()
         let nextLease = try r.varint()
-        let n = try r.count(elementSize: 16)
+        // A task takes at least 28 bytes (four length bytes, a progress double, 16 one-byte fields).
+        let n = try r.count(elementSize: 28)
         header(nextSequence, nextLease, n)
         for _ in 0..<n { task(try readTask(&r)) }
         let k = try r.count(elementSize: 16)
@@ -261,7 +262,7 @@ enum EngineCodec {
     private static func readStrings(_ r: inout BinaryReader) throws(Malformed) -> [String] {
         let n = try r.count()
         var v: [String] = []
-        v.reserveCapacity(n)
+        v.reserveCapacity(min(n, 1024))
         for _ in 0..<n { v.append(try r.string()) }
         return v
     }
@@ -282,6 +283,8 @@ enum EngineCodec {
 
     static func readTask(_ r: inout BinaryReader) throws(Malformed) -> TaskEntry {
         let id = try r.string(), name = try r.string(), payload = try r.data(), queue = try r.string(), priority = try r.intValue()
+        // The task table marks free slots with an empty id: such a task would be counted, never seen.
+        guard !id.isEmpty else { throw r.malformed("a task with an empty id") }
         let key = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.string() }
         let runAt = try r.int(), attempt = try r.intValue(), maxAttempts = try r.intValue(), retry = try readRetry(&r), timeout = try r.int()
         guard let status = TaskStatus(code: try r.byte()) else { throw r.malformed("unknown task status") }

@@ -100,6 +100,10 @@ final class ReplayPipeline: Sendable {
     }
 
     static let batchSize = 1024
+    /// The most task rows reserved up front: counts come from the journal's bytes, and a damaged
+    /// or crafted snapshot must not make recovery allocate tens of gigabytes before reading it
+    /// (beyond this the table grows as tasks arrive).
+    static let maxReservation = 8_000_000
     /// Batches in flight at most: enough to ride out scheduling hiccups, small enough that a
     /// fast reader does not hold the whole journal decoded in memory.
     static let depth = 8
@@ -126,7 +130,7 @@ final class ReplayPipeline: Sendable {
                     state.maintainsTimers = false
                     state.nextSequence = nextSequence
                     state.nextLease = nextLease
-                    state.tasks.reserveCapacity(tasks)
+                    state.tasks.reserveCapacity(min(tasks, ReplayPipeline.maxReservation))
                     sized = true
                 case .tasks(let batch):
                     batch.consume { _ = state.tasks.insertNew($0) }
@@ -137,7 +141,7 @@ final class ReplayPipeline: Sendable {
                     state.rebuildWorkflowIndex()
                 case .mutations(let batch):
                     if !sized {
-                        state.tasks.reserveCapacity(estimate)
+                        state.tasks.reserveCapacity(min(estimate, ReplayPipeline.maxReservation))
                         sized = true
                     }
                     batch.consume { state.apply($0) }

@@ -276,6 +276,25 @@ import Testing
         ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 3, finishedAt: nil, collided: ["w/9/9"], stageDeadline: 99)
     }
 
+    /// A snapshot or record holding a task with an empty id (the task table's mark of a free
+    /// slot) is refused: it would be counted and never seen. Record timestamps saturate far in
+    /// the future instead of wrapping to the past.
+    @Test func emptyTaskIDsAreRefusedAndTimestampsSaturate() async throws {
+        var state = EngineState()
+        state.insert(TaskEntry(id: "", name: "n", payload: [], queue: "q", priority: 0, key: nil, runAt: 0, attempt: 0, maxAttempts: 1,
+                               retry: .never, timeout: 0, status: .scheduled, progress: 0, output: nil, lastError: nil, createdAt: 0,
+                               startedAt: nil, finishedAt: nil, sequence: 1, lease: 0, scheduleID: nil))
+        #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(state)) }
+        let empty = TaskEntry(id: "", name: "n", payload: [], queue: "q", priority: 0, key: nil, runAt: 0, attempt: 0, maxAttempts: 1,
+                              retry: .never, timeout: 0, status: .scheduled, progress: 0, output: nil, lastError: nil, createdAt: 0,
+                              startedAt: nil, finishedAt: nil, sequence: 1, lease: 0, scheduleID: nil)
+        #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeMutation(EngineCodec.encode(.enqueue(empty))) }
+        let far = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Date(timeIntervalSince1970: 2e10))))
+        #expect(await far.recordTimestamp() == UInt64.max)
+        let now = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Harness.start)))
+        #expect(await now.recordTimestamp() == 1_800_000_000_000_000_000)
+    }
+
     @Test func codecRoundTripsEveryMutationAndRejectsDamage() throws {
         let task = TaskEntry(id: "i", name: "n", payload: [1, 2], queue: "q", priority: -3, key: "k", runAt: -5, attempt: 2, maxAttempts: 4,
                              retry: .exponential(initial: .seconds(2), multiplier: 1.5, maximum: .seconds(90), jitter: 0.3), timeout: 9,
