@@ -56,12 +56,8 @@ import Testing
             c.journal.maxRecordSize = 16 * 1024
             c.snapshotOnClose = false
         }
-        let register: (Docket) -> Void = { d in d.register("tick", payload: Blob.self) { _, _ in } }
-        let first = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
-        try await first.docket.schedule("s", parsing: "@every 10s", handler: "tick", payload: Blob(text: String(repeating: "p", count: 3_000)),
-                                        options: ScheduleOptions(misfire: .fireAll, grace: .seconds(1)))
-        try await first.stop()
-        clock.advance(by: .seconds(105))  // ten fires missed
+        let register: (Docket) -> Void = Self.registerTick
+        try await Self.missTenBigFires(dir, clock, configure)
         let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
         await second.recorder.waitFor(.succeeded, count: 10)
         #expect(await second.docket.scheduleInfo("s")?.nextFire == Harness.start.addingTimeInterval(110))
@@ -84,12 +80,8 @@ import Testing
         defer { dir.remove() }
         let clock = ManualClock(now: Harness.start)
         let configure: (inout DocketConfiguration) -> Void = { $0.journal.maxRecordSize = 16 * 1024 }
-        let register: (Docket) -> Void = { d in d.register("tick", payload: Blob.self) { _, _ in } }
-        let first = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
-        try await first.docket.schedule("s", parsing: "@every 10s", handler: "tick", payload: Blob(text: String(repeating: "p", count: 3_000)),
-                                        options: ScheduleOptions(misfire: .fireAll, grace: .seconds(1)))
-        try await first.stop()
-        clock.advance(by: .seconds(105))  // ten fires missed
+        let register: (Docket) -> Void = Self.registerTick
+        try await Self.missTenBigFires(dir, clock, configure)
         // No snapshot at its close: the reopened engine replays the first part's record.
         let config = Harness.configuration(clock) { c in
             configure(&c)
@@ -110,6 +102,18 @@ import Testing
         #expect(second.recorder.events(.enqueued).count == 10 - partial)
         #expect(await second.docket.scheduleInfo("s")?.nextFire == Harness.start.addingTimeInterval(110))
         try await second.stop()
+    }
+
+    static func registerTick(_ d: Docket) { d.register("tick", payload: Blob.self) { _, _ in } }
+
+    /// Creates schedule "s" (every 10 s, `.fireAll`, a 3 KB payload) in `dir`, stops, and moves
+    /// the clock on so that ten fires are missed.
+    static func missTenBigFires(_ dir: TempDirectory, _ clock: ManualClock, _ configure: @escaping (inout DocketConfiguration) -> Void) async throws {
+        let first = try await Harness.make(.journaled, clock: clock, directory: dir, register: registerTick, configure: configure)
+        try await first.docket.schedule("s", parsing: "@every 10s", handler: "tick", payload: Blob(text: String(repeating: "p", count: 3_000)),
+                                        options: ScheduleOptions(misfire: .fireAll, grace: .seconds(1)))
+        try await first.stop()
+        clock.advance(by: .seconds(105))
     }
 
     /// Ids of the form `<schedule id>@<canonical UTC time>` belong to that schedule's
