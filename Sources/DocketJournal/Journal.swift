@@ -198,6 +198,10 @@ public final class Journal: Sendable {
             defer { io.close(fd) }
             try io.dataSync(fd)
         }
+        // Segments a killed retention moved into the archive: where a file system commits
+        // directories one by one, the archive's entries need their own sync.
+        let archive = directory + "/" + JournalFiles.archiveName
+        if try io.list(directory).contains(JournalFiles.archiveName), (try? io.list(archive)) != nil { try io.syncDirectory(archive) }
         try io.syncDirectory(directory)
 
         let journalID = plan.journalID ?? newJournalID()
