@@ -14,7 +14,9 @@ import Testing
         for i in 1...200 { try journal.submit(payload(i), timestamp: UInt64(i)) }
         try await journal.close()
         let segments = disk.names(in: "/sim/j").filter { JournalFiles.segmentNumber($0) != nil }
-        #expect(segments.count == 4)
+        // Four or five: how the I/O thread groups the 200 submits (a group-end marker each)
+        // varies from run to run. The test needs a damaged segment with live ones after it.
+        try #require(segments.count >= 4, "\(segments)")
         // Damage the payload of a record in the middle of segment 2.
         let damaged = "/sim/j/" + segments[1]
         let original = disk.contents(damaged) ?? []
