@@ -432,7 +432,9 @@ extension EngineBench {
         case "catchup":
             // How long the actor is busy with one catch-up of a schedule that missed ~1M fires.
             let rules = [("@every 1s", "interval, every second"), ("* * * * * *", "cron, every second"),
-                         ("DTSTART:20260101T000000Z\nRRULE:FREQ=SECONDLY;BYMINUTE=0,10,20,30,40,50", "RRULE, secondly in 6 minutes an hour")]
+                         ("DTSTART:20260101T000000Z\nRRULE:FREQ=SECONDLY;BYMINUTE=0,10,20,30,40,50", "RRULE, secondly in 6 minutes an hour"),
+                         // With COUNT, an instance's place depends on every one before it (walked from DTSTART).
+                         ("DTSTART:20260101T000000Z\nRRULE:FREQ=MINUTELY;BYHOUR=0,6,12,18;COUNT=1000000", "RRULE with COUNT, minutely 4 hours a day, DTSTART a year back")]
             for (text, label) in rules {
                 let t = try await catchUp(text)
                 print(String(format: "catch-up after 12 days, %@: %.3f s", label, t))

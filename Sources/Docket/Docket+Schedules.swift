@@ -215,11 +215,14 @@ extension Docket {
         var sample: [Micros] = []
         var count = 0
         var x: Micros? = from
+        // One walk for all of them (`next(after:)` each time would walk a COUNT rule from its
+        // DTSTART again per fire).
+        var fires = s.schedule.fires(after: Time.date(from))
         while let at = x, at <= now, count < Self.catchUpScanLimit {
             count += 1
             sample.append(at)
             if sample.count > configuration.maxCatchUp + Self.lateSlack { sample.removeFirst(sample.count - configuration.maxCatchUp) }
-            x = s.schedule.next(after: Time.date(at)).map(Time.micros)
+            x = fires.next().map(Time.micros)
         }
         sample = Array(sample.suffix(skippedSampleLimit))
         try commit(.fire(scheduleID: s.id, created: [], lastNominal: nil, skipped: sample, skippedCount: count, nextFire: next, at: now))
@@ -265,6 +268,9 @@ extension Docket {
             onTime = [first]
             next = nil
         } else {
+            // One walk for the whole catch-up: `next(after:)` per fire would walk a COUNT rule
+            // from its DTSTART again each time (12.7 s for 17k missed fires of one such rule).
+            var fires = s.schedule.fires(after: Time.date(first))
             while let x = next, x <= now, scanned < Self.catchUpScanLimit {
                 scanned += 1
                 if now - x > s.grace {
@@ -275,7 +281,7 @@ extension Docket {
                 } else {
                     onTime.append(x)
                 }
-                next = s.schedule.next(after: Time.date(x)).map(Time.micros)
+                next = fires.next().map(Time.micros)
             }
             if let x = next, x <= now { next = s.schedule.next(after: Time.date(now)).map(Time.micros) }
         }
