@@ -76,7 +76,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// The first fire time strictly after `date`, or nil if there is none within 400 years
     /// (a full Gregorian cycle) of it.
     public func next(after date: Date) -> Date? {
-        guard let after = Instant.seconds(after: date), let t = nextInstant(after: after),
+        guard let after = Instant.seconds(searchingAfter: date), let t = nextInstant(after: after),
               t <= Instant.range.upperBound else { return nil }
         return Date(timeIntervalSince1970: Double(t))
     }

@@ -13,6 +13,15 @@ enum Instant {
         return Int64(t.rounded(.down))
     }
 
+    /// `seconds(after:)` for the start of a search: a date before the span (such as
+    /// `Date.distantPast`, two days before year 1, or -∞) asks for the first fire, so it reads
+    /// as the second before the span. Nil for NaN and for dates after the span.
+    static func seconds(searchingAfter date: Date) -> Int64? {
+        let t = date.timeIntervalSince1970
+        if !t.isNaN, t < Double(range.lowerBound) { return range.lowerBound - 1 }
+        return seconds(after: date)
+    }
+
     static func date(_ seconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(seconds))
     }

@@ -225,7 +225,7 @@ public struct RecurrenceRule: Sendable, Hashable, CustomStringConvertible {
     /// The first instance strictly after `date`, or nil when the set has ended (or nothing
     /// follows within 400 years).
     public func next(after date: Date) -> Date? {
-        guard let a = Instant.seconds(after: date), let t = compiled.nextInstant(after: a),
+        guard let a = Instant.seconds(searchingAfter: date), let t = compiled.nextInstant(after: a),
               t <= Instant.range.upperBound else { return nil }
         return Instant.date(t)
     }

@@ -68,7 +68,7 @@ public enum Schedule: Sendable, Hashable, CustomStringConvertible {
             self.schedule = schedule
             cursor = after
             if case .recurrence(let rule) = schedule {
-                recurrence = Instant.seconds(after: after).map { RecurrenceCursor(rule.compiled, after: $0) }
+                recurrence = Instant.seconds(searchingAfter: after).map { RecurrenceCursor(rule.compiled, after: $0) }
                 if recurrence == nil { cursor = nil }
             }
         }

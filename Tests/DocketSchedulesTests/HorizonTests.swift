@@ -65,6 +65,20 @@ import Testing
         #expect(once.next(after: try Self.utc("2025-01-01T00:00:00Z")) == nil)
     }
 
+    /// `Date.distantPast` (two days before year 1) or -∞ ask for the first fire, as any date
+    /// before it would; they answered nil, as if the schedule had ended.
+    @Test func aSearchFromBeforeTheSpanFindsTheFirstFire() throws {
+        for past in [Date.distantPast, Date(timeIntervalSince1970: -.infinity)] {
+            #expect(try CronExpression("0 0 1 1 *").next(after: past) == (try Self.utc("0001-01-01T00:00:00Z")))
+            #expect(try CronExpression("0 9 * * MON", timeZone: TimeZone(identifier: "America/New_York")).next(after: past) != nil)
+            let rule = try RecurrenceRule(parsing: "DTSTART:20250101T090000Z\nRRULE:FREQ=DAILY;COUNT=3")
+            #expect(rule.next(after: past) == (try Self.utc("2025-01-01T09:00:00Z")))
+            let schedule = try Schedule(parsing: "DTSTART:20250101T090000Z\nRRULE:FREQ=DAILY;COUNT=3")
+            #expect(Array(schedule.fires(after: past)).count == 3)
+        }
+        #expect(try CronExpression("* * * * *").next(after: Date(timeIntervalSince1970: .nan)) == nil)
+    }
+
     @Test func datesOutsideTheSupportedSpanAnswerNil() throws {
         let cron = try CronExpression("* * * * *")
         #expect(cron.next(after: Date(timeIntervalSince1970: .infinity)) == nil)
