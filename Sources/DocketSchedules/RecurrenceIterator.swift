@@ -26,6 +26,9 @@ struct RecurrenceIterator {
     var elapsedBase: Int64 = 0
     /// Produced instants not yet returned, sorted (almost always zero or one of them).
     var held: [Int64] = []
+    /// Where the held instances begin in `held` (taken from the front without moving the rest:
+    /// a skipped day of a rule with an instance every second holds 86,400 of them).
+    var heldStart = 0
     /// Calendar rules: instants must wait until the wall clock reaches this (see the type's
     /// comment); the wall time of the last produced instance.
     var holdUntilLocal = Int64.min
@@ -146,8 +149,15 @@ struct RecurrenceIterator {
             return nil
         }
         while true {
-            if let t = held.first, sourceDone || isSafe(t) {
-                held.removeFirst()
+            if heldStart < held.count, case let t = held[heldStart], sourceDone || isSafe(t) {
+                heldStart += 1
+                if heldStart == held.count {
+                    held.removeAll(keepingCapacity: true)
+                    heldStart = 0
+                } else if heldStart >= 4096 && heldStart * 2 >= held.count {
+                    held.removeFirst(heldStart)
+                    heldStart = 0
+                }
                 if let l = last, t <= l { continue }
                 if let u = c.until, t > u { continue }
                 return emit(t)
@@ -160,14 +170,22 @@ struct RecurrenceIterator {
                 sourceDone = true
                 continue
             }
-            if held.isEmpty && isSafe(t) {
+            if heldStart == held.count && isSafe(t) {
                 // The common case: nothing held back, nothing can overtake t.
                 if let l = last, t <= l { continue }
                 if let u = c.until, t > u { continue }
                 return emit(t)
             }
-            if let back = held.last, back > t {
-                held.insert(t, at: held.firstIndex { $0 > t } ?? held.count)
+            if heldStart < held.count, let back = held.last, back > t {
+                // Sorted insert by binary search; an instant held already is the same instance
+                // (instances on one instant count once), so it is not held twice.
+                var lo = heldStart, hi = held.count
+                while lo < hi {
+                    let mid = (lo + hi) >> 1
+                    if held[mid] < t { lo = mid + 1 } else { hi = mid }
+                }
+                if lo < held.count && held[lo] == t { continue }
+                held.insert(t, at: lo)
             } else {
                 held.append(t)
             }

@@ -56,6 +56,22 @@ import Testing
         #expect(dense.next(after: try Self.utc("2026-06-01T08:30:30Z")) == (try Self.utc("2026-06-01T08:31:00Z")))
     }
 
+    /// A whole skipped day (Samoa, 2011-12-30) of a rule with an instance every second: the
+    /// skipped wall times read with the offset from before the gap land on the same instants as
+    /// the next day's, each counted once; holding them back costs linear time (it was quadratic,
+    /// seconds per answer).
+    @Test func aSkippedDayOfSecondlyInstancesIsHeldInLinearTime() throws {
+        let hours = (0...23).map(String.init).joined(separator: ","), sixty = (0...59).map(String.init).joined(separator: ",")
+        let rule = try RecurrenceRule(parsing: "DTSTART;TZID=Pacific/Apia:20111229T000000\nRRULE:FREQ=DAILY;BYHOUR=\(hours);BYMINUTE=\(sixty);BYSECOND=\(sixty)")
+        let after = try Self.utc("2011-12-30T09:59:59Z")  // 2011-12-29 23:59:59 at UTC-10
+        #expect(rule.next(after: after) == (try Self.utc("2011-12-30T10:00:00Z")))
+        let fires = Array(Schedule.recurrence(rule).fires(after: after).prefix(86_402))
+        #expect(fires.count == 86_402 && Set(fires).count == 86_402)
+        let first = try Self.utc("2011-12-30T10:00:00Z"), last = try Self.utc("2011-12-31T10:00:01Z")
+        #expect(fires.first == first && fires.last == last)
+        #expect(zip(fires, fires.dropFirst()).allSatisfy { $1.timeIntervalSince($0) == 1 })
+    }
+
     @Test func boundedRulesEnd() throws {
         let rule = try RecurrenceRule(parsing: "DTSTART:20250101T090000Z\nRRULE:FREQ=DAILY;COUNT=3")
         #expect(rule.next(after: try Self.utc("2025-01-03T09:00:00Z")) == nil)
