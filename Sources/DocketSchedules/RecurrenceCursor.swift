@@ -31,11 +31,6 @@ struct RecurrenceCursor: Sendable {
         last = after
     }
 
-    /// The most periods walked to reach the start of a search (see `next`): a COUNT rule
-    /// needing more is treated as having no instance after it. Every rule of up to
-    /// `COUNT=1000000` instances with at most four periods per instance fits.
-    static let walkLimit = 5_000_000
-
     mutating func next() -> Int64? {
         while true {
             let t: Int64
@@ -48,13 +43,7 @@ struct RecurrenceCursor: Sendable {
             } else {
                 return nil
             }
-            if let l = last, t <= l {
-                // Still walking a COUNT rule up to the start of the search: bounded, since such
-                // a walk from a DTSTART centuries back, over instances sparse among their periods,
-                // would otherwise take minutes (past the start, `barrenLimit` bounds each gap).
-                if iterator.loads > Self.walkLimit { return nil }
-                continue
-            }
+            if let l = last, t <= l { continue }
             if c.isExcluded(t) { continue }
             last = t
             return t

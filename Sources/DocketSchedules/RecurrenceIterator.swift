@@ -40,8 +40,6 @@ struct RecurrenceIterator {
     var exhausted = false
     /// Periods loaded since the last instance was returned.
     var barren = 0
-    /// Periods loaded in all.
-    var loads = 0
     /// Periods beyond this are not loaded (400 years past where the search began).
     let periodLimit: Int64
     let instantLimit: Int64
@@ -242,7 +240,6 @@ struct RecurrenceIterator {
             if period > periodLimit || period == Int64.max { return nil }
             if let u = c.until, periodFloor(period) > u { return nil }
             barren += 1
-            loads += 1
             if barren > Self.barrenLimit { return nil }
             periodSize = 0
             cursor = 0
