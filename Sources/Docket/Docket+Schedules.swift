@@ -216,13 +216,15 @@ extension Docket {
         var count = 0
         var x: Micros? = from
         // One walk for all of them (`next(after:)` each time would walk a COUNT rule from its
-        // DTSTART again per fire).
+        // DTSTART again per fire). A fixed delay steps in whole microseconds: its `Date` steps
+        // would drift (100 ms is not a binary fraction).
         var fires = s.schedule.fires(after: Time.date(from))
+        let delay = s.isFixedDelay ? max(1, Time.micros(s.schedule.interval?.period ?? .zero)) : 0
         while let at = x, at <= now, count < Self.catchUpScanLimit {
             count += 1
             sample.append(at)
             if sample.count > configuration.maxCatchUp + Self.lateSlack { sample.removeFirst(sample.count - configuration.maxCatchUp) }
-            x = fires.next().map(Time.micros)
+            x = s.isFixedDelay ? Time.add(at, delay) : fires.next().map(Time.micros)
         }
         sample = Array(sample.suffix(skippedSampleLimit))
         try commit(.fire(scheduleID: s.id, created: [], lastNominal: nil, skipped: sample, skippedCount: count, nextFire: next, at: now))

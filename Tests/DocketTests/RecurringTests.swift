@@ -664,4 +664,20 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+
+    /// Fires a fixed-delay schedule missed while paused are reported at exact multiples of its
+    /// period, however many (stepped as `Date`s, 100 ms drifted below the microsecond).
+    @Test func fixedDelayMissesAreExactMultiples() async throws {
+        let h = try await Harness.make(.inMemory) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        let d = h.docket
+        try await d.schedule("fd", try Schedule.interval(Interval(every: .milliseconds(100), mode: .fixedDelay)), handler: "tick", payload: Job(n: 0))
+        try await d.pauseSchedule("fd")
+        h.clock.advance(by: .seconds(30))
+        try await d.resumeSchedule("fd")
+        let missed = await h.recorder.waitFor(.misfired, count: 300)
+        let start = Time.micros(Harness.start)
+        let got = missed.compactMap { $0.runAt.map(Time.micros) }
+        #expect(got == (1...300).map { start + Int64($0) * 100_000 }, "\(got.prefix(8))")
+        try await h.stop()
+    }
 }
