@@ -365,6 +365,9 @@ extension Docket {
     /// its record with `first` bytes of other fields (at least one task per run, and one empty
     /// run for none).
     static func chunks(of tasks: [TaskEntry], budget: Int, first: Int) -> [ArraySlice<TaskEntry>] {
+        // The common fire creates one occurrence, and without a journal nothing is cut: no
+        // need to encode the tasks once more just to measure them.
+        guard tasks.count > 1, budget < Int.max / 4 else { return [tasks[...]] }
         var result: [ArraySlice<TaskEntry>] = []
         var start = 0
         var bytes = first

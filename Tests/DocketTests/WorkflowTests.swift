@@ -37,6 +37,13 @@ import Testing
 
     static func task(_ name: String, _ n: Int = 1) -> NewTask { NewTask(name, payload: Job(n: n)) }
 
+    /// An in-memory Docket with `register`'s handlers whose timer loop never runs, and its events.
+    static func withoutLoop() throws -> (Docket, Recorder) {
+        let d = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Harness.start)))
+        register(d, order: Starts(), gate: Gate())
+        return (d, Recorder(d.events()))
+    }
+
     /// A harness with `register`'s handlers, recording starts in a fresh `Starts` and holding
     /// "gate" attempts in a fresh `Gate`.
     static func make(_ kind: EngineKind, clock: ManualClock = ManualClock(now: Harness.start),
@@ -126,9 +133,7 @@ import Testing
     /// Without a timer loop (here: before `run()`), a cancelled step is announced before what
     /// it did to its workflow (the sibling it cancelled, the workflow's end); it came after.
     @Test func withoutALoopACauseIsAnnouncedBeforeItsEffects() async throws {
-        let d = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Harness.start)))
-        Self.register(d, order: Starts(), gate: Gate())
-        let recorder = Recorder(d.events())
+        let (d, recorder) = try Self.withoutLoop()
         let later = TaskOptions(delay: .seconds(3600))
         try await d.startWorkflow("w", stages: Workflow.group([NewTask("ok", payload: Job(n: 1), options: later), NewTask("ok", payload: Job(n: 2), options: later)]))
         try await d.cancel("w/0/0")
@@ -142,9 +147,7 @@ import Testing
     /// cancels the rest), announces each step once: the later records' ids were announced by
     /// the stage's end already.
     @Test func aCancelInSeveralRecordsAnnouncesEachStepOnce() async throws {
-        let d = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Harness.start)))
-        Self.register(d, order: Starts(), gate: Gate())
-        let recorder = Recorder(d.events())
+        let (d, recorder) = try Self.withoutLoop()
         let n = Docket.idsPerRecord + 50
         let later = TaskOptions(delay: .seconds(3600))
         try await d.startWorkflow("big", stages: Workflow.group((0..<n).map { NewTask("ok", payload: Job(n: $0), options: later) }))
