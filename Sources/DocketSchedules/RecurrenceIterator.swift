@@ -38,8 +38,9 @@ struct RecurrenceIterator {
     var last: Int64?
     var startPending: Bool
     var exhausted = false
-    /// Periods loaded since the last instance was returned.
+    /// Periods loaded since the last instance was returned, and in all.
     var barren = 0
+    var loaded = 0
     /// Periods beyond this are not loaded (400 years past where the search began).
     let periodLimit: Int64
     let instantLimit: Int64
@@ -48,6 +49,9 @@ struct RecurrenceIterator {
     let expansionSpan: Int64
     /// Seconds per elapsed period.
     let step: Int64
+    /// Whether a period whose hour, minute or second fails its limit jumps straight to the next
+    /// allowed one (tests turn it off to compare against stepping one unit at a time).
+    var jumpsToAllowedValues = true
 
     /// Days (and wall times) before these cannot hold an instance after the search start, so
     /// loading skips them (only without BYSETPOS, whose positions count every day of a period).
@@ -240,6 +244,7 @@ struct RecurrenceIterator {
             if period > periodLimit || period == Int64.max { return nil }
             if let u = c.until, periodFloor(period) > u { return nil }
             barren += 1
+            loaded += 1
             if barren > Self.barrenLimit { return nil }
             periodSize = 0
             cursor = 0
@@ -433,6 +438,29 @@ struct RecurrenceIterator {
         }
     }
 
+    /// The second of the day where the next value set in `mask` after `value` begins (`base +
+    /// next · unit`), or `end` when none is left before it.
+    static func nextSet(_ mask: UInt64, after value: Int64, unit: Int64, base: Int64, end: Int64) -> Int64 {
+        let later = value >= 63 ? 0 : mask >> UInt64(value + 1)
+        guard later != 0 else { return end }
+        return min(end, base + (value + 1 + Int64(later.trailingZeroBitCount)) * unit)
+    }
+
+    /// The next period worth loading after period `k` (at instant `p`, `secondOfDay` on the
+    /// wall clock), whose hour, minute or second fails its limit: the first period at or after
+    /// the wall time `target` (a second of the same day, up to 86,400), the next value the limit
+    /// allows. The wall clock runs with the instants only while the offset stays the same, so a
+    /// jump over a transition goes no further than `boundary`, the end of the failing unit (the
+    /// next unit begins there on the wall clock too, as zones change offset on its boundaries).
+    mutating func skip(_ k: Int64, from p: Int64, secondOfDay: Int64, to target: Int64, boundary: Int64) -> Int64 {
+        var end = p + (boundary - secondOfDay)
+        if jumpsToAllowedValues {
+            let t = p + (target - secondOfDay)
+            if c.rules.isFixed || c.rules.segment(containing: p) == c.rules.segment(containing: t - 1) { end = max(end, t) }
+        }
+        return max(k + 1, ceilDiv(end - c.startInstant, step))
+    }
+
     /// Loads elapsed period `k` (instant `start + k · step`) and returns the next `k` worth
     /// loading: when a limit fails for the whole day, hour or minute, it jumps past it.
     mutating func loadElapsed(_ k: Int64) -> Int64 {
@@ -456,15 +484,22 @@ struct RecurrenceIterator {
         }
         let hour = secondOfDay / 3600
         if c.hours != 0 && c.hours & (1 << UInt64(hour)) == 0 {
-            return max(k + 1, ceilDiv(p + (3600 - secondOfDay % 3600) - c.startInstant, step))
+            let hourStart = secondOfDay - secondOfDay % 3600
+            return skip(k, from: p, secondOfDay: secondOfDay, to: Self.nextSet(c.hours, after: hour, unit: 3600, base: 0, end: 86_400),
+                        boundary: hourStart + 3600)
         }
         let minute = secondOfDay / 60 % 60
         if c.frequency != .hourly && c.minutes != 0 && c.minutes & (1 << UInt64(minute)) == 0 {
-            return max(k + 1, ceilDiv(p + (60 - secondOfDay % 60) - c.startInstant, step))
+            let minuteStart = secondOfDay - secondOfDay % 60
+            let hourStart = secondOfDay - secondOfDay % 3600
+            return skip(k, from: p, secondOfDay: secondOfDay, to: Self.nextSet(c.minutes, after: minute, unit: 60, base: hourStart, end: hourStart + 3600),
+                        boundary: minuteStart + 60)
         }
         let second = secondOfDay % 60
         if c.frequency == .secondly && c.seconds != 0 && c.seconds & (1 << UInt64(second)) == 0 {
-            return k + 1
+            let minuteStart = secondOfDay - second
+            return skip(k, from: p, secondOfDay: secondOfDay, to: Self.nextSet(c.seconds, after: second, unit: 1, base: minuteStart, end: minuteStart + 60),
+                        boundary: secondOfDay + 1)
         }
         elapsedInstant = p
         let size: Int
