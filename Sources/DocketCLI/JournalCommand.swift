@@ -120,8 +120,10 @@ enum JournalCommand {
                     if !raw { j.add("decoded", decoded) }
                     output.out(j.text)
                 } else {
-                    // One line per record: an error text's line breaks and tabs are escaped.
-                    let text = (decoded ?? data).replacingOccurrences(of: "\n", with: "\\n")
+                    // One line per record: an error text's line breaks and tabs are escaped,
+                    // and so its backslashes, or a text holding `\n` would read as a line break.
+                    let text = (decoded ?? data).replacingOccurrences(of: "\\", with: "\\\\")
+                        .replacingOccurrences(of: "\n", with: "\\n")
                         .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
                     output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(text)")
                 }

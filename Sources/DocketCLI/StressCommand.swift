@@ -7,7 +7,8 @@ import Synchronization
 /// `t-<N-1>` and print `enqueued <id>` once each enqueue is acknowledged; the handler does
 /// nothing but print `completed <id>`. Every line is one unbuffered write, so a test that kills
 /// the process knows what was promised. It runs until every stored task is finished
-/// (succeeded, failed or cancelled), then exits 0. `--resume` enqueues nothing.
+/// (succeeded, failed or cancelled), then exits 0; if only paused tasks are left, it names them
+/// and exits 1. `--resume` enqueues nothing.
 enum StressCommand {
     static let usage = """
         usage: docket stress DIR --tasks N [--producers P] [--durability always|interval:MS|none]
@@ -85,16 +86,24 @@ enum StressCommand {
             _ = await runner.result
             return ExitCode.checkFailed
         }
-        // Until every stored task is finished (or run() ended by itself, with an error).
+        // Until every stored task is finished (or run() ended by itself, with an error). Paused
+        // tasks never finish by themselves: once only they are left, waiting is pointless.
+        var paused = 0
         while !done.isSet {
             let stats = await docket.stats()
             let unfinished = stats.byStatus.filter { !$0.key.isTerminal }.values.reduce(0, +)
-            if unfinished == 0 { break }
+            paused = stats.byStatus[.paused] ?? 0
+            if unfinished == paused { break }
             try? await Task.sleep(for: .milliseconds(5))
         }
         runner.cancel()
         if case .failure(let error) = await runner.result {
             out.err("docket: run failed: \(error)")
+            return ExitCode.checkFailed
+        }
+        if paused > 0 {
+            let ids = await docket.tasks(matching: TaskFilter(statuses: [.paused]), limit: 5).tasks.map(\.id)
+            out.err("docket: stress stopped: \(paused) paused task(s) will not finish until resumed (\(ids.joined(separator: ", "))\(paused > ids.count ? ", …" : ""))")
             return ExitCode.checkFailed
         }
         let stats = await docket.stats()

@@ -280,14 +280,14 @@ struct InspectCommandTests {
     }
 
     /// `journal dump` prints one line per record, also for an error text with line breaks
-    /// and tabs (escaped), so that tools reading it line by line see every record.
+    /// and tabs (escaped, with its backslashes), so that tools reading it line by line see every record.
     @Test func dumpPrintsOneLinePerRecord() async throws {
         let tmp = TempDirectory("dump-lines")
         defer { tmp.remove() }
         let dir = tmp.path + "/state"
         let docket = try await Docket.open(directory: dir)
         docket.register("bad", payload: Job.self) { (_: Job, _: JobContext) in
-            throw JobControl.fail(permanently: "line one\nline\ttwo\r\nthree")
+            throw JobControl.fail(permanently: "line one\nline\ttwo\r\nthree \\n is C")
         }
         try await docket.enqueue("bad", payload: Job(n: 1), options: TaskOptions(id: "b"))
         let runner = Task { try await docket.run() }
@@ -297,7 +297,7 @@ struct InspectCommandTests {
         let out = CapturedOutput()
         #expect(await DocketCLI.run(["journal", "dump", dir], output: out) == 0, "\(out.stderr)")
         let fail = out.stdout.filter { $0.contains("\tfail b lease ") }
-        #expect(fail.count == 1 && fail.first?.hasSuffix("failed for good: line one\\nline\\ttwo\\r\\nthree") == true, "\(out.stdout)")
+        #expect(fail.count == 1 && fail.first?.hasSuffix("failed for good: line one\\nline\\ttwo\\r\\nthree \\\\n is C") == true, "\(out.stdout)")
         #expect(out.stdout.allSatisfy { $0.split(separator: "\t").count == 5 }, "\(out.stdout)")
     }
 
