@@ -140,7 +140,8 @@ enum InspectCommand {
         }
         var j = JournalJSON()
         j.add("directory", state.directory)
-        j.add("lastSequence", state.lastSequence)
+        // Sequences start at 1: none yet is null, as in `journal stats` and `verify`.
+        j.add("lastSequence", state.lastSequence == 0 ? nil : state.lastSequence)
         j.add("snapshotSequence", state.snapshotSequence)
         j.add("recordsReplayed", state.recordsReplayed)
         j.add("tasks", state.tasks.count)
@@ -152,7 +153,7 @@ enum InspectCommand {
             var o = JournalJSON()
             o.add("id", s.id)
             o.add("schedule", s.schedule.description)
-            o.add("handler", s.name)
+            o.add("name", s.name)
             o.add("queue", s.queue)
             o.add("status", s.status.rawValue)
             o.add("nextFire", s.nextFire.map(LocalTime.utc))

@@ -78,7 +78,7 @@ enum JournalCommand {
             j.add("snapshots", result.snapshots)
             j.add("records", result.report.recordsRead)
             j.add("firstSequence", result.firstSequence)
-            j.add("lastSequence", result.report.lastSequence)
+            j.add("lastSequence", result.report.lastSequence == 0 ? nil : result.report.lastSequence)
             j.add("chainHead", result.report.chainHead)
             j.add("problems", raw: JournalJSON.array(result.problems.map(problemJSON)))
             output.out(j.text)
@@ -235,7 +235,7 @@ enum JournalCommand {
             j.add("firstTime", s.firstTimestamp.map(iso8601))
             j.add("lastTime", s.lastTimestamp.map(iso8601))
             j.add("chainHead", s.chainHead)
-            j.add("anomaly", raw: s.anomaly.map(problemJSON) ?? "null")
+            j.add("damage", raw: s.anomaly.map(problemJSON) ?? "null")
             output.out(j.text)
         } else {
             output.out("segments:   \(s.segments) (\(s.segmentBytes) bytes)\(s.archivedSegments > 0 ? ", \(s.archivedSegments) archived" : "")")

@@ -66,6 +66,8 @@ struct InspectCommandTests {
         let schedules = try #require(object["schedules"] as? [[String: Any]])
         #expect(schedules.first?["id"] as? String == "nightly")
         #expect((schedules.first?["nextFire"] as? String)?.hasSuffix("T02:00:00Z") == true)
+        // The handler is "name" in schedule objects, as in task objects and `ScheduleInfo`.
+        #expect(schedules.first?["name"] as? String == "ok" && schedules.first?["handler"] == nil)
         let failed = try #require(object["failed"] as? [[String: Any]])
         #expect(failed.first?["id"] as? String == "bad-2")
         #expect(failed.first?["error"] as? String == "job 2 is broken on purpose")
@@ -277,6 +279,28 @@ struct InspectCommandTests {
                 "\(compact.stderr)")
         #expect(compact.stderr.count == 60 + lines("sizes after").count, "\(compact.stderr)")
         #expect(compact.stdout.count == 2 && !compact.stdout.contains { $0.contains("records read") }, "\(compact.stdout)")
+    }
+
+    /// The JSON of `inspect`, `journal verify` and `journal stats` says the same thing the same
+    /// way: no record yet is a null `lastSequence` (sequences start at 1; verify and inspect
+    /// said 0), and damage found is `damage` (stats said `anomaly`).
+    @Test func jsonOutputsAgreeOnEmptyJournalsAndDamage() async throws {
+        let tmp = TempDirectory("json-names")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        let docket = try await Self.open(dir)
+        await docket.close()
+        func object(_ args: [String]) async throws -> [String: Any] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == 0, "\(args) \(out.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data((out.stdout.first ?? "").utf8)) as? [String: Any])
+        }
+        for args in [["inspect", dir, "--json"], ["journal", "verify", dir, "--json"], ["journal", "stats", dir, "--json"]] {
+            let o = try await object(args)
+            #expect(o["lastSequence"] is NSNull, "\(args): \(o)")
+        }
+        let stats = try await object(["journal", "stats", dir, "--json"])
+        #expect(stats["damage"] is NSNull && stats["anomaly"] == nil, "\(stats)")
     }
 
     /// `journal dump` prints one line per record, also for an error text with line breaks
