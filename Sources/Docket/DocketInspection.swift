@@ -129,12 +129,15 @@ extension Docket {
         let scan: RecoveryReport
         phase("finding the time")
         do {
-            scan = try JournalReader.readBorrowing(directory: directory, mode: .strict, from: 1, includeArchive: includeArchive) { r in
-                progress(r.sequence)
-                if first == nil { first = (r.sequence, r.timestamp) }
-                // The first record after `date` ends the state, also if a later clock step
-                // writes earlier times again.
-                if !passed, r.timestamp <= limit { target = r.sequence } else { passed = true }
+            scan = try JournalReader.againIfAFileVanished { _ in
+                (target, first, passed) = (0, nil, false)
+                return try JournalReader.readBorrowing(directory: directory, mode: .strict, from: 1, includeArchive: includeArchive) { r in
+                    progress(r.sequence)
+                    if first == nil { first = (r.sequence, r.timestamp) }
+                    // The first record after `date` ends the state, also if a later clock step
+                    // writes earlier times again.
+                    if !passed, r.timestamp <= limit { target = r.sequence } else { passed = true }
+                }
             }
         } catch let e as JournalError {
             throw .journal(e)

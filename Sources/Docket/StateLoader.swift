@@ -76,12 +76,22 @@ enum StateLoader {
     /// `progress` gets the sequence of each record read.
     static func load(directory: String, mode: RecoveryMode = .tolerateTornTail, asOf: UInt64? = nil,
                      includeArchive: Bool = false, progress: (UInt64) -> Void = { _ in }) throws(DocketError) -> (EngineState, RecoveryReport) {
-        try replay { snapshot, record in
-            try JournalReader.readBorrowing(directory: directory, mode: mode, asOf: asOf, includeArchive: includeArchive,
-                                            snapshot: snapshot, recordView: { r in
-                                                progress(r.sequence)
-                                                try record(r)
-                                            })
+        // The whole replay starts over when the live instance's retention removed a file this
+        // read had listed (the state is rebuilt from scratch each time).
+        var attempt = 1
+        while true {
+            do {
+                return try replay { snapshot, record in
+                    try JournalReader.readBorrowing(directory: directory, mode: mode, asOf: asOf, includeArchive: includeArchive,
+                                                    snapshot: snapshot, recordView: { r in
+                                                        progress(r.sequence)
+                                                        try record(r)
+                                                    })
+                }
+            } catch {
+                guard case .journal(let e) = error, e.isVanishedFile, attempt < 3 else { throw error }
+                attempt += 1
+            }
         }
     }
 }

@@ -101,35 +101,50 @@ enum JournalCommand {
         var printed = 0
         struct Enough: Error {}
         let report: RecoveryReport
+        var lastPrinted: UInt64?
+        var retried = false
         do {
-            report = try JournalReader.read(directory: dir, mode: args.has("--salvage") ? .salvage : .strict, from: from,
-                                            includeArchive: args.has("--archive")) { r in
-                guard printed < limit else { throw Enough() }
-                printed += 1
-                let data = base64 ? Data(r.payload).base64EncodedString() : r.payload.map { String(format: "%02x", $0) }.joined()
-                // Engine records (tag 0x4431) as text, unless the raw bytes were asked for.
-                let decoded = raw ? nil : EngineRecords.describe(tag: r.tag, payload: r.payload)
-                if json {
-                    var j = JournalJSON()
-                    j.add("sequence", r.sequence)
-                    j.add("timestamp", r.timestamp)
-                    j.add("time", iso8601(r.timestamp))
-                    j.add("type", Int(r.tag))
-                    j.add("size", r.payload.count)
-                    j.add(base64 ? "base64" : "hex", data)
-                    if !raw { j.add("decoded", decoded) }
-                    output.out(j.text)
-                } else {
-                    // One line per record: an error text's line breaks and tabs are escaped,
-                    // and so its backslashes, or a text holding `\n` would read as a line break.
-                    let text = (decoded ?? data).replacingOccurrences(of: "\\", with: "\\\\")
-                        .replacingOccurrences(of: "\n", with: "\\n")
-                        .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
-                    output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(text)")
+            // A file removed meanwhile by a live instance's retention: read again, on from the
+            // record after the last one printed (nothing is printed twice).
+            report = try JournalReader.againIfAFileVanished { attempt in
+                retried = attempt > 1
+                return try JournalReader.read(directory: dir, mode: args.has("--salvage") ? .salvage : .strict,
+                                       from: lastPrinted.map { $0 + 1 } ?? from, includeArchive: args.has("--archive")) { r in
+                    guard printed < limit else { throw Enough() }
+                    if let last = lastPrinted, r.sequence > last + 1 {
+                        output.err("docket: records \(last + 1)…\(r.sequence - 1) were removed by retention while dump read them")
+                    }
+                    printed += 1
+                    lastPrinted = r.sequence
+                    let data = base64 ? Data(r.payload).base64EncodedString() : r.payload.map { String(format: "%02x", $0) }.joined()
+                    // Engine records (tag 0x4431) as text, unless the raw bytes were asked for.
+                    let decoded = raw ? nil : EngineRecords.describe(tag: r.tag, payload: r.payload)
+                    if json {
+                        var j = JournalJSON()
+                        j.add("sequence", r.sequence)
+                        j.add("timestamp", r.timestamp)
+                        j.add("time", iso8601(r.timestamp))
+                        j.add("type", Int(r.tag))
+                        j.add("size", r.payload.count)
+                        j.add(base64 ? "base64" : "hex", data)
+                        if !raw { j.add("decoded", decoded) }
+                        output.out(j.text)
+                    } else {
+                        // One line per record: an error text's line breaks and tabs are escaped,
+                        // and so its backslashes, or a text holding `\n` would read as a line break.
+                        let text = (decoded ?? data).replacingOccurrences(of: "\\", with: "\\\\")
+                            .replacingOccurrences(of: "\n", with: "\\n")
+                            .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
+                        output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(text)")
+                    }
                 }
             }
         } catch is Enough {
             return ExitCode.success
+        }
+        if retried, let last = lastPrinted, report.lastSequence > last {
+            // Every record after the last one printed was removed before the second read.
+            output.err("docket: records \(last + 1)…\(report.lastSequence) were removed by retention while dump read them")
         }
         if let anomaly = report.anomaly {
             output.err("docket: stopped at damage: \(problemText(anomaly))")

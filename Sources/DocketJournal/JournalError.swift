@@ -16,6 +16,13 @@ public enum JournalError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An argument or configuration value is not acceptable; the message says which and why.
     case invalidArgument(String)
 
+    /// A file the read had listed was gone when it was opened (ENOENT): a live journal's
+    /// retention removed it meanwhile, and reading again finds the files that replaced it.
+    package var isVanishedFile: Bool {
+        if case .io(_, _, let errno) = self { return errno == ENOENT }
+        return false
+    }
+
     /// The message for the user: what happened and what to do.
     public var description: String {
         switch self {

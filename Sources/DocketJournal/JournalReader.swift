@@ -105,20 +105,21 @@ public enum JournalReader {
     /// progress line).
     package static func verify(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize, includeArchive: Bool = false,
                                progress: (UInt64) -> Void) throws -> JournalVerification {
-        try againIfAFileVanished {
+        try againIfAFileVanished { _ in
             try verifyOnce(directory: directory, maxRecordSize: maxRecordSize, includeArchive: includeArchive, progress: progress)
         }
     }
 
     /// Runs a whole read again (up to three times in all) when a file it listed was gone when
     /// it opened it: a live journal's retention deleted or archived a segment or snapshot in
-    /// between. Only for reads that deliver nothing before they end.
-    static func againIfAFileVanished<T>(_ body: () throws -> T) throws -> T {
+    /// between. Only for reads whose callers can start over (or go on from what they got);
+    /// `attempt` is 1, 2, 3.
+    package static func againIfAFileVanished<T>(_ body: (_ attempt: Int) throws -> T) throws -> T {
         var attempt = 1
         while true {
             do {
-                return try body()
-            } catch JournalError.io(_, _, let errno) where errno == ENOENT && attempt < 3 {
+                return try body(attempt)
+            } catch let error as JournalError where error.isVanishedFile && attempt < 3 {
                 attempt += 1
             }
         }
@@ -189,7 +190,7 @@ public enum JournalReader {
     /// `statistics` calling `progress` with the sequence of each record read.
     package static func statistics(directory: String, maxRecordSize: Int = JournalConfiguration().maxRecordSize,
                                    progress: (UInt64) -> Void) throws -> JournalStatistics {
-        try againIfAFileVanished { try statisticsOnce(directory: directory, maxRecordSize: maxRecordSize, progress: progress) }
+        try againIfAFileVanished { _ in try statisticsOnce(directory: directory, maxRecordSize: maxRecordSize, progress: progress) }
     }
 
     private static func statisticsOnce(directory: String, maxRecordSize: Int, progress: (UInt64) -> Void) throws -> JournalStatistics {

@@ -193,7 +193,7 @@ import Testing
     /// listed (ENOENT), at most three times in all; other errors are not retried.
     @Test func readersReadAgainWhenAListedFileVanished() throws {
         var calls = 0
-        let value = try JournalReader.againIfAFileVanished { () throws -> Int in
+        let value = try JournalReader.againIfAFileVanished { (_: Int) throws -> Int in
             calls += 1
             if calls < 3 { throw JournalError.io(operation: "open", path: "wal-1.log", errno: ENOENT) }
             return 7
@@ -203,7 +203,7 @@ import Testing
         for (errno, tries) in [(ENOENT, 3), (EACCES, 1)] {
             calls = 0
             #expect(throws: JournalError.self) {
-                try JournalReader.againIfAFileVanished { () throws -> Int in
+                try JournalReader.againIfAFileVanished { (_: Int) throws -> Int in
                     calls += 1
                     throw JournalError.io(operation: "open", path: "wal-1.log", errno: errno)
                 }
