@@ -16,7 +16,7 @@ extension Docket {
         // Encoding and waiting for the sync happen off the actor, so concurrent producers
         // encode in parallel and the actor only records the task.
         let bytes: [UInt8]
-        do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
+        do { bytes = try configuration.codec.encode(payload).trimmedForStorage } catch { throw .encodingFailed("\(error)") }
         let (entry, sequence) = try await enqueueOne(name, options: options, payload: bytes)
         try await waitDurable(sequence)
         return TaskInfo(entry)
@@ -53,7 +53,7 @@ extension Docket {
         var encoded: [[UInt8]] = []
         encoded.reserveCapacity(batch.count)
         for task in batch {
-            do { encoded.append(try task.encode(configuration.codec)) } catch { throw .encodingFailed("\(error)") }
+            do { encoded.append(try task.encode(configuration.codec).trimmedForStorage) } catch { throw .encodingFailed("\(error)") }
         }
         let (entries, sequence) = try await enqueueEncoded(batch, payloads: encoded)
         try await waitDurable(sequence)

@@ -181,7 +181,7 @@ extension Docket {
         try Self.validateName(options.queue, what: "queue name")
         if !configuration.allowUnregisteredHandlers, !handlers.contains(handler) { throw .unknownHandler(handler) }
         let bytes: [UInt8]
-        do { bytes = try configuration.codec.encode(payload) } catch { throw .encodingFailed("\(error)") }
+        do { bytes = try configuration.codec.encode(payload).trimmedForStorage } catch { throw .encodingFailed("\(error)") }
         let (maxAttempts, retry, timeout) = try runSettings(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry,
                                                             timeout: options.timeout, of: "schedule \"\(id)\"")
         guard options.grace >= .zero else { throw .invalidArgument("the grace period of schedule \"\(id)\" must not be negative") }

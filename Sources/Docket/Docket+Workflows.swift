@@ -42,7 +42,7 @@ extension Docket {
                 let stepID = WorkflowEntry.stepID(id, stage: i, step: k)
                 if state.tasks.contains(stepID) { throw .invalidArgument("a task with the step id \"\(stepID)\" of workflow \"\(id)\" exists already") }
                 let bytes: [UInt8]
-                do { bytes = try task.encode(configuration.codec) } catch { throw .encodingFailed("\(error)") }
+                do { bytes = try task.encode(configuration.codec).trimmedForStorage } catch { throw .encodingFailed("\(error)") }
                 var options = task.options
                 options.id = stepID
                 options.runAt = nil

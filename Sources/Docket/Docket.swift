@@ -211,7 +211,7 @@ public actor Docket {
             }
             let output = try await handler(value, context)
             if output is Void || output is EmptyOutput { return nil }
-            return try codec.encode(output)
+            return try codec.encode(output).trimmedForStorage
         }))
     }
 
