@@ -39,7 +39,9 @@ public final class ManualClock: DocketClock {
 
     /// Moves the clock forward by `duration` and wakes the sleepers that are due.
     public func advance(by duration: Duration) {
-        let (s, a) = duration.components
+        // Past a million years is as good as forever (and `components` traps beyond 2^63 s).
+        let cap = Duration.seconds(31_557_600_000_000)
+        let (s, a) = min(duration, cap).components
         let seconds = Double(s) + Double(a) / 1e18
         advance(to: now().addingTimeInterval(seconds))
     }

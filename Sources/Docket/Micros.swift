@@ -16,11 +16,15 @@ enum Time {
 
     /// Microseconds of `duration`, clamped like `micros(_:)`.
     static func micros(_ duration: Duration) -> Micros {
+        // Compared as durations first: `components` traps beyond 2^63 seconds, and a Duration
+        // holds ~1.7e20 (`.seconds(1e20)` is a valid value a caller can pass).
+        if duration > limitDuration { return limit }
+        if duration < .zero - limitDuration { return -limit }
         let (s, a) = duration.components
-        if s > limit / 1_000_000 { return limit }
-        if s < -limit / 1_000_000 { return -limit }
-        return s * 1_000_000 + a / 1_000_000_000_000
+        return max(-limit, min(limit, s * 1_000_000 + a / 1_000_000_000_000))
     }
+
+    private static let limitDuration = Duration.microseconds(limit)
 
     static func duration(_ micros: Micros) -> Duration { .microseconds(micros) }
 

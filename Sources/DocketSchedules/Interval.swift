@@ -66,10 +66,11 @@ public struct Interval: Sendable, Hashable, CustomStringConvertible {
     /// Whole milliseconds of `d`, saturated to ±Int64.max/2 so that a huge duration fails the
     /// range check instead of overflowing.
     static func milliseconds(_ d: Duration) -> Int64 {
-        let (seconds, attoseconds) = d.components
+        // Compared as durations first: `components` traps beyond 2^63 seconds.
         let limit = Int64.max / 2_000
-        if seconds > limit { return Int64.max / 2 }
-        if seconds < -limit { return Int64.min / 2 }
+        if d > .seconds(limit) { return Int64.max / 2 }
+        if d < .seconds(-limit) { return Int64.min / 2 }
+        let (seconds, attoseconds) = d.components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 

@@ -177,6 +177,31 @@ import Testing
     }
 
     /// An exponential policy starting at zero stays at zero (0 × ∞ made it jump to the cap).
+    /// A `Duration` holds ~1.7e20 seconds but its `components` trap beyond 2^63: a delay,
+    /// timeout, retry policy, purge age, `retry(after:)` from a handler, an interval period or
+    /// a manual clock step that large is clamped or refused, never a crash.
+    @Test func durationsBeyondInt64SecondsDoNotTrap() async throws {
+        let huge = Duration.seconds(1e20)
+        #expect(Time.micros(huge) == Time.limit && Time.micros(.zero - huge) == -Time.limit)
+        #expect(Time.micros(.seconds(Int64.max)) == Time.limit)
+        #expect(throws: ScheduleError.self) { try Interval(every: huge) }
+        #expect(throws: ScheduleError.self) { try Interval(every: .seconds(1), jitter: huge) }
+        let clock = ManualClock(now: Harness.start)
+        let h = try await Harness.make(.inMemory, clock: clock, register: { d in
+            d.register("later", payload: Int.self) { (_: Int, _: JobContext) in throw JobControl.retry(after: .seconds(1e20)) }
+        }, configure: { $0.defaultRetry = .fixed(huge) })
+        let far = try await h.docket.enqueue("later", payload: 1, options: TaskOptions(id: "far", delay: huge,
+                                                                                         retry: .exponential(initial: huge, multiplier: 2, maximum: huge, jitter: 0), timeout: huge))
+        #expect(far.runAt > Date(timeIntervalSince1970: 1e12))
+        try await h.docket.enqueue("later", payload: 2, options: TaskOptions(id: "now"))
+        _ = await h.recorder.waitFor(.retried, "now")
+        #expect(try #require(await h.docket.task("now")).runAt > Date(timeIntervalSince1970: 1e12))
+        _ = try await h.docket.purge(olderThan: huge)
+        clock.advance(by: huge)
+        #expect(clock.now() > Harness.start)
+        try await h.stop()
+    }
+
     @Test func anExponentialPolicyFromZeroStaysZero() {
         let p = RetryPolicy.exponential(initial: .zero, multiplier: 10, maximum: .seconds(3600), jitter: 0)
         for attempt in [1, 2, 309, 310, 400] {
