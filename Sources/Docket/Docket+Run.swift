@@ -139,7 +139,10 @@ extension Docket {
             groups[i] = members
         }
         if !leases.isEmpty {
-            let sequence = try commit(.start(leases, at: now))
+            // One record for the pass, or several when the ids would not fit one (long ids, a
+            // small `maxRecordSize`, large groups): an oversized record would stop `run()` at
+            // every start, the same tasks being due again. Each attempt waits for the last.
+            let sequence = try commitInParts(leases, size: { $0.id.utf8.count + 13 }) { .start(Array($0), at: now) }
             var started: [TaskEntry] = []
             started.reserveCapacity(starting.count)
             for (l, before) in zip(leases, starting) {
@@ -164,7 +167,9 @@ extension Docket {
             }
         }
         if !missed.isEmpty {
-            try commit(.cancel(missed.map(\.id), at: now))
+            // Unbounded by the concurrency (each missed one frees the turn for the next one
+            // parked behind its key): in parts, like the starts.
+            try commitInParts(missed.map(\.id), size: { $0.utf8.count + 3 }) { .cancel(Array($0), at: now) }
             for t in missed {
                 if wantsEvents {
                     publish(DocketEvent(kind: .misfired, taskID: t.id, attempt: 0, at: Time.date(now),
@@ -184,6 +189,26 @@ extension Docket {
             try commit(.fail(id: t.id, lease: lease, error: error, retryAt: nil, at: now))
             emit(.failed, started, at: now, error: error)
         }
+    }
+
+    /// Journals `items` in as few records as fit the journal's record size (`size`: an item's
+    /// bytes in its record, within `recordRoom`), in order; returns the last record's sequence.
+    @discardableResult
+    func commitInParts<T>(_ items: [T], size: (T) -> Int, make: (ArraySlice<T>) -> Mutation) throws(DocketError) -> UInt64 {
+        let budget = recordRoom
+        var sequence: UInt64 = 0
+        var start = 0
+        while start < items.count {
+            var end = start
+            var bytes = 0
+            while end < items.count, end == start || bytes + size(items[end]) <= budget {
+                bytes += size(items[end])
+                end += 1
+            }
+            sequence = try commit(make(items[start..<end]))
+            start = end
+        }
+        return sequence
     }
 
     /// Whether a schedule's occurrence that never started, taken for a worker `grace` or more

@@ -177,6 +177,45 @@ import Testing
     }
 
     /// An exponential policy starting at zero stays at zero (0 × ∞ made it jump to the cap).
+    /// The starts of one dispatch pass, and the occurrences it finds missed, are journaled in
+    /// as many records as their ids need: one record of 40 leases with 200-byte ids (or of 199
+    /// missed occurrences) was over a 4 KiB `maxRecordSize`, and `run()` stopped with
+    /// `recordTooLarge` at every start, the same tasks being due again.
+    @Test func aDispatchPassLargerThanARecordIsJournaledInParts() async throws {
+        let h = try await Harness.make(.journaled, register: { d in d.register("job", payload: Int.self) { (_: Int, _: JobContext) in } },
+                                       configure: { $0.journal.maxRecordSize = 4096; $0.concurrency = 40 })
+        let ids = (0..<40).map { String(repeating: "x", count: 190) + "-\($0)" }
+        try await h.docket.enqueue(batch: ids.map { NewTask("job", payload: 1, options: TaskOptions(id: $0, delay: .seconds(1))) })
+        h.clock.advance(by: .seconds(1))
+        for _ in 0..<200 where h.recorder.events(.succeeded).count < ids.count { await h.settle() }
+        #expect(Set(h.recorder.events(.succeeded).map(\.taskID)) == Set(ids))
+        try await h.stop()
+        let reopened = try await Docket.open(directory: h.directory?.journal ?? "", configuration: Harness.configuration(h.clock))
+        for id in ids { #expect(await reopened.task(id)?.status == .succeeded) }
+        await reopened.close()
+        h.directory?.remove()
+    }
+
+    @Test func manyOccurrencesMissedAtOnceAreCancelledInParts() async throws {
+        let gate = Gate()
+        let h = try await Harness.make(.journaled, register: { d in d.register("slow", payload: Int.self) { (_: Int, job: JobContext) in try await gate.run(job.id) } },
+                                       configure: { $0.journal.maxRecordSize = 4096 })
+        try await h.docket.schedule("s", parsing: "* * * * * *", handler: "slow", payload: 0,
+                                    options: ScheduleOptions(misfire: .skip, grace: .milliseconds(500), overlap: .queue))
+        for k in 1...200 {
+            h.clock.advance(by: .seconds(1))
+            await h.recorder.waitFor(.enqueued, count: k)
+        }
+        await h.recorder.waitFor(.started, "s@2027-01-15T08:00:01Z")
+        h.clock.advance(by: .milliseconds(900))
+        await h.settle()
+        gate.open()
+        for _ in 0..<200 where h.recorder.events(.misfired).count < 199 { await h.settle() }
+        #expect(h.recorder.events(.misfired).count == 199)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     /// A `Duration` holds ~1.7e20 seconds but its `components` trap beyond 2^63: a delay,
     /// timeout, retry policy, purge age, `retry(after:)` from a handler, an interval period or
     /// a manual clock step that large is clamped or refused, never a crash.
