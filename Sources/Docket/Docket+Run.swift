@@ -319,9 +319,10 @@ extension Docket {
             if case .success(let output) = c.result {
                 // The common case needs nothing of the task but its id and lease.
                 mutations.append(success(of: c.id, lease: c.lease, output: output, now: now))
-            } else if wasCutShort, case .failure(let error) = c.result, error is CancellationError {
-                // Its grouped call was cancelled for another task: runs again, not counted. Any
-                // other outcome (a bad payload, an explicit `JobControl`) stands.
+            } else if wasCutShort, case .failure(let error) = c.result, !(error is JobControl), !(error is PayloadDecodingFailure) {
+                // Its grouped call was cancelled for another task: runs again, not counted,
+                // whatever error the cancellation surfaced as (`URLError(.cancelled)`, a wrapped
+                // one). A bad payload or an explicit `JobControl` stands.
                 mutations.append(.snooze(id: c.id, lease: c.lease, until: now, at: now))
             } else if let t = state.tasks[c.id] {
                 mutations.append(outcome(of: t, lease: c.lease, result: c.result, now: now))

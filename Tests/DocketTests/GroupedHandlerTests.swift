@@ -118,15 +118,22 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+    struct UpstreamCancelled: Error {}
+
     /// Pausing one task of a running group cancels the call; the others' attempt is not
-    /// counted (with one attempt each, they would otherwise fail for good) and they run again.
-    @Test(arguments: EngineKind.allCases) func losingOneTaskDoesNotCostTheOthersAnAttempt(kind: EngineKind) async throws {
+    /// counted (with one attempt each, they would otherwise fail for good) and they run again —
+    /// also when the call reports the cancellation as an error of its own (as `URLSession`
+    /// does with `URLError(.cancelled)`); only a `CancellationError` was excused before.
+    @Test(arguments: EngineKind.allCases, [false, true])
+    func losingOneTaskDoesNotCostTheOthersAnAttempt(kind: EngineKind, wrapsCancellation: Bool) async throws {
         let calls = Calls()
         let h = try await Harness.make(kind, register: { d in
             d.registerGrouped("digest", payload: Job.self) { jobs in
                 calls.add(jobs)
                 // The first call hangs until cancelled; later ones return.
-                if calls.all.count == 1 { try await Task.sleep(for: .seconds(3600)) }
+                if calls.all.count == 1 {
+                    do { try await Task.sleep(for: .seconds(3600)) } catch { throw wrapsCancellation ? UpstreamCancelled() : error }
+                }
             }
         }, configure: { $0.defaultMaxAttempts = 1 })
         let d = h.docket
