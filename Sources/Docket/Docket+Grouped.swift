@@ -26,6 +26,10 @@ extension Docket {
     /// payload that does not decode fails its task alone, permanently. Cancelling, pausing or
     /// timing out one task cancels the call; the others then end that attempt without it
     /// counting (a failure the cancellation caused is not theirs) and run again.
+    ///
+    /// With `configuration.hooks`, the members' hooks nest around the one call: each sees the
+    /// call's outcome (an error only when every member failed), and a hook that throws fails
+    /// every member that had succeeded.
     public nonisolated func registerGrouped<Payload: Decodable & Sendable>(
         _ name: String, payload: Payload.Type = Payload.self, maxGroup: Int = 100,
         handler: @escaping @Sendable ([GroupedJob<Payload>]) async throws -> Void
