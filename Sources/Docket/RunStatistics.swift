@@ -36,7 +36,10 @@ struct RunStatistics: Sendable {
         let recent = finishTimes.filter { now - $0 <= 60_000_000 }
         guard let first = recent.min() else { return 0 }
         let span = Double(max(now - first, 1)) / 1e6
-        return Double(recent.count) / max(span, 1)
+        // A full window is a measured span, however short (10,000 finishes a second fill it
+        // in 0.41 s); fewer finishes count over at least a second, so that two close together
+        // after a quiet spell do not read as thousands a second.
+        return Double(recent.count) / (recent.count == Self.window ? span : max(span, 1))
     }
 
     /// The p-quantile (0…1) of recent lateness, nil before any start.
