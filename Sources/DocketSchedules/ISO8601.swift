@@ -28,6 +28,14 @@ public enum ISO8601 {
         return format(seconds: Int64(whole), micros: micros, rules: rules)
     }
 
+    /// `seconds` and `micros` (0…999,999) since 1970 as UTC text (`…+00:00`), exactly: no
+    /// trip through `Date`, whose `Double` loses microseconds after 2106. Nil outside years
+    /// 1…9999.
+    package static func utcString(seconds: Int64, micros: Int64) -> String? {
+        guard Instant.range.contains(seconds), (0..<1_000_000).contains(micros) else { return nil }
+        return format(seconds: seconds, micros: micros, rules: .utc)
+    }
+
     static func format(seconds: Int64, micros: Int64 = 0, rules: ZoneRules) -> String {
         let offset = rules.offset(at: seconds)
         let local = LocalDateTime(localSeconds: seconds + offset)
