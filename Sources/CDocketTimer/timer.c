@@ -6,8 +6,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+// The wall clock, as the engine's deadlines are wall-clock times: an absolute CLOCK_REALTIME
+// timer fires when the clock reaches its time, also when the clock is stepped past it (NTP)
+// or the machine slept through it, where a monotonic one would still wait its whole length.
 int docket_timer_create(void) {
-    return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    return timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC);
 }
 
 int docket_timer_arm(int fd, int64_t deadline_ns) {

@@ -2,7 +2,7 @@ import CDocketTimer
 import Foundation
 import Synchronization
 
-/// One thread for the whole process that calls back at monotonic deadlines, woken by a Linux
+/// One thread for the whole process that calls back at wall-clock deadlines, woken by a Linux
 /// `timerfd` (no timer slack: ~25 µs late on the dev VM, against ~75 µs for a timed wait with
 /// the default 50 µs slack). The callback runs on this thread, so the timer loop is signalled
 /// directly instead of through a sleeping `Task` per wait that is created, cancelled and hopped
@@ -46,20 +46,23 @@ final class PreciseTimer: Sendable {
         thread.start()
     }
 
-    /// Now on the monotonic clock, in nanoseconds.
-    static func monotonicNow() -> Int64 {
+    /// Now on the wall clock (`CLOCK_REALTIME`, the clock of `Date`), in nanoseconds.
+    static func realtimeNow() -> Int64 {
         var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
+        clock_gettime(CLOCK_REALTIME, &t)
         return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
     }
 
-    /// The monotonic deadline for a wall-clock `date` (at most a day ahead: the caller re-arms).
+    /// The deadline for `date` (at most a day ahead: the caller re-arms). Kept on the wall
+    /// clock, not turned into a monotonic wait, so that a clock step or a suspend cannot make
+    /// a due task wait out the rest of its original interval.
     static func deadline(for date: Date) -> Int64 {
-        let seconds = max(0, min(date.timeIntervalSinceNow, 86_400))
-        return monotonicNow() + Int64(seconds * 1e9)
+        let now = realtimeNow()
+        let seconds = max(0, min(date.timeIntervalSince1970 - Double(now) / 1e9, 86_400))
+        return now + Int64(seconds * 1e9)
     }
 
-    /// Calls `callback` on the timer thread once the monotonic clock reaches `deadline`
+    /// Calls `callback` on the timer thread once the wall clock reaches `deadline`
     /// (at once for a past deadline). Keep the callback short: it delays the next one.
     func schedule(at deadline: Int64, _ callback: @escaping @Sendable () -> Void) -> Token {
         state.withLock { s in
@@ -79,7 +82,7 @@ final class PreciseTimer: Sendable {
         state.withLock { s in s.callbacks.removeValue(forKey: token.id) != nil }
     }
 
-    /// Sleeps until `deadline` (monotonic nanoseconds) or until the calling task is cancelled
+    /// Sleeps until `deadline` (wall-clock nanoseconds since 1970) or until the calling task is cancelled
     /// (then throws `CancellationError`).
     func sleep(until deadline: Int64) async throws {
         // Resumed exactly once: by the timer, or by cancellation if it wins the race to
@@ -132,7 +135,7 @@ final class PreciseTimer: Sendable {
             }
             var due: [@Sendable () -> Void] = []
             state.withLock { s in
-                let now = Self.monotonicNow()
+                let now = Self.realtimeNow()
                 s.armed = nil
                 while let top = s.heap.min, top.deadline <= now {
                     _ = s.heap.popMin()

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import Docket
@@ -10,7 +11,7 @@ import Testing
         let timer = try #require(PreciseTimer.shared)
         let fired = Mutex<[String]>([])
         let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let now = PreciseTimer.monotonicNow()
+        let now = PreciseTimer.realtimeNow()
         func note(_ name: String) -> @Sendable () -> Void {
             { fired.withLock { $0.append(name) }; continuation.yield() }
         }
@@ -30,23 +31,35 @@ import Testing
         #expect(!timer.cancel(early))
     }
 
+    /// Deadlines stay wall-clock times (the timerfd runs on CLOCK_REALTIME), so a clock step
+    /// or a suspend cannot make a due task wait out the rest of a monotonic interval; capped a
+    /// day ahead, and never in the past.
+    @Test func deadlinesAreWallClockTimes() {
+        let inAMinute = Date().addingTimeInterval(60)
+        let deadline = PreciseTimer.deadline(for: inAMinute)
+        #expect(abs(Double(deadline) / 1e9 - inAMinute.timeIntervalSince1970) < 1, "\(deadline)")
+        let farAhead = PreciseTimer.deadline(for: Date().addingTimeInterval(10 * 86_400))
+        #expect(abs(Double(farAhead) / 1e9 - Date().addingTimeInterval(86_400).timeIntervalSince1970) < 1)
+        #expect(PreciseTimer.deadline(for: .distantPast) >= PreciseTimer.realtimeNow() - 1_000_000_000)
+    }
+
     @Test func aCancelledSleepThrowsAndAPastDeadlineReturns() async throws {
         let timer = try #require(PreciseTimer.shared)
-        try await timer.sleep(until: PreciseTimer.monotonicNow() - 1)
-        let sleeper = Task { try await timer.sleep(until: PreciseTimer.monotonicNow() + 3_600_000_000_000) }
+        try await timer.sleep(until: PreciseTimer.realtimeNow() - 1)
+        let sleeper = Task { try await timer.sleep(until: PreciseTimer.realtimeNow() + 3_600_000_000_000) }
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
         // Cancelled before it even started waiting: still throws.
         let early = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            try await timer.sleep(until: PreciseTimer.monotonicNow() + 3_600_000_000_000)
+            try await timer.sleep(until: PreciseTimer.realtimeNow() + 3_600_000_000_000)
         }
         await #expect(throws: CancellationError.self) { try await early.value }
     }
 
     @Test func manyCancelledRegistrationsDoNotPileUp() throws {
         let timer = try #require(PreciseTimer.shared)
-        let far = PreciseTimer.monotonicNow() + 3_600_000_000_000
+        let far = PreciseTimer.realtimeNow() + 3_600_000_000_000
         let before = timer.heapCount
         for _ in 0..<10_000 { timer.cancel(timer.schedule(at: far) {}) }
         // Rebuilt whenever stale entries are most of the heap: bounded, not 10,000 more.

@@ -3,11 +3,11 @@
 
 #include <stdint.h>
 
-/// A monotonic one-shot timer descriptor (Linux timerfd): reading it blocks until the armed
+/// A wall-clock (CLOCK_REALTIME) one-shot timer descriptor (Linux timerfd): reading it blocks until the armed
 /// deadline passes. Returns -1 where there is none (other systems, or on failure).
 int docket_timer_create(void);
 
-/// Arms the timer for an absolute CLOCK_MONOTONIC deadline in nanoseconds (> 0). Returns 0 on
+/// Arms the timer for an absolute CLOCK_REALTIME deadline in nanoseconds (> 0). Returns 0 on
 /// success, -1 on failure.
 int docket_timer_arm(int fd, int64_t deadline_ns);
 
