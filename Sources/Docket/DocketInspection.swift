@@ -144,6 +144,27 @@ extension Docket {
         } catch {
             throw .unreadableState("\(error)")
         }
+        if first == nil {
+            // No record at all: an empty journal, or one whose records a compaction folded into
+            // its snapshot. That snapshot is the state at `date` only if it was taken by then
+            // (nothing happened after it); before, the state then is gone.
+            var snapshotTime: UInt64?
+            do {
+                _ = try JournalReader.againIfAFileVanished { _ in
+                    try JournalReader.read(directory: directory, mode: .strict, includeArchive: includeArchive,
+                                           snapshot: { snapshotTime = $0.createdAt }, record: { _ in })
+                }
+            } catch let e as JournalError {
+                throw .journal(e)
+            } catch {
+                throw .unreadableState("\(error)")
+            }
+            if let snapshotTime, snapshotTime > limit {
+                throw .invalidArgument("only a snapshot taken at \(UTCStamp.string(Micros(snapshotTime / 1000))) is left in \(directory); the records before it were removed by retention (keep them with Retention.archive and read with includeArchive)")
+            }
+            phase("replaying")
+            return try inspect(directory: directory, asOf: nil, includeArchive: includeArchive, progress: progress)
+        }
         if let first, first.sequence > 1, first.timestamp > limit {
             throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(date); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
         }

@@ -84,6 +84,28 @@ import Testing
 
     /// Damage before the time asked is reported: the records written by then may lie past it,
     /// so the state shown can be older than asked.
+    /// After a compaction folded every record into the snapshot, `inspect(at:)` found no
+    /// record to end at and showed an empty state. It now shows the snapshot's state for a time
+    /// after the snapshot was taken, and refuses a time before it (that state is gone).
+    @Test func inspectAtATimeOfAJournalWithOnlyASnapshot() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        var config = DocketConfiguration()
+        config.journal.retention = .delete
+        config.journal.snapshotsToKeep = 1
+        let docket = try await Docket.open(directory: dir.journal, configuration: config)
+        docket.register("job", payload: Int.self) { (_: Int, _: JobContext) in }
+        for i in 0..<3 { try await docket.enqueue("job", payload: i, options: TaskOptions(id: "t\(i)", delay: .seconds(3600))) }
+        await docket.close()
+        let before = Date().addingTimeInterval(-3600)
+        // Opened and closed again: the new snapshot covers everything, every segment goes.
+        await (try await Docket.open(directory: dir.journal, configuration: config)).close()
+        #expect(try JournalReader.statistics(directory: dir.journal).records == 0)
+        let now = try Docket.inspect(directory: dir.journal, at: Date().addingTimeInterval(1))
+        #expect(now.tasks.map(\.id).sorted() == ["t0", "t1", "t2"])
+        #expect(throws: DocketError.self) { try Docket.inspect(directory: dir.journal, at: before) }
+    }
+
     @Test func inspectAtATimeReportsDamageBeforeIt() async throws {
         let dir = TempDirectory()
         defer { dir.remove() }
