@@ -396,7 +396,7 @@ extension EngineBench {
         return t
     }
 
-    /// `engine-profile recovery|recovery-snapshot|batch|batch4|e2e|enqueue16|enqueue64|enqueue16-none|catchup [--dir D] [--repeat N]`: one phase alone, so that
+    /// `engine-profile recovery|recovery-snapshot|batch|batch4|e2e|enqueue16|enqueue64|enqueue16-none|catchup|paging [--dir D] [--repeat N]`: one phase alone, so that
     /// `perf record` sees only it. `recovery` builds 1M live tasks in D once (kept between
     /// calls) and then only opens it.
     static func profile(_ args: [String]) async throws {
@@ -449,8 +449,31 @@ extension EngineBench {
                 print(String(format: "enqueue, %d producers, %@ %.0f tasks/s", producers, durability.description, rate))
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
+        case "paging":
+            // Actor time of one page of 100 among 1M pending tasks: all of them, then a key
+            // only 1 task in 1,000 has.
+            let d = try Docket.inMemory(configuration: DocketConfiguration())
+            d.register("noop", payload: Empty.self) { _, _ in }
+            var done = 0
+            while done < 1_000_000 {
+                let batch = (0..<1000).map { i in
+                    NewTask("noop", payload: Empty(), options: TaskOptions(id: "p\(done + i)", delay: .seconds(86_400),
+                                                                           key: (done + i) % 1000 == 0 ? "rare" : nil))
+                }
+                try await d.enqueue(batch: batch)
+                done += 1000
+            }
+            for _ in 0..<repeats {
+                for (label, filter) in [("every task", TaskFilter()), ("key of 1 in 1,000", TaskFilter(key: "rare"))] {
+                    var cursor: String?
+                    let start = ContinuousClock.now
+                    for _ in 0..<10 { cursor = await d.tasks(matching: filter, limit: 100, after: cursor).nextCursor }
+                    print(String(format: "page of 100, %@: %.1f ms", label, seconds(ContinuousClock.now - start) * 100))
+                }
+            }
+            await d.close()
         default:
-            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, batch4, e2e, enqueue16, enqueue64, enqueue16-none or catchup")
+            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, batch4, e2e, enqueue16, enqueue64, enqueue16-none, catchup or paging")
         }
     }
 }

@@ -82,20 +82,7 @@ extension Docket {
     /// previous page.
     public func tasks(matching filter: TaskFilter = TaskFilter(), limit: Int = 100, after cursor: String? = nil) -> TaskPage {
         let from = cursor.flatMap { UInt64($0) } ?? 0
-        let limit = max(0, limit)
-        var page: [TaskEntry] = []
-        var more = false
-        // Only the sequence numbers after the cursor are sorted; tasks are materialized until
-        // the page and one more are found.
-        state.tasks.forEachInSequenceOrder(after: from, status: filter.statuses.count == 1 ? filter.statuses.first : nil) { t in
-            guard filter.matches(t) else { return true }
-            guard page.count < limit else {
-                more = true
-                return false
-            }
-            page.append(t)
-            return true
-        }
+        let (page, more) = state.tasks.page(matching: filter, after: from, limit: limit)
         return TaskPage(tasks: page.map(TaskInfo.init), nextCursor: more ? page.last.map { String($0.sequence) } : nil)
     }
 
@@ -114,17 +101,7 @@ extension Docket {
             }
             return total
         }
-        // Order does not matter here: one status is narrowed on the rows, else no sort at all.
-        var total = 0
-        if filter.statuses.count == 1 {
-            state.tasks.forEachInSequenceOrder(after: 0, status: filter.statuses.first) { t in
-                if filter.matches(t) { total += 1 }
-                return true
-            }
-        } else {
-            for t in state.tasks.values where filter.matches(t) { total += 1 }
-        }
-        return total
+        return state.tasks.count(matching: filter)
     }
 
     /// The ready and parked entries that are still their task's current turn: cancelled,

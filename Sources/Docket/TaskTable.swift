@@ -287,6 +287,61 @@ struct TaskTable: Sendable {
         for o in order where try !body(entry(rows[Int(o.slot)])) { return }
     }
 
+    /// A test of rows against `filter` on their own fields (interned numbers, micros), so that
+    /// nothing is materialized to reject a task; nil when no task can match (a name, queue,
+    /// schedule or key no task has).
+    func rowTest(_ filter: TaskFilter) -> ((TaskRow) -> Bool)? {
+        var name: UInt32?, queue: UInt32?, schedule: UInt32?, key: UInt32?
+        if let n = filter.name { guard let i = names.number(of: n) else { return nil }; name = i }
+        if let q = filter.queue { guard let i = queues.number(of: q) else { return nil }; queue = i }
+        if let sid = filter.scheduleID { guard let i = scheduleIDs.number(of: sid) else { return nil }; schedule = i }
+        if let k = filter.key { guard let i = keys.number(of: k) else { return nil }; key = i }
+        let statuses = filter.statuses
+        let runAt = filter.runAt.map { Time.micros($0.lowerBound)...Time.micros($0.upperBound) }
+        return { r in
+            if !statuses.isEmpty, !statuses.contains(r.status) { return false }
+            if let name, r.name != name { return false }
+            if let queue, r.queue != queue { return false }
+            if let schedule, r.schedule != schedule { return false }
+            if let key, r.key != key { return false }
+            if let runAt, !runAt.contains(r.runAt) { return false }
+            return true
+        }
+    }
+
+    /// The first `limit` tasks matching `filter` after sequence `after`, in sequence order, and
+    /// whether more match. One pass over the rows keeps the `limit + 1` lowest sequences in a
+    /// bounded heap (O(n log limit), not a sort of every row), and only those are materialized.
+    func page(matching filter: TaskFilter, after: UInt64, limit: Int) -> (entries: [TaskEntry], more: Bool) {
+        guard limit > 0, let test = rowTest(filter) else { return ([], false) }
+        // The heap's top is the highest sequence kept, dropped when a lower one comes.
+        struct Kept: Comparable {
+            var sequence: UInt64
+            var slot: Int32
+            static func < (a: Kept, b: Kept) -> Bool { a.sequence > b.sequence }
+        }
+        let wanted = min(limit, count) + 1
+        var kept = BinaryHeap<Kept>()
+        for i in rows.indices where !rows[i].id.isEmpty && rows[i].sequence > after {
+            let sequence = rows[i].sequence
+            if kept.count == wanted, let top = kept.min, sequence >= top.sequence { continue }
+            guard test(rows[i]) else { continue }
+            kept.push(Kept(sequence: sequence, slot: Int32(i)))
+            if kept.count > wanted { _ = kept.popMin() }
+        }
+        let ordered = kept.elements.sorted { $0.sequence < $1.sequence }
+        let more = ordered.count > limit
+        return (ordered.prefix(limit).map { entry(rows[Int($0.slot)]) }, more)
+    }
+
+    /// How many tasks match `filter`, testing rows without materializing them.
+    func count(matching filter: TaskFilter) -> Int {
+        guard let test = rowTest(filter) else { return 0 }
+        var total = 0
+        for r in rows where !r.id.isEmpty && test(r) { total += 1 }
+        return total
+    }
+
     /// Every task, in slot order (roughly enqueue order), materialized one at a time.
     var values: LazyMapSequence<LazyFilterSequence<[TaskRow]>, TaskEntry> {
         let names = self.names, queues = self.queues, policies = self.policies, scheduleIDs = self.scheduleIDs, keys = self.keys
