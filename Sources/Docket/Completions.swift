@@ -7,6 +7,9 @@ final class Completions: Sendable {
         var id: String
         var lease: UInt64
         var result: Result<[UInt8]?, any Error>
+        /// A grouped call that was cancelled before it ended (for another member): only then
+        /// is a member's failure the cancellation's doing, not its own.
+        var callCancelled = false
     }
 
     private let items = Mutex<[Item]>([])

@@ -105,8 +105,11 @@ extension Docket {
             } catch {
                 results = Array(repeating: .failure(error), count: contexts.count)
             }
+            // Read as the call ends: a cancellation after it (its results already queued) did
+            // not cause them.
+            let cancelled = Task.isCancelled
             for (context, result) in zip(contexts, results) {
-                completions.add(Completions.Item(id: context.id, lease: context.lease, result: result))
+                completions.add(Completions.Item(id: context.id, lease: context.lease, result: result, callCancelled: cancelled))
             }
             wakeup.signal()
         }
@@ -127,7 +130,8 @@ extension Docket {
     /// does not count (`drainCompletions`).
     func cancelAttempt(_ flight: InFlight) {
         flight.handle?.cancel()
-        // Only mates still on the attempt of this call (one that finished has no entry left).
+        // Only mates still on the attempt of this call (one already drained has no entry left;
+        // one whose result is queued is not excused: see `Completions.Item.callCancelled`).
         for mate in flight.mates where inFlight[mate.id]?.lease == mate.lease { cutShort[mate.id] = mate.lease }
     }
 

@@ -68,7 +68,8 @@ public struct DocketStats: Sendable, Equatable {
     public var latenessP50: Duration?
     /// 99th percentile of the same.
     public var latenessP99: Duration?
-    /// Attempts finished per second over the last minute (at most the last 4,096).
+    /// Attempts finished per second over the last minute (or since the first, if more recent;
+    /// over at least one second).
     public var throughput: Double?
     /// The journal's I/O counters and recent fdatasync times; nil in memory.
     public var journal: JournalMetrics?

@@ -319,7 +319,7 @@ extension Docket {
             if case .success(let output) = c.result {
                 // The common case needs nothing of the task but its id and lease.
                 mutations.append(success(of: c.id, lease: c.lease, output: output, now: now))
-            } else if wasCutShort, case .failure(let error) = c.result, !(error is JobControl), !(error is PayloadDecodingFailure) {
+            } else if wasCutShort, c.callCancelled, case .failure(let error) = c.result, !(error is JobControl), !(error is PayloadDecodingFailure) {
                 // Its grouped call was cancelled for another task: runs again, not counted,
                 // whatever error the cancellation surfaced as (`URLError(.cancelled)`, a wrapped
                 // one). A bad payload or an explicit `JobControl` stands.

@@ -41,7 +41,8 @@ public final class ManualClock: DocketClock {
     public func advance(by duration: Duration) {
         // Past a million years is as good as forever (and `components` traps beyond 2^63 s).
         let cap = Duration.seconds(31_557_600_000_000)
-        let (s, a) = min(duration, cap).components
+        // The clock never moves back: a negative step (however large) changes nothing.
+        let (s, a) = max(.zero, min(duration, cap)).components
         let seconds = Double(s) + Double(a) / 1e18
         advance(to: now().addingTimeInterval(seconds))
     }

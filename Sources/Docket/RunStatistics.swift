@@ -4,9 +4,11 @@ struct RunStatistics: Sendable {
     private var next = 0
     private(set) var started = 0
     private(set) var finished = 0
-    /// When the last `window` attempts finished, oldest first once full (a ring).
-    private var finishTimes: [Micros] = []
-    private var nextFinish = 0
+    /// Finishes per second of the last minute: a ring of 60 per-second counts, each with the
+    /// second it holds (a slot still holding an older second is stale).
+    private var finishCounts = [Int](repeating: 0, count: 60)
+    private var finishSeconds = [Int64](repeating: Int64.min, count: 60)
+    private var firstFinish: Micros?
     static let window = 4096
 
     mutating func noteStart(lateness l: Micros) {
@@ -21,25 +23,30 @@ struct RunStatistics: Sendable {
 
     mutating func noteFinish(at now: Micros) {
         finished += 1
-        if finishTimes.count < Self.window {
-            finishTimes.append(now)
-        } else {
-            finishTimes[nextFinish] = now
-            nextFinish = (nextFinish + 1) % Self.window
+        if firstFinish == nil { firstFinish = now }
+        let second = Self.second(now)
+        let slot = Int(second % 60 + 60) % 60
+        if finishSeconds[slot] != second {
+            finishSeconds[slot] = second
+            finishCounts[slot] = 0
         }
+        finishCounts[slot] += 1
     }
 
-    /// Finished attempts per second over the last `window` finishes (or the last minute,
-    /// whichever is shorter), as of `now`; nil before two finishes.
+    static func second(_ t: Micros) -> Int64 { t >= 0 ? t / 1_000_000 : -((-t + 999_999) / 1_000_000) }
+
+    /// Finished attempts per second over the last minute (or since the first finish, if that is
+    /// more recent, counted over at least a second so two close finishes after a quiet spell do
+    /// not read as thousands a second), as of `now`; nil before two finishes.
     func throughput(now: Micros) -> Double? {
-        guard finishTimes.count >= 2 else { return nil }
-        let recent = finishTimes.filter { now - $0 <= 60_000_000 }
-        guard let first = recent.min() else { return 0 }
-        let span = Double(max(now - first, 1)) / 1e6
-        // A full window is a measured span, however short (10,000 finishes a second fill it
-        // in 0.41 s); fewer finishes count over at least a second, so that two close together
-        // after a quiet spell do not read as thousands a second.
-        return Double(recent.count) / (recent.count == Self.window ? span : max(span, 1))
+        guard finished >= 2, let firstFinish else { return nil }
+        let current = Self.second(now)
+        var count = 0
+        for i in 0..<60 where finishSeconds[i] > current - 60 && finishSeconds[i] <= current { count += finishCounts[i] }
+        // The minute: the 59 whole seconds before this one and this one so far.
+        let windowStart = (current - 59) * 1_000_000
+        let span = Double(now - max(windowStart, firstFinish)) / 1e6
+        return Double(count) / max(span, 1)
     }
 
     /// The p-quantile (0…1) of recent lateness, nil before any start.

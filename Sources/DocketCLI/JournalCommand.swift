@@ -111,7 +111,7 @@ enum JournalCommand {
                 return try JournalReader.read(directory: dir, mode: args.has("--salvage") ? .salvage : .strict,
                                        from: lastPrinted.map { $0 + 1 } ?? from, includeArchive: args.has("--archive")) { r in
                     guard printed < limit else { throw Enough() }
-                    if let last = lastPrinted, r.sequence > last + 1 {
+                    if retried, let last = lastPrinted, r.sequence > last + 1 {
                         output.err("docket: records \(last + 1)…\(r.sequence - 1) were removed by retention while dump read them")
                     }
                     printed += 1

@@ -106,3 +106,30 @@ import Testing
         #expect(sequences.count < 300, "nothing was removed: the test did not test")
     }
 }
+
+extension VanishedFileTests {
+    /// `dump --salvage` skips damage and reads on: that gap is damage, not retention (the
+    /// retention note is for a read that had to start again).
+    @Test func aSalvagedGapIsNotBlamedOnRetention() async throws {
+        let tmp = TempDirectory("salvage-gap")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/j"
+        let stress = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "stress", dir, "--records", "300", "--size", "40", "--segment-size", "4096",
+                                     "--durability", "none"], output: stress) == 0, "\(stress.stderr)")
+        let segments = Self.segments(dir)
+        #expect(segments.count >= 3, "\(segments)")
+        // A flipped byte in the middle of the second segment's records.
+        let path = dir + "/" + segments[1]
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[1500] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let output = HookOutput {}
+        _ = try JournalCommand.dump([dir, "--salvage"], output: output)
+        let (out, err) = output.lines.withLock { $0 }
+        let sequences = out.compactMap { $0.split(separator: "\t").first.flatMap { UInt64($0) } }
+        #expect(zip(sequences, sequences.dropFirst()).contains { $1 > $0 + 1 }, "no gap: the test did not test")
+        #expect(sequences.last == 300)
+        #expect(!err.contains { $0.contains("retention") }, "\(err)")
+    }
+}

@@ -1,10 +1,11 @@
 import Testing
 @testable import Docket
 
-/// `stats().throughput`: finishes per second over the last 4,096 (or the last minute).
+/// `stats().throughput`: finishes per second over the last minute, counted per second.
 @Suite struct RunStatisticsTests {
-    /// 10,000 finishes a second fill the window in 0.41 s; the rate was floored to a 1-second
-    /// span and read 4,096 whatever the real rate.
+    /// It kept the last 4,096 finish times and floored their span to a second: any rate above
+    /// 4,096/s read 4,096, and once fixed for a full window, one more finish in a burst jumped
+    /// the rate a hundredfold (and finishes stamped alike read as 4e9/s).
     @Test func throughputAboveTheWindowSizeIsMeasured() throws {
         var stats = RunStatistics()
         for i in 0..<10_000 { stats.noteFinish(at: Micros(i) * 100) }  // every 100 µs
@@ -15,5 +16,15 @@ import Testing
         quiet.noteFinish(at: 5_000_000)
         quiet.noteFinish(at: 5_000_050)
         #expect(quiet.throughput(now: 5_000_100) == 2)
+        // A burst after a quiet spell: 4,095 and 4,096 finishes within 10 ms read alike.
+        var burst = RunStatistics()
+        for i in 0..<4_096 { burst.noteFinish(at: 60_000_000 + Micros(i)) }
+        #expect(burst.throughput(now: 60_010_000) == 4_096)
+        // Only the last minute counts; a minute of 100/s reads 100.
+        var steady = RunStatistics()
+        for i in 0..<12_000 { steady.noteFinish(at: Micros(i) * 10_000) }  // 100/s for 120 s
+        let steadyRate = try #require(steady.throughput(now: 120_000_000))
+        #expect(abs(steadyRate - 100) < 2, "\(steadyRate)")
+        #expect(RunStatistics().throughput(now: 0) == nil)
     }
 }
