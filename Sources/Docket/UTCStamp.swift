@@ -16,11 +16,23 @@ enum UTCStamp {
         return text.hasSuffix("+00:00") ? String(text.dropLast(6)) + "Z" : text
     }
 
-    /// The time `string` wrote, read back; nil for text it did not write. (Read through `Date`:
-    /// after 2106 a fraction may come back a microsecond off, which the callers that compare
-    /// the text written again — reserved occurrence ids — see as not written by `string`.)
+    /// The time `string` wrote, read back; nil for text it did not write. The whole seconds go
+    /// through the schedules' parser (exact: whole seconds are exact in a `Date`) and the
+    /// fraction is read as digits, so a microsecond is never lost (centuries ahead, a `Date`
+    /// would round it, and reserved occurrence ids compare the text written again).
     static func micros(_ text: String) -> Micros? {
-        guard text.hasSuffix("Z"), let date = try? ISO8601.date(from: text, timeZone: utc) else { return nil }
-        return Time.micros(date)
+        guard text.hasSuffix("Z") else { return nil }
+        var whole = Substring(text.dropLast())
+        var fraction: Micros = 0
+        if let dot = whole.firstIndex(of: ".") {
+            let digits = whole[whole.index(after: dot)...]
+            guard (1...6).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Micros(digits) else { return nil }
+            fraction = n * [1, 100_000, 10_000, 1_000, 100, 10, 1][digits.count]
+            whole = whole[..<dot]
+        }
+        guard let date = try? ISO8601.date(from: whole + "Z", timeZone: utc) else { return nil }
+        let seconds = date.timeIntervalSince1970
+        guard seconds == seconds.rounded(), abs(seconds) < 1e15 else { return nil }
+        return Micros(seconds) * 1_000_000 + fraction
     }
 }

@@ -15,9 +15,12 @@ import Testing
         let texts = (0..<50).map { UTCStamp.string(t + Micros($0)) }
         #expect(Set(texts).count == 50, "\(texts)")
         #expect(texts[7] == "5000-01-01T00:00:00.000007Z")
-        // Before 2106 (and whole seconds after), reading back gives the same time.
-        for m: Micros in [0, 1, 1_800_000_000_654_321, -62_135_596_800_000_000, 253_402_300_799_000_000] {
+        // Reading back gives the same time, to the microsecond, also centuries ahead.
+        for m: Micros in [0, 1, -1, 1_800_000_000_654_321, -62_135_596_800_000_000, 253_402_300_799_000_000, t + 7, t + 999_999] {
             #expect(UTCStamp.micros(UTCStamp.string(m)) == m, "\(m)")
+        }
+        for bad in ["2027-01-15T08:00:00", "2027-01-15T08:00:00.Z", "2027-01-15T08:00:00.1234567Z", "2027-01-15T08:00:00.12a4Z", "soon"] {
+            #expect(UTCStamp.micros(bad) == nil, "\(bad)")
         }
     }
 }
