@@ -16,6 +16,9 @@ final class Completions: Sendable {
 
     func add(_ item: Item) { items.withLock { $0.append(item) } }
 
+    /// How many results wait (for tests).
+    var count: Int { items.withLock { $0.count } }
+
     func takeAll() -> [Item] {
         items.withLock { list in
             defer { list = [] }

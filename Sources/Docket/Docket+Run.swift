@@ -297,6 +297,7 @@ extension Docket {
     /// Ends the attempts whose handlers returned since the last call, in one journal write.
     /// A result from an attempt that lost its lease (timed out, cancelled, paused) is ignored.
     func drainCompletions() throws(DocketError) {
+        guard !holdsCompletions else { return }
         let done = completions.takeAll()
         guard !done.isEmpty, !isClosed else { return }
         // A step's own outcome is announced before what it did to its workflow.

@@ -67,6 +67,9 @@ public actor Docket {
     /// Tests: a catch-up written in several records stops (throws) after this many, leaving
     /// the journal as a crash between them would.
     var catchUpPartsBeforeFailure: Int?
+    /// Tests: finished attempts wait in `completions` while set, so that a test can act
+    /// between a handler's end and the loop taking its result.
+    var holdsCompletions = false
     /// Whether an event built now would reach anyone (events cost nothing when not).
     var wantsEvents: Bool { holdingEvents || hub.hasSubscribers }
 

@@ -152,4 +152,34 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+
+    /// A call that already ended with a real error, whose results wait to be taken when one
+    /// member is paused: the others' failure is their own (counted, failed for good with one
+    /// attempt), not the pause's doing — only a call cancelled before it ended excuses them.
+    @Test func aRealErrorAlreadyQueuedIsNotExcusedByALaterPause() async throws {
+        let h = try await Harness.make(.inMemory, register: { d in
+            d.registerGrouped("digest", payload: Job.self) { _ in throw TestFailure(message: "constraint violated") }
+        }, configure: { $0.defaultMaxAttempts = 1 })
+        let d = h.docket
+        await d.setHoldsCompletions(true)
+        try await Self.enqueue(d, [("a", "u"), ("b", "u"), ("c", "u")])
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.started, count: 3)
+        while await d.completions.count < 3 { await Task.yield() }
+        try await d.pause("b")
+        await d.setHoldsCompletions(false)
+        await h.recorder.waitFor(.failed, count: 2)
+        #expect(await d.task("a")?.status == .failed)
+        #expect(await d.task("c")?.status == .failed)
+        #expect(h.recorder.events(.snoozed).isEmpty)
+        try await h.stop()
+    }
+}
+
+extension Docket {
+    /// Holds finished attempts in `completions`; releasing wakes the loop to take them.
+    func setHoldsCompletions(_ on: Bool) {
+        holdsCompletions = on
+        if !on { wakeup.signal() }
+    }
 }
