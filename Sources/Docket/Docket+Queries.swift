@@ -107,8 +107,9 @@ extension Docket {
 
     /// The ready and parked entries that are still their task's current turn: cancelled,
     /// paused, rescheduled or purged tasks leave entries behind until they are popped (a queue
-    /// held at limit 0 never pops its own), and those must not count.
-    private func liveReadyCount() -> Int {
+    /// held at limit 0 never pops its own), and those must not count. A scan of every entry:
+    /// `stats()` reads the table's `queuedCount` instead; tests compare the two.
+    func liveReadyCount() -> Int {
         var n = 0
         readTasks { table in
             func live(_ item: ReadyItem) -> Bool {
@@ -128,7 +129,7 @@ extension Docket {
         for perStatus in byQueue.values {
             for (status, n) in perStatus { byStatus[status, default: 0] += n }
         }
-        return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: liveReadyCount(), started: runStats.started, finished: runStats.finished,
+        return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: state.tasks.queuedCount, started: runStats.started, finished: runStats.finished,
                            latenessP50: runStats.latenessQuantile(0.5).map(Time.duration),
                            latenessP99: runStats.latenessQuantile(0.99).map(Time.duration),
                            throughput: runStats.throughput(now: nowMicros()), journal: journal?.metrics)

@@ -47,8 +47,8 @@ extension Docket {
         if !state.workflowTimers.isEmpty { try expireWorkflowStages(now: now) }
         while let top = state.timers.min, top.runAt <= now {
             _ = state.timers.popMin()
-            guard let t = readTasks({ $0.peek(top.id) }), t.status == .scheduled, t.version == top.version, t.sequence == top.sequence else { continue }
-            ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: t.sequence, version: t.version, id: top.id))
+            guard let t = state.tasks.markQueued(top.id, version: top.version, sequence: top.sequence) else { continue }
+            ready.push(ReadyItem(priority: t.priority, runAt: t.runAt, sequence: top.sequence, version: top.version, id: top.id))
         }
         // Before anything starts: what expiries and timeouts did to workflows comes first.
         if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }

@@ -61,12 +61,39 @@ struct TaskTable: Sendable {
         var status: TaskStatus
         /// Progress when there is no `cold` box: 0 or 1.
         var progressIsOne: Bool
+        /// This version of the scheduled task has its turn in the run loop's ready queue (or
+        /// is parked behind its key or queue): due and waiting for a worker. Cleared with any
+        /// change of version, so `queuedCount` is `stats().ready` without a scan. (In the
+        /// row's padding: the stride stays 128 bytes.)
+        var queued = false
     }
 
     /// The stored "no time" of `startedAt` and `finishedAt` (an optional would add 8 bytes each).
     private static let none = Micros.min
 
     var count: Int { index.count }
+
+    /// Tasks whose current version is due and waiting for a worker (see `TaskRow.queued`).
+    private(set) var queuedCount = 0
+
+    /// Marks this version of a scheduled task as entering the ready queue, in one lookup, and
+    /// returns its priority and run time; nil when the row is absent, another version, not
+    /// scheduled, or in the queue already (a second entry would only be a duplicate).
+    mutating func markQueued(_ id: String, version: UInt32, sequence: UInt64) -> (priority: Int, runAt: Micros)? {
+        guard let slot = index.find(id, in: rows) else { return nil }
+        let i = Int(slot)
+        guard rows[i].status == .scheduled, rows[i].version == version, rows[i].sequence == sequence, !rows[i].queued else { return nil }
+        rows[i].queued = true
+        queuedCount += 1
+        return (Int(rows[i].priority), rows[i].runAt)
+    }
+
+    /// Clears row `i`'s queued mark as its version changes.
+    private mutating func unqueue(_ i: Int) {
+        guard rows[i].queued else { return }
+        rows[i].queued = false
+        queuedCount -= 1
+    }
 
     /// Tasks per queue and status (only the non-zero counts).
     var countsByQueue: [String: [TaskStatus: Int]] {
@@ -95,7 +122,12 @@ struct TaskTable: Sendable {
     /// Writes back a task read with `find` (its id must not change).
     mutating func store(_ f: Found) {
         let old = rows[Int(f.slot)]
-        let new = row(f.task, replacing: old)
+        var new = row(f.task, replacing: old)
+        if old.queued {
+            // Still this version's turn only if nothing that makes a new version changed.
+            new.queued = new.version == old.version && new.status == .scheduled && new.sequence == old.sequence
+            if !new.queued { queuedCount -= 1 }
+        }
         if old.status != new.status || old.queue != new.queue {
             count(old.queue, old.status, -1)
             count(new.queue, new.status, 1)
@@ -141,6 +173,7 @@ struct TaskTable: Sendable {
         rows[i].progressIsOne = false
         rows[i].status = .running
         rows[i].version &+= 1
+        unqueue(i)
         return (queues[rows[i].queue] ?? "", keys[rows[i].key])
     }
 
@@ -160,6 +193,7 @@ struct TaskTable: Sendable {
         rows[i].lease = 0
         rows[i].status = .succeeded
         rows[i].version &+= 1
+        unqueue(i)
         return (queues[rows[i].queue] ?? "", keys[rows[i].key], scheduleIDs[rows[i].schedule])
     }
 
@@ -236,6 +270,7 @@ struct TaskTable: Sendable {
         guard let slot = index.remove(id, in: rows) else { return }
         let old = rows[Int(slot)]
         count(old.queue, old.status, -1)
+        if old.queued { queuedCount -= 1 }
         releaseAll(old)
         // A free slot keeps a row with an empty id (never a valid task id).
         rows[Int(slot)] = TaskRow(id: "", payload: [], runAt: 0, timeout: 0, createdAt: 0, sequence: 0, lease: 0,

@@ -69,6 +69,9 @@ import Testing
             for t in state.tasks.values { recount[t.queue, default: [:]][t.status, default: 0] += 1 }
             #expect(state.tasks.countsByQueue == recount, "seed \(seed) step \(step) \(op)")
             #expect(running <= Self.concurrency)
+            // The ready count kept in the rows equals a scan of the run loop's queues.
+            let scanned = await h.docket.liveReadyCount()
+            #expect(state.tasks.queuedCount == scanned, "seed \(seed) step \(step) \(op): ready \(state.tasks.queuedCount), scan \(scanned)")
         }
 
         for step in 0..<120 {

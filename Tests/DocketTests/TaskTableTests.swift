@@ -11,6 +11,11 @@ import Testing
                   retry: retry, timeout: 0, status: status, createdAt: 0, sequence: sequence, scheduleID: schedule)
     }
 
+    /// The memory figure (≤ 256 bytes a pending task) rests on a 128-byte row.
+    @Test func aRowIs128Bytes() {
+        #expect(MemoryLayout<TaskTable.TaskRow>.stride == 128)
+    }
+
     @Test func internedValuesGoWhenTheirLastTaskDoes() {
         var table = TaskTable()
         for i in 0..<30 {
