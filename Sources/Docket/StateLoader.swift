@@ -36,7 +36,7 @@ enum StateLoader {
                 })
             }, { record in
                 guard record.tag == EngineCodec.recordTag else {
-                    throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not an engine record (\(EngineCodec.recordTag))", offset: 0)
+                    throw BinaryReader.Malformed(reason: "record \(record.sequence) has tag \(record.tag), not the engine's (\(EngineCodec.recordTag)): this is a journal of other records (say, of `docket journal stress`), not a Docket directory", offset: 0)
                 }
                 batch.append(try EngineCodec.decodeMutation(record.payload))
                 if batch.isFull {

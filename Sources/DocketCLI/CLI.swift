@@ -88,6 +88,9 @@ public enum DocketCLI {
                        retention (compact), or load a journal directory
         """
 
+    static let commandUsage = ["cron": CronCommand.usage, "rrule": RRuleCommand.usage, "demo": DemoCommand.usage,
+                               "inspect": InspectCommand.usage, "stress": StressCommand.usage, "journal": JournalCommand.usage]
+
     /// Runs the tool with `arguments` (without the program name) and returns the exit code.
     public static func run(_ arguments: [String], output: CLIOutput = StandardOutput()) async -> Int32 {
         await run(arguments, output: output, progress: .standard)
@@ -100,6 +103,11 @@ public enum DocketCLI {
             return ExitCode.usage
         }
         let rest = Array(arguments.dropFirst())
+        // `docket <command> --help`: that command's usage, on stdout, exit 0.
+        if rest.contains("--help") || rest.contains("-h"), let text = commandUsage[command] {
+            output.out(text)
+            return ExitCode.success
+        }
         do {
             switch command {
             case "cron":

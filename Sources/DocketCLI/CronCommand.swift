@@ -15,13 +15,15 @@ enum CronCommand {
         let zone = try PreviewOptions.zone(args.value("--tz"))
         let schedule: Schedule
         do {
-            if text.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("@every") {
+            let head = text.trimmingCharacters(in: .whitespaces).lowercased()
+            if head.hasPrefix("@every") || head.hasPrefix("@at") {
                 schedule = try Schedule(parsing: text, timeZone: zone)
             } else {
                 schedule = .cron(try CronExpression(text, timeZone: zone))
             }
         } catch {
-            throw UsageError(PreviewOptions.explain(error, in: text))
+            throw UsageError(PreviewOptions.explain(error, in: text)
+                .replacingOccurrences(of: "or @every <duration> as a Schedule", with: "and here also @every <duration> and @at <time>"))
         }
         let outputZone: TimeZone
         if let zone {

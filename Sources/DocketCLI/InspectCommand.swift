@@ -25,10 +25,7 @@ enum InspectCommand {
         guard args.positionals.count == 1, let dir = args.positionals.first else {
             throw UsageError("expected exactly one Docket directory\n\(usage)")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw UsageError("'\(dir)' is not a directory")
-        }
+        try UsageError.checkExistingDirectory(dir)
         if args.value("--as-of") != nil && args.value("--at") != nil { throw UsageError("give --as-of or --at, not both") }
         let asOf = try args.value("--as-of").map { _ in UInt64(try args.int("--as-of", default: 0, in: 0...Int.max)) }
         let at = try args.value("--at").map { text in
@@ -54,7 +51,8 @@ enum InspectCommand {
                                    phase: { line.phase(label + ", " + $0) }, progress: line.record)
             }
         } catch {
-            output.err("docket: \(error)")
+            // The library's advice names its API; here the flag says it.
+            output.err("docket: \(error)".replacingOccurrences(of: "and read with includeArchive", with: "and pass --archive"))
             return ExitCode.of(error)
         }
         let listed = listTasks ? Array(state.tasks.lazy.filter { t in

@@ -45,10 +45,7 @@ enum JournalCommand {
         guard args.positionals.count == 1, let dir = args.positionals.first else {
             throw UsageError("expected exactly one journal directory\n\(usage)")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw UsageError("'\(dir)' is not a directory")
-        }
+        try UsageError.checkExistingDirectory(dir)
         return dir
     }
 
@@ -83,7 +80,9 @@ enum JournalCommand {
             j.add("problems", raw: JournalJSON.array(result.problems.map(problemJSON)))
             output.out(j.text)
         } else if result.isClean {
-            output.out("ok: \(result.segments) segment(s), \(result.snapshots) snapshot(s), \(result.report.recordsRead) record(s), sequences \(result.firstSequence ?? 0)…\(result.report.lastSequence)\(result.report.chainHead.map { ", chain head \($0)" } ?? "")")
+            let sequences = result.firstSequence.map { "sequences \($0)…\(result.report.lastSequence)" }
+                ?? (result.report.lastSequence > 0 ? "no records after the snapshot through \(result.report.lastSequence)" : "no records")
+            output.out("ok: \(result.segments) segment(s), \(result.snapshots) snapshot(s), \(result.report.recordsRead) record(s), \(sequences)\(result.report.chainHead.map { ", chain head \($0)" } ?? "")")
         } else {
             for p in result.problems { output.out("bad: " + problemText(p)) }
         }
@@ -103,16 +102,21 @@ enum JournalCommand {
         let report: RecoveryReport
         var lastPrinted: UInt64?
         var retried = false
+        let salvage = args.has("--salvage")
         do {
             // A file removed meanwhile by a live instance's retention: read again, on from the
             // record after the last one printed (nothing is printed twice).
             report = try JournalReader.againIfAFileVanished { attempt in
                 retried = attempt > 1
-                return try JournalReader.read(directory: dir, mode: args.has("--salvage") ? .salvage : .strict,
+                return try JournalReader.read(directory: dir, mode: salvage ? .salvage : .strict,
                                        from: lastPrinted.map { $0 + 1 } ?? from, includeArchive: args.has("--archive")) { r in
                     guard printed < limit else { throw Enough() }
-                    if retried, let last = lastPrinted, r.sequence > last + 1 {
-                        output.err("docket: records \(last + 1)…\(r.sequence - 1) were removed by retention while dump read them")
+                    if let last = lastPrinted, r.sequence > last + 1 {
+                        if retried {
+                            output.err("docket: records \(last + 1)…\(r.sequence - 1) were removed by retention while dump read them")
+                        } else if salvage {
+                            output.err("docket: records \(last + 1)…\(r.sequence - 1) skipped: damaged")
+                        }
                     }
                     printed += 1
                     lastPrinted = r.sequence
@@ -147,7 +151,7 @@ enum JournalCommand {
             output.err("docket: records \(last + 1)…\(report.lastSequence) were removed by retention while dump read them")
         }
         if let anomaly = report.anomaly {
-            output.err("docket: stopped at damage: \(problemText(anomaly))")
+            output.err("docket: \(salvage ? "skipped damage, the first at" : "stopped at damage:") \(problemText(anomaly))")
             return ExitCode.checkFailed
         }
         return ExitCode.success
@@ -246,7 +250,9 @@ enum JournalCommand {
             j.add("segmentBytes", s.segmentBytes)
             j.add("snapshotBytes", s.snapshotBytes)
             j.add("firstSequence", s.firstSequence)
-            j.add("lastSequence", s.lastSequence)
+            // The journal's last sequence, as verify and inspect give it: the last record's, or
+            // the snapshot's when a compaction left no record after it.
+            j.add("lastSequence", s.lastSequence.map { max($0, s.newestSnapshotSequence ?? 0) } ?? s.newestSnapshotSequence)
             j.add("firstTime", s.firstTimestamp.map(iso8601))
             j.add("lastTime", s.lastTimestamp.map(iso8601))
             j.add("chainHead", s.chainHead)
@@ -256,7 +262,11 @@ enum JournalCommand {
             output.out("segments:   \(s.segments) (\(s.segmentBytes) bytes)\(s.archivedSegments > 0 ? ", \(s.archivedSegments) archived" : "")")
             output.out("snapshots:  \(s.snapshots) (\(s.snapshotBytes) bytes)\(s.newestSnapshotSequence.map { ", newest through \($0)" } ?? "")")
             output.out("records:    \(s.records) (\(s.payloadBytes) payload bytes)")
-            output.out("sequences:  \(s.firstSequence.map(String.init) ?? "-") … \(s.lastSequence.map(String.init) ?? "-")")
+            if let first = s.firstSequence, let last = s.lastSequence {
+                output.out("sequences:  \(first) … \(last)")
+            } else {
+                output.out("sequences:  no records\(s.newestSnapshotSequence.map { " (the snapshot holds everything through \($0))" } ?? "")")
+            }
             output.out("time:       \(s.firstTimestamp.map(iso8601) ?? "-") … \(s.lastTimestamp.map(iso8601) ?? "-")")
             if let head = s.chainHead { output.out("chain head: \(head)") }
             if let a = s.anomaly { output.out("damage:     \(problemText(a))") }

@@ -26,7 +26,10 @@ enum RRuleCommand {
         do {
             rule = try RecurrenceRule(parsing: text, start: start, timeZone: zone)
         } catch {
-            throw UsageError(PreviewOptions.explain(error, in: text))
+            // The library's words for its `start:` argument; here it is the flag.
+            throw UsageError(PreviewOptions.explain(error, in: text)
+                .replacingOccurrences(of: "or pass a start date", with: "or pass --dtstart ISO8601")
+                .replacingOccurrences(of: "and a start was also given", with: "and --dtstart was also given"))
         }
         let outputZone = zone ?? rule.timeZone
         let after = try PreviewOptions.after(args.value("--after"), zone: outputZone)

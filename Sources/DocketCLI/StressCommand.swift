@@ -46,7 +46,7 @@ enum StressCommand {
         let out = SharedOutput(output)
         let start = ContinuousClock.now
 
-        try UsageError.checkDirectoryOrAbsent(dir)
+        if resume { try UsageError.checkExistingDirectory(dir) } else { try UsageError.checkDirectoryOrAbsent(dir) }
         let docket: Docket
         do {
             docket = try await Docket.open(directory: dir, configuration: configuration)
@@ -55,6 +55,12 @@ enum StressCommand {
             return ExitCode.of(error)
         }
         let report = docket.recoveryReport
+        if !resume, report.tasks > 0 {
+            // Its ids would be acknowledged again without running again: an "enqueued" line
+            // with no "completed" line, which the kill tests read as a loss.
+            await docket.close()
+            throw UsageError("'\(dir)' holds \(report.tasks) task(s) already: pass --resume to run what is left, or use a new directory")
+        }
         out.err("docket: stress \(dir): recovered \(report.tasks) task(s), \(report.interrupted.count) interrupted")
         docket.register("stress", payload: Item.self) { (_: Item, job: JobContext) in
             out.out("completed \(job.id)")

@@ -29,6 +29,44 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: tmp.path + "/s"), "nothing created")
     }
 
+    /// A typo in a directory name is bad input, not an empty journal: the read-only commands
+    /// and `stress --resume` refuse a missing directory (they reported a clean, empty state,
+    /// or created it and "finished"), and `stress` refuses one that holds tasks already (its
+    /// ids would be acknowledged again without running again).
+    @Test func missingOrOccupiedDirectoriesAreRefused() async throws {
+        let tmp = TempDirectory("missing-dirs")
+        defer { tmp.remove() }
+        let missing = tmp.path + "/typo"
+        for args in [["inspect", missing], ["journal", "verify", missing], ["journal", "stats", missing], ["journal", "dump", missing],
+                     ["journal", "replay", missing, "--to", "1"], ["stress", missing, "--resume"]] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == ExitCode.usage, "\(args)")
+            #expect(out.stderr.contains { $0.contains("'\(missing)' does not exist") }, "\(args): \(out.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: missing), "nothing created")
+        let dir = tmp.path + "/s"
+        #expect(await DocketCLI.run(["stress", dir, "--tasks", "3"], output: CapturedOutput()) == 0)
+        let again = CapturedOutput()
+        #expect(await DocketCLI.run(["stress", dir, "--tasks", "3"], output: again) == ExitCode.usage)
+        #expect(again.stdout.isEmpty && again.stderr.contains { $0.contains("holds 3 task(s) already: pass --resume") }, "\(again.stderr)")
+        #expect(await DocketCLI.run(["stress", dir, "--resume"], output: CapturedOutput()) == 0)
+    }
+
+    /// `docket <command> --help` prints that command's usage and exits 0 (it was an unknown
+    /// option, exit 2, for every command).
+    @Test func helpAfterACommandPrintsItsUsage() async {
+        for (command, expected) in [("cron", "usage: docket cron next"), ("rrule", "usage: docket rrule next"), ("demo", "usage: docket demo"),
+                                    ("inspect", "usage: docket inspect"), ("stress", "usage: docket stress"), ("journal", "usage: docket journal")] {
+            for flag in ["--help", "-h"] {
+                let out = CapturedOutput()
+                #expect(await DocketCLI.run([command, flag], output: out) == 0, "\(command) \(flag)")
+                #expect(out.stdout.joined(separator: "\n").contains(expected), "\(command): \(out.stdout)")
+            }
+        }
+        let out = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "dump", "--help"], output: out) == 0)
+    }
+
     @Test func replayMessagesNameItsOwnOptions() async throws {
         let tmp = TempDirectory("replay-words")
         defer { tmp.remove() }

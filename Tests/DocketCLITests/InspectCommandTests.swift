@@ -303,6 +303,31 @@ struct InspectCommandTests {
         #expect(stats["damage"] is NSNull && stats["anomaly"] == nil, "\(stats)")
     }
 
+    /// After a compaction left only a snapshot, `journal stats` and `verify` agree with
+    /// `inspect` on the last sequence (stats said null, verify printed "sequences 0…59").
+    @Test func statsAndVerifyAgreeAfterACompaction() async throws {
+        let tmp = TempDirectory("compacted-sequences")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        try await Self.makeJournal(dir)
+        #expect(await DocketCLI.run(["journal", "compact", dir, "--retention", "delete"], output: CapturedOutput()) == 0)
+        func object(_ args: [String]) async throws -> [String: Any] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == 0, "\(args) \(out.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data((out.stdout.first ?? "").utf8)) as? [String: Any])
+        }
+        let inspected = try #require(try await object(["inspect", dir, "--json"])["lastSequence"] as? Int)
+        #expect(inspected > 0)
+        #expect(try await object(["journal", "stats", dir, "--json"])["lastSequence"] as? Int == inspected)
+        #expect(try await object(["journal", "verify", dir, "--json"])["lastSequence"] as? Int == inspected)
+        let text = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "verify", dir], output: text) == 0)
+        #expect(text.stdout.first?.hasSuffix("no records after the snapshot through \(inspected)") == true, "\(text.stdout)")
+        let stats = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "stats", dir], output: stats) == 0)
+        #expect(stats.stdout.contains("sequences:  no records (the snapshot holds everything through \(inspected))"), "\(stats.stdout)")
+    }
+
     /// `journal dump` prints one line per record, also for an error text with line breaks
     /// and tabs (escaped, with its backslashes), so that tools reading it line by line see every record.
     @Test func dumpPrintsOneLinePerRecord() async throws {

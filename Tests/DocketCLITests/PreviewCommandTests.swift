@@ -9,6 +9,19 @@ import Testing
         return (code, output.stdout, output.stderr)
     }
 
+    /// Messages name the command's flags, not the library's arguments, and `cron next` takes
+    /// `@at` as it takes `@every`.
+    @Test func messagesNameTheFlagsAndCronTakesAt() async {
+        let (code, _, err) = await Self.run(["rrule", "next", "FREQ=DAILY"])
+        #expect(code == 2 && err.joined().contains("or pass --dtstart ISO8601"), "\(err)")
+        let (both, _, bothErr) = await Self.run(["rrule", "next", "DTSTART:20250101T000000Z\nRRULE:FREQ=DAILY", "--dtstart", "2025-01-01T00:00:00Z"])
+        #expect(both == 2 && bothErr.joined().contains("--dtstart was also given"), "\(bothErr)")
+        let (at, out, atErr) = await Self.run(["cron", "next", "@at 2030-01-01T00:00:00Z", "--after", "2029-01-01T00:00:00Z"])
+        #expect(at == 0 && out == ["2030-01-01T00:00:00+00:00"], "\(out) \(atErr)")
+        let (bad, _, badErr) = await Self.run(["cron", "next", "@often"])
+        #expect(bad == 2 && badErr.joined().contains("and here also @every <duration> and @at <time>"), "\(badErr)")
+    }
+
     @Test func cronPreviewAcrossSpringForward() async {
         let (code, out, err) = await Self.run(["cron", "next", "30 2 * * *", "--tz", "America/New_York",
                                                "--after", "2025-03-08T12:00:00-05:00", "-n", "3"])

@@ -131,5 +131,10 @@ extension VanishedFileTests {
         #expect(zip(sequences, sequences.dropFirst()).contains { $1 > $0 + 1 }, "no gap: the test did not test")
         #expect(sequences.last == 300)
         #expect(!err.contains { $0.contains("retention") }, "\(err)")
+        // Each gap is named, and the damage is said to be skipped, not stopped at.
+        for (a, b) in zip(sequences, sequences.dropFirst()) where b > a + 1 {
+            #expect(err.contains("docket: records \(a + 1)…\(b - 1) skipped: damaged"), "\(err)")
+        }
+        #expect(err.contains { $0.hasPrefix("docket: skipped damage, the first at ") }, "\(err)")
     }
 }
