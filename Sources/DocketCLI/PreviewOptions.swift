@@ -32,6 +32,8 @@ enum PreviewOptions {
 
     static func print(_ dates: [Date], zone: TimeZone, json: Bool, output: CLIOutput) {
         let lines = dates.map { ISO8601.string(from: $0, in: zone) }
+        // Nothing at all is an answer too, but say so: an empty output reads like a failure.
+        if dates.isEmpty { output.err("docket: no fire after that time (the schedule has ended, or its next fire is more than 400 years away)") }
         if json {
             output.out("[" + lines.map { "\"\($0)\"" }.joined(separator: ",") + "]")
         } else {

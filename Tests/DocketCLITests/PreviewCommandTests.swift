@@ -18,6 +18,9 @@ import Testing
         #expect(both == 2 && bothErr.joined().contains("--dtstart was also given"), "\(bothErr)")
         let (at, out, atErr) = await Self.run(["cron", "next", "@at 2030-01-01T00:00:00Z", "--after", "2029-01-01T00:00:00Z"])
         #expect(at == 0 && out == ["2030-01-01T00:00:00+00:00"], "\(out) \(atErr)")
+        // An ended rule: nothing on stdout (an empty array with --json), a note on stderr, exit 0.
+        let (ended, endedOut, endedErr) = await Self.run(["rrule", "next", "DTSTART:20200101T000000Z\nRRULE:FREQ=DAILY;COUNT=2", "--json"])
+        #expect(ended == 0 && endedOut == ["[]"] && endedErr.joined().contains("no fire after that time"), "\(endedOut) \(endedErr)")
         let (bad, _, badErr) = await Self.run(["cron", "next", "@often"])
         #expect(bad == 2 && badErr.joined().contains("and here also @every <duration> and @at <time>"), "\(badErr)")
     }
