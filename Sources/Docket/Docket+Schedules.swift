@@ -202,11 +202,31 @@ extension Docket {
             next = schedule.next(after: Time.date(now)).map(Time.micros)
         }
         guard next != nil else { throw .invalidArgument("schedule \"\(id)\" (\(schedule)) has no fire time after now") }
-        return ScheduleEntry(id: id, schedule: schedule, name: handler, payload: bytes, queue: options.queue, priority: options.priority,
-                             maxAttempts: maxAttempts, retry: retry, timeout: timeout.map(Time.micros) ?? 0, misfire: options.misfire,
-                             grace: Time.micros(options.grace), overlap: options.overlap, key: options.key,
-                             status: options.paused ? .paused : .active,
-                             nextFire: next, lastFire: previous?.lastFire, lastTaskID: previous?.lastTaskID, createdAt: previous?.createdAt ?? now)
+        let entry = ScheduleEntry(id: id, schedule: schedule, name: handler, payload: bytes, queue: options.queue, priority: options.priority,
+                                  maxAttempts: maxAttempts, retry: retry, timeout: timeout.map(Time.micros) ?? 0, misfire: options.misfire,
+                                  grace: Time.micros(options.grace), overlap: options.overlap, key: options.key,
+                                  status: options.paused ? .paused : .active,
+                                  nextFire: next, lastFire: previous?.lastFire, lastTaskID: previous?.lastTaskID, createdAt: previous?.createdAt ?? now)
+        // An occurrence is a task in a fire record beside the schedule's id: one that cannot
+        // fit a record would stop `run()` at every fire. Refused here, while it is input.
+        if journal != nil {
+            let size = Self.occurrenceRecordSize(of: entry)
+            guard size <= recordRoom else {
+                throw .invalidArgument("an occurrence of schedule \"\(id)\" takes \(size) bytes of a journal record (its payload is \(bytes.count) bytes), more than fit in one (journal.maxRecordSize \(configuration.journal.maxRecordSize) leaves \(recordRoom)): make the payload smaller (say, an id to look the data up by) or raise configuration.journal.maxRecordSize")
+            }
+        }
+        return entry
+    }
+
+    /// The bytes a fire record needs for one occurrence of `s` (its task, under the longest
+    /// occurrence id, and the schedule's id).
+    static func occurrenceRecordSize(of s: ScheduleEntry) -> Int {
+        let occurrence = TaskEntry(id: s.id + "@9999-12-31T23:59:59.999999Z", name: s.name, payload: s.payload, queue: s.queue, priority: s.priority,
+                                   key: s.occurrenceKey, runAt: Micros.max, attempt: 0, maxAttempts: s.maxAttempts, retry: s.retry,
+                                   timeout: s.timeout, status: .scheduled, createdAt: Micros.max, sequence: UInt64.max, scheduleID: s.id)
+        var w = BinaryWriter(capacity: s.payload.count + 256)
+        EngineCodec.write(occurrence, &w)
+        return w.bytes.count + s.id.utf8.count + 16
     }
 
     /// Journals and reports the fires of `s` from `from` through `now`, skipped because the
@@ -220,11 +240,32 @@ extension Docket {
         // would drift (100 ms is not a binary fraction).
         var fires = s.schedule.fires(after: Time.date(from))
         let delay = s.isFixedDelay ? max(1, Time.micros(s.schedule.interval?.period ?? .zero)) : 0
-        while let at = x, at <= now, count < Self.catchUpScanLimit {
-            count += 1
-            sample.append(at)
-            if sample.count > configuration.maxCatchUp + Self.lateSlack { sample.removeFirst(sample.count - configuration.maxCatchUp) }
-            x = s.isFixedDelay ? Time.add(at, delay) : fires.next().map(Time.micros)
+        func scan() {
+            var scanned = 0
+            while let at = x, at <= now, scanned < catchUpScanLimit {
+                scanned += 1
+                count += 1
+                sample.append(at)
+                if sample.count > configuration.maxCatchUp + Self.lateSlack { sample.removeFirst(sample.count - configuration.maxCatchUp) }
+                x = s.isFixedDelay ? Time.add(at, delay) : fires.next().map(Time.micros)
+            }
+        }
+        scan()
+        if let at = x, at <= now {
+            // More than one scan looks at: the fires up to shortly before now are counted, and
+            // the scan picks up there, so that the sample holds the latest ones (as in `fire`).
+            let spacing = max(1, (at - from) / Micros(catchUpScanLimit))
+            let resume = max(at, Time.add(now, -(spacing &* Micros(configuration.maxCatchUp + Self.lateSlack + 1))))
+            if s.isFixedDelay {
+                let skipped = (resume - at + delay - 1) / delay
+                count += Int(clamping: skipped)
+                x = Time.add(at, skipped &* delay)
+            } else {
+                count += Self.countFires(of: s.schedule, from: at, before: resume)
+                fires = s.schedule.fires(after: Time.date(resume - 1))
+                x = fires.next().map(Time.micros)
+            }
+            scan()
         }
         sample = Array(sample.suffix(skippedSampleLimit))
         try commit(.fire(scheduleID: s.id, created: [], lastNominal: nil, skipped: sample, skippedCount: count, nextFire: next, at: now))
@@ -247,9 +288,23 @@ extension Docket {
         }
     }
 
-    /// The most nominal times looked at in one catch-up; beyond, the count is a lower bound
-    /// and the search jumps to the first fire after now.
-    static let catchUpScanLimit = 1_000_000
+    /// The most fires `countFires` walks for a cron or RRULE schedule (a few seconds of actor
+    /// time, after years down at one fire a second); beyond, the count is a lower bound.
+    static let catchUpCountLimit = 100_000_000
+
+    /// How many fires of `schedule` lie in [`from`, `before`), `from` being one: arithmetic for
+    /// a fixed-rate interval, a walk (at most `catchUpCountLimit`) for the others.
+    static func countFires(of schedule: Schedule, from: Micros, before: Micros) -> Int {
+        guard before > from else { return 0 }
+        if let i = schedule.interval, case .fixedRate = i.mode {
+            let period = i.periodMilliseconds * 1000
+            return Int(clamping: (before - from + period - 1) / period)
+        }
+        var count = 1
+        var fires = schedule.fires(after: Time.date(from))
+        while count < catchUpCountLimit, let x = fires.next().map(Time.micros), x < before { count += 1 }
+        return count
+    }
     /// The most skipped times one record lists: `maxCatchUp`, and no more than half of a
     /// record holds (a time takes at most 10 bytes).
     var skippedSampleLimit: Int { min(configuration.maxCatchUp, max(1, recordRoom / 20)) }
@@ -273,19 +328,37 @@ extension Docket {
             // One walk for the whole catch-up: `next(after:)` per fire would walk a COUNT rule
             // from its DTSTART again each time (12.7 s for 17k missed fires of one such rule).
             var fires = s.schedule.fires(after: Time.date(first))
-            while let x = next, x <= now, scanned < Self.catchUpScanLimit {
-                scanned += 1
-                if now - x > s.grace {
-                    lateCount += 1
-                    // Keep the newest ones: the last may be the coalesced run.
-                    late.append(x)
-                    if late.count > configuration.maxCatchUp + Self.lateSlack { late.removeFirst(late.count - configuration.maxCatchUp) }
-                } else {
-                    onTime.append(x)
+            func scan() {
+                scanned = 0
+                while let x = next, x <= now, scanned < catchUpScanLimit {
+                    scanned += 1
+                    if now - x > s.grace {
+                        lateCount += 1
+                        // Keep the newest ones: the last may be the coalesced run.
+                        late.append(x)
+                        if late.count > configuration.maxCatchUp + Self.lateSlack { late.removeFirst(late.count - configuration.maxCatchUp) }
+                    } else {
+                        onTime.append(x)
+                    }
+                    next = fires.next().map(Time.micros)
                 }
-                next = fires.next().map(Time.micros)
             }
-            if let x = next, x <= now { next = s.schedule.next(after: Time.date(now)).map(Time.micros) }
+            scan()
+            if let x = next, x <= now {
+                // More fires than one scan looks at (a per-second schedule down 12 days): the
+                // ones up to shortly before the grace period are counted, not looked at, and
+                // the scan picks up there, so that the fires run are still the latest ones and
+                // those within the grace period are all seen.
+                let spacing = max(1, (x - first) / Micros(catchUpScanLimit))
+                let lookback = spacing &* Micros(configuration.maxCatchUp + Self.lateSlack + 1)
+                let resume = max(x, Time.add(now, -Time.add(s.grace, lookback)))
+                lateCount += Self.countFires(of: s.schedule, from: x, before: resume)
+                fires = s.schedule.fires(after: Time.date(resume - 1))
+                next = fires.next().map(Time.micros)
+                scan()
+                // Still short (a grace period holding more than a scan): on from now.
+                if let y = next, y <= now { next = s.schedule.next(after: Time.date(now)).map(Time.micros) }
+            }
         }
         var toFire: [Micros]
         switch s.misfire {
@@ -338,7 +411,13 @@ extension Docket {
         }
         // Every skipped time is journaled and reported, up to `maxCatchUp` per catch-up (the
         // most recent ones); the count is always exact.
-        let sample = Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(skippedSampleLimit))
+        var sample = Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(skippedSampleLimit))
+        if journal != nil, !created.isEmpty, !sample.isEmpty {
+            // The sample shares the first record with an occurrence: a large payload leaves it
+            // less room (a skipped time takes at most 10 bytes; the count stays exact).
+            let room = recordRoom - Self.occurrenceRecordSize(of: s)
+            sample = Array(sample.suffix(max(0, room / 10)))
+        }
         // Occurrences carry the payload: many of them (`.fireAll` after a long gap) may not fit
         // in one record. Every record but the last keeps the schedule's next fire as it was, so
         // a crash between them fires again and creates only what is missing.

@@ -67,6 +67,10 @@ public actor Docket {
     /// Tests: a catch-up written in several records stops (throws) after this many, leaving
     /// the journal as a crash between them would.
     var catchUpPartsBeforeFailure: Int?
+    /// The most nominal times a catch-up scan looks at one by one; beyond, the fires up to
+    /// shortly before now are counted (`countFires`) and a second scan looks at the rest.
+    /// (Tests lower it.)
+    var catchUpScanLimit = 1_000_000
     /// Tests: finished attempts wait in `completions` while set, so that a test can act
     /// between a handler's end and the loop taking its result.
     var holdsCompletions = false

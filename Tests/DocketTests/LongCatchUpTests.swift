@@ -1,0 +1,102 @@
+import DocketJournal
+import Foundation
+import Testing
+@testable import Docket
+
+/// A catch-up with more fires than one scan looks at (`catchUpScanLimit`, lowered here from a
+/// million): the fires up to shortly before now are counted, and the fires run and reported
+/// are still the latest ones. The scan used to stop after the limit and jump to now, so
+/// `.fireOnce` ran the limit-th fire (10 hours stale for a per-second schedule down 12 days)
+/// and the rest went uncounted.
+@Suite(.timeLimit(.minutes(2))) struct LongCatchUpTests {
+    /// The fire records of schedule "s": (created occurrence ids, skipped count, skipped sample).
+    static func fires(_ dir: TempDirectory) throws -> [(created: [String], skippedCount: Int, skipped: [Micros])] {
+        var result: [(created: [String], skippedCount: Int, skipped: [Micros])] = []
+        _ = try JournalReader.read(directory: dir.journal, from: 1) { record in
+            if case .fire("s", let created, _, let skipped, let skippedCount, _, _) = try EngineCodec.decodeMutation(record.payload) {
+                result.append((created.map(\.id), skippedCount, skipped))
+            }
+        }
+        return result
+    }
+
+    static func id(_ secondsAfterStart: Int) -> String {
+        EngineState.occurrenceID(schedule: "s", nominal: Time.micros(Harness.start.addingTimeInterval(Double(secondsAfterStart))))
+    }
+
+    @Test(arguments: [MisfirePolicy.fireOnce, .fireAll], ["@every 1s", "* * * * * *"])
+    func theLatestFiresRunAndEveryOtherIsCounted(policy: MisfirePolicy, text: String) async throws {
+        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
+                                       configure: { $0.maxCatchUp = 10 })
+        await h.docket.setCatchUpScanLimit(1_000)
+        try await h.docket.schedule("s", parsing: text, handler: "tick", payload: 0,
+                                    options: ScheduleOptions(misfire: policy, grace: .milliseconds(500), overlap: .allow))
+        // 5,000 fires, every one 0.7 s or more late.
+        h.clock.advance(by: .milliseconds(5_000_700))
+        let runs = policy == .fireOnce ? 1 : 10
+        await h.recorder.waitFor(.succeeded, count: runs)
+        try await h.stop()
+        let records = try Self.fires(try #require(h.directory))
+        let created = records.flatMap(\.created)
+        #expect(created == (5_001 - runs...5_000).map(Self.id), "\(created)")
+        #expect(records.map(\.skippedCount).reduce(0, +) == 5_000 - runs)
+        // The sample of skipped times is the latest ones.
+        let sample = records.flatMap(\.skipped)
+        #expect(sample.last == Time.micros(Harness.start.addingTimeInterval(Double(5_000 - runs))), "\(sample.suffix(3))")
+        h.directory?.remove()
+    }
+
+    @Test func missesWhilePausedAreCountedAndTheLatestReported() async throws {
+        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
+                                       configure: { $0.maxCatchUp = 10 })
+        await h.docket.setCatchUpScanLimit(1_000)
+        try await h.docket.schedule("s", parsing: "@every 1s", handler: "tick", payload: 0)
+        try await h.docket.pauseSchedule("s")
+        h.clock.advance(by: .milliseconds(5_000_700))
+        try await h.docket.resumeSchedule("s")
+        try await h.stop()
+        let records = try Self.fires(try #require(h.directory))
+        #expect(records.map(\.skippedCount).reduce(0, +) == 5_000)
+        #expect(records.flatMap(\.skipped).last == Time.micros(Harness.start.addingTimeInterval(5_000)))
+        h.directory?.remove()
+    }
+}
+
+/// An occurrence must fit a journal record beside its fire's other fields: a schedule whose
+/// occurrences cannot is refused when created (it used to stop `run()` at every fire), and the
+/// sample of skipped times shrinks to leave room for a large payload.
+@Suite(.timeLimit(.minutes(2))) struct OccurrenceSizeTests {
+    struct Blob: Codable, Sendable { var text: String }
+
+    @Test func aScheduleWhoseOccurrenceCannotFitARecordIsRefused() async throws {
+        let h = try await Harness.make(.journaled, register: { d in d.register("big", payload: Blob.self) { (_: Blob, _: JobContext) in } },
+                                       configure: { $0.journal.maxRecordSize = 4096 })
+        let id = String(repeating: "s", count: 200)
+        await #expect(throws: DocketError.self) {
+            try await h.docket.schedule(id, parsing: "@every 1m", handler: "big", payload: Blob(text: String(repeating: "x", count: 2_900)))
+        }
+        #expect(await h.docket.scheduleInfo(id) == nil)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    @Test func aLargePayloadLeavesTheSkippedSampleLessRoom() async throws {
+        let h = try await Harness.make(.journaled, register: { d in d.register("big", payload: Blob.self) { (_: Blob, _: JobContext) in } },
+                                       configure: { $0.journal.maxRecordSize = 4096 })
+        try await h.docket.schedule("s", parsing: "@every 1s", handler: "big", payload: Blob(text: String(repeating: "x", count: 2_850)),
+                                    options: ScheduleOptions(misfire: .fireOnce, grace: .milliseconds(500)))
+        // 500 fires missed: a sample of up to 153 times (~1.2 KB) no longer fits beside the occurrence.
+        h.clock.advance(by: .milliseconds(500_700))
+        await h.recorder.waitFor(.succeeded)
+        try await h.stop()
+        let records = try LongCatchUpTests.fires(try #require(h.directory))
+        #expect(records.flatMap(\.created) == [LongCatchUpTests.id(500)])
+        #expect(records.map(\.skippedCount).reduce(0, +) == 499)
+        #expect(!records.flatMap(\.skipped).isEmpty)
+        h.directory?.remove()
+    }
+}
+
+extension Docket {
+    func setCatchUpScanLimit(_ n: Int) { catchUpScanLimit = n }
+}
