@@ -117,6 +117,14 @@ extension Docket {
         guard s.status != .finished else { return [] }
         // A paused schedule's fires before now will be reported as missed, not run.
         let now = nowMicros()
+        if s.isFixedDelay {
+            // Each fire waits for the occurrence before it: the next one, then one period apart
+            // as if each ran in no time (asking the interval for the fire "after" a time would
+            // add a period to it).
+            guard count > 0, let next = s.nextFire.map({ s.status == .paused ? max($0, now) : $0 }) else { return [] }
+            let period = Time.micros(s.schedule.interval?.period ?? .zero)
+            return (0..<count).map { Time.date(Time.add(next, period &* Micros($0))) }
+        }
         let from = s.nextFire.map { Time.date(s.status == .paused ? max($0 - 1, now) : $0 - 1) } ?? Time.date(now)
         return Array(s.schedule.fires(after: from).prefix(max(0, count)))
     }

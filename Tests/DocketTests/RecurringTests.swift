@@ -538,6 +538,16 @@ import Testing
         await reopened.close()
     }
 
+    /// `preview` of a fixed-delay schedule starts at its next fire, then a period apart (it
+    /// asked the interval for the fire after next fire − 1 µs, which a fixed delay answers with a
+    /// period added: every time was a period late).
+    @Test func aFixedDelayPreviewStartsAtTheNextFire() async throws {
+        let h = try await Harness.make(.inMemory) { d in d.register("tick", payload: Job.self) { _, _ in } }
+        try await h.docket.schedule("d", parsing: "@every 5m after completion", handler: "tick", payload: Job(n: 1))
+        #expect(try await h.docket.preview(scheduleID: "d", count: 3) == [300, 600, 900].map { Harness.start.addingTimeInterval($0) })
+        try await h.stop()
+    }
+
     /// An update keeps a paused schedule paused and reports the old definition's fires missed
     /// while paused; `preview` of a paused schedule starts at now (the fires before will be
     /// reported, not run); `lastFire` stays the last occurrence created.
