@@ -63,7 +63,9 @@ extension Docket {
     /// with it (same handler and queue, still due), within `room` more; the others stay parked.
     /// Schedule occurrences missed while busy (`missedWhileBusy`) go to `missed` instead.
     func groupMembers(of leader: TaskEntry, maxGroup: Int, room: Int, now: Micros, missed: inout [TaskEntry]) -> [TaskEntry] {
-        guard let key = leader.key, room > 0, maxGroup > 1, var heap = parked[.key(key)] else { return [] }
+        // Occurrences queued behind their schedule's own key (overlap `.queue`) run one after
+        // the other, as that policy says, not together in one call.
+        guard let key = leader.key, !key.hasPrefix(Self.scheduleKeyPrefix), room > 0, maxGroup > 1, var heap = parked[.key(key)] else { return [] }
         let wanted = min(room, maxGroup - 1)
         var members: [TaskEntry] = []
         var skipped: [ReadyItem] = []

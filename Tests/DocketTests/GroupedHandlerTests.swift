@@ -118,6 +118,31 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+    /// Occurrences of a schedule with overlap `.queue` wait behind their schedule's own key;
+    /// a grouped handler took them all in one call, though `.queue` runs each after the one
+    /// before. Now each comes alone, in order.
+    @Test func queuedOccurrencesOfOneScheduleComeOneByOne() async throws {
+        let calls = Calls()
+        let gate = Gate()
+        let h = try await Harness.make(.inMemory, register: { d in
+            d.registerGrouped("digest", payload: Job.self) { jobs in
+                calls.add(jobs)
+                try await gate.run(jobs[0].context.id)
+            }
+        })
+        try await h.docket.schedule("s", parsing: "@every 1s", handler: "digest", payload: Job(n: 0),
+                                    options: ScheduleOptions(misfire: .fireAll, grace: .seconds(60), overlap: .queue))
+        for k in 1...3 {
+            h.clock.advance(by: .seconds(1))
+            await h.recorder.waitFor(.enqueued, count: k)
+        }
+        await h.recorder.waitFor(.started)
+        gate.open()
+        await h.recorder.waitFor(.succeeded, count: 3)
+        #expect(calls.all.map(\.count) == [1, 1, 1], "\(calls.all)")
+        try await h.stop()
+    }
+
     struct UpstreamCancelled: Error {}
 
     /// Pausing one task of a running group cancels the call; the others' attempt is not
