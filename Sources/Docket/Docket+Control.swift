@@ -199,6 +199,20 @@ extension Docket {
         return ids
     }
 
+    /// A fixed-delay schedule whose latest occurrence ended, and is now run again, waits for it
+    /// again: its next fire (set when the occurrence ended) goes, to be set when it ends anew;
+    /// else the next occurrence would start beside it. Returns the last record's sequence.
+    private func holdFixedDelaySchedules(rerunning ids: [String]) throws(DocketError) -> UInt64? {
+        var sequence: UInt64?
+        for id in ids {
+            guard let sid = state.tasks[id]?.scheduleID, var s = state.schedules[sid], s.isFixedDelay, s.status == .active,
+                  s.lastTaskID == id, s.nextFire != nil else { continue }
+            s.nextFire = nil
+            sequence = try commit(.upsertSchedule(s))
+        }
+        return sequence
+    }
+
     /// The most task ids written in one journal record.
     static let idsPerRecord = 10_000
 
@@ -308,6 +322,7 @@ extension Docket {
                 }
                 let chunk = unique[applied..<end].filter { id in readTasks { $0.peek(id).map { allowed.contains($0.status) } ?? false } }
                 if !chunk.isEmpty { sequence = try commit(try make(chunk, now)) }
+                if action == "retry" { sequence = try holdFixedDelaySchedules(rerunning: chunk) ?? sequence }
                 changed += chunk
                 applied = end
             }

@@ -538,6 +538,39 @@ import Testing
         await reopened.close()
     }
 
+    /// A fixed-delay schedule waits for its occurrence; one that failed and is retried runs
+    /// again, and the next occurrence waits for it again (its next fire, set when it failed,
+    /// started the next one beside the retried run).
+    @Test(arguments: EngineKind.allCases) func aRetriedFixedDelayOccurrenceIsWaitedForAgain(kind: EngineKind) async throws {
+        let gate = Gate()
+        let attempts = Mutex(0)
+        let h = try await Harness.make(kind) { d in
+            d.register("once", payload: Job.self) { _, job in
+                if attempts.withLock({ $0 += 1; return $0 }) == 1 { throw JobControl.fail(permanently: "first run fails") }
+                try await gate.run(job.id)
+            }
+        }
+        let d = h.docket
+        try await d.schedule("d", parsing: "@every 5m after completion", handler: "once", payload: Job(n: 1))
+        h.clock.advance(by: .seconds(300))
+        let failed = await h.recorder.waitFor(.failed)
+        let first = try #require(failed.first?.taskID)
+        #expect(try #require(await d.scheduleInfo("d")).nextFire == Harness.start.addingTimeInterval(600))
+        try await d.retryNow(first)
+        await h.recorder.waitFor(.started, first, count: 2)
+        #expect(try #require(await d.scheduleInfo("d")).nextFire == nil)
+        // Past the old next fire: nothing new while the retried run goes on.
+        h.clock.advance(by: .seconds(400))
+        await h.settle()
+        #expect(await d.tasks(matching: TaskFilter(scheduleID: "d")).tasks.count == 1)
+        await gate.releaseWhenWaiting(first)
+        await h.recorder.waitFor(.succeeded, first)
+        await h.settle()
+        #expect(try #require(await d.scheduleInfo("d")).nextFire == Harness.start.addingTimeInterval(1_000))
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     /// `preview` of a fixed-delay schedule starts at its next fire, then a period apart (it
     /// asked the interval for the fire after next fire − 1 µs, which a fixed delay answers with a
     /// period added: every time was a period late).
