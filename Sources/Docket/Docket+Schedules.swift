@@ -36,7 +36,10 @@ extension Docket {
     /// Fires of the old definition that came due before the update are handled first, as the
     /// timer loop would have handled them (created, or skipped per the misfire policy and
     /// reported); on a paused schedule they are reported as missed. A paused schedule stays
-    /// paused (resume it with `resumeSchedule`); `options.paused` pauses an active one.
+    /// paused (resume it with `resumeSchedule`); `options.paused` pauses an active one. A
+    /// finished schedule (a one-shot that fired, a rule whose COUNT ran out) becomes active
+    /// again with the new definition — the way to give it more fires, which `resumeSchedule`
+    /// cannot.
     ///
     /// - Throws: `invalidArgument` when the update changes the key its occurrences get (its
     ///   own `key`, or `overlap` to or from `.queue`) while some have not finished: one created
