@@ -422,7 +422,10 @@ extension Docket {
         }
         // Every skipped time is journaled and reported, up to `maxCatchUp` per catch-up (the
         // most recent ones); the count is always exact.
-        var sample = Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(skippedSampleLimit))
+        // A catch-up written in parts and cut short by a crash is handled again: its first part
+        // (which holds the first occurrence) journaled the skipped fires already.
+        let resumed = toFire.first.map { state.tasks[EngineState.occurrenceID(schedule: s.id, nominal: $0)]?.scheduleID == s.id } ?? false
+        var sample = resumed ? [] : Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(skippedSampleLimit))
         if journal != nil, !created.isEmpty, !sample.isEmpty {
             // The sample shares the first record with an occurrence: a large payload leaves it
             // less room (a skipped time takes at most 10 bytes; the count stays exact).
@@ -436,7 +439,7 @@ extension Docket {
         for (i, chunk) in chunks.enumerated() {
             let last = i == chunks.count - 1
             try commit(.fire(scheduleID: s.id, created: Array(chunk), lastNominal: last ? toFire.last : nil, skipped: i == 0 ? sample : [],
-                             skippedCount: i == 0 ? skippedCount + taken.count : 0, nextFire: last ? next : s.nextFire, at: now))
+                             skippedCount: i == 0 && !resumed ? skippedCount + taken.count : 0, nextFire: last ? next : s.nextFire, at: now))
             if !last, let stop = catchUpPartsBeforeFailure, i + 1 >= stop {
                 throw .journal(.failed(reason: "stopped after \(i + 1) part(s) of a catch-up, as a crash would (a test's setting)"))
             }

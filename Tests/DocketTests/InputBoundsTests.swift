@@ -104,6 +104,41 @@ import Testing
         try await second.stop()
     }
 
+    /// The same with fires skipped (more than `maxCatchUp`): the first part journaled and
+    /// reported them; handled again, the catch-up does not report them twice.
+    @Test func aCatchUpCutShortReportsItsSkippedFiresOnce() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let configure: (inout DocketConfiguration) -> Void = { c in
+            c.journal.maxRecordSize = 16 * 1024
+            c.maxCatchUp = 8
+        }
+        try await Self.missTenBigFires(dir, clock, configure)
+        let config = Harness.configuration(clock) { c in
+            configure(&c)
+            c.snapshotOnClose = false
+        }
+        let cut = try await Docket.open(directory: dir.journal, configuration: config)
+        Self.registerTick(cut)
+        await cut.setCatchUpPartsBeforeFailure(1)
+        await #expect(throws: DocketError.self) { try await cut.run() }
+        let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: Self.registerTick, configure: configure)
+        await second.recorder.waitFor(.succeeded, count: 8)
+        await second.settle()
+        try await second.stop()
+        var skipped: [Micros] = []
+        var counts = 0
+        _ = try JournalReader.read(directory: dir.journal, from: 1) { record in
+            if case .fire(_, _, _, let sample, let count, _, _) = try EngineCodec.decodeMutation(record.payload) {
+                skipped += sample
+                counts += count
+            }
+        }
+        #expect(counts == 2 && skipped.count == 2, "skipped \(counts), sample \(skipped)")
+        #expect(second.recorder.events(.misfired).isEmpty, "reported again")
+    }
+
     static func registerTick(_ d: Docket) { d.register("tick", payload: Blob.self) { _, _ in } }
 
     /// Creates schedule "s" (every 10 s, `.fireAll`, a 3 KB payload) in `dir`, stops, and moves
