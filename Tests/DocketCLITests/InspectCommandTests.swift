@@ -26,7 +26,8 @@ struct InspectCommandTests {
         try await docket.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "ok-1"))
         try await docket.enqueue("bad", payload: Job(n: 2), options: TaskOptions(id: "bad-2", maxAttempts: 3))
         try await docket.enqueue("ok", payload: Job(n: 3), options: TaskOptions(id: "later-3", delay: .seconds(3600), queue: "later"))
-        try await docket.schedule("nightly", parsing: "CRON_TZ=UTC 0 2 * * *", handler: "ok", payload: Job(n: 4))
+        // On the system clock: a schedule that cannot fire while the test runs (February 29th).
+        try await docket.schedule("nightly", parsing: "CRON_TZ=UTC 0 2 29 2 *", handler: "ok", payload: Job(n: 4))
         let runner = Task { try await docket.run() }
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
@@ -50,7 +51,7 @@ struct InspectCommandTests {
         #expect(text.stdout.contains("  queue default: succeeded 1, failed 1"), "\(text.stdout)")
         #expect(text.stdout.contains("  queue later: scheduled 1"), "\(text.stdout)")
         #expect(text.stdout.contains("schedules: 1"))
-        #expect(text.stdout.contains { $0.hasPrefix("  nightly: CRON_TZ=UTC 0 2 * * * → ok, active, next ") }, "\(text.stdout)")
+        #expect(text.stdout.contains { $0.hasPrefix("  nightly: CRON_TZ=UTC 0 2 29 2 * → ok, active, next ") }, "\(text.stdout)")
         #expect(text.stdout.contains("failed (dead-letter): 1"))
         #expect(text.stdout.contains { $0.hasPrefix("  bad-2 (bad) after 1/3 attempt(s) at ") && $0.hasSuffix(": job 2 is broken on purpose") },
                 "\(text.stdout)")
@@ -90,7 +91,7 @@ struct InspectCommandTests {
         let bodies = text.stdout.map { $0.split(separator: "\t", maxSplits: 4).last.map(String.init) ?? "" }
         #expect(bodies.contains { $0.hasPrefix("enqueue ok-1 (ok) queue default run at ") }, "\(bodies)")
         #expect(bodies.contains { $0.hasPrefix("enqueue later-3 (ok) queue later run at ") })
-        #expect(bodies.contains { $0.hasPrefix("schedule nightly \"CRON_TZ=UTC 0 2 * * *\" handler ok active, next fire ") })
+        #expect(bodies.contains { $0.hasPrefix("schedule nightly \"CRON_TZ=UTC 0 2 29 2 *\" handler ok active, next fire ") })
         #expect(bodies.contains { $0.hasPrefix("start ") && $0.contains("ok-1 lease ") })
         #expect(bodies.contains { $0.hasPrefix("succeed ok-1 lease ") })
         #expect(bodies.contains { $0.hasPrefix("fail bad-2 lease ") && $0.hasSuffix("failed for good: job 2 is broken on purpose") })

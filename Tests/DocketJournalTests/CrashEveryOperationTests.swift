@@ -69,7 +69,9 @@ import Testing
                 let last = reopened.recoveryReport.lastSequence
                 #expect(records.map(\.sequence) == Array(stride(from: snapshot + 1, through: last, by: 1)), "state \(k)/\(variant)")
                 for r in records where r.payload != expected[r.sequence] { Issue.record("state \(k)/\(variant): wrong payload at \(r.sequence)") }
-                let mustHave = ackedAt.filter { $0.value <= k }.keys.max() ?? 0
+                // Acknowledged with n states recorded: the n-th (index n − 1, the state right
+                // after the acknowledging sync) must already hold it.
+                let mustHave = ackedAt.filter { $0.value - 1 <= k }.keys.max() ?? 0
                 #expect(last >= mustHave, "state \(k)/\(variant): acknowledged \(mustHave), recovered \(last)")
                 try await reopened.close()
             }

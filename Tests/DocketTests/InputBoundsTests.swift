@@ -221,9 +221,15 @@ import Testing
         let ids = (0..<40).map { String(repeating: "x", count: 190) + "-\($0)" }
         try await h.docket.enqueue(batch: ids.map { NewTask("job", payload: 1, options: TaskOptions(id: $0, delay: .seconds(1))) })
         h.clock.advance(by: .seconds(1))
-        for _ in 0..<200 where h.recorder.events(.succeeded).count < ids.count { await h.settle() }
+        await h.recorder.waitFor(.succeeded, count: ids.count)
         #expect(Set(h.recorder.events(.succeeded).map(\.taskID)) == Set(ids))
         try await h.stop()
+        // Several start records, each within the limit.
+        var starts: [Int] = []
+        _ = try JournalReader.read(directory: h.directory?.journal ?? "", from: 1) { record in
+            if case .start = try EngineCodec.decodeMutation(record.payload) { starts.append(record.payload.count) }
+        }
+        #expect(starts.count > 1 && starts.allSatisfy { $0 <= 4096 }, "\(starts)")
         let reopened = try await Docket.open(directory: h.directory?.journal ?? "", configuration: Harness.configuration(h.clock))
         for id in ids { #expect(await reopened.task(id)?.status == .succeeded) }
         await reopened.close()
@@ -244,9 +250,14 @@ import Testing
         h.clock.advance(by: .milliseconds(900))
         await h.settle()
         gate.open()
-        for _ in 0..<200 where h.recorder.events(.misfired).count < 199 { await h.settle() }
-        #expect(h.recorder.events(.misfired).count == 199)
+        let missed = await h.recorder.waitFor(.misfired, count: 199)
+        for id in missed.map(\.taskID) { #expect(await h.docket.task(id)?.status == .cancelled, "\(id)") }
         try await h.stop()
+        var cancels: [Int] = []
+        _ = try JournalReader.read(directory: h.directory?.journal ?? "", from: 1) { record in
+            if case .cancel = try EngineCodec.decodeMutation(record.payload) { cancels.append(record.payload.count) }
+        }
+        #expect(cancels.count > 1 && cancels.allSatisfy { $0 <= 4096 }, "\(cancels)")
         h.directory?.remove()
     }
 

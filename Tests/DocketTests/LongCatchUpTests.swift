@@ -92,7 +92,10 @@ import Testing
         let records = try LongCatchUpTests.fires(try #require(h.directory))
         #expect(records.flatMap(\.created) == [LongCatchUpTests.id(500)])
         #expect(records.map(\.skippedCount).reduce(0, +) == 499)
-        #expect(!records.flatMap(\.skipped).isEmpty)
+        // Fewer skipped times than the 153 a record of this size lists otherwise, but some.
+        let sample = records.flatMap(\.skipped)
+        #expect(!sample.isEmpty && sample.count < 153, "\(sample.count)")
+        #expect(sample.last == Time.micros(Harness.start.addingTimeInterval(499)))
         h.directory?.remove()
     }
 }

@@ -184,5 +184,7 @@ import Testing
         gate.open()
         try await h.stop()
         print("ModelTests seed \(seed): \(model.count) tasks, \(crashes) crashes, \(reused) ids enqueued again after a purge")
+        // The cases the model is for did come up with this seed (every seed here has them).
+        #expect(crashes > 0 && reused > 0, "seed \(seed): \(crashes) crashes, \(reused) ids reused")
     }
 }

@@ -15,11 +15,13 @@ import Testing
         func note(_ name: String) -> @Sendable () -> Void {
             { fired.withLock { $0.append(name) }; continuation.yield() }
         }
-        let late = timer.schedule(at: now + 3_000_000, note("late"))
-        let early = timer.schedule(at: now + 1_000_000, note("early"))
-        let cancelled = timer.schedule(at: now + 2_000_000, note("cancelled"))
-        _ = timer.schedule(at: now - 1_000_000_000, note("past"))
+        // Far enough apart that a loaded machine registers all of them first: the one to
+        // cancel an hour out (cancelling cannot lose a race), the others 100 ms apart.
+        let cancelled = timer.schedule(at: now + 3_600_000_000_000, note("cancelled"))
         #expect(timer.cancel(cancelled))
+        let late = timer.schedule(at: now + 200_000_000, note("late"))
+        let early = timer.schedule(at: now + 100_000_000, note("early"))
+        _ = timer.schedule(at: now - 1_000_000_000, note("past"))
         var count = 0
         for await _ in stream {
             count += 1
