@@ -56,6 +56,7 @@ struct CrashProcessTests {
                                         environment: [CrashPoints.environmentVariable: "\(point.rawValue):\(hit)"])
             let end = await child.finish()
             #expect(end.reason == .uncaughtSignal && end.status == SIGKILL, "\(point.rawValue):\(hit) did not crash: \(end.stderr)")
+            #expect(!child.killedByWatchdog, "\(point.rawValue):\(hit): killed by the watchdog, not at the crash point")
             // No orphan (temporary file, half-made segment) blocks the next open.
             try await checkSurvivors(dir, acks: child.acks, label: "\(point.rawValue):\(hit)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The built `docket` executable, next to the test bundle.
 public enum DocketBinary {
@@ -48,9 +49,14 @@ public final class DocketChild: @unchecked Sendable {
         try process.run()
         DispatchQueue.global().asyncAfter(deadline: .now() + limit) { [weak self] in
             guard let self, self.process.isRunning else { return }
+            self.watchdogFired.withLock { $0 = true }
             self.signal(SIGKILL)
         }
     }
+
+    private let watchdogFired = Mutex(false)
+    /// Whether the watchdog killed the child (its SIGKILL looks like any other).
+    public var killedByWatchdog: Bool { watchdogFired.withLock { $0 } }
 
     /// The sequence numbers of the `ack N` lines read so far (`docket journal stress`).
     public var acks: [UInt64] {
