@@ -205,8 +205,9 @@ extension Docket {
     private func holdFixedDelaySchedules(rerunning ids: [String]) throws(DocketError) -> UInt64? {
         var sequence: UInt64?
         for id in ids {
-            guard let sid = state.tasks[id]?.scheduleID, var s = state.schedules[sid], s.isFixedDelay, s.status == .active,
-                  s.lastTaskID == id, s.nextFire != nil else { continue }
+            // Paused too: resuming would fire from the next fire beside the retried run.
+            guard let sid = state.tasks[id]?.scheduleID, var s = state.schedules[sid], s.isFixedDelay,
+                  s.status == .active || s.status == .paused, s.lastTaskID == id, s.nextFire != nil else { continue }
             s.nextFire = nil
             sequence = try commit(.upsertSchedule(s))
         }

@@ -75,7 +75,9 @@ extension Docket {
                   let t = readTasks({ $0.find(item.id)?.task }) else { continue }
             if missedWhileBusy(t, now: now) {
                 missed.append(t)
-            } else if t.name == leader.name, t.queue == leader.queue {
+            } else if t.name == leader.name, t.queue == leader.queue, leader.scheduleID == nil || t.scheduleID != leader.scheduleID {
+                // Not another occurrence of the leader's own schedule: those wait for it
+                // (overlap `.queue` under a key of the caller's runs them one after the other).
                 members.append(t)
             } else {
                 skipped.append(item)

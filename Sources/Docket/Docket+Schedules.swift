@@ -251,9 +251,9 @@ extension Docket {
         // would drift (100 ms is not a binary fraction).
         var fires = s.schedule.fires(after: Time.date(from))
         let delay = s.isFixedDelay ? max(1, Time.micros(s.schedule.interval?.period ?? .zero)) : 0
-        func scan() {
+        func scan(_ limit: Int) {
             var scanned = 0
-            while let at = x, at <= now, scanned < catchUpScanLimit {
+            while let at = x, at <= now, scanned < limit {
                 scanned += 1
                 count += 1
                 sample.append(at)
@@ -261,22 +261,26 @@ extension Docket {
                 x = s.isFixedDelay ? Time.add(at, delay) : fires.next().map(Time.micros)
             }
         }
-        scan()
+        scan(catchUpScanLimit)
         if let at = x, at <= now {
-            // More than one scan looks at: the fires up to shortly before now are counted, and
-            // the scan picks up there, so that the sample holds the latest ones (as in `fire`).
-            let spacing = max(1, (at - from) / Micros(catchUpScanLimit))
-            let resume = max(at, Time.add(now, -(spacing &* Micros(configuration.maxCatchUp + Self.lateSlack + 1))))
+            // More than one scan looks at: as in `fire`, evenly spaced fires up to shortly
+            // before now are counted and the scan picks up there; cron and RRULE scan on.
+            let keep = configuration.maxCatchUp + Self.lateSlack + 1
             if s.isFixedDelay {
+                let resume = max(at, Time.add(now, -Self.saturatingProduct(delay, keep)))
                 let skipped = (resume - at + delay - 1) / delay
                 count += Int(clamping: skipped)
                 x = Time.add(at, skipped &* delay)
-            } else {
+                scan(catchUpScanLimit)
+            } else if let lookback = Self.uniformLookback(of: s.schedule, keeping: keep) {
+                let resume = max(at, Time.add(now, -lookback))
                 count += Self.countFires(of: s.schedule, from: at, before: resume)
                 fires = s.schedule.fires(after: Time.date(resume - 1))
                 x = fires.next().map(Time.micros)
+                scan(catchUpScanLimit)
+            } else {
+                scan(Self.catchUpCountLimit - catchUpScanLimit)
             }
-            scan()
         }
         sample = Array(sample.suffix(skippedSampleLimit))
         try commit(.fire(scheduleID: s.id, created: [], lastNominal: nil, skipped: sample, skippedCount: count, nextFire: next, at: now))
@@ -299,22 +303,28 @@ extension Docket {
         }
     }
 
-    /// The most fires `countFires` walks for a cron or RRULE schedule (a few seconds of actor
-    /// time, after years down at one fire a second); beyond, the count is a lower bound.
+    /// The most fires a catch-up of a cron or RRULE schedule scans in all (a few seconds of
+    /// actor time, after years down at one fire a second); beyond, the count is a lower bound.
     static let catchUpCountLimit = 100_000_000
 
-    /// How many fires of `schedule` lie in [`from`, `before`), `from` being one: arithmetic for
-    /// a fixed-rate interval, a walk (at most `catchUpCountLimit`) for the others.
+    /// For evenly spaced fires (a fixed-rate interval), the span holding the last `keeping` of
+    /// them; nil for the others.
+    static func uniformLookback(of schedule: Schedule, keeping: Int) -> Micros? {
+        guard let i = schedule.interval, case .fixedRate = i.mode else { return nil }
+        return saturatingProduct(i.periodMilliseconds * 1000, keeping)
+    }
+
+    /// `a × b`, saturated at `Time.limit` (`maxCatchUp` has no upper bound).
+    static func saturatingProduct(_ a: Micros, _ b: Int) -> Micros {
+        let (p, overflow) = a.multipliedReportingOverflow(by: Micros(b))
+        return overflow ? Time.limit : min(p, Time.limit)
+    }
+
+    /// How many fires of a fixed-rate interval lie in [`from`, `before`), `from` being one.
     static func countFires(of schedule: Schedule, from: Micros, before: Micros) -> Int {
-        guard before > from else { return 0 }
-        if let i = schedule.interval, case .fixedRate = i.mode {
-            let period = i.periodMilliseconds * 1000
-            return Int(clamping: (before - from + period - 1) / period)
-        }
-        var count = 1
-        var fires = schedule.fires(after: Time.date(from))
-        while count < catchUpCountLimit, let x = fires.next().map(Time.micros), x < before { count += 1 }
-        return count
+        guard before > from, let i = schedule.interval else { return 0 }
+        let period = i.periodMilliseconds * 1000
+        return Int(clamping: (before - from + period - 1) / period)
     }
     /// The most skipped times one record lists: `maxCatchUp`, and no more than half of a
     /// record holds (a time takes at most 10 bytes).
@@ -339,9 +349,9 @@ extension Docket {
             // One walk for the whole catch-up: `next(after:)` per fire would walk a COUNT rule
             // from its DTSTART again each time (12.7 s for 17k missed fires of one such rule).
             var fires = s.schedule.fires(after: Time.date(first))
-            func scan() {
+            func scan(_ limit: Int) {
                 scanned = 0
-                while let x = next, x <= now, scanned < catchUpScanLimit {
+                while let x = next, x <= now, scanned < limit {
                     scanned += 1
                     if now - x > s.grace {
                         lateCount += 1
@@ -354,20 +364,25 @@ extension Docket {
                     next = fires.next().map(Time.micros)
                 }
             }
-            scan()
+            scan(catchUpScanLimit)
             if let x = next, x <= now {
-                // More fires than one scan looks at (a per-second schedule down 12 days): the
-                // ones up to shortly before the grace period are counted, not looked at, and
-                // the scan picks up there, so that the fires run are still the latest ones and
-                // those within the grace period are all seen.
-                let spacing = max(1, (x - first) / Micros(catchUpScanLimit))
-                let lookback = spacing &* Micros(configuration.maxCatchUp + Self.lateSlack + 1)
-                let resume = max(x, Time.add(now, -Time.add(s.grace, lookback)))
-                lateCount += Self.countFires(of: s.schedule, from: x, before: resume)
-                fires = s.schedule.fires(after: Time.date(resume - 1))
-                next = fires.next().map(Time.micros)
-                scan()
-                // Still short (a grace period holding more than a scan): on from now.
+                // More fires than one scan looks at (a per-second schedule down 12 days). Those
+                // of a fixed-rate interval are evenly spaced: the ones up to shortly before the
+                // grace period are counted arithmetically and the scan picks up there. Cron and
+                // RRULE fire at most once a second, unevenly (business hours): the scan goes on,
+                // keeping only the newest, up to `catchUpCountLimit` fires in all. Either way the
+                // fires run are the latest ones, and those within the grace period are all seen.
+                if let lookback = Self.uniformLookback(of: s.schedule, keeping: configuration.maxCatchUp + Self.lateSlack + 1) {
+                    let resume = max(x, Time.add(now, -Time.add(s.grace, lookback)))
+                    lateCount += Self.countFires(of: s.schedule, from: x, before: resume)
+                    fires = s.schedule.fires(after: Time.date(resume - 1))
+                    next = fires.next().map(Time.micros)
+                    scan(catchUpScanLimit)
+                } else {
+                    scan(Self.catchUpCountLimit - catchUpScanLimit)
+                }
+                // Still short (beyond the count limit, or a grace period holding more than a
+                // scan): on from now, and the count is a lower bound.
                 if let y = next, y <= now { next = s.schedule.next(after: Time.date(now)).map(Time.micros) }
             }
         }

@@ -121,7 +121,7 @@ import Testing
     /// Occurrences of a schedule with overlap `.queue` wait behind their schedule's own key;
     /// a grouped handler took them all in one call, though `.queue` runs each after the one
     /// before. Now each comes alone, in order.
-    @Test func queuedOccurrencesOfOneScheduleComeOneByOne() async throws {
+    @Test(arguments: [nil, "customer-7"]) func queuedOccurrencesOfOneScheduleComeOneByOne(key: String?) async throws {
         let calls = Calls()
         let gate = Gate()
         let h = try await Harness.make(.inMemory, register: { d in
@@ -131,7 +131,7 @@ import Testing
             }
         })
         try await h.docket.schedule("s", parsing: "@every 1s", handler: "digest", payload: Job(n: 0),
-                                    options: ScheduleOptions(misfire: .fireAll, grace: .seconds(60), overlap: .queue))
+                                    options: ScheduleOptions(misfire: .fireAll, grace: .seconds(60), overlap: .queue, key: key))
         for k in 1...3 {
             h.clock.advance(by: .seconds(1))
             await h.recorder.waitFor(.enqueued, count: k)

@@ -1,4 +1,5 @@
 import DocketJournal
+import DocketSchedules
 import Foundation
 import Testing
 @testable import Docket
@@ -43,6 +44,26 @@ import Testing
         // The sample of skipped times is the latest ones.
         let sample = records.flatMap(\.skipped)
         #expect(sample.last == Time.micros(Harness.start.addingTimeInterval(Double(5_000 - runs))), "\(sample.suffix(3))")
+        h.directory?.remove()
+    }
+
+    /// Uneven fires (every minute of business hours), handled on a Monday at 08:00 after two
+    /// weeks down: an average spacing from the first scan looked back 2 hours, found no fire
+    /// there, and `.fireOnce` ran one from the first day. Cron scans on to the latest.
+    @Test func unevenFiresStillRunTheLatest() async throws {
+        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
+                                       configure: { $0.maxCatchUp = 10 })
+        await h.docket.setCatchUpScanLimit(100)
+        try await h.docket.schedule("s", parsing: "0 * 9-16 * * 1-5", handler: "tick", payload: 0,
+                                    options: ScheduleOptions(misfire: .fireOnce, grace: .seconds(30)))
+        h.clock.advance(by: .seconds(17 * 86_400))  // Friday 2027-01-15 08:00 to Monday 2027-02-01 08:00
+        await h.recorder.waitFor(.succeeded)
+        try await h.stop()
+        let records = try Self.fires(try #require(h.directory))
+        let latest = try ISO8601.date(from: "2027-01-29T16:59:00Z", timeZone: TimeZone(identifier: "UTC") ?? .gmt)
+        #expect(records.flatMap(\.created) == [EngineState.occurrenceID(schedule: "s", nominal: Time.micros(latest))])
+        // 480 fires a business day: that Friday and two full weeks, 11 days, 5,280.
+        #expect(records.map(\.skippedCount).reduce(0, +) == 5_279)
         h.directory?.remove()
     }
 

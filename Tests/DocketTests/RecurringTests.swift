@@ -571,6 +571,33 @@ import Testing
         h.directory?.remove()
     }
 
+    /// The same with the schedule paused when the occurrence is retried: resuming it must not
+    /// fire beside the retried run either.
+    @Test func aRetriedOccurrenceOfAPausedFixedDelayScheduleIsWaitedFor() async throws {
+        let gate = Gate()
+        let attempts = Mutex(0)
+        let h = try await Harness.make(.inMemory) { d in
+            d.register("once", payload: Job.self) { _, job in
+                if attempts.withLock({ $0 += 1; return $0 }) == 1 { throw JobControl.fail(permanently: "first run fails") }
+                try await gate.run(job.id)
+            }
+        }
+        let d = h.docket
+        try await d.schedule("d", parsing: "@every 5m after completion", handler: "once", payload: Job(n: 1))
+        h.clock.advance(by: .seconds(300))
+        let first = try #require(await h.recorder.waitFor(.failed).first?.taskID)
+        try await d.pauseSchedule("d")
+        try await d.retryNow(first)
+        await h.recorder.waitFor(.started, first, count: 2)
+        h.clock.advance(by: .seconds(400))
+        try await d.resumeSchedule("d")
+        await h.settle()
+        #expect(await d.tasks(matching: TaskFilter(scheduleID: "d")).tasks.count == 1)
+        gate.open()
+        await h.recorder.waitFor(.succeeded, first)
+        try await h.stop()
+    }
+
     /// `preview` of a fixed-delay schedule starts at its next fire, then a period apart (it
     /// asked the interval for the fire after next fire − 1 µs, which a fixed delay answers with a
     /// period added: every time was a period late).
