@@ -47,6 +47,13 @@ enum StressCommand {
         let start = ContinuousClock.now
 
         if resume { try UsageError.checkExistingDirectory(dir) } else { try UsageError.checkDirectoryOrAbsent(dir) }
+        // Read without opening (which would recover and, at close, snapshot it): a directory
+        // that holds tasks already is refused untouched. Its ids would be acknowledged again
+        // without running again, an "enqueued" line with no "completed" one, which the kill
+        // tests read as a loss.
+        if !resume, FileManager.default.fileExists(atPath: dir), let held = try? Docket.inspect(directory: dir).tasks.count, held > 0 {
+            throw UsageError("'\(dir)' holds \(held) task(s) already: pass --resume to run what is left, or use a new directory")
+        }
         let docket: Docket
         do {
             docket = try await Docket.open(directory: dir, configuration: configuration)
@@ -55,12 +62,6 @@ enum StressCommand {
             return ExitCode.of(error)
         }
         let report = docket.recoveryReport
-        if !resume, report.tasks > 0 {
-            // Its ids would be acknowledged again without running again: an "enqueued" line
-            // with no "completed" line, which the kill tests read as a loss.
-            await docket.close()
-            throw UsageError("'\(dir)' holds \(report.tasks) task(s) already: pass --resume to run what is left, or use a new directory")
-        }
         out.err("docket: stress \(dir): recovered \(report.tasks) task(s), \(report.interrupted.count) interrupted")
         docket.register("stress", payload: Item.self) { (_: Item, job: JobContext) in
             out.out("completed \(job.id)")

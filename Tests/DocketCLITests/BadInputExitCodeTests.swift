@@ -46,9 +46,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: missing), "nothing created")
         let dir = tmp.path + "/s"
         #expect(await DocketCLI.run(["stress", dir, "--tasks", "3"], output: CapturedOutput()) == 0)
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
         let again = CapturedOutput()
         #expect(await DocketCLI.run(["stress", dir, "--tasks", "3"], output: again) == ExitCode.usage)
         #expect(again.stdout.isEmpty && again.stderr.contains { $0.contains("holds 3 task(s) already: pass --resume") }, "\(again.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == before, "refused untouched")
         #expect(await DocketCLI.run(["stress", dir, "--resume"], output: CapturedOutput()) == 0)
     }
 
