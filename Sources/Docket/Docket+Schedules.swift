@@ -273,10 +273,9 @@ extension Docket {
                 x = Time.add(at, skipped &* delay)
                 scan(catchUpScanLimit)
             } else if let lookback = Self.uniformLookback(of: s.schedule, keeping: keep) {
-                let resume = max(at, Time.add(now, -lookback))
-                count += Self.countFires(of: s.schedule, from: at, before: resume)
-                fires = s.schedule.fires(after: Time.date(resume - 1))
-                x = fires.next().map(Time.micros)
+                let jump = Self.jump(s.schedule, from: at, to: max(at, Time.add(now, -lookback)))
+                count += jump.skipped
+                (fires, x) = (jump.fires, jump.next)
                 scan(catchUpScanLimit)
             } else {
                 scan(Self.catchUpCountLimit - catchUpScanLimit)
@@ -320,11 +319,17 @@ extension Docket {
         return overflow ? Time.limit : min(p, Time.limit)
     }
 
-    /// How many fires of a fixed-rate interval lie in [`from`, `before`), `from` being one.
-    static func countFires(of schedule: Schedule, from: Micros, before: Micros) -> Int {
-        guard before > from, let i = schedule.interval else { return 0 }
-        let period = i.periodMilliseconds * 1000
-        return Int(clamping: (before - from + period - 1) / period)
+    /// Skips the fires of a fixed-rate interval in [`from`, `resume`), `from` being one: how
+    /// many they are, and the walk from the first fire at or after `resume`.
+    static func jump(_ schedule: Schedule, from: Micros, to resume: Micros) -> (skipped: Int, fires: Schedule.Fires, next: Micros?) {
+        var skipped = 0
+        if resume > from, let i = schedule.interval {
+            let period = i.periodMilliseconds * 1000
+            skipped = Int(clamping: (resume - from + period - 1) / period)
+        }
+        var fires = schedule.fires(after: Time.date(max(from, resume) - 1))
+        let next = fires.next().map(Time.micros)
+        return (skipped, fires, next)
     }
     /// The most skipped times one record lists: `maxCatchUp`, and no more than half of a
     /// record holds (a time takes at most 10 bytes).
@@ -373,10 +378,9 @@ extension Docket {
                 // keeping only the newest, up to `catchUpCountLimit` fires in all. Either way the
                 // fires run are the latest ones, and those within the grace period are all seen.
                 if let lookback = Self.uniformLookback(of: s.schedule, keeping: configuration.maxCatchUp + Self.lateSlack + 1) {
-                    let resume = max(x, Time.add(now, -Time.add(s.grace, lookback)))
-                    lateCount += Self.countFires(of: s.schedule, from: x, before: resume)
-                    fires = s.schedule.fires(after: Time.date(resume - 1))
-                    next = fires.next().map(Time.micros)
+                    let jump = Self.jump(s.schedule, from: x, to: max(x, Time.add(now, -Time.add(s.grace, lookback))))
+                    lateCount += jump.skipped
+                    (fires, next) = (jump.fires, jump.next)
                     scan(catchUpScanLimit)
                 } else {
                     scan(Self.catchUpCountLimit - catchUpScanLimit)
