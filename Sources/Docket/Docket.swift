@@ -71,6 +71,13 @@ public actor Docket {
     /// shortly before now are counted (`countFires`) and a second scan looks at the rest.
     /// (Tests lower it.)
     var catchUpScanLimit = 1_000_000
+    /// Tests: whether the engine has nothing left to do by itself now — its loop parked, no
+    /// finished attempt waiting to be taken, everything journaled acknowledged. (Running
+    /// handlers may still end and wake it.)
+    var isQuiet: Bool {
+        wakeup.isParked && completions.count == 0 && (journal.map { $0.durableSequence >= $0.lastSequence } ?? true)
+    }
+
     /// Tests: finished attempts wait in `completions` while set, so that a test can act
     /// between a handler's end and the loop taking its result.
     var holdsCompletions = false

@@ -15,6 +15,10 @@ final class Wakeup: Sendable {
 
     private let state = Mutex(State())
 
+    /// Whether the loop is parked in `wait` with no signal pending (for tests that wait for
+    /// the engine to settle).
+    var isParked: Bool { state.withLock { ($0.waiter != nil || $0.sleeper != nil) && !$0.signaled } }
+
     func signal() {
         let (waiter, sleeper) = state.withLock { s -> (CheckedContinuation<Void, Never>?, Task<Void, Never>?) in
             if s.waiter == nil && s.sleeper == nil {

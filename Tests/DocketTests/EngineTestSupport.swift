@@ -155,9 +155,18 @@ struct Harness {
         try await runner.value
     }
 
-    /// Lets the engine catch up: yields until the run loop sleeps on the clock again.
+    /// Lets the engine catch up: yields at least 2,000 times, then until the engine is quiet
+    /// (its loop parked, no result waiting, the journal caught up, nothing due on the clock)
+    /// for 50 yields in a row — a loaded machine gets more turns, not a wrong answer.
     func settle() async {
         for _ in 0..<2000 {
+            await Task.yield()
+        }
+        var quiet = 0
+        for _ in 0..<200_000 where quiet < 50 {
+            let due = clock.nextDeadline.map { $0 <= clock.now() } ?? false
+            let engineQuiet = await docket.isQuiet
+            quiet = !due && engineQuiet ? quiet + 1 : 0
             await Task.yield()
         }
     }
