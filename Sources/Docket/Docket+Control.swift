@@ -188,15 +188,11 @@ extension Docket {
 
     /// The ids of the tasks matching `filter` whose status allows the action, in enqueue order.
     private func ids(matching filter: TaskFilter, allowed: Set<TaskStatus>) -> [String] {
-        let statuses = filter.statuses.isEmpty ? allowed : filter.statuses.intersection(allowed)
-        var ids: [String] = []
-        readTasks { table in
-            table.forEachInSequenceOrder(status: statuses.count == 1 ? statuses.first : nil) { t in
-                if statuses.contains(t.status), filter.matches(t) { ids.append(t.id) }
-                return true
-            }
-        }
-        return ids
+        var narrowed = filter
+        narrowed.statuses = filter.statuses.isEmpty ? allowed : filter.statuses.intersection(allowed)
+        // No status both asked for and allowed: nothing (an empty set would mean any status).
+        guard !narrowed.statuses.isEmpty else { return [] }
+        return readTasks { $0.page(matching: narrowed, after: 0, limit: Int.max).entries.map(\.id) }
     }
 
     /// A fixed-delay schedule whose latest occurrence ended, and is now run again, waits for it

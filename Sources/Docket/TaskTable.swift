@@ -309,12 +309,12 @@ struct TaskTable: Sendable {
     }
 
     /// Every task in enqueue (sequence) order, materialized one at a time: only the sequence
-    /// numbers are sorted, not the entries.
-    /// `body` returns false to stop early.
-    func forEachInSequenceOrder(after: UInt64 = 0, status: TaskStatus? = nil, _ body: (TaskEntry) throws -> Bool) rethrows {
+    /// numbers are sorted, not the entries (snapshots, inspection; pages of matching tasks go
+    /// through `page(matching:after:limit:)`). `body` returns false to stop early.
+    func forEachInSequenceOrder(_ body: (TaskEntry) throws -> Bool) rethrows {
         var order: [(sequence: UInt64, slot: Int32)] = []
-        order.reserveCapacity(status == nil ? count : 0)
-        for i in rows.indices where !rows[i].id.isEmpty && rows[i].sequence > after && (status == nil || rows[i].status == status) {
+        order.reserveCapacity(count)
+        for i in rows.indices where !rows[i].id.isEmpty {
             order.append((rows[i].sequence, Int32(i)))
         }
         // Rows are mostly appended in sequence order already, which the sort finds quickly.

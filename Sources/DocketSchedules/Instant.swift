@@ -25,4 +25,12 @@ enum Instant {
     static func date(_ seconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(seconds))
     }
+
+    /// `seconds` since 1970 cut to whole milliseconds (as `Interval` anchors and `@at` times
+    /// are kept), after rounding to the microsecond: a time read back from its printed text
+    /// (…58.614) may come back a hair below (…58.61399999) once seconds pass 2^31, and cutting
+    /// that would lose a millisecond at each round trip.
+    static func wholeMilliseconds(_ seconds: Double) -> Double {
+        ((seconds * 1_000_000).rounded() / 1000).rounded(.down)
+    }
 }

@@ -54,7 +54,7 @@ public struct Interval: Sendable, Hashable, CustomStringConvertible {
             }
             // Whole milliseconds, like the period: the canonical text then carries the anchor
             // exactly and a stored schedule reloads equal.
-            normalized = .fixedRate(anchor: Date(timeIntervalSince1970: OneShot.wholeMilliseconds(anchor.timeIntervalSince1970) / 1000))
+            normalized = .fixedRate(anchor: Date(timeIntervalSince1970: Instant.wholeMilliseconds(anchor.timeIntervalSince1970) / 1000))
         }
         periodMilliseconds = ms
         self.mode = normalized

@@ -11,7 +11,7 @@ public struct OneShot: Sendable, Hashable, CustomStringConvertible {
         guard Instant.seconds(after: date) != nil else {
             throw ScheduleError(.outOfRange, "the instant must be a date in years 1…9999", part: "@at")
         }
-        self.date = Date(timeIntervalSince1970: Self.wholeMilliseconds(date.timeIntervalSince1970) / 1000)
+        self.date = Date(timeIntervalSince1970: Instant.wholeMilliseconds(date.timeIntervalSince1970) / 1000)
     }
 
     /// `date` if it is strictly after `after`, else nil.
@@ -30,12 +30,5 @@ public struct OneShot: Sendable, Hashable, CustomStringConvertible {
             throw ScheduleError(.syntax, "a one-shot schedule is '@at <ISO 8601 instant>', e.g. @at 2025-03-09T07:00:00Z", part: "@at")
         }
         return try OneShot(at: try ISO8601.date(from: String(words[1]), timeZone: timeZone))
-    }
-
-    /// `seconds` cut to whole milliseconds, after rounding to the microsecond: a time read back
-    /// from its printed text (…58.614) may come back a hair below (…58.61399999) once seconds
-    /// pass 2^31, and cutting that would lose a millisecond at each round trip.
-    static func wholeMilliseconds(_ seconds: Double) -> Double {
-        ((seconds * 1_000_000).rounded() / 1000).rounded(.down)
     }
 }

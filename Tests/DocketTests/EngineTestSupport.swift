@@ -1,3 +1,4 @@
+import DocketJournal
 import Foundation
 import Synchronization
 import Testing
@@ -18,6 +19,15 @@ struct TempDirectory {
 }
 
 /// Copies a directory as a kill -9 would leave it: whatever the running process wrote so far.
+/// Every engine mutation journaled in `directory` from record 1 on, with its record's size.
+func journaledMutations(_ directory: String) throws -> [(mutation: Mutation, size: Int)] {
+    var result: [(mutation: Mutation, size: Int)] = []
+    _ = try JournalReader.read(directory: directory, from: 1) { record in
+        result.append((try EngineCodec.decodeMutation(record.payload), record.payload.count))
+    }
+    return result
+}
+
 func copyDirectory(_ from: String, _ to: String) throws {
     try? FileManager.default.removeItem(atPath: to)
     try FileManager.default.copyItem(atPath: from, toPath: to)

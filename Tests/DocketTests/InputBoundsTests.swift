@@ -62,10 +62,7 @@ import Testing
         await second.recorder.waitFor(.succeeded, count: 10)
         #expect(await second.docket.scheduleInfo("s")?.nextFire == Harness.start.addingTimeInterval(110))
         try await second.stop()
-        var fires: [Int] = []
-        _ = try JournalReader.read(directory: dir.journal, from: 1) { record in
-            if case .fire(_, let created, _, _, _, _, _) = try EngineCodec.decodeMutation(record.payload), !created.isEmpty { fires.append(created.count) }
-        }
+        let fires = try LongCatchUpTests.fires(dir).map(\.created.count).filter { $0 > 0 }
         #expect(fires.count > 1 && fires.reduce(0, +) == 10, "\(fires)")
         let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock, configure))
         #expect(await reopened.tasks(matching: TaskFilter(scheduleID: "s")).tasks.count == 10)
@@ -81,16 +78,7 @@ import Testing
         let clock = ManualClock(now: Harness.start)
         let configure: (inout DocketConfiguration) -> Void = { $0.journal.maxRecordSize = 16 * 1024 }
         let register: (Docket) -> Void = Self.registerTick
-        try await Self.missTenBigFires(dir, clock, configure)
-        // No snapshot at its close: the reopened engine replays the first part's record.
-        let config = Harness.configuration(clock) { c in
-            configure(&c)
-            c.snapshotOnClose = false
-        }
-        let cut = try await Docket.open(directory: dir.journal, configuration: config)
-        register(cut)
-        await cut.setCatchUpPartsBeforeFailure(1)
-        await #expect(throws: DocketError.self) { try await cut.run() }
+        try await Self.cutACatchUpAfterItsFirstPart(dir, clock, configure)
         let partial = try Docket.inspect(directory: dir.journal).tasks.filter { $0.scheduleID == "s" }.count
         #expect(partial > 0 && partial < 10, "\(partial) occurrences after the first part")
         let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
@@ -114,32 +102,34 @@ import Testing
             c.journal.maxRecordSize = 16 * 1024
             c.maxCatchUp = 8
         }
-        try await Self.missTenBigFires(dir, clock, configure)
-        let config = Harness.configuration(clock) { c in
-            configure(&c)
-            c.snapshotOnClose = false
-        }
-        let cut = try await Docket.open(directory: dir.journal, configuration: config)
-        Self.registerTick(cut)
-        await cut.setCatchUpPartsBeforeFailure(1)
-        await #expect(throws: DocketError.self) { try await cut.run() }
+        try await Self.cutACatchUpAfterItsFirstPart(dir, clock, configure)
         let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: Self.registerTick, configure: configure)
         await second.recorder.waitFor(.succeeded, count: 8)
         await second.settle()
         try await second.stop()
-        var skipped: [Micros] = []
-        var counts = 0
-        _ = try JournalReader.read(directory: dir.journal, from: 1) { record in
-            if case .fire(_, _, _, let sample, let count, _, _) = try EngineCodec.decodeMutation(record.payload) {
-                skipped += sample
-                counts += count
-            }
-        }
+        let records = try LongCatchUpTests.fires(dir)
+        let skipped = records.flatMap(\.skipped), counts = records.map(\.skippedCount).reduce(0, +)
         #expect(counts == 2 && skipped.count == 2, "skipped \(counts), sample \(skipped)")
         #expect(second.recorder.events(.misfired).isEmpty, "reported again")
     }
 
     static func registerTick(_ d: Docket) { d.register("tick", payload: Blob.self) { _, _ in } }
+
+    /// Misses ten big fires (`missTenBigFires`), then handles the catch-up in an engine that
+    /// stops, as a crash would, after its first record; no snapshot at its close, so the next
+    /// open replays that record.
+    static func cutACatchUpAfterItsFirstPart(_ dir: TempDirectory, _ clock: ManualClock,
+                                             _ configure: @escaping (inout DocketConfiguration) -> Void) async throws {
+        try await missTenBigFires(dir, clock, configure)
+        let config = Harness.configuration(clock) { c in
+            configure(&c)
+            c.snapshotOnClose = false
+        }
+        let cut = try await Docket.open(directory: dir.journal, configuration: config)
+        registerTick(cut)
+        await cut.setCatchUpPartsBeforeFailure(1)
+        await #expect(throws: DocketError.self) { try await cut.run() }
+    }
 
     /// Creates schedule "s" (every 10 s, `.fireAll`, a 3 KB payload) in `dir`, stops, and moves
     /// the clock on so that ten fires are missed.
@@ -225,9 +215,8 @@ import Testing
         #expect(Set(h.recorder.events(.succeeded).map(\.taskID)) == Set(ids))
         try await h.stop()
         // Several start records, each within the limit.
-        var starts: [Int] = []
-        _ = try JournalReader.read(directory: h.directory?.journal ?? "", from: 1) { record in
-            if case .start = try EngineCodec.decodeMutation(record.payload) { starts.append(record.payload.count) }
+        let starts = try journaledMutations(h.directory?.journal ?? "").compactMap { m -> Int? in
+            if case .start = m.mutation { m.size } else { nil }
         }
         #expect(starts.count > 1 && starts.allSatisfy { $0 <= 4096 }, "\(starts)")
         let reopened = try await Docket.open(directory: h.directory?.journal ?? "", configuration: Harness.configuration(h.clock))
@@ -253,9 +242,8 @@ import Testing
         let missed = await h.recorder.waitFor(.misfired, count: 199)
         for id in missed.map(\.taskID) { #expect(await h.docket.task(id)?.status == .cancelled, "\(id)") }
         try await h.stop()
-        var cancels: [Int] = []
-        _ = try JournalReader.read(directory: h.directory?.journal ?? "", from: 1) { record in
-            if case .cancel = try EngineCodec.decodeMutation(record.payload) { cancels.append(record.payload.count) }
+        let cancels = try journaledMutations(h.directory?.journal ?? "").compactMap { m -> Int? in
+            if case .cancel = m.mutation { m.size } else { nil }
         }
         #expect(cancels.count > 1 && cancels.allSatisfy { $0 <= 4096 }, "\(cancels)")
         h.directory?.remove()

@@ -12,13 +12,10 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct LongCatchUpTests {
     /// The fire records of schedule "s": (created occurrence ids, skipped count, skipped sample).
     static func fires(_ dir: TempDirectory) throws -> [(created: [String], skippedCount: Int, skipped: [Micros])] {
-        var result: [(created: [String], skippedCount: Int, skipped: [Micros])] = []
-        _ = try JournalReader.read(directory: dir.journal, from: 1) { record in
-            if case .fire("s", let created, _, let skipped, let skippedCount, _, _) = try EngineCodec.decodeMutation(record.payload) {
-                result.append((created.map(\.id), skippedCount, skipped))
-            }
+        try journaledMutations(dir.journal).compactMap { m in
+            guard case .fire("s", let created, _, let skipped, let skippedCount, _, _) = m.mutation else { return nil }
+            return (created.map(\.id), skippedCount, skipped)
         }
-        return result
     }
 
     static func id(_ secondsAfterStart: Int) -> String {

@@ -538,10 +538,9 @@ import Testing
         await reopened.close()
     }
 
-    /// A fixed-delay schedule waits for its occurrence; one that failed and is retried runs
-    /// again, and the next occurrence waits for it again (its next fire, set when it failed,
-    /// started the next one beside the retried run).
-    @Test(arguments: EngineKind.allCases) func aRetriedFixedDelayOccurrenceIsWaitedForAgain(kind: EngineKind) async throws {
+    /// Schedule "d" (every 5 minutes after completion) whose first occurrence has failed for
+    /// good; its handler's later runs wait at the gate. Returns that occurrence's id.
+    static func fixedDelayOccurrenceThatFailedOnce(_ kind: EngineKind) async throws -> (Harness, Gate, String) {
         let gate = Gate()
         let attempts = Mutex(0)
         let h = try await Harness.make(kind) { d in
@@ -550,11 +549,18 @@ import Testing
                 try await gate.run(job.id)
             }
         }
-        let d = h.docket
-        try await d.schedule("d", parsing: "@every 5m after completion", handler: "once", payload: Job(n: 1))
+        try await h.docket.schedule("d", parsing: "@every 5m after completion", handler: "once", payload: Job(n: 1))
         h.clock.advance(by: .seconds(300))
-        let failed = await h.recorder.waitFor(.failed)
-        let first = try #require(failed.first?.taskID)
+        let first = try #require(await h.recorder.waitFor(.failed).first?.taskID)
+        return (h, gate, first)
+    }
+
+    /// A fixed-delay schedule waits for its occurrence; one that failed and is retried runs
+    /// again, and the next occurrence waits for it again (its next fire, set when it failed,
+    /// started the next one beside the retried run).
+    @Test(arguments: EngineKind.allCases) func aRetriedFixedDelayOccurrenceIsWaitedForAgain(kind: EngineKind) async throws {
+        let (h, gate, first) = try await Self.fixedDelayOccurrenceThatFailedOnce(kind)
+        let d = h.docket
         #expect(try #require(await d.scheduleInfo("d")).nextFire == Harness.start.addingTimeInterval(600))
         try await d.retryNow(first)
         await h.recorder.waitFor(.started, first, count: 2)
@@ -574,18 +580,8 @@ import Testing
     /// The same with the schedule paused when the occurrence is retried: resuming it must not
     /// fire beside the retried run either.
     @Test func aRetriedOccurrenceOfAPausedFixedDelayScheduleIsWaitedFor() async throws {
-        let gate = Gate()
-        let attempts = Mutex(0)
-        let h = try await Harness.make(.inMemory) { d in
-            d.register("once", payload: Job.self) { _, job in
-                if attempts.withLock({ $0 += 1; return $0 }) == 1 { throw JobControl.fail(permanently: "first run fails") }
-                try await gate.run(job.id)
-            }
-        }
+        let (h, gate, first) = try await Self.fixedDelayOccurrenceThatFailedOnce(.inMemory)
         let d = h.docket
-        try await d.schedule("d", parsing: "@every 5m after completion", handler: "once", payload: Job(n: 1))
-        h.clock.advance(by: .seconds(300))
-        let first = try #require(await h.recorder.waitFor(.failed).first?.taskID)
         try await d.pauseSchedule("d")
         try await d.retryNow(first)
         await h.recorder.waitFor(.started, first, count: 2)
