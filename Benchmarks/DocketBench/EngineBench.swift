@@ -167,8 +167,15 @@ enum EngineBench {
             try await group.waitForAll()
         }
         let rate = Double(per * producers) / seconds(ContinuousClock.now - start)
+        if let m = await d.stats().journal, ProcessInfo.processInfo.environment["DOCKET_BENCH_SYNCS"] != nil { printSyncs(m) }
         await d.close()
         return rate
+    }
+
+    /// Records per sync and sync latency, to tell a slower disk from smaller groups.
+    static func printSyncs(_ m: JournalMetrics) {
+        let p50 = m.syncLatencyP50.map { Double($0.components.attoseconds) / 1e12 } ?? 0
+        print(String(format: "  %.1f records per sync, %d syncs, sync p50 %.0f µs", Double(m.lastSequence) / Double(max(1, m.syncs)), m.syncs, p50))
     }
 
     static func journalAppend(dir: String, producers: Int, records: Int) async throws -> Double {
@@ -183,6 +190,7 @@ enum EngineBench {
             try await group.waitForAll()
         }
         let rate = Double(per * producers) / seconds(ContinuousClock.now - start)
+        if ProcessInfo.processInfo.environment["DOCKET_BENCH_SYNCS"] != nil { printSyncs(j.metrics) }
         try await j.close()
         return rate
     }

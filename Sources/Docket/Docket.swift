@@ -31,6 +31,7 @@ public actor Docket {
     let wakeup = Wakeup()
     /// Results of finished handlers, waiting for the timer loop.
     let completions = Completions()
+    let inbox = EnqueueInbox()
 
     var state: EngineState
     /// Due tasks ordered by (priority, run at, sequence).
@@ -339,20 +340,29 @@ public actor Docket {
         return sequence
     }
 
-    /// `commit(all:)` for new tasks only (a batch enqueue): each entry is encoded and applied
-    /// from the array in place, not wrapped in a `Mutation` first, which copies it.
-    func commit(enqueues entries: [TaskEntry]) throws(DocketError) -> UInt64 {
+    /// `commit(all:)` for new tasks (a batch, or a drain of single enqueues): their records,
+    /// encoded while they were admitted, go to the journal in one submit; the entries are
+    /// applied from the array in place, not wrapped in a `Mutation` first, which copies them.
+    /// Returns the first record's sequence (0 without a journal or without new tasks).
+    func commit(_ admitted: Admitted) throws(DocketError) -> UInt64 {
+        guard !admitted.created.isEmpty else { return 0 }
         guard !isClosed else { throw .closed }
-        let sequence = try journalPacked(entries.count, bytesEach: 96) { i, w in EngineCodec.encodeEnqueue(entries[i], into: &w) }
-        for i in entries.indices { state.applyEnqueue(entries[i]) }
+        let first = try submitPacked(admitted.records.bytes, ends: admitted.ends)
+        for i in admitted.created.indices { state.applyEnqueue(admitted.created[i]) }
         afterApplying()
-        return sequence
+        var earliest = admitted.created[0].runAt
+        for i in admitted.created.indices {
+            emit(.enqueued, admitted.created[i], at: admitted.now, runAt: admitted.created[i].runAt)
+            earliest = min(earliest, admitted.created[i].runAt)
+        }
+        noteNewRunTime(earliest)
+        return first
     }
 
     /// Submits `count` records, record `i` written by `encode(i, &w)`, in one buffer (not an
     /// array per record) and one submit; returns the last sequence (0 without a journal).
     private func journalPacked(_ count: Int, bytesEach: Int, _ encode: (Int, inout BinaryWriter) -> Void) throws(DocketError) -> UInt64 {
-        guard let journal else { return 0 }
+        guard journal != nil else { return 0 }
         var w = BinaryWriter(capacity: count * bytesEach)
         var ends: [Int] = []
         ends.reserveCapacity(count)
@@ -360,25 +370,32 @@ public actor Docket {
             encode(i, &w)
             ends.append(w.bytes.count)
         }
-        let sequence: UInt64
+        return try submitPacked(w.bytes, ends: ends) + UInt64(count - 1)
+    }
+
+    /// Submits records packed in one buffer, each ending at its `ends` offset; returns the first
+    /// sequence (0 without a journal).
+    private func submitPacked(_ bytes: [UInt8], ends: [Int]) throws(DocketError) -> UInt64 {
+        guard let journal else { return 0 }
+        let sequences: ClosedRange<UInt64>
         do {
-            sequence = try journal.submit(packed: w.bytes, ends: ends, tag: EngineCodec.recordTag,
-                                          timestamp: recordTimestamp()).upperBound
-        } catch let e as JournalError {
-            throw .journal(e)
+            sequences = try journal.submit(packed: bytes, ends: ends, tag: EngineCodec.recordTag, timestamp: recordTimestamp())
         } catch {
-            throw .journal(.invalidArgument("\(error)"))
+            throw Self.journalError(error)
         }
-        recordsSinceSnapshot += count
-        return sequence
+        recordsSinceSnapshot += ends.count
+        return sequences.lowerBound
     }
 
     /// Waits until the journal has `sequence` under the configured durability.
     nonisolated func waitDurable(_ sequence: UInt64) async throws(DocketError) {
         guard let journal, sequence > 0 else { return }
-        do { try await journal.waitUntilDurable(sequence) } catch let e as JournalError { throw .journal(e) } catch {
-            throw .journal(.invalidArgument("\(error)"))
-        }
+        do { try await journal.waitUntilDurable(sequence) } catch { throw Self.journalError(error) }
+    }
+
+    /// An error from the journal as the engine reports it.
+    static func journalError(_ error: any Error) -> DocketError {
+        (error as? JournalError).map { .journal($0) } ?? .journal(.invalidArgument("\(error)"))
     }
 
     /// The journal timestamp of a record written now: nanoseconds, saturating past year 2554
