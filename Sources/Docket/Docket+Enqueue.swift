@@ -53,6 +53,7 @@ extension Docket {
     /// were waiting, more may have come meanwhile: another actor turn, after whatever else waits
     /// for the actor (the producers just resumed, among others), looks again.
     func drainEnqueues() {
+        guard !holdsEnqueues else { return }
         let requests = inbox.takeOrEnd()
         let count = requests.count
         guard count > 0 else { return }
@@ -60,8 +61,15 @@ extension Docket {
         items.reserveCapacity(count)
         for r in requests { items.append((r.name, r.options, r.payload)) }
         var outcomes = [EnqueueInbox.Outcome?](repeating: nil, count: count)
-        // `refused` records instead of throwing, so `admit` does not throw here.
-        let admitted = (try? admit(count) { items[$0] } refused: { i, error in outcomes[i] = .failure(error) }) ?? Admitted()
+        var admitted = Admitted()
+        do {
+            admitted = try admit(count) { items[$0] } refused: { i, error in outcomes[i] = .failure(error) }
+        } catch {
+            // `refused` records instead of throwing, so this is not reached; were it, every
+            // request not yet answered gets the error.
+            for i in 0..<count where outcomes[i] == nil { outcomes[i] = .failure(error) }
+            admitted.position = [Int32](repeating: -1, count: count)
+        }
         do {
             let first = try commit(admitted)
             for i in 0..<count where outcomes[i] == nil {

@@ -31,7 +31,7 @@ public actor Docket {
     let wakeup = Wakeup()
     /// Results of finished handlers, waiting for the timer loop.
     let completions = Completions()
-    let inbox = EnqueueInbox()
+    nonisolated let inbox = EnqueueInbox()
 
     var state: EngineState
     /// Due tasks ordered by (priority, run at, sequence).
@@ -76,12 +76,15 @@ public actor Docket {
     /// finished attempt waiting to be taken, everything journaled acknowledged. (Running
     /// handlers may still end and wake it.)
     var isQuiet: Bool {
-        wakeup.isParked && completions.count == 0 && (journal.map { $0.durableSequence >= $0.lastSequence } ?? true)
+        wakeup.isParked && completions.count == 0 && inbox.waiting == 0 && (journal.map { $0.durableSequence >= $0.lastSequence } ?? true)
     }
 
     /// Tests: finished attempts wait in `completions` while set, so that a test can act
     /// between a handler's end and the loop taking its result.
     var holdsCompletions = false
+    /// Tests: single enqueues wait in `inbox` while set (so that one drain takes them all);
+    /// `releaseEnqueues()` drains them.
+    var holdsEnqueues = false
     /// Whether an event built now would reach anyone (events cost nothing when not).
     var wantsEvents: Bool { holdingEvents || hub.hasSubscribers }
 

@@ -22,6 +22,9 @@ final class EnqueueInbox: Sendable {
 
     private let state = Mutex(State())
 
+    /// How many requests wait (for tests).
+    var waiting: Int { state.withLock { $0.requests.count } }
+
     /// Keeps `request` for the next drain; true when no drain was pending, and the caller
     /// must start one.
     func add(_ request: Request) -> Bool {
