@@ -475,7 +475,7 @@ extension EngineBench {
                 for (label, filter) in [("every task", TaskFilter()), ("key of 1 in 1,000", TaskFilter(key: "rare"))] {
                     var cursor: String?
                     let start = ContinuousClock.now
-                    for _ in 0..<10 { cursor = await d.tasks(matching: filter, limit: 100, after: cursor).nextCursor }
+                    for _ in 0..<10 { cursor = try await d.tasks(matching: filter, limit: 100, after: cursor).nextCursor }
                     print(String(format: "page of 100, %@: %.1f ms", label, seconds(ContinuousClock.now - start) * 100))
                 }
             }

@@ -79,10 +79,29 @@ extension Docket {
     /// The task with this id.
     public func task(_ id: String) -> TaskInfo? { state.tasks[id].map(TaskInfo.init) }
 
-    /// Tasks matching `filter`, in enqueue order, at most `limit`, after the cursor of a
-    /// previous page.
-    public func tasks(matching filter: TaskFilter = TaskFilter(), limit: Int = 100, after cursor: String? = nil) -> TaskPage {
-        let from = cursor.flatMap { UInt64($0) } ?? 0
+    /// Tasks matching `filter`, in enqueue order, at most `limit` (at least 1), after the
+    /// cursor of a previous page (its `nextCursor`; nil for the first page).
+    ///
+    /// ```swift
+    /// var cursor: String?
+    /// repeat {
+    ///     let page = try await docket.tasks(matching: TaskFilter(statuses: [.failed]), after: cursor)
+    ///     for task in page.tasks { print(task.id, task.lastError ?? "") }
+    ///     cursor = page.nextCursor
+    /// } while cursor != nil
+    /// ```
+    ///
+    /// - Throws: `invalidArgument` for a limit below 1 or a cursor no page returned (a
+    ///   client looping over pages would otherwise restart at the first page forever).
+    public func tasks(matching filter: TaskFilter = TaskFilter(), limit: Int = 100, after cursor: String? = nil) throws(DocketError) -> TaskPage {
+        guard limit >= 1 else { throw .invalidArgument("the page limit must be at least 1 (got \(limit))") }
+        var from: UInt64 = 0
+        if let cursor {
+            guard let sequence = UInt64(cursor) else {
+                throw .invalidArgument("the cursor \"\(cursor)\" is not a page's nextCursor (a decimal number); pass nil for the first page")
+            }
+            from = sequence
+        }
         let (page, more) = state.tasks.page(matching: filter, after: from, limit: limit)
         return TaskPage(tasks: page.map(TaskInfo.init), nextCursor: more ? page.last.map { String($0.sequence) } : nil)
     }

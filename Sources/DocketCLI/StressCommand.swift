@@ -109,7 +109,7 @@ enum StressCommand {
             return ExitCode.checkFailed
         }
         if paused > 0 {
-            let ids = await docket.tasks(matching: TaskFilter(statuses: [.paused]), limit: 5).tasks.map(\.id)
+            let ids = try await docket.tasks(matching: TaskFilter(statuses: [.paused]), limit: 5).tasks.map(\.id)
             out.err("docket: stress stopped: \(paused) paused task(s) will not finish until resumed (\(ids.joined(separator: ", "))\(paused > ids.count ? ", …" : ""))")
             return ExitCode.checkFailed
         }

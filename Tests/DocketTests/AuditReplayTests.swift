@@ -33,7 +33,7 @@ import Testing
                 try await d.pause((5..<8).map { "s\(step - 1)-\($0)" })
             }
             try await d.sync()
-            steps.append(Step(sequence: await d.journal?.lastSequence ?? 0, time: clock.now(), tasks: await d.tasks(limit: 10_000).tasks))
+            steps.append(Step(sequence: await d.journal?.lastSequence ?? 0, time: clock.now(), tasks: try await d.tasks(limit: 10_000).tasks))
             clock.advance(by: .seconds(1))
         }
         await d.close()

@@ -78,7 +78,7 @@ import Testing
         // What was admitted is stored once, with the first caller's payload, and announced once.
         var stored = ["a", "d", "old", generated]
         if kind == .inMemory { stored.append("big") }
-        #expect(Set(await d.tasks().tasks.map(\.id)) == Set(stored))
+        #expect(Set(try await d.tasks().tasks.map(\.id)) == Set(stored))
         let first = try #require(await d.task("a"))
         #expect(try JSONDecoder().decode(Job.self, from: Data(first.payload)) == Job(n: 1))
         await h.settle()
@@ -86,7 +86,7 @@ import Testing
         try await h.stop()
         if let dir = h.directory {
             let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(h.clock))
-            #expect(Set(await reopened.tasks().tasks.map(\.id)) == Set(stored))
+            #expect(Set(try await reopened.tasks().tasks.map(\.id)) == Set(stored))
             #expect(await reopened.task("a")?.payload == first.payload)
             await reopened.close()
             dir.remove()

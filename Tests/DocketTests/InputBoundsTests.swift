@@ -65,7 +65,7 @@ import Testing
         let fires = try LongCatchUpTests.fires(dir).map(\.created.count).filter { $0 > 0 }
         #expect(fires.count > 1 && fires.reduce(0, +) == 10, "\(fires)")
         let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock, configure))
-        #expect(await reopened.tasks(matching: TaskFilter(scheduleID: "s")).tasks.count == 10)
+        #expect(try await reopened.tasks(matching: TaskFilter(scheduleID: "s")).tasks.count == 10)
         await reopened.close()
     }
 
@@ -84,7 +84,7 @@ import Testing
         let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: register, configure: configure)
         await second.recorder.waitFor(.succeeded, count: 10)
         await second.settle()
-        let ids = await second.docket.tasks(matching: TaskFilter(scheduleID: "s")).tasks.map(\.id)
+        let ids = try await second.docket.tasks(matching: TaskFilter(scheduleID: "s")).tasks.map(\.id)
         #expect(ids.count == 10 && Set(ids).count == 10, "\(ids)")
         #expect(second.recorder.events(.misfired).isEmpty)
         #expect(second.recorder.events(.enqueued).count == 10 - partial)

@@ -57,3 +57,24 @@ import Testing
         #expect(table.page(matching: TaskFilter(), after: 0, limit: Int.max).entries.count == all.count)
     }
 }
+
+/// A cursor no page returned, or a limit below 1, is refused: a paging loop would otherwise
+/// start over at the first page forever, or stop at an empty page that is not the end.
+@Suite struct TaskPageArgumentTests {
+    @Test func aForeignCursorOrALimitBelowOneIsRefused() async throws {
+        let docket = try Docket.inMemory(configuration: DocketConfiguration(clock: ManualClock(now: Harness.start)))
+        docket.register("noop", payload: Job.self) { _, _ in }
+        for i in 0..<3 { try await docket.enqueue("noop", payload: Job(n: i), options: TaskOptions(id: "t\(i)")) }
+        let first = try await docket.tasks(limit: 2)
+        #expect(first.tasks.map(\.id) == ["t0", "t1"])
+        let cursor = try #require(first.nextCursor)
+        #expect(try await docket.tasks(limit: 2, after: cursor).tasks.map(\.id) == ["t2"])
+        for bad in ["", "page-2", "-1", "1e3", "18446744073709551616"] {
+            await #expect(throws: DocketError.self, "cursor \"\(bad)\"") { try await docket.tasks(after: bad) }
+        }
+        for limit in [0, -5] {
+            await #expect(throws: DocketError.self, "limit \(limit)") { try await docket.tasks(limit: limit) }
+        }
+        await docket.close()
+    }
+}
