@@ -37,7 +37,7 @@ enum InspectCommand {
             }
             return s
         }
-        let limit = try args.int("--limit", default: Int.max, in: 0...Int.max)
+        let limit = try args.int("--limit", default: Int.max, in: 1...Int.max)
         let (name, queue, key) = (args.value("--name"), args.value("--queue"), args.value("--key"))
         let listTasks = args.has("--tasks") || status != nil || args.value("--limit") != nil || name != nil || queue != nil || key != nil
         let archive = args.has("--archive")

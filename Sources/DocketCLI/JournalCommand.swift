@@ -93,7 +93,7 @@ enum JournalCommand {
         let args = try Arguments(arguments, valued: ["--from", "--limit"], flags: ["--json", "--base64", "--raw", "--salvage", "--archive"])
         let dir = try directory(args)
         let from = UInt64(try args.int("--from", default: 1, in: 1...Int.max))
-        let limit = try args.int("--limit", default: Int.max, in: 0...Int.max)
+        let limit = try args.int("--limit", default: Int.max, in: 1...Int.max)
         let json = args.has("--json")
         let base64 = args.has("--base64")
         let raw = args.has("--raw")

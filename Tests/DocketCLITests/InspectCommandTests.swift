@@ -154,7 +154,7 @@ struct InspectCommandTests {
 
         for args in [["inspect", dir, "--as-of", "1", "--at", "2027-01-01T00:00:00Z"], ["inspect", dir, "--archive"],
                      ["inspect", dir, "--tasks", "--status", "sleeping"], ["inspect", dir, "--at", "yesterday"],
-                     ["journal", "replay", dir, "--to", "-3"]] {
+                     ["journal", "replay", dir, "--to", "-3"], ["inspect", dir, "--limit", "0"], ["journal", "dump", dir, "--limit", "0"]] {
             let out = CapturedOutput()
             #expect(await DocketCLI.run(args, output: out) == 2, "\(args): \(out.stderr)")
         }
