@@ -276,28 +276,4 @@ import Testing
         #expect(try after.list("/sim") == ["a"])
         #expect(try after.readFile("/sim/a", maxSize: 1 << 20) == [1, 2, 3])
     }
-
-    @Test func everyPrefixOfUnsyncedDirectoryOperationsRecovers() async throws {
-        // A rotation and a snapshot leave directory operations; crash states keep every prefix.
-        for seed: UInt64 in 500...530 {
-            var rng = SeededGenerator(seed: seed)
-            let disk = SimulatedDisk(directories: ["/sim"])
-            var config = JournalConfiguration(durability: .always)
-            config.segmentSize = 4096
-            let (journal, _) = try openJournal("/sim/j", config, io: disk)
-            for i in 1...120 { try journal.submit(payload(i, size: 60)) }
-            try await journal.writeSnapshot([1, 2, 3], lastSequence: 100)
-            try await journal.sync()
-            let acked = journal.lastSequence
-            for i in 121...130 { try journal.submit(payload(i, size: 60)) }
-            disk.crash(rng: &rng)
-            let (reopened, replayed) = try openJournal("/sim/j", config, io: disk.startProcess())
-            let last = reopened.recoveryReport.lastSequence
-            #expect(last >= acked, "seed \(seed)")
-            let start = (replayed.snapshot?.lastSequence ?? 0) + 1
-            #expect(replayed.sequences == Array(stride(from: start, through: last, by: 1)), "seed \(seed)")
-            for r in replayed.records { #expect(r.payload == payload(Int(r.sequence), size: 60)) }
-            try await reopened.close()
-        }
-    }
 }

@@ -329,11 +329,17 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         }
     }
 
-    /// Simulates a power loss: keeps what was synced plus a random part of what was not.
-    func crash(rng: inout SeededGenerator, tearSectors: Bool = true) {
+    /// Directory operations not yet made durable by a directory sync.
+    var unsyncedDirectoryOperations: Int { state.withLock { $0.pendingOps.count } }
+
+    /// Simulates a power loss: keeps what was synced plus a random part of what was not
+    /// (`keepDirectoryOperations`: exactly that many of the unsynced directory operations, in
+    /// order, instead of a random number of them).
+    func crash(rng: inout SeededGenerator, tearSectors: Bool = true, keepDirectoryOperations: Int? = nil) {
         state.withLock { s in
             var entries = s.durableEntries
-            let keepOps = s.pendingOps.isEmpty ? 0 : Int(rng.next() % UInt64(s.pendingOps.count + 1))
+            let keepOps = keepDirectoryOperations.map { min($0, s.pendingOps.count) }
+                ?? (s.pendingOps.isEmpty ? 0 : Int(rng.next() % UInt64(s.pendingOps.count + 1)))
             for item in s.pendingOps.prefix(keepOps) { Self.apply(item.op, to: &entries) }
             var inodes: [Int: Inode] = [:]
             for inode in Set(entries.values) {
