@@ -465,6 +465,8 @@ import Testing
         try await h.docket.startWorkflow("s", stages: Workflow.group([Self.task("gate"), Self.task("gate")], completion: .any))
         while gate.waiting("s/0/0") == 0 || gate.waiting("s/0/1") == 0 { await Task.yield() }
         h.runner.cancel()
+        // In the grace period for sure: released earlier, the stage would be decided before it.
+        while await !h.docket.isStopping { await Task.yield() }
         await h.settle()
         gate.release("s/0/0")
         try await h.runner.value
