@@ -20,7 +20,7 @@ extension Docket {
         // The request waits in the inbox for the actor's next drain, which answers it once its
         // record is durable; the first request with no drain under way starts one.
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<EnqueueInbox.Outcome, Never>) in
-            if inbox.add(EnqueueInbox.Request(name: name, options: options, payload: bytes, continuation: continuation)) {
+            if inbox.add(EnqueueInbox.Request(name: name, options: options, payload: bytes, priority: Task.currentPriority, continuation: continuation)) {
                 Task { await self.drainEnqueues() }
             }
         }
@@ -84,7 +84,8 @@ extension Docket {
             for i in 0..<count where outcomes[i] == nil { outcomes[i] = .failure(error) }
         }
         for (k, r) in requests.enumerated() {
-            let outcome = outcomes[k] ?? .failure(.closed)
+            // Every request was answered above; were one not, it must not hang.
+            let outcome = outcomes[k] ?? .failure(.invalidArgument("internal error: enqueue request \(k) of a drain of \(count) got no answer; please report it"))
             guard let journal, case .success(let (entry, sequence)) = outcome, sequence > 0 else {
                 r.continuation.resume(returning: outcome)
                 continue
@@ -94,7 +95,10 @@ extension Docket {
                 continuation.resume(returning: error.map { .failure(Self.journalError($0)) } ?? .success((entry, sequence)))
             }
         }
-        Task { self.drainEnqueues() }
+        // At the highest priority of the callers just served: the next ones are likely theirs,
+        // and a drain started by a background caller must not hold back the others for good.
+        let priority = requests.map(\.priority).max()
+        Task(priority: priority) { self.drainEnqueues() }
     }
 
     /// The actor's part of a batch: validate all, then journal and apply the new tasks in one

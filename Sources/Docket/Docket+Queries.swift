@@ -91,8 +91,9 @@ extension Docket {
     /// } while cursor != nil
     /// ```
     ///
-    /// - Throws: `invalidArgument` for a limit below 1 or a cursor no page returned (a
-    ///   client looping over pages would otherwise restart at the first page forever).
+    /// - Throws: `invalidArgument` for a limit below 1 or a cursor that is not a decimal
+    ///   number, as every `nextCursor` is (a client looping over pages would otherwise restart
+    ///   at the first page forever). A number is a position in enqueue order, whatever its origin.
     public func tasks(matching filter: TaskFilter = TaskFilter(), limit: Int = 100, after cursor: String? = nil) throws(DocketError) -> TaskPage {
         guard limit >= 1 else { throw .invalidArgument("the page limit must be at least 1 (got \(limit))") }
         var from: UInt64 = 0

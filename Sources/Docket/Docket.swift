@@ -83,7 +83,7 @@ public actor Docket {
     /// between a handler's end and the loop taking its result.
     var holdsCompletions = false
     /// Tests: single enqueues wait in `inbox` while set (so that one drain takes them all);
-    /// `releaseEnqueues()` drains them.
+    /// clearing it must be followed by a drain, or later enqueues wait forever.
     var holdsEnqueues = false
     /// Whether an event built now would reach anyone (events cost nothing when not).
     var wantsEvents: Bool { holdingEvents || hub.hasSubscribers }

@@ -25,6 +25,9 @@ struct EngineState: Sendable {
     /// failed, cancelled or missing) with the counts, kept as its tasks end so that deciding a
     /// stage costs O(1) per task (recounted from the tasks after loading a snapshot).
     var stageTallies: [String: StageTally] = [:]
+    /// How many times a stage was counted from its tasks (tests check that it is once per
+    /// stage, not once per task ending).
+    var stageRecounts = 0
 
     struct StageTally: Sendable {
         var steps: [UInt8]

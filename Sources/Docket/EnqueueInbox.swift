@@ -12,6 +12,8 @@ final class EnqueueInbox: Sendable {
         var name: String
         var options: TaskOptions
         var payload: [UInt8]
+        /// The caller's: the drain that answers it runs at least at the highest waiting one.
+        var priority: TaskPriority
         var continuation: CheckedContinuation<Outcome, Never>
     }
 
@@ -35,8 +37,8 @@ final class EnqueueInbox: Sendable {
         }
     }
 
-    /// The waiting requests; when there are none, the drain ends in the same step, so a request
-    /// is never left without a drain to take it.
+    /// The waiting requests (in arrival order); when there are none, the drain ends in the same
+    /// step, so a request is never left without a drain to take it.
     func takeOrEnd() -> [Request] {
         state.withLock { s in
             if s.requests.isEmpty { s.draining = false }

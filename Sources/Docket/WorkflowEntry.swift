@@ -78,6 +78,7 @@ extension EngineState {
 
     /// Counts the running stage of `w` from its tasks.
     mutating func recountStage(of w: WorkflowEntry) {
+        stageRecounts += 1
         let steps = w.stages[w.current].steps.indices.map { k -> UInt8 in
             let id = WorkflowEntry.stepID(w.id, stage: w.current, step: k)
             return w.collided.contains(id) ? 2 : Self.tallyValue(tasks.peek(id)?.status)

@@ -185,7 +185,9 @@ final class SegmentWriter: @unchecked Sendable {
     /// Group commit under `.always`: right after a sync resumed several appenders, only the
     /// fastest of them have appended again. Waiting while they keep arriving (until the last
     /// group's size plus what was already waiting is reached, nothing new came for a quarter of
-    /// the last sync's time, or one sync's time passed) makes the next
+    /// the last sync's time since the last arrival — three times that for the first, as a
+    /// caller that gathers appenders, like the engine's enqueue drain, appends them in one
+    /// burst a while after they were resumed — or one sync's time passed) makes the next
     /// group, and so the records per fdatasync, much larger, at a latency cost below one sync.
     /// A lone appender never waits.
     private func gatherStragglers() {
@@ -211,7 +213,7 @@ final class SegmentWriter: @unchecked Sendable {
             if count != lastCount {
                 lastCount = count
                 lastChange = now
-            } else if let lastChange, now &- lastChange > quiet {
+            } else if now &- (lastChange ?? start) > (lastChange == nil ? 3 * quiet : quiet) {
                 return
             }
             // Give the CPU to the appenders (two cores: they may need this one).

@@ -506,6 +506,7 @@ import Testing
         #expect(await h.recorder.waitFor(.workflowEnded, "big").first?.error == nil)
         let expected = (0..<3_000).reduce(0) { $0 + ($1 % 7) * ($1 % 7) }
         #expect(try await h.docket.task("big/1/0")?.decodeOutput(Int.self) == expected)
+        #expect(await h.docket.state.stageRecounts == 2, "each of the two stages counted from its tasks once, not at each of 3,000 endings")
         try await h.stop()
     }
 }
