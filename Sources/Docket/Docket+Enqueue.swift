@@ -17,14 +17,26 @@ extension Docket {
         // encode in parallel and the actor only records the task.
         let bytes: [UInt8]
         do { bytes = try configuration.codec.encode(payload).trimmedForStorage } catch { throw .encodingFailed("\(error)") }
-        // The request waits in the inbox for the actor's next drain, which answers it once its
-        // record is durable; the first request with no drain under way starts one.
-        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<EnqueueInbox.Outcome, Never>) in
-            if inbox.add(EnqueueInbox.Request(name: name, options: options, payload: bytes, priority: Task.currentPriority, continuation: continuation)) {
-                Task { await self.drainEnqueues() }
-            }
+        let (entry, sequence) = try await enqueueOne(name, options: options, payload: bytes)
+        try await waitDurable(sequence)
+        return TaskInfo(entry)
+    }
+
+    /// `enqueueEncoded` for one task, without the arrays and the set a batch needs (the path
+    /// every single enqueue takes, many producers at once).
+    func enqueueOne(_ name: String, options: TaskOptions, payload: [UInt8]) throws(DocketError) -> (TaskEntry, UInt64) {
+        guard !isClosed else { throw .closed }
+        if let id = options.id, let existing = state.tasks[id] {
+            if options.onConflict == .fail { throw .duplicateTask(id) }
+            return (existing, journal?.lastSequence ?? 0)
         }
-        return try TaskInfo(outcome.get().0)
+        if let id = options.id, let refusal = reservation(of: id) { throw refusal }
+        let now = nowMicros()
+        let entry = try makeEntry(name, payload: payload, options: options, now: now)
+        let sequence = try commit(.enqueue(entry))
+        emit(.enqueued, entry, at: now, runAt: entry.runAt)
+        noteNewRunTime(entry.runAt)
+        return (entry, sequence)
     }
 
     /// Enqueues several tasks in one journal write and one sync; returns them in order once
@@ -48,158 +60,62 @@ extension Docket {
         return entries.map(TaskInfo.init)
     }
 
-    /// Takes the waiting single enqueues and admits them as one batch in which each request
-    /// succeeds or fails on its own; each is answered once its record is durable. When requests
-    /// were waiting, more may have come meanwhile: another actor turn, after whatever else waits
-    /// for the actor (the producers just resumed, among others), looks again.
-    func drainEnqueues() {
-        guard !holdsEnqueues else { return }
-        let requests = inbox.takeOrEnd()
-        let count = requests.count
-        guard count > 0 else { return }
-        var items: [(String, TaskOptions, [UInt8])] = []
-        items.reserveCapacity(count)
-        for r in requests { items.append((r.name, r.options, r.payload)) }
-        var outcomes = [EnqueueInbox.Outcome?](repeating: nil, count: count)
-        var admitted = Admitted()
-        do {
-            admitted = try admit(count) { items[$0] } refused: { i, error in outcomes[i] = .failure(error) }
-        } catch {
-            // `refused` records instead of throwing, so this is not reached; were it, every
-            // request not yet answered gets the error.
-            for i in 0..<count where outcomes[i] == nil { outcomes[i] = .failure(error) }
-            admitted.position = [Int32](repeating: -1, count: count)
-        }
-        do {
-            let first = try commit(admitted)
-            for i in 0..<count where outcomes[i] == nil {
-                let k = Int(admitted.position[i])
-                if k >= 0 {
-                    outcomes[i] = .success((admitted.created[k], first + UInt64(k)))
-                } else if let id = items[i].1.id, let existing = state.tasks[id] {
-                    outcomes[i] = .success((existing, journal?.lastSequence ?? 0))
-                }
-            }
-        } catch {
-            for i in 0..<count where outcomes[i] == nil { outcomes[i] = .failure(error) }
-        }
-        for (k, r) in requests.enumerated() {
-            // Every request was answered above; were one not, it must not hang.
-            let outcome = outcomes[k] ?? .failure(.invalidArgument("internal error: enqueue request \(k) of a drain of \(count) got no answer; please report it"))
-            guard let journal, case .success(let (entry, sequence)) = outcome, sequence > 0 else {
-                r.continuation.resume(returning: outcome)
-                continue
-            }
-            let continuation = r.continuation
-            journal.whenDurable(sequence) { error in
-                continuation.resume(returning: error.map { .failure(Self.journalError($0)) } ?? .success((entry, sequence)))
-            }
-        }
-        // At the highest priority of the callers just served: the next ones are likely theirs,
-        // and a drain started by a background caller must not hold back the others for good.
-        let priority = requests.map(\.priority).max()
-        Task(priority: priority) { self.drainEnqueues() }
-    }
-
     /// The actor's part of a batch: validate all, then journal and apply the new tasks in one
     /// write. Returns each task (new, or the existing one for a known id) and the sequence to
     /// wait for (for existing ids, the journal's last: it covers their records).
+    ///
+    /// Written for batches of thousands: the tasks go from validation to the journal and the
+    /// table without a `Mutation` array or a second array of entries, and a run of tasks with
+    /// the same attempts, retry policy and timeout checks those once.
     func enqueueEncoded(_ batch: [NewTask], payloads: [[UInt8]]) throws(DocketError) -> ([TaskEntry], UInt64) {
-        let admitted = try admit(batch.count) { i in (batch[i].name, batch[i].options, payloads[i]) } refused: { _, error throws(DocketError) in throw error }
-        let first = try commit(admitted)
-        let sequence = admitted.created.isEmpty || first == 0 ? journal?.lastSequence ?? 0 : first + UInt64(admitted.created.count - 1)
-        guard admitted.created.count < batch.count else { return (admitted.created, sequence) }
+        guard !isClosed else { throw .closed }
+        let now = nowMicros()
+        var created: [TaskEntry] = []
+        created.reserveCapacity(batch.count)
+        // Per task: its index in `created`, or -1 for an existing id.
+        var position = [Int32](repeating: -1, count: batch.count)
+        // The ids of this batch's new tasks, to catch a repeat before anything is journaled
+        // (generated ones too, which an explicit id could name); not needed without explicit ids.
+        let tracksIDs = batch.contains { $0.options.id != nil }
+        var seen: Set<String> = []
+        if tracksIDs { seen.reserveCapacity(batch.count) }
+        var settings = SettingsCache()
+        var next = state.nextSequence
+        for i in batch.indices {
+            let options = batch[i].options
+            if let id = options.id {
+                if readTasks({ $0.contains(id) }) || seen.contains(id) {
+                    if options.onConflict == .fail { throw .duplicateTask(id) }
+                    continue
+                }
+                if let refusal = reservation(of: id) { throw refusal }
+            }
+            var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings, taken: seen)
+            if tracksIDs { seen.insert(entry.id) }
+            entry.sequence = next
+            next += 1
+            position[i] = Int32(created.count)
+            created.append(entry)
+        }
+        var sequence = journal?.lastSequence ?? 0
+        if !created.isEmpty { sequence = try commit(enqueues: created) }
+        var earliest: Micros?
+        for i in created.indices {
+            emit(.enqueued, created[i], at: now, runAt: created[i].runAt)
+            earliest = min(earliest ?? created[i].runAt, created[i].runAt)
+        }
+        if let earliest { noteNewRunTime(earliest) }
+        guard created.count < batch.count else { return (created, sequence) }
         var result: [TaskEntry] = []
         result.reserveCapacity(batch.count)
         for i in batch.indices {
-            if admitted.position[i] >= 0 {
-                result.append(admitted.created[Int(admitted.position[i])])
+            if position[i] >= 0 {
+                result.append(created[Int(position[i])])
             } else if let id = batch[i].options.id, let existing = state.tasks[id] {
                 result.append(existing)
             }
         }
         return (result, sequence)
-    }
-
-    /// The new tasks of a batch or a drain, with their journal records encoded.
-    struct Admitted {
-        var created: [TaskEntry] = []
-        /// Per request: its index in `created`, or -1 (an existing id, or refused).
-        var position: [Int32] = []
-        var records = BinaryWriter(capacity: 0)
-        /// Where each record of `records` ends.
-        var ends: [Int] = []
-        /// When they were admitted (their creation time).
-        var now: Micros = 0
-    }
-
-    /// Checks `count` requests in order (request `i` is `request(i)`) and makes the new tasks.
-    /// A request whose id exists — in the table or earlier among these — makes none; a refused
-    /// one goes to `refused`, which a batch rethrows (nothing is enqueued) and a drain records.
-    /// Each record is encoded on the way, so one too large for the journal is refused like any
-    /// other invalid request.
-    ///
-    /// Written for batches of thousands: the tasks go from validation to the journal and the
-    /// table without a `Mutation` array or a second array of entries, and a run of tasks with
-    /// the same attempts, retry policy and timeout checks those once.
-    func admit(_ count: Int, request: (Int) -> (String, TaskOptions, [UInt8]),
-               refused: (Int, DocketError) throws(DocketError) -> Void) throws(DocketError) -> Admitted {
-        var a = Admitted()
-        a.position = [Int32](repeating: -1, count: count)
-        guard !isClosed else {
-            for i in 0..<count { try refused(i, .closed) }
-            return a
-        }
-        let now = nowMicros()
-        a.now = now
-        a.created.reserveCapacity(count)
-        if journal != nil {
-            a.records = BinaryWriter(capacity: count * 96)
-            a.ends.reserveCapacity(count)
-        }
-        let limit = journal?.configuration.maxRecordSize ?? Int.max
-        // The ids of the new tasks so far, to catch a repeat before anything is journaled
-        // (generated ones too, which an explicit id could name); not needed without explicit ids.
-        var tracksIDs = false
-        for i in 0..<count where request(i).1.id != nil {
-            tracksIDs = true
-            break
-        }
-        var seen: Set<String> = []
-        if tracksIDs { seen.reserveCapacity(count) }
-        var settings = SettingsCache()
-        var next = state.nextSequence
-        for i in 0..<count {
-            let (name, options, payload) = request(i)
-            do throws(DocketError) {
-                if let id = options.id {
-                    if readTasks({ $0.contains(id) }) || seen.contains(id) {
-                        if options.onConflict == .fail { throw .duplicateTask(id) }
-                        continue
-                    }
-                    if let refusal = reservation(of: id) { throw refusal }
-                }
-                var entry = try makeEntry(name, payload: payload, options: options, now: now, settings: &settings, taken: seen)
-                entry.sequence = next
-                if journal != nil {
-                    let start = a.records.bytes.count
-                    EngineCodec.encodeEnqueue(entry, into: &a.records)
-                    let size = a.records.bytes.count - start
-                    guard size <= limit else {
-                        a.records.bytes.removeLast(size)
-                        throw .journal(.recordTooLarge(size: size, limit: limit))
-                    }
-                    a.ends.append(a.records.bytes.count)
-                }
-                if tracksIDs { seen.insert(entry.id) }
-                next += 1
-                a.position[i] = Int32(a.created.count)
-                a.created.append(entry)
-            } catch {
-                try refused(i, error)
-            }
-        }
-        return a
     }
 
     /// The resource key prefix of the occurrences of schedules with overlap `.queue`.

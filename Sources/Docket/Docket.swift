@@ -31,7 +31,6 @@ public actor Docket {
     let wakeup = Wakeup()
     /// Results of finished handlers, waiting for the timer loop.
     let completions = Completions()
-    nonisolated let inbox = EnqueueInbox()
 
     var state: EngineState
     /// Due tasks ordered by (priority, run at, sequence).
@@ -76,15 +75,12 @@ public actor Docket {
     /// finished attempt waiting to be taken, everything journaled acknowledged. (Running
     /// handlers may still end and wake it.)
     var isQuiet: Bool {
-        wakeup.isParked && completions.count == 0 && inbox.waiting == 0 && (journal.map { $0.durableSequence >= $0.lastSequence } ?? true)
+        wakeup.isParked && completions.count == 0 && (journal.map { $0.durableSequence >= $0.lastSequence } ?? true)
     }
 
     /// Tests: finished attempts wait in `completions` while set, so that a test can act
     /// between a handler's end and the loop taking its result.
     var holdsCompletions = false
-    /// Tests: single enqueues wait in `inbox` while set (so that one drain takes them all);
-    /// clearing it must be followed by a drain, or later enqueues wait forever.
-    var holdsEnqueues = false
     /// Whether an event built now would reach anyone (events cost nothing when not).
     var wantsEvents: Bool { holdingEvents || hub.hasSubscribers }
 
@@ -343,29 +339,20 @@ public actor Docket {
         return sequence
     }
 
-    /// `commit(all:)` for new tasks (a batch, or a drain of single enqueues): their records,
-    /// encoded while they were admitted, go to the journal in one submit; the entries are
-    /// applied from the array in place, not wrapped in a `Mutation` first, which copies them.
-    /// Returns the first record's sequence (0 without a journal or without new tasks).
-    func commit(_ admitted: Admitted) throws(DocketError) -> UInt64 {
-        guard !admitted.created.isEmpty else { return 0 }
+    /// `commit(all:)` for new tasks only (a batch enqueue): each entry is encoded and applied
+    /// from the array in place, not wrapped in a `Mutation` first, which copies it.
+    func commit(enqueues entries: [TaskEntry]) throws(DocketError) -> UInt64 {
         guard !isClosed else { throw .closed }
-        let first = try submitPacked(admitted.records.bytes, ends: admitted.ends)
-        for i in admitted.created.indices { state.applyEnqueue(admitted.created[i]) }
+        let sequence = try journalPacked(entries.count, bytesEach: 96) { i, w in EngineCodec.encodeEnqueue(entries[i], into: &w) }
+        for i in entries.indices { state.applyEnqueue(entries[i]) }
         afterApplying()
-        var earliest = admitted.created[0].runAt
-        for i in admitted.created.indices {
-            emit(.enqueued, admitted.created[i], at: admitted.now, runAt: admitted.created[i].runAt)
-            earliest = min(earliest, admitted.created[i].runAt)
-        }
-        noteNewRunTime(earliest)
-        return first
+        return sequence
     }
 
     /// Submits `count` records, record `i` written by `encode(i, &w)`, in one buffer (not an
     /// array per record) and one submit; returns the last sequence (0 without a journal).
     private func journalPacked(_ count: Int, bytesEach: Int, _ encode: (Int, inout BinaryWriter) -> Void) throws(DocketError) -> UInt64 {
-        guard journal != nil else { return 0 }
+        guard let journal else { return 0 }
         var w = BinaryWriter(capacity: count * bytesEach)
         var ends: [Int] = []
         ends.reserveCapacity(count)
@@ -373,32 +360,25 @@ public actor Docket {
             encode(i, &w)
             ends.append(w.bytes.count)
         }
-        return try submitPacked(w.bytes, ends: ends) + UInt64(count - 1)
-    }
-
-    /// Submits records packed in one buffer, each ending at its `ends` offset; returns the first
-    /// sequence (0 without a journal).
-    private func submitPacked(_ bytes: [UInt8], ends: [Int]) throws(DocketError) -> UInt64 {
-        guard let journal else { return 0 }
-        let sequences: ClosedRange<UInt64>
+        let sequence: UInt64
         do {
-            sequences = try journal.submit(packed: bytes, ends: ends, tag: EngineCodec.recordTag, timestamp: recordTimestamp())
+            sequence = try journal.submit(packed: w.bytes, ends: ends, tag: EngineCodec.recordTag,
+                                          timestamp: recordTimestamp()).upperBound
+        } catch let e as JournalError {
+            throw .journal(e)
         } catch {
-            throw Self.journalError(error)
+            throw .journal(.invalidArgument("\(error)"))
         }
-        recordsSinceSnapshot += ends.count
-        return sequences.lowerBound
+        recordsSinceSnapshot += count
+        return sequence
     }
 
     /// Waits until the journal has `sequence` under the configured durability.
     nonisolated func waitDurable(_ sequence: UInt64) async throws(DocketError) {
         guard let journal, sequence > 0 else { return }
-        do { try await journal.waitUntilDurable(sequence) } catch { throw Self.journalError(error) }
-    }
-
-    /// An error from the journal as the engine reports it.
-    static func journalError(_ error: any Error) -> DocketError {
-        (error as? JournalError).map { .journal($0) } ?? .journal(.invalidArgument("\(error)"))
+        do { try await journal.waitUntilDurable(sequence) } catch let e as JournalError { throw .journal(e) } catch {
+            throw .journal(.invalidArgument("\(error)"))
+        }
     }
 
     /// The journal timestamp of a record written now: nanoseconds, saturating past year 2554

@@ -227,7 +227,7 @@ struct EngineState: Sendable {
 
     /// Adds a new task (an id already present is left alone: enqueue checked it, and replay
     /// must do what the live engine did).
-    /// What `apply(.enqueue(t))` does — all it does, so the batch path (`commit(_: Admitted)`)
+    /// What `apply(.enqueue(t))` does — all it does, so the batch path (`commit(enqueues:)`)
     /// calls this for each task instead of wrapping it in a mutation. A side effect of
     /// enqueueing belongs here, or live state and replay drift apart.
     mutating func applyEnqueue(_ t: TaskEntry) {

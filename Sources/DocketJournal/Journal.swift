@@ -346,18 +346,6 @@ public final class Journal: Sendable {
         try await core.wait(for: sequence, needsSync: false)
     }
 
-    /// `waitUntilDurable` without suspending: calls `body` with nil once `sequence` is durable,
-    /// or with the error that ended the wait. It runs at once on the caller's thread when the
-    /// sequence already is durable (or the journal failed), else on the journal's I/O thread:
-    /// keep it short and never block in it (resuming a continuation is the intended use).
-    ///
-    /// ```swift
-    /// journal.whenDurable(seq) { error in continuation.resume(returning: error) }
-    /// ```
-    public func whenDurable(_ sequence: UInt64, _ body: @escaping @Sendable ((any Error)?) -> Void) {
-        core.whenAcknowledged(sequence, body)
-    }
-
     /// Appends one record and returns its sequence number once it is durable.
     ///
     /// ```swift

@@ -10,28 +10,7 @@ final class JournalCore: Sendable {
         /// Waits for a sync even when the durability would acknowledge after the write
         /// (`sync()`, snapshots).
         var needsSync: Bool
-        var resumption: Resumption
-    }
-
-    /// Who a waiter wakes: a suspended task, or a callback (`Journal.whenDurable`), which
-    /// lets a caller that answers many others hand each answer over without suspending itself.
-    enum Resumption: Sendable {
-        case task(CheckedContinuation<Void, any Error>)
-        case callback(@Sendable ((any Error)?) -> Void)
-
-        func resume() {
-            switch self {
-            case .task(let c): c.resume()
-            case .callback(let f): f(nil)
-            }
-        }
-
-        func resume(throwing error: any Error) {
-            switch self {
-            case .task(let c): c.resume(throwing: error)
-            case .callback(let f): f(error)
-            }
-        }
+        var continuation: CheckedContinuation<Void, any Error>
     }
 
     struct State {
@@ -213,38 +192,21 @@ final class JournalCore: Sendable {
         }
         if fast { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            register(.task(continuation), for: sequence, needsSync: needsSync)
-        }
-    }
-
-    /// Calls `body` (nil, or the error that ended the wait) once `sequence` is acknowledged:
-    /// at once, on the caller's thread, when it already is; else on the I/O thread.
-    func whenAcknowledged(_ sequence: UInt64, _ body: @escaping @Sendable ((any Error)?) -> Void) {
-        let appended = state.withLock { $0.nextSequence }
-        guard sequence < appended else {
-            body(JournalError.invalidArgument("sequence \(sequence) has not been appended (the last one is \(appended - 1))"))
-            return
-        }
-        register(.callback(body), for: sequence, needsSync: false)
-    }
-
-    /// Resumes `resumption` now when `sequence` is done (or the journal failed); else keeps it
-    /// for the I/O thread and wakes that thread when it sleeps on work this waiter needs.
-    private func register(_ resumption: Resumption, for sequence: UInt64, needsSync: Bool) {
-        let outcome = state.withLock { s -> WaitOutcome in
-            let done = needsSync ? s.syncedSequence : Self.acknowledged(s, durability: durability)
-            if done >= sequence { return .ready }
-            if let failure = s.failure { return .failed(failure) }
-            s.waiters.append(Waiter(sequence: sequence, needsSync: needsSync, resumption: resumption))
-            if needsSync { s.syncRequestedThrough = max(s.syncRequestedThrough, sequence) }
-            let wake = s.ioSleeping && (needsSync || !s.pending.isEmpty)
-            if wake { s.ioSleeping = false }
-            return .waiting(wake: wake)
-        }
-        switch outcome {
-        case .ready: resumption.resume()
-        case .failed(let error): resumption.resume(throwing: error)
-        case .waiting(let wake): if wake { wakeIOThread() }
+            let outcome = state.withLock { s -> WaitOutcome in
+                let done = needsSync ? s.syncedSequence : Self.acknowledged(s, durability: durability)
+                if done >= sequence { return .ready }
+                if let failure = s.failure { return .failed(failure) }
+                s.waiters.append(Waiter(sequence: sequence, needsSync: needsSync, continuation: continuation))
+                if needsSync { s.syncRequestedThrough = max(s.syncRequestedThrough, sequence) }
+                let wake = s.ioSleeping && (needsSync || !s.pending.isEmpty)
+                if wake { s.ioSleeping = false }
+                return .waiting(wake: wake)
+            }
+            switch outcome {
+            case .ready: continuation.resume()
+            case .failed(let error): continuation.resume(throwing: error)
+            case .waiting(let wake): if wake { wakeIOThread() }
+            }
         }
     }
 
@@ -256,7 +218,7 @@ final class JournalCore: Sendable {
                 if s.syncedSequence >= sequence { return .ready }
                 // After a failure or close nothing would resume it.
                 if let failure = s.failure { return .failed(failure) }
-                s.waiters.append(Waiter(sequence: sequence, needsSync: true, resumption: .task(continuation)))
+                s.waiters.append(Waiter(sequence: sequence, needsSync: true, continuation: continuation))
                 return .waiting(wake: false)
             }
             switch outcome {
@@ -268,15 +230,15 @@ final class JournalCore: Sendable {
     }
 
     /// Removes and returns the waiters that are now satisfied (called with the lock held).
-    static func takeReady(_ s: inout State, durability: Durability) -> [Resumption] {
+    static func takeReady(_ s: inout State, durability: Durability) -> [CheckedContinuation<Void, any Error>] {
         guard !s.waiters.isEmpty else { return [] }
         let acked = acknowledged(s, durability: durability)
         let synced = s.syncedSequence
-        var ready: [Resumption] = []
+        var ready: [CheckedContinuation<Void, any Error>] = []
         var keep: [Waiter] = []
         keep.reserveCapacity(s.waiters.count)
         for w in s.waiters {
-            if w.sequence <= (w.needsSync ? synced : acked) { ready.append(w.resumption) } else { keep.append(w) }
+            if w.sequence <= (w.needsSync ? synced : acked) { ready.append(w.continuation) } else { keep.append(w) }
         }
         s.waiters = keep
         return ready
@@ -291,7 +253,7 @@ final class JournalCore: Sendable {
             return (w, [])
         }
         let failure = state.withLock { $0.failure } ?? error
-        for w in waiters { w.resumption.resume(throwing: failure) }
+        for w in waiters { w.continuation.resume(throwing: failure) }
         _ = closers
     }
 

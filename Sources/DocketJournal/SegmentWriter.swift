@@ -185,9 +185,7 @@ final class SegmentWriter: @unchecked Sendable {
     /// Group commit under `.always`: right after a sync resumed several appenders, only the
     /// fastest of them have appended again. Waiting while they keep arriving (until the last
     /// group's size plus what was already waiting is reached, nothing new came for a quarter of
-    /// the last sync's time since the last arrival — three times that for the first, as a
-    /// caller that gathers appenders, like the engine's enqueue drain, appends them in one
-    /// burst a while after they were resumed — or one sync's time passed) makes the next
+    /// the last sync's time, or one sync's time passed) makes the next
     /// group, and so the records per fdatasync, much larger, at a latency cost below one sync.
     /// A lone appender never waits.
     private func gatherStragglers() {
@@ -204,8 +202,8 @@ final class SegmentWriter: @unchecked Sendable {
         let quiet = min(max(30_000, lastSyncDuration / 4), 150_000)
         let limit = min(max(quiet, lastSyncDuration), 300_000)
         let start = Journal.monotonicNanoseconds()
-        var lastCount = waiting
-        var lastChange: UInt64?
+        var lastCount = -1
+        var lastChange = start
         while true {
             let (count, stop) = core.state.withLock { ($0.pending.count, $0.failure != nil || $0.closing) }
             let now = Journal.monotonicNanoseconds()
@@ -213,7 +211,7 @@ final class SegmentWriter: @unchecked Sendable {
             if count != lastCount {
                 lastCount = count
                 lastChange = now
-            } else if now &- (lastChange ?? start) > (lastChange == nil ? 3 * quiet : quiet) {
+            } else if now &- lastChange > quiet {
                 return
             }
             // Give the CPU to the appenders (two cores: they may need this one).
@@ -312,7 +310,7 @@ final class SegmentWriter: @unchecked Sendable {
         recordCount += count
         writtenSequence = lastSeq
         if let lastChain { writtenChain = lastChain }
-        let ready = core.state.withLock { s -> [JournalCore.Resumption] in
+        let ready = core.state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.writtenSequence = lastSeq
             s.groupCount += 1
             return configuration.durability == .always ? [] : JournalCore.takeReady(&s, durability: configuration.durability)
@@ -386,7 +384,7 @@ final class SegmentWriter: @unchecked Sendable {
 
     /// `duration`: how long the fdatasync took, when it was one of the timed ones.
     private func markSynced(_ target: UInt64, duration: UInt64? = nil) {
-        let ready = core.state.withLock { s -> [JournalCore.Resumption] in
+        let ready = core.state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.syncedSequence = max(s.syncedSequence, target)
             if let duration {
                 if s.syncDurations.count < JournalCore.recentSyncs {
@@ -504,7 +502,7 @@ final class SegmentWriter: @unchecked Sendable {
             return w
         }
         let failure = core.state.withLock { $0.failure } ?? .closed
-        for w in waiters { w.resumption.resume(throwing: failure) }
+        for w in waiters { w.continuation.resume(throwing: failure) }
         // A snapshot job writes files and applies retention in the directory: the lock is held
         // until it ends, so no other journal opens the directory meanwhile. (New snapshots are
         // refused once closing; the job's end wakes this thread.)

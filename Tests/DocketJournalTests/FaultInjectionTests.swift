@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import DocketJournal
 
@@ -73,38 +72,6 @@ import Testing
         let (reopened, replayed) = try openJournal("/sim/j", config(), io: disk)
         #expect(Array(replayed.sequences.prefix(5)) == Array(1...5))
         try await reopened.close()
-    }
-
-    /// `whenDurable` calls back once the record is synced (not before), at once for a durable
-    /// one, with an error for a sequence never appended, and with the failure when the sync fails.
-    @Test func whenDurableCallsBackAfterTheSyncOrWithItsFailure() async throws {
-        let disk = SimulatedDisk(directories: ["/sim"])
-        let (journal, _) = try openJournal("/sim/j", config(), io: disk)
-        let first = try await journal.append(payload(1))
-        let now = Mutex<(any Error)??>(nil)
-        journal.whenDurable(first) { error in now.withLock { $0 = .some(error) } }
-        #expect(now.withLock { $0 }.map { $0 == nil } == true, "an already durable sequence is reported at once, without error")
-        let unknown = Mutex<(any Error)?>(nil)
-        journal.whenDurable(first + 5) { error in unknown.withLock { $0 = error } }
-        #expect(unknown.withLock { $0 } is JournalError)
-
-        let second = try journal.submit(payload(2))
-        let durableAtCall = await withCheckedContinuation { (c: CheckedContinuation<(UInt64, Bool), Never>) in
-            journal.whenDurable(second) { error in c.resume(returning: (journal.durableSequence, error == nil)) }
-        }
-        #expect(durableAtCall.0 >= second && durableAtCall.1)
-
-        disk.injectFailure("fdatasync", errno: EIO)
-        let third = try journal.submit(payload(3))
-        let failure = await withCheckedContinuation { (c: CheckedContinuation<(any Error)?, Never>) in
-            journal.whenDurable(third) { error in c.resume(returning: error) }
-        }
-        #expect(failure is JournalError, "\(String(describing: failure))")
-        let afterFailure = await withCheckedContinuation { (c: CheckedContinuation<(any Error)?, Never>) in
-            journal.whenDurable(third) { error in c.resume(returning: error) }
-        }
-        #expect(afterFailure is JournalError)
-        await #expect(throws: JournalError.self) { try await journal.close() }
     }
 
     @Test func intervalDurabilitySyncsOnItsOwn() async throws {
