@@ -111,7 +111,13 @@ extension Docket {
                 continue
             }
             guard let handler = handlers.get(t.name) else {
+                // Failed below without running: the turn it had goes to the next one parked
+                // behind its key or its queue's limit, as for a missed occurrence.
                 unregistered.append(t)
+                if let key = t.key, state.runningKeys[key] == nil, !keys.contains(key) { unparkNext(.key(key)) }
+                if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) < limit {
+                    unparkNext(.queue(t.queue))
+                }
                 continue
             }
             queueCounts[t.queue, default: 0] += 1

@@ -363,6 +363,37 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A task whose handler is not registered fails without running; the turn it got behind a
+    /// key or a queue limit goes to the next one (nothing else would wake the loop for it).
+    @Test(arguments: EngineKind.allCases) func aTaskWithoutAHandlerPassesItsTurnOn(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind, register: { d in
+            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
+        }, configure: { $0.allowUnregisteredHandlers = true; $0.queueLimits["mail"] = 1 })
+        let d = h.docket
+        try await d.enqueue("gated", payload: Job(n: 0), options: TaskOptions(id: "z", key: "K"))
+        try await d.enqueue("gated", payload: Job(n: 0), options: TaskOptions(id: "q0", queue: "mail"))
+        await h.recorder.waitFor(.started, count: 2)
+        try await d.enqueue("legacy", payload: Job(n: 1), options: TaskOptions(id: "x", key: "K"))
+        try await d.enqueue("gated", payload: Job(n: 2), options: TaskOptions(id: "y", key: "K"))
+        try await d.enqueue("legacy", payload: Job(n: 1), options: TaskOptions(id: "q1", queue: "mail"))
+        try await d.enqueue("gated", payload: Job(n: 2), options: TaskOptions(id: "q2", queue: "mail"))
+        await h.settle()
+        // One at a time: a second completion would wake the loop, which hides the bug.
+        await gate.releaseWhenWaiting("z")
+        await h.recorder.waitFor(.failed, "x")
+        await h.settle()
+        #expect(await d.task("y")?.status == .running, "the key's turn passed on from x")
+        await gate.releaseWhenWaiting("q0")
+        await h.recorder.waitFor(.failed, "q1")
+        await h.settle()
+        #expect(await d.task("q2")?.status == .running, "the queue's turn passed on from q1")
+        gate.open()
+        await h.recorder.waitFor(.succeeded, count: 4)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func controlTransitionsAndIllegalOnes(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
         let d = h.docket
