@@ -5,7 +5,8 @@ extension Docket {
     /// Runs due tasks and recurring schedules until the calling task is cancelled, then shuts
     /// down gracefully: stops taking work, lets running handlers finish for up to
     /// `shutdownGrace`, cancels the rest (they run again later, their attempt not counted),
-    /// syncs the journal, writes a snapshot and closes it.
+    /// syncs the journal, writes a snapshot and closes it. `close()` during `run()` ends it the
+    /// same way (and returns once it has).
     ///
     /// ```swift
     /// let runner = Task { try await docket.run() }
@@ -17,12 +18,12 @@ extension Docket {
     /// - Throws: `alreadyRunning` if called twice; `closed` after shutdown; `journal` if the
     ///   journal failed while running (handlers are then cancelled).
     public func run() async throws(DocketError) {
-        guard !isClosed else { throw .closed }
+        guard !isClosed, !isClosing else { throw .closed }
         guard !isRunning else { throw .alreadyRunning }
         isRunning = true
         releaseHeldEvents()
         let failure: DocketError? = await withTaskCancellationHandler {
-            while !Task.isCancelled {
+            while !Task.isCancelled && !stopRequested {
                 let deadline: Micros?
                 do throws(DocketError) { deadline = try tick() } catch { return error }
                 armedDeadline = deadline
@@ -369,9 +370,6 @@ extension Docket {
                 }
             case let decoding as PayloadDecodingFailure:
                 return .fail(id: id, lease: lease, error: boundedError(decoding.description), retryAt: nil, at: now)
-            case is CancellationError where isStopping:
-                // Cut short by shutdown: runs again, this attempt not counted.
-                return .snooze(id: id, lease: lease, until: now, at: now)
             default:
                 return failure(of: t, lease: lease, error: String(describing: error), control: nil, now: now)
             }
@@ -439,6 +437,8 @@ extension Docket {
             try? drainCompletions()
             try? expireLeases(now: nowMicros())
         }
+        // Results that came in since the last look are kept, not thrown away with the lease.
+        try? drainCompletions()
         // The rest are cancelled and not waited for (a handler may ignore cancellation): each
         // goes back to scheduled, its attempt not counted, and a late result is ignored.
         let remaining = inFlight
@@ -452,15 +452,35 @@ extension Docket {
                 emit(.snoozed, back, at: now, runAt: now)
             }
         }
+        // Still running and stopping while it closes: `run()` and `close()` calls meanwhile
+        // wait for the close or are refused, instead of starting over on a closing journal.
+        await closeNow()
         isRunning = false
         isStopping = false
-        await close()
     }
 
     /// Syncs, snapshots and closes the journal; ends the event streams. Further calls throw
     /// `closed`. `run()` calls it when it ends; call it yourself when you never ran.
+    ///
+    /// While `run()` runs, it stops the loop, which shuts down gracefully (as when its task is
+    /// cancelled) and closes; this returns when that is done. Calls during a close wait for it.
     public func close() async {
         guard !isClosed else { return }
+        if isClosing || isRunning {
+            if isRunning && !isStopping {
+                stopRequested = true
+                wakeup.signal()
+            }
+            await withCheckedContinuation { closeWaiters.append($0) }
+            return
+        }
+        await closeNow()
+    }
+
+    /// `close()`'s work, once no loop runs (or by the loop's shutdown itself).
+    func closeNow() async {
+        guard !isClosed, !isClosing else { return }
+        isClosing = true
         for flight in inFlight.values { flight.handle?.cancel() }
         if let journal {
             while snapshotInFlight { await Task.yield() }
@@ -471,7 +491,11 @@ extension Docket {
             try? await journal.close()
         }
         isClosed = true
+        isClosing = false
         hub.finish()
+        let waiting = closeWaiters
+        closeWaiters = []
+        for c in waiting { c.resume() }
     }
 }
 

@@ -48,7 +48,13 @@ public actor Docket {
     var queueLimits: [String: Int]
     var isRunning = false
     var isStopping = false
+    /// Set by `close()` while `run()` runs: the loop ends as if cancelled.
+    var stopRequested = false
+    /// Between the start and the end of closing (journal sync, snapshot, close).
+    var isClosing = false
     var isClosed = false
+    /// `close()` calls waiting for a close under way (the loop's, or another call's) to end.
+    var closeWaiters: [CheckedContinuation<Void, Never>] = []
     var armedDeadline: Micros?
     var recordsSinceSnapshot = 0
     var snapshotInFlight = false

@@ -571,3 +571,50 @@ import Testing
         h.directory?.remove()
     }
 }
+
+/// `close()` while `run()` runs, and `run()` while closing.
+@Suite(.timeLimit(.minutes(2))) struct CloseWhileRunningTests {
+    /// `close()` during `run()` stops the loop as cancelling it would (the running attempt is
+    /// handed back, not counted) and returns once everything is closed; `run()` then ends
+    /// without error, and neither can start again.
+    @Test(arguments: EngineKind.allCases) func closeDuringRunShutsDownGracefully(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind, register: { d in
+            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
+        })
+        let d = h.docket
+        try await d.enqueue("gated", payload: Job(n: 1), options: TaskOptions(id: "a"))
+        await h.recorder.waitFor(.started, "a")
+        await d.close()
+        #expect(await d.isClosedForTests)
+        try await h.runner.value
+        #expect(h.recorder.events(.snoozed).map(\.taskID) == ["a"], "handed back at shutdown, as on cancellation")
+        await #expect(throws: DocketError.closed) { try await d.run() }
+        await d.close()  // again: nothing to do
+        gate.open()
+        if let dir = h.directory {
+            let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(h.clock))
+            let a = try #require(await reopened.task("a"))
+            #expect(a.status == .scheduled && a.attempt == 0, "the attempt cut short by the close does not count: \(a)")
+            await reopened.close()
+            dir.remove()
+        }
+    }
+
+    /// Several `close()` calls at once, one of them the loop's own: all return once closed.
+    @Test func concurrentClosesAllWaitForTheClose() async throws {
+        let h = try await Harness.make(.journaled, register: { d in d.register("noop", payload: Job.self) { _, _ in } })
+        let d = h.docket
+        try await d.enqueue("noop", payload: Job(n: 1), options: TaskOptions(id: "a", delay: .seconds(60)))
+        await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<5 { group.addTask { await d.close(); return await d.isClosedForTests } }
+            for await closed in group { #expect(closed) }
+        }
+        try await h.runner.value
+        h.directory?.remove()
+    }
+}
+
+extension Docket {
+    var isClosedForTests: Bool { isClosed }
+}
