@@ -311,7 +311,8 @@ import Testing
         #expect(try await d.task("w/1/0")?.decodeOutput(Int.self) == 4, "the sum of the group's outputs: nil (gate) and 2 × 2")
         let before = await d.workflow("w")
         try await second.stop()
-        // Snapshot on close, then records only: the same workflow both ways.
+        // Reopened, and read without the lock (both from the snapshot written on close; the
+        // records-only comparison is aSnapshotMidWorkflowReplaysLikeTheRecordsAlone's): the same.
         let reopened = try await Docket.open(directory: crash.journal, configuration: Harness.configuration(clock))
         #expect(await reopened.workflow("w") == before)
         await reopened.close()
@@ -414,6 +415,9 @@ import Testing
                                        configure: { c in
                                            c.snapshotEvery = 4
                                            c.journal.retention = .archive
+                                           // The newest snapshot is then one taken mid-run,
+                                           // with records after it (not the final one).
+                                           c.snapshotOnClose = false
                                        })
         let d = h.docket
         for i in 0..<6 {
@@ -426,13 +430,30 @@ import Testing
         #expect(live.count == 6 && live.allSatisfy { $0.status == .succeeded })
         try await h.stop()
         let (withSnapshots, report) = try StateLoader.load(directory: dir.journal)
-        #expect(report.snapshotFile != nil)
+        #expect(report.snapshotFile != nil && report.snapshotSequence < report.lastSequence,
+                "a snapshot with records after it: \(report)")
         let (recordsOnly, _) = try StateLoader.replay { snapshot, record in
             try JournalReader.readBorrowing(directory: dir.journal, mode: .strict, from: 1, includeArchive: true, snapshot: snapshot, recordView: record)
         }
         #expect(withSnapshots.workflows == recordsOnly.workflows)
         #expect(RecoveryTests.tasksEqual(withSnapshots, recordsOnly))
         #expect(recordsOnly.workflows.values.map { withSnapshots.workflowInfo($0) }.sorted { $0.id < $1.id } == live)
+        // At every record: the newest snapshot at or before it plus the records after, against
+        // every record from the first. Some of those snapshots hold stages still running.
+        var midStage = 0
+        for s in 1...report.lastSequence {
+            let (fromSnapshot, used) = try StateLoader.load(directory: dir.journal, asOf: s, includeArchive: true)
+            let (fromRecords, _) = try StateLoader.replay { snapshot, record in
+                try JournalReader.readBorrowing(directory: dir.journal, mode: .strict, from: 1, asOf: s, includeArchive: true,
+                                                snapshot: snapshot, recordView: record)
+            }
+            #expect(fromSnapshot.workflows == fromRecords.workflows, "as of \(s)")
+            #expect(RecoveryTests.tasksEqual(fromSnapshot, fromRecords), "as of \(s)")
+            if used.snapshotSequence > 0, used.snapshotSequence < s, fromRecords.workflows.values.contains(where: { $0.status == .running }) {
+                midStage += 1
+            }
+        }
+        #expect(midStage > 0, "no snapshot was taken while a stage ran")
     }
     /// A stage's deadline is part of the workflow's stored state: after a restart (snapshot on
     /// close), the stage still times out when its time comes.
