@@ -26,11 +26,13 @@ extension Docket {
     /// every single enqueue takes, many producers at once).
     func enqueueOne(_ name: String, options: TaskOptions, payload: [UInt8]) throws(DocketError) -> (TaskEntry, UInt64) {
         guard !isClosed else { throw .closed }
+        // A reserved id is refused even when its task exists: that task is a workflow's step
+        // or a schedule's occurrence, not one this call could have made.
+        if let id = options.id, let refusal = reservation(of: id) { throw refusal }
         if let id = options.id, let existing = state.tasks[id] {
             if options.onConflict == .fail { throw .duplicateTask(id) }
             return (existing, journal?.lastSequence ?? 0)
         }
-        if let id = options.id, let refusal = reservation(of: id) { throw refusal }
         let now = nowMicros()
         let entry = try makeEntry(name, payload: payload, options: options, now: now)
         let sequence = try commit(.enqueue(entry))
@@ -84,11 +86,11 @@ extension Docket {
         for i in batch.indices {
             let options = batch[i].options
             if let id = options.id {
+                if let refusal = reservation(of: id) { throw refusal }
                 if readTasks({ $0.contains(id) }) || seen.contains(id) {
                     if options.onConflict == .fail { throw .duplicateTask(id) }
                     continue
                 }
-                if let refusal = reservation(of: id) { throw refusal }
             }
             var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings, taken: seen)
             if tracksIDs { seen.insert(entry.id) }

@@ -117,6 +117,9 @@ import Testing
         h.clock.advance(by: .seconds(120))
         await gate.releaseWhenWaiting("w/1/0")
         _ = await Self.waitFinished(d, "w")
+        // A step that exists is not handed out as the caller's own task either.
+        await #expect(throws: DocketError.self) { try await d.enqueue("bad", payload: Job(n: 1), options: TaskOptions(id: "w/1/0")) }
+        await #expect(throws: DocketError.self) { try await d.enqueue(batch: [NewTask("bad", payload: Job(n: 1), options: TaskOptions(id: "w/1/0"))]) }
         #expect(try await d.purge(olderThan: .seconds(60)) == 1, "only the first step finished long enough ago")
         #expect(await d.task("w/0/0") == nil)
         #expect(await d.workflow("w")?.status == .succeeded)
