@@ -147,13 +147,13 @@ extension Docket {
             case .created(let t):
                 emit(.enqueued, t, at: now, runAt: t.runAt)
                 noteNewRunTime(t.runAt)
-            case .cancelled(let id):
-                if let flight = inFlight.removeValue(forKey: id) { cancelAttempt(flight) }
-                if let t = state.tasks[id] { emit(.cancelled, t, at: now) }
-            case .finished(let id):
-                guard wantsEvents, let w = state.workflows[id] else { continue }
+            case .cancelled(let t):
+                if let flight = inFlight.removeValue(forKey: t.id) { cancelAttempt(flight) }
+                emit(.cancelled, t, at: now)
+            case .finished(let id, let status):
+                guard wantsEvents else { continue }
                 publish(DocketEvent(kind: .workflowEnded, taskID: id, attempt: 0, at: Time.date(now), runAt: nil, name: nil, scheduleID: nil,
-                                    error: w.status == .succeeded ? nil : w.status.rawValue))
+                                    error: status == .succeeded ? nil : status.rawValue))
             }
         }
     }

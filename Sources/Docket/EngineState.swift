@@ -48,10 +48,12 @@ struct EngineState: Sendable {
     var recordsWorkflowEffects = false
     var workflowEffects: [WorkflowEffect] = []
 
+    /// Each carries what its event reports, as it was then: a purge between the commit and
+    /// the loop's turn that acts on it must not swallow the event.
     enum WorkflowEffect: Sendable {
         case created(TaskEntry)
-        case cancelled(String)
-        case finished(String)
+        case cancelled(TaskEntry)
+        case finished(String, WorkflowStatus)
     }
 
     /// A task waiting for its time. Stale when the task's version moved on, or when its id now

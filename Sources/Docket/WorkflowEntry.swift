@@ -103,7 +103,7 @@ extension EngineState {
         forgetTasks(of: w)
         w.finishedAt = at
         workflows[id] = w
-        if recordsWorkflowEffects { workflowEffects.append(.finished(id)) }
+        if recordsWorkflowEffects { workflowEffects.append(.finished(id, w.status)) }
     }
 
     private mutating func evaluateStage(_ w: inout WorkflowEntry, at: Micros) {
@@ -149,7 +149,7 @@ extension EngineState {
         forgetTasks(of: w)
         w.current = w.stages.count
         w.finishedAt = at
-        if recordsWorkflowEffects { workflowEffects.append(.finished(w.id)) }
+        if recordsWorkflowEffects { workflowEffects.append(.finished(w.id, w.status)) }
     }
 
     /// Creates the tasks of `stage`, due at `at`. An id already taken (a task enqueued by hand
@@ -191,7 +191,7 @@ extension EngineState {
             f.task.finishedAt = at
             setStatus(&f.task, .cancelled)
             tasks.store(f)
-            if recordsWorkflowEffects { workflowEffects.append(.cancelled(id)) }
+            if recordsWorkflowEffects { workflowEffects.append(.cancelled(f.task)) }
         }
     }
 
