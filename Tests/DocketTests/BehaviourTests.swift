@@ -363,6 +363,35 @@ import Testing
         h.directory?.remove()
     }
 
+    /// The global concurrency changed while running: raised, the waiting tasks start at once;
+    /// lowered, running ones finish and no new one starts above the new limit.
+    @Test(arguments: EngineKind.allCases) func concurrencyChangesWhileRunning(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind, register: { d in
+            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
+        }, configure: { $0.concurrency = 1 })
+        let d = h.docket
+        for i in 0..<5 { try await d.enqueue("gated", payload: Job(n: i), options: TaskOptions(id: "t\(i)")) }
+        await h.recorder.waitFor(.started, count: 1)
+        await h.settle()
+        #expect(await d.count(matching: TaskFilter(statuses: [.running])) == 1)
+        try await d.setConcurrency(3)
+        await h.recorder.waitFor(.started, count: 3)
+        await h.settle()
+        #expect(await d.count(matching: TaskFilter(statuses: [.running])) == 3)
+        try await d.setConcurrency(1)
+        await gate.releaseWhenWaiting("t0")
+        await gate.releaseWhenWaiting("t1")
+        await h.recorder.waitFor(.succeeded, count: 2)
+        await h.settle()
+        #expect(await d.count(matching: TaskFilter(statuses: [.running])) == 1, "lowered to 1: only t2 still runs")
+        await #expect(throws: DocketError.self) { try await d.setConcurrency(0) }
+        gate.open()
+        await h.recorder.waitFor(.succeeded, count: 5)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     /// A task whose handler is not registered fails without running; the turn it got behind a
     /// key or a queue limit goes to the next one (nothing else would wake the loop for it).
     @Test(arguments: EngineKind.allCases) func aTaskWithoutAHandlerPassesItsTurnOn(kind: EngineKind) async throws {

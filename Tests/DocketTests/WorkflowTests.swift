@@ -541,6 +541,43 @@ import Testing
         await d.close()
     }
 
+    /// `.any` fails only when every step has failed; `.quorum(2)` of three fails as soon as two
+    /// have (the third, still running, is cancelled); a paused step keeps an `.all` stage open
+    /// until it is resumed and ends.
+    @Test(arguments: EngineKind.allCases) func anyAndQuorumStagesFailAndAPausedStepHoldsAStage(kind: EngineKind) async throws {
+        let (h, _, gate) = try await Self.make(kind)
+        let d = h.docket
+        try await d.startWorkflow("any", stages: Workflow.group([Self.task("bad"), Self.task("gate")], completion: .any) + [WorkflowStage([Self.task("ok")])])
+        await h.recorder.waitFor(.failed, "any/0/0")
+        await h.settle()
+        #expect(await d.workflow("any")?.status == .running, "one failure does not decide .any")
+        await gate.releaseWhenWaiting("any/0/1", .control(.fail(permanently: "also")))
+        let any = await Self.waitFinished(d, "any")
+        #expect(any?.status == .failed && any?.stageOutcomes == [false, nil])
+        #expect(await d.task("any/1/0") == nil, "the stage after a failed one does not run")
+
+        try await d.startWorkflow("q", stages: Workflow.group([Self.task("bad"), Self.task("bad"), Self.task("gate")], completion: .quorum(2)))
+        let quorum = await Self.waitFinished(d, "q")
+        #expect(quorum?.status == .failed, "two of three failed: a quorum of two is out of reach")
+        #expect(await d.task("q/0/2")?.status == .cancelled)
+
+        try await d.startWorkflow("p", stages: Workflow.chain([Self.task("ok")]) + Workflow.group([Self.task("ok"), Self.task("gate")]))
+        await h.recorder.waitFor(.started, "p/1/1")
+        await gate.releaseWhenWaiting("p/1/1", .control(.retry(after: .seconds(60))))
+        await h.recorder.waitFor(.retried, "p/1/1")
+        try await d.pause("p/1/1")
+        await h.recorder.waitFor(.succeeded, "p/1/0")
+        await h.settle()
+        #expect(await d.workflow("p")?.status == .running, "a paused step keeps its .all stage open")
+        try await d.resume("p/1/1")
+        h.clock.advance(by: .seconds(60))
+        await gate.releaseWhenWaiting("p/1/1")
+        #expect(await Self.waitFinished(d, "p")?.status == .succeeded)
+        gate.open()
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     /// A large group is decided as its tasks end, not by recounting it each time.
     @Test func aLargeGroupCompletes() async throws {
         let h = try await Harness.make(.inMemory, register: { d in Self.register(d, order: Starts(), gate: Gate()) },
