@@ -114,7 +114,9 @@ extension Docket {
     /// All schedules, by id.
     public func schedules() -> [ScheduleInfo] { state.schedules.values.sorted { $0.id < $1.id }.map(ScheduleInfo.init) }
 
-    /// The next `count` fire times of schedule `id` from now.
+    /// The next `count` fire times of schedule `id` from now. A fixed-delay schedule whose
+    /// latest occurrence has not finished has none yet (its next fire is a period after that
+    /// end): the list is then empty, as for a finished schedule.
     public func preview(scheduleID id: String, count: Int) throws(DocketError) -> [Date] {
         guard let s = state.schedules[id] else { throw .scheduleNotFound(id) }
         guard s.status != .finished else { return [] }
