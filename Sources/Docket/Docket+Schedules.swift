@@ -66,7 +66,9 @@ extension Docket {
                 // The old definition's own next fire (the upsert below replaces it).
                 let oldNext = previous.isFixedDelay ? fixedDelayResume(previous, now: now).next
                     : previous.schedule.next(after: Time.date(now)).map(Time.micros)
-                try reportPausedMisses(previous, from: due, now: now, next: oldNext)
+                if let from = firstUnhandledFire(previous, now: now), from <= now {
+                    try reportPausedMisses(previous, from: from, now: now, next: oldNext)
+                }
             case .finished: break
             }
             previous = try state.schedules[id].orThrow(.scheduleNotFound(id))
@@ -154,7 +156,7 @@ extension Docket {
             (next, missedFrom) = fixedDelayResume(s, now: now)
         case .active:
             next = s.schedule.next(after: Time.date(now)).map(Time.micros)
-            missedFrom = s.nextFire
+            missedFrom = firstUnhandledFire(s, now: now)
         case .paused: next = s.nextFire
         case .finished: next = nil
         }
@@ -340,6 +342,25 @@ extension Docket {
     /// Extra late times kept while scanning, so that `maxCatchUp` of them survive trimming.
     static let lateSlack = 100
 
+    /// Where a catch-up written in parts and cut short by a crash stopped: the nominal time of
+    /// the last occurrence its written parts created. Those parts move `lastTaskID` on but
+    /// leave `nextFire` (only the last part moves it), so a last occurrence at or after the
+    /// next fire, and not in the future, means one was cut short; every fire up to it was
+    /// created or reported then, and is not handled again.
+    func cutShortThrough(_ s: ScheduleEntry, now: Micros) -> Micros? {
+        guard !s.isFixedDelay, let first = s.nextFire, let id = s.lastTaskID, id.hasPrefix(s.id + "@"),
+              let nominal = UTCStamp.micros(String(id.dropFirst(s.id.count + 1))), nominal >= first, nominal <= now else { return nil }
+        return nominal
+    }
+
+    /// The first fire of `s` not handled yet: its next fire, or the one after a cut-short
+    /// catch-up's last occurrence (`cutShortThrough`).
+    func firstUnhandledFire(_ s: ScheduleEntry, now: Micros) -> Micros? {
+        guard let through = cutShortThrough(s, now: now) else { return s.nextFire }
+        var fires = s.schedule.fires(after: Time.date(through))
+        return fires.next().map(Time.micros)
+    }
+
     /// Handles the fires of `s` due by `now`. `occurrenceKey` overrides the key its occurrences
     /// get (an update changing it handles the old definition's due fires first).
     func fire(_ s: ScheduleEntry, now: Micros, occurrenceKey: String?? = nil) throws(DocketError) {
@@ -355,7 +376,10 @@ extension Docket {
         } else {
             // One walk for the whole catch-up: `next(after:)` per fire would walk a COUNT rule
             // from its DTSTART again each time (12.7 s for 17k missed fires of one such rule).
-            var fires = s.schedule.fires(after: Time.date(first))
+            // A catch-up cut short goes on after what its written parts did.
+            let through = cutShortThrough(s, now: now)
+            var fires = s.schedule.fires(after: Time.date(through ?? first))
+            if through != nil { next = fires.next().map(Time.micros) }
             func scan(_ limit: Int) {
                 scanned = 0
                 while let x = next, x <= now, scanned < limit {
@@ -380,7 +404,11 @@ extension Docket {
                 // keeping only the newest, up to `catchUpCountLimit` fires in all. Either way the
                 // fires run are the latest ones, and those within the grace period are all seen.
                 if let lookback = Self.uniformLookback(of: s.schedule, keeping: configuration.maxCatchUp + Self.lateSlack + 1) {
-                    let jump = Self.jump(s.schedule, from: x, to: max(x, Time.add(now, -Time.add(s.grace, lookback))))
+                    // Into the grace period too, by at most a lookback: only the last
+                    // `maxCatchUp` fires (and the slack) can run or be sampled, and the scan
+                    // after the jump must reach now (a grace period of more fires than a scan
+                    // left the newest ones uncounted).
+                    let jump = Self.jump(s.schedule, from: x, to: max(x, Time.add(now, -Time.add(min(s.grace, lookback), lookback))))
                     lateCount += jump.skipped
                     (fires, next) = (jump.fires, jump.next)
                     scan(catchUpScanLimit)
@@ -442,11 +470,9 @@ extension Docket {
             sequence += 1
         }
         // Every skipped time is journaled and reported, up to `maxCatchUp` per catch-up (the
-        // most recent ones); the count is always exact.
-        // A catch-up written in parts and cut short by a crash is handled again: its first part
-        // (which holds the first occurrence) journaled the skipped fires already.
-        let resumed = toFire.first.map { state.tasks[EngineState.occurrenceID(schedule: s.id, nominal: $0)]?.scheduleID == s.id } ?? false
-        var sample = resumed ? [] : Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(skippedSampleLimit))
+        // most recent ones); the count is always exact. (A catch-up cut short was resumed after
+        // what its first part reported, above.)
+        var sample = Array((skippedAll + toFire.filter { taken.contains($0) }).sorted().suffix(skippedSampleLimit))
         if journal != nil, !created.isEmpty, !sample.isEmpty {
             // The sample shares the first record with an occurrence: a large payload leaves it
             // less room (a skipped time takes at most 10 bytes; the count stays exact).
@@ -460,7 +486,7 @@ extension Docket {
         for (i, chunk) in chunks.enumerated() {
             let last = i == chunks.count - 1
             try commit(.fire(scheduleID: s.id, created: Array(chunk), lastNominal: last ? toFire.last : nil, skipped: i == 0 ? sample : [],
-                             skippedCount: i == 0 && !resumed ? skippedCount + taken.count : 0, nextFire: last ? next : s.nextFire, at: now))
+                             skippedCount: i == 0 ? skippedCount + taken.count : 0, nextFire: last ? next : s.nextFire, at: now))
             if !last, let stop = catchUpPartsBeforeFailure, i + 1 >= stop {
                 throw .journal(.failed(reason: "stopped after \(i + 1) part(s) of a catch-up, as a crash would (a test's setting)"))
             }

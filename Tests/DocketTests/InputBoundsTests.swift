@@ -113,6 +113,60 @@ import Testing
         #expect(second.recorder.events(.misfired).isEmpty, "reported again")
     }
 
+    /// The same, handled again only after ten more fires came due: it goes on after the
+    /// occurrences its first part created (it used to take itself for a new catch-up and
+    /// report the first part's skipped fires, and those occurrences, as skipped again).
+    @Test func aCatchUpCutShortAndResumedLaterReportsEachSkipOnce() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let configure: (inout DocketConfiguration) -> Void = { c in
+            c.journal.maxRecordSize = 16 * 1024
+            c.maxCatchUp = 8
+        }
+        try await Self.cutACatchUpAfterItsFirstPart(dir, clock, configure)
+        let partial = try LongCatchUpTests.fires(dir).flatMap(\.created).count
+        #expect(partial > 0 && partial < 8, "the first part holds some of the eight occurrences (\(partial))")
+        clock.advance(by: .seconds(100))  // fires at +110 … +200 come due too
+        let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: Self.registerTick, configure: configure)
+        await second.recorder.waitFor(.succeeded, count: partial + 8)
+        await second.settle()
+        try await second.stop()
+        let records = try LongCatchUpTests.fires(dir)
+        let skipped = records.flatMap(\.skipped), counts = records.map(\.skippedCount).reduce(0, +)
+        let created = records.flatMap(\.created)
+        #expect(Set(created).count == created.count && created.count == partial + 8)
+        #expect(counts == 20 - created.count, "each of the 20 fires ran or was counted skipped once: \(counts)")
+        #expect(Set(skipped).count == skipped.count, "no skipped time journaled twice: \(skipped)")
+        #expect(Set(skipped).isDisjoint(with: created.compactMap { UTCStamp.micros(String($0.dropFirst(2))) }), "an occurrence that exists is not skipped")
+        let again = second.recorder.events(.misfired).map(\.taskID)
+        #expect(!again.contains(LongCatchUpTests.id(10)) && !again.contains(LongCatchUpTests.id(20)), "reported again: \(again)")
+    }
+
+    /// The same, paused and resumed before any loop handled it again: the misses reported on
+    /// resuming start after the occurrences the first part created.
+    @Test func aCatchUpCutShortThenPausedAndResumedReportsEachSkipOnce() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let configure: (inout DocketConfiguration) -> Void = { c in
+            c.journal.maxRecordSize = 16 * 1024
+            c.maxCatchUp = 8
+        }
+        try await Self.cutACatchUpAfterItsFirstPart(dir, clock, configure)
+        let d = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock, configure))
+        Self.registerTick(d)
+        try await d.pauseSchedule("s")
+        try await d.resumeSchedule("s")
+        await d.close()
+        let records = try LongCatchUpTests.fires(dir)
+        let skipped = records.flatMap(\.skipped), counts = records.map(\.skippedCount).reduce(0, +)
+        let created = records.flatMap(\.created)
+        #expect(counts == 10 - created.count, "each of the 10 fires created or counted skipped once: \(counts), \(created.count) created")
+        #expect(Set(skipped).count == skipped.count, "no skipped time journaled twice: \(skipped)")
+        #expect(Set(skipped).isDisjoint(with: created.compactMap { UTCStamp.micros(String($0.dropFirst(2))) }), "an occurrence that exists is not skipped")
+    }
+
     static func registerTick(_ d: Docket) { d.register("tick", payload: Blob.self) { _, _ in } }
 
     /// Misses ten big fires (`missTenBigFires`), then handles the catch-up in an engine that

@@ -44,6 +44,26 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A grace period holding more fires than one scan: the latest `maxCatchUp` run (all on
+    /// time) and every other fire is counted; the jump used to land before the grace period and
+    /// the scan after it stopped short of now, which ran fires 35 minutes old and left the 2,111
+    /// newest neither run nor counted.
+    @Test func aGracePeriodLongerThanAScanStillRunsTheLatestAndCountsTheRest() async throws {
+        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
+                                       configure: { $0.maxCatchUp = 10 })
+        await h.docket.setCatchUpScanLimit(1_000)
+        try await h.docket.schedule("s", parsing: "@every 1s", handler: "tick", payload: 0,
+                                    options: ScheduleOptions(misfire: .fireOnce, grace: .seconds(3_000), overlap: .allow))
+        h.clock.advance(by: .milliseconds(5_000_700))
+        await h.recorder.waitFor(.succeeded, count: 10)
+        try await h.stop()
+        let records = try Self.fires(try #require(h.directory))
+        #expect(records.flatMap(\.created) == (4_991...5_000).map(Self.id))
+        #expect(records.map(\.skippedCount).reduce(0, +) == 4_990)
+        #expect(records.flatMap(\.skipped).last == Time.micros(Harness.start.addingTimeInterval(4_990)))
+        h.directory?.remove()
+    }
+
     /// Uneven fires (every minute of business hours), handled on a Monday at 08:00 after two
     /// weeks down: an average spacing from the first scan looked back 2 hours, found no fire
     /// there, and `.fireOnce` ran one from the first day. Cron scans on to the latest.
