@@ -103,10 +103,25 @@ struct BinaryReader {
         }
     }
 
+    /// A signed number. Every one the engine writes is a time, a duration (both within
+    /// ±`Time.limit` microseconds) or a smaller number; a larger one is damage, refused here so
+    /// that no time arithmetic after decoding can overflow (`now - runAt` stays in range).
     mutating func int() throws(Malformed) -> Int64 {
         let u = try varint()
-        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+        let v = Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+        guard v >= -Time.limit && v <= Time.limit else { throw malformed("number \(v) is out of range (±\(Time.limit))") }
+        return v
     }
+
+    /// A sequence or lease number. Live ones count up from 1 and stay far below 2^62; a larger
+    /// one is damage, refused here so that counting on from it cannot overflow.
+    mutating func counter() throws(Malformed) -> UInt64 {
+        let v = try varint()
+        guard v <= Self.counterLimit else { throw malformed("counter \(v) is out of range (at most 2^62)") }
+        return v
+    }
+
+    static let counterLimit: UInt64 = 1 << 62
 
     mutating func intValue() throws(Malformed) -> Int {
         Int(try int())

@@ -104,12 +104,12 @@ enum EngineCodec {
             let n = try r.count(elementSize: 2)
             var leases: [Mutation.Lease] = []
             leases.reserveCapacity(n)
-            for _ in 0..<n { leases.append(Mutation.Lease(id: try r.string(), lease: try r.varint())) }
+            for _ in 0..<n { leases.append(Mutation.Lease(id: try r.string(), lease: try r.counter())) }
             m = .start(leases, at: at)
-        case 3: m = .succeed(id: try r.string(), lease: try r.varint(), output: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.data() }, at: try r.int())
-        case 4: m = .fail(id: try r.string(), lease: try r.varint(), error: try r.string(), retryAt: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }, at: try r.int())
-        case 5: m = .snooze(id: try r.string(), lease: try r.varint(), until: try r.int(), at: try r.int())
-        case 6: m = .progress(id: try r.string(), lease: try r.varint(), value: try r.double())
+        case 3: m = .succeed(id: try r.string(), lease: try r.counter(), output: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.data() }, at: try r.int())
+        case 4: m = .fail(id: try r.string(), lease: try r.counter(), error: try r.string(), retryAt: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }, at: try r.int())
+        case 5: m = .snooze(id: try r.string(), lease: try r.counter(), until: try r.int(), at: try r.int())
+        case 6: m = .progress(id: try r.string(), lease: try r.counter(), value: try r.double())
         case 7: m = .cancel(try readStrings(&r), at: try r.int())
         case 8: m = .pause(try readStrings(&r), at: try r.int())
         case 9: m = .resume(try readStrings(&r), at: try r.int())
@@ -140,7 +140,14 @@ enum EngineCodec {
             m = .fire(scheduleID: sid, created: created, lastNominal: lastNominal, skipped: skipped, skippedCount: try r.intValue(),
                       nextFire: try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }, at: try r.int())
         case 16: m = .removeSchedules(try readStrings(&r))
-        case 17: m = .startWorkflow(try readWorkflow(&r), at: try r.int())
+        case 17:
+            let w = try readWorkflow(&r)
+            // As `startWorkflow` writes it: at its first stage, nothing decided, no step id
+            // held by another task (it refuses those).
+            guard w.status == .running, w.current == 0, w.outcomes.allSatisfy({ $0 == nil }), w.collided.isEmpty, w.finishedAt == nil else {
+                throw r.malformed("workflow \(w.id) is not started as startWorkflow starts one (stage \(w.current), \(w.status.rawValue))")
+            }
+            m = .startWorkflow(w, at: try r.int())
         case 18: m = .cancelWorkflow(id: try r.string(), at: try r.int())
         case 19: m = .removeWorkflows(try readStrings(&r))
         case 20: m = .workflowTimedOut(id: try r.string(), stage: try r.intValue(), at: try r.int())
@@ -220,8 +227,8 @@ enum EngineCodec {
         for m in snapshotMagic where try r.byte() != m { throw r.malformed("not a Docket engine snapshot") }
         let v = try r.byte()
         guard v == version else { throw r.malformed("engine snapshot version \(v) is not supported (this build reads version \(version))") }
-        let nextSequence = try r.varint()
-        let nextLease = try r.varint()
+        let nextSequence = try r.counter()
+        let nextLease = try r.counter()
         // A task takes at least 28 bytes (four length bytes, a progress double, 16 one-byte fields).
         let n = try r.count(elementSize: 28)
         header(nextSequence, nextLease, n)
@@ -294,7 +301,7 @@ enum EngineCodec {
         let createdAt = try r.int()
         let startedAt = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
         let finishedAt = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.int() }
-        let sequence = try r.varint(), lease = try r.varint()
+        let sequence = try r.counter(), lease = try r.counter()
         let scheduleID = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.string() }
         return TaskEntry(id: id, name: name, payload: payload, queue: queue, priority: priority, key: key, runAt: runAt,
                          attempt: attempt, maxAttempts: maxAttempts, retry: retry, timeout: timeout, status: status,
@@ -318,7 +325,10 @@ enum EngineCodec {
     static func readRetry(_ r: inout BinaryReader) throws(Malformed) -> RetryPolicy {
         switch try r.byte() {
         case 0:
-            return .exponential(initial: Time.duration(try r.int()), multiplier: try r.double(), maximum: Time.duration(try r.int()), jitter: try r.double())
+            let initial = Time.duration(try r.int()), multiplier = try r.double(), maximum = Time.duration(try r.int()), jitter = try r.double()
+            // A NaN never equals itself: interned policies would pile up, one per change.
+            guard multiplier.isFinite, jitter.isFinite else { throw r.malformed("a retry policy with a multiplier or jitter that is not a finite number") }
+            return .exponential(initial: initial, multiplier: multiplier, maximum: maximum, jitter: jitter)
         case 1: return .fixed(Time.duration(try r.int()))
         case 2: return .never
         case 3: return .custom(name: try r.string())
@@ -367,7 +377,7 @@ enum EngineCodec {
             switch try r.byte() {
             case 0: completion = .all
             case 1: completion = .any
-            case 2: completion = .quorum(try r.intValue())
+            case 2: completion = .quorum(try r.intValue())  // checked against the steps below
             case let k: throw r.malformed("unknown workflow completion \(k)")
             }
             let stop = try r.byte() != 0
@@ -393,6 +403,15 @@ enum EngineCodec {
         guard !stages.isEmpty, stages.allSatisfy({ !$0.steps.isEmpty }), current >= 0,
               current < stages.count || (current == stages.count && status != .running) else {
             throw r.malformed("workflow \(id): stage \(current) of \(stages.count) stages (\(status.rawValue)), or an empty stage")
+        }
+        for (i, stage) in stages.enumerated() {
+            if case .quorum(let q) = stage.completion, !(1...stage.steps.count).contains(q) {
+                throw r.malformed("workflow \(id): stage \(i) needs a quorum of \(q) of its \(stage.steps.count) steps")
+            }
+        }
+        // Each is a step id of a stage that started, at most once.
+        guard collided.count <= stages.reduce(0, { $0 + $1.steps.count }), Set(collided).count == collided.count else {
+            throw r.malformed("workflow \(id): \(collided.count) collided step ids, more than its steps or repeated")
         }
         return WorkflowEntry(id: id, stages: stages, current: current, status: status, outcomes: outcomes, createdAt: createdAt,
                              finishedAt: finishedAt, collided: collided, stageDeadline: stageDeadline)

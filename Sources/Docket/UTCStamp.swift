@@ -8,6 +8,8 @@ enum UTCStamp {
     private static let utc = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? .current
 
     static func string(_ micros: Micros) -> String {
+        // Engine times stay within ±`Time.limit`; beyond, the arithmetic below would overflow.
+        let micros = max(-Time.limit, min(Time.limit, micros))
         // From the integers: through `Date` (a `Double` of seconds) two microseconds apart
         // printed alike after 2106, and two occurrences would share an id.
         let seconds = micros >= 0 ? micros / 1_000_000 : -((-micros + 999_999) / 1_000_000)

@@ -79,9 +79,10 @@ extension EngineState {
     /// Counts the running stage of `w` from its tasks.
     mutating func recountStage(of w: WorkflowEntry) {
         stageRecounts += 1
+        let collided = Set(w.collided)
         let steps = w.stages[w.current].steps.indices.map { k -> UInt8 in
             let id = WorkflowEntry.stepID(w.id, stage: w.current, step: k)
-            return w.collided.contains(id) ? 2 : Self.tallyValue(tasks.peek(id)?.status)
+            return collided.contains(id) ? 2 : Self.tallyValue(tasks.peek(id)?.status)
         }
         stageTallies[w.id] = StageTally(steps: steps, succeeded: steps.count(where: { $0 == 1 }), failed: steps.count(where: { $0 == 2 }))
     }
@@ -211,10 +212,11 @@ extension EngineState {
         for w in workflows.values where w.status == .running {
             if let deadline = w.stageDeadline { workflowTimers.push(ScheduleTimer(at: deadline, id: w.id)) }
             // Stages that ran, and the running one (skipped ones never had tasks).
+            let collided = Set(w.collided)
             for stage in 0..<min(w.current + 1, w.stages.count) where stage == w.current || w.outcomes[stage] != nil {
                 for k in w.stages[stage].steps.indices {
                     let id = WorkflowEntry.stepID(w.id, stage: stage, step: k)
-                    if !w.collided.contains(id) { workflowOfTask[id] = (w.id, stage, k) }
+                    if !collided.contains(id) { workflowOfTask[id] = (w.id, stage, k) }
                 }
             }
             if w.current < w.stages.count { recountStage(of: w) }

@@ -265,7 +265,8 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.journal).sorted() == before)
     }
 
-    /// A workflow of every stage setting, for the codec.
+    /// A workflow of every stage setting, for the codec, as `startWorkflow` journals it (no
+    /// collided step: a snapshot test adds one).
     static func workflow(_ task: TaskEntry) -> WorkflowEntry {
         var step = task
         step.id = "template"
@@ -273,7 +274,7 @@ import Testing
             .init(steps: [step, step], completion: .quorum(1), stopOnFailure: false, condition: .always, timeout: 5_000_000),
             .init(steps: [step], completion: .any, stopOnFailure: true, condition: .ifPreviousFailed),
             .init(steps: [step], completion: .all, stopOnFailure: true, condition: .ifPreviousSucceeded),
-        ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 3, finishedAt: nil, collided: ["w/9/9"], stageDeadline: 99)
+        ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 3, finishedAt: nil, collided: [], stageDeadline: 99)
     }
 
     /// A snapshot or record holding a task with an empty id (the task table's mark of a free
@@ -293,6 +294,52 @@ import Testing
         #expect(await far.recordTimestamp() == UInt64.max)
         let now = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Harness.start)))
         #expect(await now.recordTimestamp() == 1_800_000_000_000_000_000)
+    }
+
+    /// Values no live engine writes, in records that are otherwise well formed (a damaged or
+    /// hand-made journal), are refused when decoded: times beyond ±`Time.limit` (later time
+    /// arithmetic would overflow and trap at every restart), counters near `UInt64.max`
+    /// (counting on would trap), a NaN retry multiplier (interning would leak), a workflow with
+    /// an impossible quorum, repeated or surplus collided steps, or one started mid-way.
+    @Test func valuesNoEngineWritesAreRefusedWhenDecoded() throws {
+        func task(runAt: Micros = 0, sequence: UInt64 = 1, lease: UInt64 = 0, retry: RetryPolicy = .never) -> TaskEntry {
+            TaskEntry(id: "t", name: "n", payload: [], queue: "q", priority: 0, key: nil, runAt: runAt, attempt: 0, maxAttempts: 1,
+                      retry: retry, timeout: 0, status: .scheduled, progress: 0, output: nil, lastError: nil, createdAt: 0,
+                      startedAt: nil, finishedAt: nil, sequence: sequence, lease: lease, scheduleID: nil)
+        }
+        func refused(_ m: Mutation, _ what: String) {
+            #expect(throws: BinaryReader.Malformed.self, "\(what)") { try EngineCodec.decodeMutation(EngineCodec.encode(m)) }
+        }
+        _ = try EngineCodec.decodeMutation(EngineCodec.encode(.enqueue(task(runAt: Time.limit, sequence: BinaryReader.counterLimit))))
+        refused(.enqueue(task(runAt: Int64.min)), "runAt Int64.min")
+        refused(.enqueue(task(runAt: Time.limit + 1)), "runAt past the limit")
+        refused(.enqueue(task(sequence: UInt64.max - 1)), "sequence near UInt64.max")
+        refused(.enqueue(task(lease: UInt64.max)), "lease UInt64.max")
+        refused(.start([.init(id: "a", lease: UInt64.max)], at: 0), "start lease")
+        refused(.succeed(id: "a", lease: 1, output: nil, at: Int64.max), "succeed at")
+        refused(.enqueue(task(retry: .exponential(initial: .seconds(1), multiplier: .nan, maximum: .seconds(9), jitter: 0.1))), "NaN multiplier")
+        refused(.enqueue(task(retry: .exponential(initial: .seconds(1), multiplier: 2, maximum: .seconds(9), jitter: .infinity))), "infinite jitter")
+
+        var state = EngineState()
+        state.nextSequence = UInt64.max
+        #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(state)) }
+
+        func workflow(_ completion: WorkflowStage.Completion, current: Int = 0, status: WorkflowStatus = .running,
+                      outcomes: [Bool?] = [nil], collided: [String] = []) -> WorkflowEntry {
+            WorkflowEntry(id: "w", stages: [.init(steps: [task(), task()], completion: completion, stopOnFailure: true, condition: .always)],
+                          current: current, status: status, outcomes: outcomes, createdAt: 0, finishedAt: nil, collided: collided, stageDeadline: nil)
+        }
+        _ = try EngineCodec.decodeMutation(EngineCodec.encode(.startWorkflow(workflow(.quorum(2)), at: 0)))
+        refused(.startWorkflow(workflow(.quorum(0)), at: 0), "quorum 0")
+        refused(.startWorkflow(workflow(.quorum(3)), at: 0), "quorum above the steps")
+        refused(.startWorkflow(workflow(.all, collided: ["w/0/0"]), at: 0), "a start with a collided step")
+        refused(.startWorkflow(workflow(.all, current: 1, status: .succeeded, outcomes: [true]), at: 0), "a start already finished")
+        var snapshot = EngineState()
+        snapshot.workflows["w"] = workflow(.all, collided: ["w/0/0", "w/0/0"])
+        #expect(throws: BinaryReader.Malformed.self, "repeated collided ids") { try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(snapshot)) }
+        snapshot.workflows["w"] = workflow(.all, collided: ["a", "b", "c"])
+        #expect(throws: BinaryReader.Malformed.self, "more collided ids than steps") { try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(snapshot)) }
+        #expect(UTCStamp.string(Int64.min) == UTCStamp.string(-Time.limit), "no overflow trap")
     }
 
     @Test func codecRoundTripsEveryMutationAndRejectsDamage() throws {
@@ -330,6 +377,7 @@ import Testing
         state.apply(.upsertSchedule(schedule))
         state.apply(.startWorkflow(Self.workflow(task), at: 8))
         #expect(state.workflows["w"]?.current == 0 && state.tasks["w/0/0"] != nil)
+        state.workflows["w"]?.collided = ["w/0/1"]  // the field round-trips in snapshots
         let snap = EngineCodec.encodeSnapshot(state)
         let back = try EngineCodec.decodeSnapshot(snap)
         #expect(back.tasks.count == 3, "the task and the workflow's first stage")
