@@ -112,12 +112,26 @@ public final class Journal: Sendable {
         }
         let lockPath = directory + "/" + JournalFiles.lockName
         let lockFD = try io.open(lockPath, .createIfMissing)
-        do {
-            try io.lock(lockFD)
-        } catch let failure as IOFailure {
-            io.close(lockFD)
-            if failure.errno == EWOULDBLOCK || failure.errno == EAGAIN { throw JournalError.journalLocked(directory: directory) }
-            throw failure
+        // Held by another open journal: refused. But a child process that the host process
+        // forks (for any reason) shares every descriptor, this lock included, until it execs
+        // and `O_CLOEXEC` closes it; a journal closed and reopened meanwhile would be refused.
+        // So a busy lock is tried again for up to ~0.25 s before the refusal.
+        var wait: UInt32 = 1_000
+        while true {
+            do {
+                try io.lock(lockFD)
+                break
+            } catch let failure as IOFailure {
+                let busy = failure.errno == EWOULDBLOCK || failure.errno == EAGAIN
+                if busy && wait <= 128_000 {
+                    usleep(wait)
+                    wait *= 2
+                    continue
+                }
+                io.close(lockFD)
+                if busy { throw JournalError.journalLocked(directory: directory) }
+                throw failure
+            }
         }
         do {
             // For people looking at the directory; never used for correctness.
