@@ -23,7 +23,7 @@ enum DemoCommand {
         let out = SharedOutput(output)
         var configuration = DocketConfiguration()
         configuration.shutdownGrace = .seconds(5)
-        try UsageError.checkDirectoryOrAbsent(dir)
+        try UsageError.checkJournalDirectoryOrAbsent(dir)
         let docket: Docket
         do {
             docket = try await Docket.open(directory: dir, configuration: configuration)

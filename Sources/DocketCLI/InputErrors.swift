@@ -3,8 +3,6 @@ import DocketJournal
 import Foundation
 
 extension UsageError {
-    /// Refuses a path that exists and is not a directory (the writing commands create a
-    /// missing one).
     /// A directory to read: it must exist (a typo must not read as an empty journal).
     static func checkExistingDirectory(_ path: String) throws(UsageError) {
         var isDirectory: ObjCBool = false
@@ -14,11 +12,37 @@ extension UsageError {
         guard isDirectory.boolValue else { throw UsageError("'\(path)' is not a directory") }
     }
 
-    static func checkDirectoryOrAbsent(_ path: String) throws(UsageError) {
+    /// A directory for a writing command: absent (it is created), empty, or holding a journal.
+    /// Opening a journal removes `*.tmp` files and writes `LOCK`: a directory holding anything
+    /// else (`demo --dir ~/Downloads`) is refused rather than taken over.
+    static func checkJournalDirectoryOrAbsent(_ path: String) throws(UsageError) {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw UsageError("'\(path)' is not a directory")
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw UsageError("'\(path)' is not a directory") }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let journal = names.contains { name in
+            name == "LOCK" || (name.hasPrefix("wal-") && name.hasSuffix(".log")) || (name.hasPrefix("snap-") && name.hasSuffix(".snap"))
         }
+        guard names.isEmpty || journal else {
+            throw UsageError("'\(path)' is not empty and holds no journal (opening one there would remove its *.tmp files); use a new or empty directory")
+        }
+    }
+
+    /// Refuses a directory holding a Docket's journal (its first snapshot or record is the
+    /// engine's): `journal stress` would add records the engine cannot read, for good.
+    static func checkNotADocketJournal(_ path: String) throws(UsageError) {
+        struct Seen: Error {}
+        var engine = false
+        do {
+            _ = try JournalReader.read(directory: path, mode: .tolerateTornTail, snapshot: { s in
+                engine = s.bytes.starts(with: Array("DKTS".utf8))
+                throw Seen()
+            }, record: { r in
+                engine = r.tag == EngineRecords.tag
+                throw Seen()
+            })
+        } catch {}
+        if engine { throw UsageError("'\(path)' holds a Docket's journal; journal stress would add records the engine cannot read (use a scratch directory)") }
     }
 }
 

@@ -36,7 +36,8 @@ enum JournalStressCommand {
         // and retention under load and crash tests.
         let snapshotEvery = try args.int("--snapshot-every", default: 0, in: 0...1_000_000_000)
 
-        try UsageError.checkDirectoryOrAbsent(dir)
+        try UsageError.checkJournalDirectoryOrAbsent(dir)
+        try UsageError.checkNotADocketJournal(dir)
         let journal: Journal
         do {
             journal = try Journal.open(directory: dir, configuration: configuration) { _ in }

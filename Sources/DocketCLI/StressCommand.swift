@@ -46,7 +46,7 @@ enum StressCommand {
         let out = SharedOutput(output)
         let start = ContinuousClock.now
 
-        if resume { try UsageError.checkExistingDirectory(dir) } else { try UsageError.checkDirectoryOrAbsent(dir) }
+        if resume { try UsageError.checkExistingDirectory(dir) } else { try UsageError.checkJournalDirectoryOrAbsent(dir) }
         // Read without opening (which would recover and, at close, snapshot it): a directory
         // that holds tasks already is refused untouched. Its ids would be acknowledged again
         // without running again, an "enqueued" line with no "completed" one, which the kill

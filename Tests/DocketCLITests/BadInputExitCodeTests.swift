@@ -52,6 +52,34 @@ import Testing
         #expect(again.stdout.isEmpty && again.stderr.contains { $0.contains("holds 3 task(s) already: pass --resume") }, "\(again.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == before, "refused untouched")
         #expect(await DocketCLI.run(["stress", dir, "--resume"], output: CapturedOutput()) == 0)
+        // journal stress would add records the engine cannot read to a Docket directory, for good.
+        let docketDir = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "stress", dir, "--records", "1"], output: docketDir) == ExitCode.usage)
+        #expect(docketDir.stderr.contains { $0.contains("holds a Docket's journal") }, "\(docketDir.stderr)")
+        #expect(await DocketCLI.run(["inspect", dir], output: CapturedOutput()) == 0, "still a Docket directory")
+        // Its own journals it reopens.
+        let own = tmp.path + "/j"
+        #expect(await DocketCLI.run(["journal", "stress", own, "--records", "2"], output: CapturedOutput()) == 0)
+        #expect(await DocketCLI.run(["journal", "stress", own, "--records", "2"], output: CapturedOutput()) == 0)
+    }
+
+    /// The writing commands refuse a directory that holds other things and no journal: opening
+    /// one there removes `*.tmp` files and writes `LOCK` (`demo --dir ~/Downloads` took it over).
+    @Test func writingCommandsRefuseADirectoryOfOtherFiles() async throws {
+        let tmp = TempDirectory("other-files")
+        defer { tmp.remove() }
+        let other = tmp.path + "/downloads"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: other + "/report.tmp", contents: Data("mine".utf8)))
+        for args in [["demo", "--dir", other, "--for", "1"], ["stress", other, "--tasks", "1"], ["journal", "stress", other, "--records", "1"]] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == ExitCode.usage, "\(args): \(out.stderr)")
+            #expect(out.stderr.contains { $0.contains("is not empty and holds no journal") }, "\(args): \(out.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other) == ["report.tmp"], "left alone")
+        let empty = tmp.path + "/empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        #expect(await DocketCLI.run(["stress", empty, "--tasks", "2"], output: CapturedOutput()) == 0, "an empty directory is fine")
     }
 
     /// `docket <command> --help` prints that command's usage and exits 0 (it was an unknown
