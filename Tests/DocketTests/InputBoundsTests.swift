@@ -98,10 +98,7 @@ import Testing
         let dir = TempDirectory()
         defer { dir.remove() }
         let clock = ManualClock(now: Harness.start)
-        let configure: (inout DocketConfiguration) -> Void = { c in
-            c.journal.maxRecordSize = 16 * 1024
-            c.maxCatchUp = 8
-        }
+        let configure: (inout DocketConfiguration) -> Void = Self.cutShortSettings
         try await Self.cutACatchUpAfterItsFirstPart(dir, clock, configure)
         let second = try await Harness.make(.journaled, clock: clock, directory: dir, register: Self.registerTick, configure: configure)
         await second.recorder.waitFor(.succeeded, count: 8)
@@ -120,10 +117,7 @@ import Testing
         let dir = TempDirectory()
         defer { dir.remove() }
         let clock = ManualClock(now: Harness.start)
-        let configure: (inout DocketConfiguration) -> Void = { c in
-            c.journal.maxRecordSize = 16 * 1024
-            c.maxCatchUp = 8
-        }
+        let configure: (inout DocketConfiguration) -> Void = Self.cutShortSettings
         try await Self.cutACatchUpAfterItsFirstPart(dir, clock, configure)
         let partial = try LongCatchUpTests.fires(dir).flatMap(\.created).count
         #expect(partial > 0 && partial < 8, "the first part holds some of the eight occurrences (\(partial))")
@@ -132,13 +126,8 @@ import Testing
         await second.recorder.waitFor(.succeeded, count: partial + 8)
         await second.settle()
         try await second.stop()
-        let records = try LongCatchUpTests.fires(dir)
-        let skipped = records.flatMap(\.skipped), counts = records.map(\.skippedCount).reduce(0, +)
-        let created = records.flatMap(\.created)
+        let created = try Self.expectEachFireHandledOnce(dir, fires: 20)
         #expect(Set(created).count == created.count && created.count == partial + 8)
-        #expect(counts == 20 - created.count, "each of the 20 fires ran or was counted skipped once: \(counts)")
-        #expect(Set(skipped).count == skipped.count, "no skipped time journaled twice: \(skipped)")
-        #expect(Set(skipped).isDisjoint(with: created.compactMap { UTCStamp.micros(String($0.dropFirst(2))) }), "an occurrence that exists is not skipped")
         let again = second.recorder.events(.misfired).map(\.taskID)
         #expect(!again.contains(LongCatchUpTests.id(10)) && !again.contains(LongCatchUpTests.id(20)), "reported again: \(again)")
     }
@@ -149,22 +138,34 @@ import Testing
         let dir = TempDirectory()
         defer { dir.remove() }
         let clock = ManualClock(now: Harness.start)
-        let configure: (inout DocketConfiguration) -> Void = { c in
-            c.journal.maxRecordSize = 16 * 1024
-            c.maxCatchUp = 8
-        }
+        let configure: (inout DocketConfiguration) -> Void = Self.cutShortSettings
         try await Self.cutACatchUpAfterItsFirstPart(dir, clock, configure)
         let d = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock, configure))
         Self.registerTick(d)
         try await d.pauseSchedule("s")
         try await d.resumeSchedule("s")
         await d.close()
+        try Self.expectEachFireHandledOnce(dir, fires: 10)
+    }
+
+    /// Records of 16 KiB (a few big occurrences each) and at most eight fires per catch-up.
+    static func cutShortSettings(_ c: inout DocketConfiguration) {
+        c.journal.maxRecordSize = 16 * 1024
+        c.maxCatchUp = 8
+    }
+
+    /// Checks that each of the first `fires` fires of schedule "s" was journaled once, as an
+    /// occurrence or as a skip (counted, its time sampled at most once, never an occurrence's);
+    /// returns the occurrence ids.
+    @discardableResult
+    static func expectEachFireHandledOnce(_ dir: TempDirectory, fires: Int) throws -> [String] {
         let records = try LongCatchUpTests.fires(dir)
         let skipped = records.flatMap(\.skipped), counts = records.map(\.skippedCount).reduce(0, +)
         let created = records.flatMap(\.created)
-        #expect(counts == 10 - created.count, "each of the 10 fires created or counted skipped once: \(counts), \(created.count) created")
+        #expect(counts == fires - created.count, "each of the \(fires) fires ran or was counted skipped once: \(counts), \(created.count) created")
         #expect(Set(skipped).count == skipped.count, "no skipped time journaled twice: \(skipped)")
         #expect(Set(skipped).isDisjoint(with: created.compactMap { UTCStamp.micros(String($0.dropFirst(2))) }), "an occurrence that exists is not skipped")
+        return created
     }
 
     static func registerTick(_ d: Docket) { d.register("tick", payload: Blob.self) { _, _ in } }
