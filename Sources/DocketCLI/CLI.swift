@@ -133,7 +133,7 @@ public enum DocketCLI {
             return ExitCode.usage
         } catch {
             output.err("docket: \(error)")
-            return ExitCode.checkFailed
+            return ExitCode.of(error)
         }
     }
 }

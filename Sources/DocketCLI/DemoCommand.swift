@@ -40,7 +40,7 @@ enum DemoCommand {
         if report.tasks + report.schedules > 0 {
             var line = "resumed from the journal in \(dir): recovered \(report.tasks) task(s) and \(report.schedules) schedule(s)"
             if !report.interrupted.isEmpty { line += "; \(report.interrupted.count) were running when it stopped" }
-            out.out(line)
+            out.out(line + " (times are local: \(LocalTime.zoneDescription()))")
         } else {
             out.out("new demo in \(dir) (times are local: \(LocalTime.zoneDescription()))")
         }

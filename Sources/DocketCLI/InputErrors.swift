@@ -17,7 +17,15 @@ extension UsageError {
     /// else (`demo --dir ~/Downloads`) is refused rather than taken over.
     static func checkJournalDirectoryOrAbsent(_ path: String) throws(UsageError) {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            // Created with its last component only: a typo higher up is not a tree to make.
+            let parent = (path as NSString).deletingLastPathComponent
+            var parentIsDirectory: ObjCBool = false
+            guard parent.isEmpty || (FileManager.default.fileExists(atPath: parent, isDirectory: &parentIsDirectory) && parentIsDirectory.boolValue) else {
+                throw UsageError("the parent of '\(path)' is not an existing directory; create it first")
+            }
+            return
+        }
         guard isDirectory.boolValue else { throw UsageError("'\(path)' is not a directory") }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         let journal = names.contains { name in

@@ -58,6 +58,9 @@ enum InspectCommand {
         let listed = listTasks ? Array(state.tasks.lazy.filter { t in
             (status == nil || t.status == status) && (name == nil || t.name == name) && (queue == nil || t.queue == queue) && (key == nil || t.key == key)
         }.prefix(limit)) : nil
+        if let asOf, asOf > state.lastSequence {
+            output.err("docket: the journal ends at record \(state.lastSequence); record \(asOf) does not exist yet, so this is the current state")
+        }
         if args.has("--json") { output.out(json(state, tasks: listed)) } else { text(state, tasks: listed, output: output) }
         return state.damage.map { $0.isTornTail ? ExitCode.success : ExitCode.checkFailed } ?? ExitCode.success
     }
@@ -95,7 +98,7 @@ enum InspectCommand {
         for t in failed {
             var line = "  \(t.id) (\(t.name)) after \(t.attempt)/\(t.maxAttempts) attempt(s)"
             if let at = t.finishedAt { line += " at \(LocalTime.dateTime(at))" }
-            output.out(line + ": \(t.lastError ?? "no error recorded")")
+            output.out(line + ": \(oneLine(t.lastError ?? "no error recorded"))")
         }
         if let listed {
             output.out("task list: \(listed.count)")
@@ -110,8 +113,15 @@ enum InspectCommand {
     static func line(_ t: TaskInfo) -> String {
         var line = "\(t.id) (\(t.name)) queue \(t.queue), \(t.status.rawValue), attempt \(t.attempt)/\(t.maxAttempts), run at \(LocalTime.dateTime(t.runAt))"
         if let key = t.key { line += ", key \(key)" }
-        if let error = t.lastError { line += ": \(error)" }
+        if let error = t.lastError { line += ": \(oneLine(error))" }
         return line
+    }
+
+    /// An error text on one line, as `journal dump` writes it: line breaks, tabs and the
+    /// backslashes that escape them written as escapes, so one task stays one line.
+    static func oneLine(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+            .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
     }
 
     /// One task as a JSON object (the dead-letter list and `--tasks` share it).

@@ -136,9 +136,7 @@ enum JournalCommand {
                     } else {
                         // One line per record: an error text's line breaks and tabs are escaped,
                         // and so its backslashes, or a text holding `\n` would read as a line break.
-                        let text = (decoded ?? data).replacingOccurrences(of: "\\", with: "\\\\")
-                            .replacingOccurrences(of: "\n", with: "\\n")
-                            .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
+                        let text = InspectCommand.oneLine(decoded ?? data)
                         output.out("\(r.sequence)\t\(iso8601(r.timestamp))\ttype=\(r.tag)\tsize=\(r.payload.count)\t\(text)")
                     }
                 }
@@ -197,7 +195,7 @@ enum JournalCommand {
         } catch {
             line.clear()
             output.err("docket: \(error)")
-            return ExitCode.checkFailed
+            return ExitCode.of(error)
         }
         await docket.close()
         line.phase("compact: sizes after")

@@ -19,6 +19,8 @@ import Testing
             ["journal", "stress", tmp.path + "/j", "--records", "1", "--segment-size", "8589934592"],
             // --resume enqueues nothing: --producers was silently ignored.
             ["stress", tmp.path + "/s", "--resume", "--producers", "8"],
+            // A missing parent is a typo, not a tree to create (it failed with a raw I/O error, exit 1).
+            ["demo", "--dir", tmp.path + "/no/such/parent", "--for", "1"],
         ]
         for args in cases {
             let out = CapturedOutput()

@@ -353,6 +353,15 @@ struct InspectCommandTests {
         let fail = out.stdout.filter { $0.contains("\tfail b lease ") }
         #expect(fail.count == 1 && fail.first?.hasSuffix("failed for good: line one\\nline\\ttwo\\r\\nthree \\\\n is C") == true, "\(out.stdout)")
         #expect(out.stdout.allSatisfy { $0.split(separator: "\t").count == 5 }, "\(out.stdout)")
+        // inspect's text too: the failed task on one line, escaped as dump escapes it.
+        let text = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--tasks"], output: text) == 0)
+        let failedLines = text.stdout.filter { $0.hasPrefix("  b (bad)") }
+        #expect(failedLines.count == 2 && failedLines.allSatisfy { $0.hasSuffix("line one\\nline\\ttwo\\r\\nthree \\\\n is C") }, "\(text.stdout)")
+        // A record past the end: the current state, and a note that says so.
+        let past = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--as-of", "999999"], output: past) == 0)
+        #expect(past.stderr.contains { $0.contains("record 999999 does not exist yet") }, "\(past.stderr)")
     }
 
     @Test func describeIgnoresOtherTagsAndGarbage() {
