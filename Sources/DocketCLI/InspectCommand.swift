@@ -19,15 +19,17 @@ enum InspectCommand {
                          --queue and --key (resource key), at most --limit
         """
 
-    static func run(_ arguments: [String], output: CLIOutput, progress timing: ProgressTiming = .standard, label: String = "inspect") throws -> Int32 {
-        let args = try Arguments(arguments, valued: ["--as-of", "--at", "--status", "--limit", "--name", "--queue", "--key"],
+    /// `asOfOption` and `usageText`: the names `journal replay` runs this under (`--to`).
+    static func run(_ arguments: [String], output: CLIOutput, progress timing: ProgressTiming = .standard, label: String = "inspect",
+                    asOfOption: String = "--as-of", usageText: String = usage) throws -> Int32 {
+        let args = try Arguments(arguments, valued: [asOfOption, "--at", "--status", "--limit", "--name", "--queue", "--key"],
                                  flags: ["--json", "--archive", "--tasks"])
         guard args.positionals.count == 1, let dir = args.positionals.first else {
-            throw UsageError("expected exactly one Docket directory\n\(usage)")
+            throw UsageError("expected exactly one Docket directory\n\(usageText)")
         }
         try UsageError.checkExistingDirectory(dir)
-        if args.value("--as-of") != nil && args.value("--at") != nil { throw UsageError("give --as-of or --at, not both") }
-        let asOf = try args.value("--as-of").map { _ in UInt64(try args.int("--as-of", default: 0, in: 0...Int.max)) }
+        if args.value(asOfOption) != nil && args.value("--at") != nil { throw UsageError("give \(asOfOption) or --at, not both") }
+        let asOf = try args.value(asOfOption).map { _ in UInt64(try args.int(asOfOption, default: 0, in: 0...Int.max)) }
         let at = try args.value("--at").map { text in
             do { return try ISO8601.date(from: text, timeZone: .current) } catch { throw UsageError("--at: \(error)") }
         }
@@ -42,7 +44,7 @@ enum InspectCommand {
         let listTasks = args.has("--tasks") || status != nil || args.value("--limit") != nil || name != nil || queue != nil || key != nil
         let archive = args.has("--archive")
         if archive && asOf == nil && at == nil {
-            throw UsageError("--archive goes with --as-of (--to) or --at (the current state never needs the archive)")
+            throw UsageError("--archive goes with \(asOfOption) or --at (the current state never needs the archive)")
         }
         let state: DocketInspection
         do {

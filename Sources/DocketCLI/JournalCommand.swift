@@ -8,7 +8,7 @@ enum JournalCommand {
         usage: docket journal verify DIR [--archive] [--json]
                docket journal dump DIR [--from SEQ] [--limit N] [--base64] [--raw] [--salvage] [--archive] [--json]
                docket journal stats DIR [--json]
-               docket journal replay DIR (--to SEQ | --at ISO8601) [--archive] [--tasks] [--json]
+               docket journal replay DIR (--to SEQ | --at ISO8601) [--archive] [--tasks] [--status S] [--name H] [--queue Q] [--key K] [--limit N] [--json]
                docket journal compact DIR [--retention delete|archive] [--keep N (default 1)] [--json]
                docket journal stress DIR --records N [--size BYTES] [--batch K] [--writers W]
                                      [--durability always|interval:MS|none] [--acks]
@@ -28,14 +28,8 @@ enum JournalCommand {
             guard rest.contains(where: { $0 == "--to" || $0.hasPrefix("--to=") || $0 == "--at" || $0.hasPrefix("--at=") }) else {
                 throw UsageError("journal replay needs --to SEQ or --at TIME\n\(usage)")
             }
-            do {
-                return try InspectCommand.run(rest.map { $0 == "--to" ? "--as-of" : $0.hasPrefix("--to=") ? "--as-of=" + $0.dropFirst(5) : $0 },
-                                              output: output, progress: progress, label: "replay")
-            } catch let error as UsageError {
-                // In this command's own words: its option is --to, its usage this one.
-                throw UsageError(error.message.replacingOccurrences(of: InspectCommand.usage, with: usage)
-                    .replacingOccurrences(of: "--as-of (--to)", with: "--to").replacingOccurrences(of: "--as-of", with: "--to"))
-            }
+            // In this command's own words: its option is --to, its usage this one.
+            return try InspectCommand.run(rest, output: output, progress: progress, label: "replay", asOfOption: "--to", usageText: usage)
         case "stress": return try await JournalStressCommand.run(rest, output: output)
         default: throw UsageError("unknown journal command '\(sub)'\n\(usage)")
         }

@@ -364,6 +364,26 @@ struct InspectCommandTests {
         #expect(past.stderr.contains { $0.contains("record 999999 does not exist yet") }, "\(past.stderr)")
     }
 
+    /// `journal replay` is inspect under its own option name (`--to`): its messages name it,
+    /// and text the user typed (a path holding "--as-of") is not rewritten.
+    @Test func replaySpeaksOfItsOwnOption() async throws {
+        let tmp = TempDirectory("replay-words")
+        defer { tmp.remove() }
+        let odd = tmp.path + "/--as-of-x"
+        let missing = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "replay", odd, "--to", "1"], output: missing) == ExitCode.usage)
+        #expect(missing.stderr.contains { $0.contains("'\(odd)' does not exist") }, "\(missing.stderr)")
+        let dir = tmp.path + "/state"
+        try await Self.makeJournal(dir)
+        let both = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "replay", dir, "--to", "1", "--at", "2027-01-01T00:00:00Z"], output: both) == ExitCode.usage)
+        #expect(both.stderr.contains { $0.contains("give --to or --at, not both") }, "\(both.stderr)")
+        let wrong = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "replay", dir, "--to", "1", "--as-of", "1"], output: wrong) == ExitCode.usage, "inspect's name is not replay's")
+        let ok = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "replay", dir, "--to", "1", "--tasks", "--limit", "1"], output: ok) == 0, "\(ok.stderr)")
+    }
+
     @Test func describeIgnoresOtherTagsAndGarbage() {
         #expect(EngineRecords.tag == 0x4431)
         #expect(EngineRecords.describe(tag: 1, payload: [1, 2, 3]) == nil)
