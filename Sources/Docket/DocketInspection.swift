@@ -166,7 +166,7 @@ extension Docket {
             return try inspect(directory: directory, asOf: nil, includeArchive: includeArchive, progress: progress)
         }
         if let first, first.sequence > 1, first.timestamp > limit {
-            throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(date); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
+            throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(UTCStamp.string(Time.micros(date))); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
         }
         phase("replaying")
         var state = try inspect(directory: directory, asOf: Optional(target), includeArchive: includeArchive, progress: progress)

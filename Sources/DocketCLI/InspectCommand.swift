@@ -53,8 +53,9 @@ enum InspectCommand {
                                    phase: { line.phase(label + ", " + $0) }, progress: line.record)
             }
         } catch {
-            // The library's advice names its API; here the flag says it.
-            output.err("docket: \(error)".replacingOccurrences(of: "and read with includeArchive", with: "and pass --archive"))
+            // The library's advice names its API; here the command line's words say it.
+            output.err("docket: \(error)".replacingOccurrences(of: "(keep them with Retention.archive and read with includeArchive)",
+                                                             with: "(keep them with journal compact --retention archive, or the archive retention in the configuration, and pass --archive)"))
             return ExitCode.of(error)
         }
         let listed = listTasks ? Array(state.tasks.lazy.filter { t in

@@ -384,6 +384,27 @@ struct InspectCommandTests {
         #expect(await DocketCLI.run(["journal", "replay", dir, "--to", "1", "--tasks", "--limit", "1"], output: ok) == 0, "\(ok.stderr)")
     }
 
+    /// A time before what retention kept is refused with the command line's advice (the
+    /// library's names its API).
+    @Test func aTimeBeforeWhatRetentionKeptGetsTheCommandLinesAdvice() async throws {
+        let tmp = TempDirectory("inspect-retention")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        var config = DocketConfiguration()
+        config.journal.retention = .delete
+        config.journal.snapshotsToKeep = 1
+        let docket = try await Docket.open(directory: dir, configuration: config)
+        docket.register("ok", payload: Job.self) { (_: Job, _: JobContext) in }
+        try await docket.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "t", delay: .seconds(3600)))
+        await docket.close()
+        await (try await Docket.open(directory: dir, configuration: config)).close()
+        let out = CapturedOutput()
+        #expect(await DocketCLI.run(["inspect", dir, "--at", "2000-01-01T00:00:00Z"], output: out) == ExitCode.usage)
+        let message = out.stderr.joined(separator: "\n")
+        #expect(message.contains("journal compact --retention archive") && message.contains("pass --archive") && !message.contains("includeArchive"), "\(message)")
+        #expect(message.contains("only a snapshot taken at 20"), "ISO times: \(message)")
+    }
+
     @Test func describeIgnoresOtherTagsAndGarbage() {
         #expect(EngineRecords.tag == 0x4431)
         #expect(EngineRecords.describe(tag: 1, payload: [1, 2, 3]) == nil)
