@@ -105,7 +105,9 @@ extension Docket {
             do {
                 if let journal, startSequence > 0 { try await journal.waitUntilDurable(startSequence) }
                 try Task.checkCancellation()
-                results = await Docket.runGroupAttempt(group, contexts, payloads, hooks: hooks)
+                results = await Docket.$attemptOf.withValue(contexts.first.map { ObjectIdentifier($0.docket) }) {
+                    await Docket.runGroupAttempt(group, contexts, payloads, hooks: hooks)
+                }
             } catch {
                 results = Array(repeating: .failure(error), count: contexts.count)
             }

@@ -15,7 +15,7 @@ extension Docket {
     /// try await runner.value
     /// ```
     ///
-    /// - Throws: `alreadyRunning` if called twice; `closed` after shutdown; `journal` if the
+    /// - Throws: `alreadyRunning` if called twice; `closed` after shutdown or while closing; `journal` if the
     ///   journal failed while running (handlers are then cancelled).
     public func run() async throws(DocketError) {
         guard !isClosed, !isClosing else { throw .closed }
@@ -288,7 +288,9 @@ extension Docket {
             do {
                 if let journal, startSequence > 0 { try await journal.waitUntilDurable(startSequence) }
                 try Task.checkCancellation()
-                result = await Docket.runAttempt(handler, context, payload, hooks: hooks)
+                result = await Docket.$attemptOf.withValue(ObjectIdentifier(context.docket)) {
+                    await Docket.runAttempt(handler, context, payload, hooks: hooks)
+                }
             } catch {
                 result = .failure(error)
             }
@@ -464,18 +466,26 @@ extension Docket {
     ///
     /// While `run()` runs, it stops the loop, which shuts down gracefully (as when its task is
     /// cancelled) and closes; this returns when that is done. Calls during a close wait for it.
+    ///
+    /// Called from one of this Docket's own handlers (or a hook around one) while `run()` runs,
+    /// it asks the loop to stop and returns at once: waiting there would hold the shutdown for
+    /// its grace period, waiting for that very handler.
     public func close() async {
         guard !isClosed else { return }
+        if isRunning && !isStopping {
+            stopRequested = true
+            wakeup.signal()
+        }
+        if isRunning && Docket.attemptOf == ObjectIdentifier(self) { return }
         if isClosing || isRunning {
-            if isRunning && !isStopping {
-                stopRequested = true
-                wakeup.signal()
-            }
             await withCheckedContinuation { closeWaiters.append($0) }
             return
         }
         await closeNow()
     }
+
+    /// The Docket whose handler attempt the current task runs (or a task it started), if any.
+    @TaskLocal static var attemptOf: ObjectIdentifier?
 
     /// `close()`'s work, once no loop runs (or by the loop's shutdown itself).
     func closeNow() async {

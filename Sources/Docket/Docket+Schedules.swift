@@ -404,11 +404,11 @@ extension Docket {
                 // keeping only the newest, up to `catchUpCountLimit` fires in all. Either way the
                 // fires run are the latest ones, and those within the grace period are all seen.
                 if let lookback = Self.uniformLookback(of: s.schedule, keeping: configuration.maxCatchUp + Self.lateSlack + 1) {
-                    // Into the grace period too, by at most a lookback: only the last
+                    // Into the grace period too when it holds a lookback or more: only the last
                     // `maxCatchUp` fires (and the slack) can run or be sampled, and the scan
                     // after the jump must reach now (a grace period of more fires than a scan
                     // left the newest ones uncounted).
-                    let jump = Self.jump(s.schedule, from: x, to: max(x, Time.add(now, -Time.add(min(s.grace, lookback), lookback))))
+                    let jump = Self.jump(s.schedule, from: x, to: max(x, Time.add(now, -(s.grace >= lookback ? lookback : Time.add(s.grace, lookback)))))
                     lateCount += jump.skipped
                     (fires, next) = (jump.fires, jump.next)
                     scan(catchUpScanLimit)
@@ -440,8 +440,9 @@ extension Docket {
             return previousUnfinished ? "the previous occurrence had not finished" : "overlap .skip runs only the latest of the fires due at once"
         }
         let fired = Set(toFire)
-        // Fires whose occurrence exists already (a catch-up written in parts, cut short by a
-        // crash, is handled again) were not skipped: they run.
+        // Fires whose occurrence exists already were not skipped: they run. (A catch-up cut
+        // short by a crash resumes after its occurrences, above; this covers what a clock
+        // stepped back can bring round again.)
         let existing = Set((late + onTime).filter { x in
             !fired.contains(x) && state.tasks[EngineState.occurrenceID(schedule: s.id, nominal: x)]?.scheduleID == s.id
         })
@@ -453,7 +454,7 @@ extension Docket {
         for x in toFire {
             let id = EngineState.occurrenceID(schedule: s.id, nominal: x)
             if let existing = state.tasks[id] {
-                // Created by an earlier fire (a catch-up cut short by a crash): nothing to do.
+                // Created by an earlier fire (after a clock step back, say): nothing to do.
                 // A task of another kind under this id (enqueued before such ids were
                 // reserved) takes the occurrence's place: reported as skipped.
                 if existing.scheduleID != s.id { taken.insert(x) }

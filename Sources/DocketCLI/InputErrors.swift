@@ -27,7 +27,8 @@ extension UsageError {
             return
         }
         guard isDirectory.boolValue else { throw UsageError("'\(path)' is not a directory") }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        // Hidden files (`.DS_Store`, `.gitkeep`) do not make a directory someone else's.
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }
         let journal = names.contains { name in
             name == "LOCK" || (name.hasPrefix("wal-") && name.hasSuffix(".log")) || (name.hasPrefix("snap-") && name.hasSuffix(".snap"))
         }

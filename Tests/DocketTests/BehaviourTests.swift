@@ -630,6 +630,30 @@ import Testing
         }
     }
 
+    /// A handler that closes its own Docket: the call asks the loop to stop and returns at once
+    /// (waiting, it would hold the shutdown for the whole grace period, waiting for itself);
+    /// the handler's success is kept.
+    @Test(arguments: EngineKind.allCases) func aHandlerThatClosesItsDocketDoesNotWaitForItself(kind: EngineKind) async throws {
+        let holder = Mutex<Docket?>(nil)
+        let h = try await Harness.make(kind, register: { d in
+            holder.withLock { $0 = d }
+            d.register("closer", payload: Job.self) { _, _ in
+                if let d = holder.withLock({ $0 }) { await d.close() }
+            }
+        }, configure: { $0.shutdownGrace = .seconds(3600) })
+        let d = h.docket
+        try await d.enqueue("closer", payload: Job(n: 1), options: TaskOptions(id: "c"))
+        try await h.runner.value
+        #expect(await d.isClosedForTests)
+        #expect(h.recorder.events(.succeeded).map(\.taskID) == ["c"])
+        if let dir = h.directory {
+            let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(h.clock))
+            #expect(await reopened.task("c")?.status == .succeeded)
+            await reopened.close()
+            dir.remove()
+        }
+    }
+
     /// Several `close()` calls at once, one of them the loop's own: all return once closed.
     @Test func concurrentClosesAllWaitForTheClose() async throws {
         let h = try await Harness.make(.journaled, register: { d in d.register("noop", payload: Job.self) { _, _ in } })
