@@ -258,6 +258,61 @@ import Testing
         h.directory?.remove()
     }
 
+    /// `.ifPreviousSucceeded` looks at the last stage that ran: after a failed stage it is
+    /// skipped; after a compensation that succeeded it runs (the trap the README warns of).
+    @Test(arguments: EngineKind.allCases) func ifPreviousSucceededLooksAtTheLastStageThatRan(kind: EngineKind) async throws {
+        let (h, order, _) = try await Self.make(kind)
+        let d = h.docket
+        try await d.startWorkflow("a", stages: [
+            WorkflowStage([Self.task("bad")], onFailure: .continue),
+            WorkflowStage([Self.task("ok")], condition: .ifPreviousSucceeded),  // skipped
+            WorkflowStage([Self.task("ok")], condition: .always),
+        ])
+        let a = try #require(await Self.waitFinished(d, "a"))
+        #expect(a.status == .failed && a.stageOutcomes == [false, nil, true])
+        try await d.startWorkflow("b", stages: [
+            WorkflowStage([Self.task("bad")], onFailure: .continue),          // charge fails
+            WorkflowStage([Self.task("ok")], condition: .ifPreviousFailed),   // refund succeeds
+            WorkflowStage([Self.task("ok")], condition: .ifPreviousSucceeded),  // "ship": runs after the refund
+        ])
+        let b = try #require(await Self.waitFinished(d, "b"))
+        #expect(b.status == .failed && b.stageOutcomes == [false, true, true])
+        #expect(order.all.filter { $0.hasPrefix("a/") } == ["a/0/0", "a/2/0"])
+        #expect(order.all.filter { $0.hasPrefix("b/") } == ["b/0/0", "b/1/0", "b/2/0"])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// A cancelled workflow and one whose stage timed out, replayed from their records alone
+    /// (no snapshot anywhere): the same workflows and steps as live.
+    @Test func cancelledAndTimedOutWorkflowsReplayFromRecordsAlone() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let gate = Gate()
+        let h = try await Harness.make(.journaled, clock: clock, directory: dir, register: { d in Self.register(d, order: Starts(), gate: gate) },
+                                       configure: { $0.snapshotOnClose = false })
+        let d = h.docket
+        try await d.startWorkflow("c", stages: Workflow.chain([Self.task("gate"), Self.task("ok")]))
+        try await d.startWorkflow("t", stages: Workflow.group([Self.task("gate"), Self.task("ok")], timeout: .seconds(30)) + [WorkflowStage([Self.task("ok")])])
+        await h.recorder.waitFor(.started, "c/0/0")
+        await h.recorder.waitFor(.succeeded, "t/0/1")
+        _ = try await d.cancelWorkflow("c")
+        clock.advance(by: .seconds(31))
+        let t = try #require(await Self.waitFinished(d, "t"))
+        #expect(t.status == .failed && t.stageOutcomes == [false, nil])
+        #expect(await d.workflow("c")?.status == .cancelled)
+        let live = await d.workflows()
+        let liveSteps = try await d.tasks(matching: TaskFilter(), limit: 100).tasks.map { "\($0.id) \($0.status)" }
+        gate.open()
+        try await h.stop()
+        #expect(try JournalReader.statistics(directory: dir.journal).snapshots == 0, "records alone")
+        let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock))
+        #expect(await reopened.workflows() == live)
+        #expect(try await reopened.tasks(matching: TaskFilter(), limit: 100).tasks.map { "\($0.id) \($0.status)" } == liveSteps)
+        await reopened.close()
+    }
+
     @Test(arguments: EngineKind.allCases) func cancellingAWorkflowAndReservedIDs(kind: EngineKind) async throws {
         let (h, _, gate) = try await Self.make(kind)
         let d = h.docket
