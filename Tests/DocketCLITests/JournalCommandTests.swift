@@ -61,6 +61,26 @@ import Testing
         #expect(dump.stderr.first?.contains("record checksum mismatch") == true)
     }
 
+    /// A torn tail (the last record cut, as by a crash or a write in progress) is not damage
+    /// for dump, as for stats and inspect: every record before it printed, a note, exit 0.
+    @Test func dumpTakesATornTailAsTheEnd() async throws {
+        let root = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/j"
+        #expect(await DocketCLI.run(["journal", "stress", dir, "--records", "10", "--durability", "none"], output: CapturedOutput()) == 0)
+        let segment = dir + "/wal-0000000000000001.log"
+        var bytes = [UInt8](FileManager.default.contents(atPath: segment) ?? Data())
+        let last = try #require(bytes.lastIndex { $0 != 0 })
+        for i in (last - 4)...last { bytes[i] = 0 }  // the last record's end, never written
+        _ = FileManager.default.createFile(atPath: segment, contents: Data(bytes))
+        let verify = CapturedOutput()
+        _ = await DocketCLI.run(["journal", "verify", dir], output: verify)
+        #expect(verify.stdout.joined().contains("torn tail"), "the cut reads as a torn tail: \(verify.stdout)")
+        let dump = CapturedOutput()
+        #expect(await DocketCLI.run(["journal", "dump", dir], output: dump) == 0, "\(dump.stderr)")
+        #expect(dump.stdout.count == 9 && dump.stderr.contains { $0.contains("the journal ends in") }, "\(dump.stdout.count) \(dump.stderr)")
+    }
+
     @Test func badUsageExitsWithTwo() async {
         for args in [["journal"], ["journal", "verify"], ["journal", "frobnicate", "/tmp"], ["journal", "stress", "/tmp/x"],
                      ["journal", "stress", "/tmp/x", "--records", "5", "--durability", "sometimes"],
