@@ -1,3 +1,5 @@
+import Glibc
+
 /// The read phase of recovery: examines a journal directory without changing it, delivers the
 /// snapshot and records to replay, and returns a plan (what to repair, where appends continue).
 /// `Journal.open` then carries out the plan; `JournalReader` only reports it.
@@ -242,8 +244,12 @@ struct RecoveryScan {
                     let bytes = try io.readFile(path(candidate.name), maxSize: SnapshotFile.maxFileSize)
                     loaded = bytes.withUnsafeBytes { SnapshotFile.decode($0) }
                 } catch let failure as IOFailure {
+                    // Gone since the listing: a live journal's retention removed it; the
+                    // reader reads again (`isVanishedFile`) instead of calling it damage.
+                    if failure.errno == ENOENT { throw failure.journalError }
+                    // Unreadable now (EIO, EMFILE, EACCES) is not a bad snapshot: passed over,
+                    // not set aside, so a later open can still use it.
                     rejected.append("\(candidate.name): unreadable (\(failure.journalError))")
-                    rejectedFiles.append(candidate.name)
                     continue
                 } catch let unreadable as UnreadableFile {
                     rejected.append("\(candidate.name): \(unreadable.reason)")

@@ -45,6 +45,8 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         var locked: [String: Int32] = [:]
         /// Fault injection: the next operations of this kind fail with this errno.
         var failNext: [String: [Int32]] = [:]
+        /// Paths whose next `open` fails with the errno given.
+        var failOpenOf: [String: Int32] = [:]
         var syncs = 0
         /// Writes at most half of what is asked (at least one byte).
         var shortWrites = false
@@ -124,10 +126,16 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
         state.withLock { $0.failNext[operation, default: []].append(errno) }
     }
 
+    /// The next `open` of `path` fails with `errno`.
+    func injectOpenFailure(of path: String, errno: Int32) {
+        state.withLock { $0.failOpenOf[path] = errno }
+    }
+
     func open(_ path: String, _ intent: OpenIntent, process: Int) throws -> Int32 {
         announce(process, "open", path: path)
         defer { record() }
         return try state.withLock { s throws in
+            if let code = s.failOpenOf.removeValue(forKey: path) { throw IOFailure(operation: "open", path: path, errno: code) }
             _ = try check(&s, "open", nil, process: process)
             guard s.directories.contains(Self.parentOf(path)) else { throw IOFailure(operation: "open", path: path, errno: ENOENT) }
             var inode = s.entries[path]

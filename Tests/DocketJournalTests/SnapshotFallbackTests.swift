@@ -18,6 +18,40 @@ import Testing
         try await journal.close()
     }
 
+    /// A snapshot that cannot be read right now (EIO) is passed over but not set aside, so the
+    /// next open uses it again; one gone since the listing (ENOENT: a live journal's retention
+    /// removed it under a reader) is reported as vanished, for the reader to read again, not
+    /// as damage.
+    @Test func anUnreadableSnapshotIsPassedOverNotSetAside() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        var config = JournalConfiguration(durability: .always)
+        config.segmentSize = 4096
+        let (journal, _) = try openJournal("/sim/j", config, io: disk)
+        for i in 1...150 { try journal.submit(payload(i)) }
+        try await journal.sync()
+        try await journal.writeSnapshot(Array("s100".utf8), lastSequence: 100)
+        try await journal.close()
+        let snapshot = "/sim/j/" + JournalFiles.snapshotName(100)
+
+        disk.injectOpenFailure(of: snapshot, errno: EIO)
+        let (passed, replayed) = try openJournal("/sim/j", config, io: disk)
+        #expect(replayed.snapshot == nil && replayed.sequences == Array(1...150), "fell back to the records")
+        #expect(!passed.recoveryReport.rejectedSnapshots.isEmpty)
+        try await passed.close()
+        #expect(try disk.list("/sim/j").contains(JournalFiles.snapshotName(100)), "not renamed to .broken")
+        let (again, fromSnapshot) = try openJournal("/sim/j", config, io: disk)
+        #expect(fromSnapshot.snapshot?.lastSequence == 100 && fromSnapshot.sequences == Array(101...150))
+        try await again.close()
+
+        disk.injectOpenFailure(of: snapshot, errno: ENOENT)
+        do {
+            _ = try openJournal("/sim/j", config, io: disk)
+            Issue.record("a snapshot gone since the listing was taken for damage")
+        } catch let error as JournalError {
+            #expect(error.isVanishedFile, "\(error)")
+        }
+    }
+
     @Test func newestIntactIsUsed() async throws {
         let tmp = TempDirectory("snap")
         defer { tmp.remove() }
