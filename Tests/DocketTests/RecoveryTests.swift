@@ -233,6 +233,33 @@ import Testing
         #expect(throws: DocketError.self) { try StateLoader.load(directory: dir.journal) }
     }
 
+    /// A well-formed record holding a time no engine writes (here `Int64.min`, which crashed
+    /// the first start, at every restart): the open is refused with `unreadableState`, and the
+    /// directory is left as it was.
+    @Test func aRecordWithATimeNoEngineWritesIsRefusedAtOpen() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.journal, withIntermediateDirectories: true)
+        let journal = try Journal.open(directory: dir.journal) { _ in }
+        let hostile = TaskEntry(id: "t", name: "ok", payload: [], queue: "default", priority: 0, key: nil, runAt: Int64.min, attempt: 0,
+                                maxAttempts: 3, retry: .default, timeout: 0, status: .scheduled, createdAt: 0, sequence: 1)
+        _ = try journal.submit(EngineCodec.encode(.enqueue(hostile)), tag: EngineCodec.recordTag)
+        try await journal.close()
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir.journal).sorted()
+        do {
+            let d = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(ManualClock()))
+            Issue.record("opened")
+            await d.close()
+        } catch {
+            guard case .unreadableState(let message) = error else {
+                Issue.record("expected unreadableState, got \(error)")
+                return
+            }
+            #expect(message.contains("out of range"), "\(message)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.journal).sorted() == before)
+    }
+
     @Test func aSecondOpenOfTheSameDirectoryIsRefused() async throws {
         let dir = TempDirectory()
         defer { dir.remove() }
