@@ -44,15 +44,21 @@ import Testing
         #expect(stats.stdout.first?.contains("\"lastSequence\":40") == true)
     }
 
-    @Test func verifyReportsTheFirstBadSegmentOffsetAndReason() async throws {
-        let root = tempDir()
-        defer { try? FileManager.default.removeItem(atPath: root) }
+    /// A journal of ten records in `root`/j, its one segment changed by `damage`; the directory.
+    static func tenRecords(in root: String, damage: (inout [UInt8]) throws -> Void) async throws -> String {
         let dir = root + "/j"
         #expect(await DocketCLI.run(["journal", "stress", dir, "--records", "10", "--durability", "none"], output: CapturedOutput()) == 0)
         let segment = dir + "/wal-0000000000000001.log"
         var bytes = [UInt8](FileManager.default.contents(atPath: segment) ?? Data())
-        bytes[96 + 40] ^= 0xFF  // inside the first record's payload
+        try damage(&bytes)
         _ = FileManager.default.createFile(atPath: segment, contents: Data(bytes))
+        return dir
+    }
+
+    @Test func verifyReportsTheFirstBadSegmentOffsetAndReason() async throws {
+        let root = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = try await Self.tenRecords(in: root) { $0[96 + 40] ^= 0xFF }  // inside the first record's payload
         let out = CapturedOutput()
         #expect(await DocketCLI.run(["journal", "verify", dir], output: out) == 1)
         #expect(out.stdout.first?.contains("wal-0000000000000001.log offset 96: record checksum mismatch") == true, "\(out.stdout)")
@@ -66,13 +72,10 @@ import Testing
     @Test func dumpTakesATornTailAsTheEnd() async throws {
         let root = tempDir()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let dir = root + "/j"
-        #expect(await DocketCLI.run(["journal", "stress", dir, "--records", "10", "--durability", "none"], output: CapturedOutput()) == 0)
-        let segment = dir + "/wal-0000000000000001.log"
-        var bytes = [UInt8](FileManager.default.contents(atPath: segment) ?? Data())
-        let last = try #require(bytes.lastIndex { $0 != 0 })
-        for i in (last - 4)...last { bytes[i] = 0 }  // the last record's end, never written
-        _ = FileManager.default.createFile(atPath: segment, contents: Data(bytes))
+        let dir = try await Self.tenRecords(in: root) { bytes in
+            let last = try #require(bytes.lastIndex { $0 != 0 })
+            for i in (last - 4)...last { bytes[i] = 0 }  // the last record's end, never written
+        }
         let verify = CapturedOutput()
         _ = await DocketCLI.run(["journal", "verify", dir], output: verify)
         #expect(verify.stdout.joined().contains("torn tail"), "the cut reads as a torn tail: \(verify.stdout)")
