@@ -178,6 +178,37 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A grouped call that ignores cancellation keeps its other members, as the README says:
+    /// after one is paused they stay running (holding their key) until the call returns; a call
+    /// that then succeeds did their work, so they succeed.
+    @Test func aCallThatIgnoresCancellationKeepsItsOtherMembersUntilItReturns() async throws {
+        let calls = Calls()
+        let gate = Gate()
+        let h = try await Harness.make(.inMemory, register: { d in
+            d.registerGrouped("digest", payload: Job.self) { jobs in
+                calls.add(jobs)
+                // The first call ignores its cancellation and returns only when released.
+                if calls.all.count == 1 { try? await gate.run("first") }
+            }
+        }, configure: { $0.defaultMaxAttempts = 1 })
+        let d = h.docket
+        try await Self.enqueue(d, [("a", "u"), ("b", "u"), ("c", "u")])
+        h.clock.advance(by: .seconds(10))
+        await h.recorder.waitFor(.started, count: 3)
+        while gate.waiting("first") == 0 { await Task.yield() }
+        try await d.pause("b")
+        await h.settle()
+        #expect(await d.task("a")?.status == .running, "held by the call")
+        #expect(await d.task("c")?.status == .running, "held by the call")
+        #expect(calls.all.count == 1)
+        gate.release("first")
+        await h.recorder.waitFor(.succeeded, count: 2)
+        #expect(await d.task("b")?.status == .paused)
+        #expect(h.recorder.events(.succeeded).map(\.taskID).sorted() == ["a", "c"])
+        #expect(calls.all.count == 1)
+        try await h.stop()
+    }
+
     /// A call that already ended with a real error, whose results wait to be taken when one
     /// member is paused: the others' failure is their own (counted, failed for good with one
     /// attempt), not the pause's doing — only a call cancelled before it ended excuses them.
