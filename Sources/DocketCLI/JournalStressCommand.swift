@@ -30,7 +30,7 @@ enum JournalStressCommand {
         let writers = try args.int("--writers", default: 1, in: 1...10_000)
         let durability = try parseDurability(args.value("--durability") ?? "always")
         var configuration = JournalConfiguration(durability: durability)
-        configuration.segmentSize = try args.int("--segment-size", default: configuration.segmentSize, in: 4096...(1 << 32))  // the journal's own bounds (JournalConfiguration.segmentSize)
+        configuration.segmentSize = try args.int("--segment-size", default: configuration.segmentSize, in: 1024...(1 << 32))  // the journal's own bounds (JournalConfiguration.segmentSize)
         let acks = args.has("--acks")
         // Writer 0 snapshots every this many of its records (0: never), to exercise snapshots
         // and retention under load and crash tests.
