@@ -34,6 +34,8 @@ struct Arguments {
                 if inline != nil { throw UsageError("option \(name) takes no value") }
                 flags.insert(name)
             } else if valued.contains(name) {
+                // Given twice, one of the two would be ignored without a word.
+                guard values[name] == nil else { throw UsageError("option \(name) is given more than once") }
                 if let inline {
                     values[name] = inline
                 } else {

@@ -14,6 +14,9 @@ import Testing
     @Test func rejectsUnknownOptionsAndMissingValues() {
         #expect(throws: UsageError.self) { try Arguments(["--bogus"], valued: [], flags: []) }
         #expect(throws: UsageError.self) { try Arguments(["-n"], valued: ["-n"], flags: []) }
+        // Given twice: one value would be dropped without a word.
+        #expect(throws: UsageError.self) { try Arguments(["-n", "3", "-n", "4"], valued: ["-n"], flags: []) }
+        #expect(throws: UsageError.self) { try Arguments(["--limit=1", "--limit", "2"], valued: ["--limit"], flags: []) }
         #expect(throws: UsageError.self) {
             try Arguments(["-n", "x"], valued: ["-n"], flags: []).int("-n", default: 1, in: 1...5)
         }
