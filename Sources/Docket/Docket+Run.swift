@@ -84,41 +84,38 @@ extension Docket {
         var starting: [TaskEntry] = []
         var handlersOf: [AnyHandler] = []
         var missed: [TaskEntry] = []
+        // A task that will not start in this pass gives the turn it had behind its key
+        // (overlap `.queue`) or its queue's limit to the next one parked there, when that key
+        // is free or that queue has room; otherwise that one would wait for an unrelated wakeup.
+        func passTurn(of t: TaskEntry, key passesKey: Bool = true, queue passesQueue: Bool = true) {
+            if passesKey, let key = t.key, state.runningKeys[key] == nil, !keys.contains(key) { unparkNext(.key(key)) }
+            if passesQueue, let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) < limit {
+                unparkNext(.queue(t.queue))
+            }
+        }
         while state.runningCount + leases.count < concurrency, let item = ready.popMin() {
             guard let t = readTasks({ $0.find(item.id)?.task }), t.status == .scheduled, t.version == item.version, t.sequence == item.sequence else { continue }
             if missedWhileBusy(t, now: now) {
                 missed.append(t)
-                // The next one parked behind its key (overlap `.queue`) or its queue's limit
-                // gets the turn it would have had.
-                if let key = t.key, state.runningKeys[key] == nil, !keys.contains(key) { unparkNext(.key(key)) }
-                if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) < limit {
-                    unparkNext(.queue(t.queue))
-                }
+                passTurn(of: t)
                 continue
             }
             // A task parked here may have just been unparked from its other group (its key
-            // freed, or its queue got room); that group's turn then goes to the next in it,
-            // as for a missed occurrence above, or it would wait for an unrelated wakeup.
+            // freed, or its queue got room): that group's turn goes on.
             if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) >= limit {
                 parked[.queue(t.queue), default: BinaryHeap()].push(item)
-                if let key = t.key, state.runningKeys[key] == nil, !keys.contains(key) { unparkNext(.key(key)) }
+                passTurn(of: t, queue: false)
                 continue
             }
             if let key = t.key, state.runningKeys[key] != nil || keys.contains(key) {
                 parked[.key(key), default: BinaryHeap()].push(item)
-                if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) < limit {
-                    unparkNext(.queue(t.queue))
-                }
+                passTurn(of: t, key: false)
                 continue
             }
             guard let handler = handlers.get(t.name) else {
-                // Failed below without running: the turn it had goes to the next one parked
-                // behind its key or its queue's limit, as for a missed occurrence.
+                // Failed below without running.
                 unregistered.append(t)
-                if let key = t.key, state.runningKeys[key] == nil, !keys.contains(key) { unparkNext(.key(key)) }
-                if let limit = queueLimits[t.queue], (state.runningByQueue[t.queue] ?? 0) + (queueCounts[t.queue] ?? 0) < limit {
-                    unparkNext(.queue(t.queue))
-                }
+                passTurn(of: t)
                 continue
             }
             queueCounts[t.queue, default: 0] += 1

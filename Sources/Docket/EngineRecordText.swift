@@ -10,6 +10,9 @@ public enum EngineRecords {
     /// The journal tag of engine records (`0x4431`, "D1").
     public static var tag: UInt16 { EngineCodec.recordTag }
 
+    /// Whether `bytes` are an engine snapshot (they start with its magic).
+    package static func isSnapshot(_ bytes: [UInt8]) -> Bool { bytes.starts(with: EngineCodec.snapshotMagic) }
+
     /// One line describing an engine record: the mutation, the task or schedule ids it acts on
     /// and its times (UTC). Nil when `tag` is not the engine's or the payload does not decode
     /// as one of its mutations.

@@ -44,7 +44,7 @@ extension UsageError {
         var engine = false
         do {
             _ = try JournalReader.read(directory: path, mode: .tolerateTornTail, snapshot: { s in
-                engine = s.bytes.starts(with: Array("DKTS".utf8))
+                engine = EngineRecords.isSnapshot(s.bytes)
                 throw Seen()
             }, record: { r in
                 engine = r.tag == EngineRecords.tag

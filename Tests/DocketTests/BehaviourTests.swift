@@ -339,9 +339,7 @@ import Testing
 
     @Test(arguments: EngineKind.allCases) func queueLimitsAndKeysBoundWhatRunsAtOnce(kind: EngineKind) async throws {
         let gate = Gate()
-        let h = try await Harness.make(kind, register: { d in
-            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
-        }, configure: { $0.queueLimits["mail"] = 1 })
+        let h = try await Harness.gated(kind, gate, configure: { $0.queueLimits["mail"] = 1 })
         for i in 0..<3 { try await h.docket.enqueue("gated", payload: Job(n: i), options: TaskOptions(id: "m\(i)", queue: "mail")) }
         for i in 0..<2 { try await h.docket.enqueue("gated", payload: Job(n: i), options: TaskOptions(id: "k\(i)", key: "account-7")) }
         try await h.docket.enqueue("gated", payload: Job(n: 9), options: TaskOptions(id: "free"))
@@ -367,9 +365,7 @@ import Testing
     /// lowered, running ones finish and no new one starts above the new limit.
     @Test(arguments: EngineKind.allCases) func concurrencyChangesWhileRunning(kind: EngineKind) async throws {
         let gate = Gate()
-        let h = try await Harness.make(kind, register: { d in
-            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
-        }, configure: { $0.concurrency = 1 })
+        let h = try await Harness.gated(kind, gate, configure: { $0.concurrency = 1 })
         let d = h.docket
         for i in 0..<5 { try await d.enqueue("gated", payload: Job(n: i), options: TaskOptions(id: "t\(i)")) }
         await h.recorder.waitFor(.started, count: 1)
@@ -396,9 +392,7 @@ import Testing
     /// key or a queue limit goes to the next one (nothing else would wake the loop for it).
     @Test(arguments: EngineKind.allCases) func aTaskWithoutAHandlerPassesItsTurnOn(kind: EngineKind) async throws {
         let gate = Gate()
-        let h = try await Harness.make(kind, register: { d in
-            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
-        }, configure: { $0.allowUnregisteredHandlers = true; $0.queueLimits["mail"] = 1 })
+        let h = try await Harness.gated(kind, gate, configure: { $0.allowUnregisteredHandlers = true; $0.queueLimits["mail"] = 1 })
         let d = h.docket
         try await d.enqueue("gated", payload: Job(n: 0), options: TaskOptions(id: "z", key: "K"))
         try await d.enqueue("gated", payload: Job(n: 0), options: TaskOptions(id: "q0", queue: "mail"))
@@ -608,9 +602,7 @@ import Testing
     /// without error, and neither can start again.
     @Test(arguments: EngineKind.allCases) func closeDuringRunShutsDownGracefully(kind: EngineKind) async throws {
         let gate = Gate()
-        let h = try await Harness.make(kind, register: { d in
-            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
-        })
+        let h = try await Harness.gated(kind, gate)
         let d = h.docket
         try await d.enqueue("gated", payload: Job(n: 1), options: TaskOptions(id: "a"))
         await h.recorder.waitFor(.started, "a")

@@ -159,6 +159,16 @@ struct Harness {
         return Harness(docket: docket, clock: clock, recorder: recorder, runner: runner, directory: dir)
     }
 
+    /// A harness whose handler "gated" holds each attempt (by task id) in `gate` until the test
+    /// releases it; `register` adds other handlers.
+    static func gated(_ kind: EngineKind, _ gate: Gate, register: (Docket) -> Void = { _ in },
+                      configure: (inout DocketConfiguration) -> Void = { _ in }) async throws -> Harness {
+        try await make(kind, register: { d in
+            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
+            register(d)
+        }, configure: configure)
+    }
+
     /// Stops the run loop (graceful shutdown) and waits for it.
     func stop() async throws {
         runner.cancel()

@@ -18,15 +18,22 @@ import Testing
         }
     }
 
+    /// A journaled harness with a no-op handler "tick", at most ten fires per catch-up, and a
+    /// catch-up scan of `scanLimit` nominal times (so that a few thousand fires exceed it).
+    static func ticking(scanLimit: Int) async throws -> Harness {
+        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
+                                       configure: { $0.maxCatchUp = 10 })
+        await h.docket.setCatchUpScanLimit(scanLimit)
+        return h
+    }
+
     static func id(_ secondsAfterStart: Int) -> String {
         EngineState.occurrenceID(schedule: "s", nominal: Time.micros(Harness.start.addingTimeInterval(Double(secondsAfterStart))))
     }
 
     @Test(arguments: [MisfirePolicy.fireOnce, .fireAll], ["@every 1s", "* * * * * *"])
     func theLatestFiresRunAndEveryOtherIsCounted(policy: MisfirePolicy, text: String) async throws {
-        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
-                                       configure: { $0.maxCatchUp = 10 })
-        await h.docket.setCatchUpScanLimit(1_000)
+        let h = try await Self.ticking(scanLimit: 1_000)
         try await h.docket.schedule("s", parsing: text, handler: "tick", payload: 0,
                                     options: ScheduleOptions(misfire: policy, grace: .milliseconds(500), overlap: .allow))
         // 5,000 fires, every one 0.7 s or more late.
@@ -49,9 +56,7 @@ import Testing
     /// the scan after it stopped short of now, which ran fires 35 minutes old and left the 2,111
     /// newest neither run nor counted.
     @Test func aGracePeriodLongerThanAScanStillRunsTheLatestAndCountsTheRest() async throws {
-        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
-                                       configure: { $0.maxCatchUp = 10 })
-        await h.docket.setCatchUpScanLimit(1_000)
+        let h = try await Self.ticking(scanLimit: 1_000)
         try await h.docket.schedule("s", parsing: "@every 1s", handler: "tick", payload: 0,
                                     options: ScheduleOptions(misfire: .fireOnce, grace: .seconds(3_000), overlap: .allow))
         h.clock.advance(by: .milliseconds(5_000_700))
@@ -68,9 +73,7 @@ import Testing
     /// weeks down: an average spacing from the first scan looked back 2 hours, found no fire
     /// there, and `.fireOnce` ran one from the first day. Cron scans on to the latest.
     @Test func unevenFiresStillRunTheLatest() async throws {
-        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
-                                       configure: { $0.maxCatchUp = 10 })
-        await h.docket.setCatchUpScanLimit(100)
+        let h = try await Self.ticking(scanLimit: 100)
         try await h.docket.schedule("s", parsing: "0 * 9-16 * * 1-5", handler: "tick", payload: 0,
                                     options: ScheduleOptions(misfire: .fireOnce, grace: .seconds(30)))
         h.clock.advance(by: .seconds(17 * 86_400))  // Friday 2027-01-15 08:00 to Monday 2027-02-01 08:00
@@ -85,9 +88,7 @@ import Testing
     }
 
     @Test func missesWhilePausedAreCountedAndTheLatestReported() async throws {
-        let h = try await Harness.make(.journaled, register: { d in d.register("tick", payload: Int.self) { (_: Int, _: JobContext) in } },
-                                       configure: { $0.maxCatchUp = 10 })
-        await h.docket.setCatchUpScanLimit(1_000)
+        let h = try await Self.ticking(scanLimit: 1_000)
         try await h.docket.schedule("s", parsing: "@every 1s", handler: "tick", payload: 0)
         try await h.docket.pauseSchedule("s")
         h.clock.advance(by: .milliseconds(5_000_700))

@@ -38,8 +38,7 @@ import Testing
     /// that held the key, with the loop asleep (no deadline).
     @Test(arguments: EngineKind.allCases) func aTurnMovedToAnotherGroupIsHandedOn(kind: EngineKind) async throws {
         let gate = Gate()
-        let h = try await Harness.make(kind, register: { d in
-            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
+        let h = try await Harness.gated(kind, gate, register: { d in
             d.register("quick", payload: Job.self) { _, _ in }
         }, configure: { $0.queueLimits["q"] = 1; $0.concurrency = 8 })
         let d = h.docket
@@ -64,8 +63,7 @@ import Testing
     /// the next due task starts without waiting for the handler to return.
     @Test(arguments: EngineKind.allCases) func cancellingARunningTaskStartsTheNextAtOnce(kind: EngineKind) async throws {
         let gate = Gate()
-        let h = try await Harness.make(kind, register: { d in
-            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
+        let h = try await Harness.gated(kind, gate, register: { d in
             d.register("quick", payload: Job.self) { _, _ in }
         }, configure: { $0.concurrency = 1 })
         let d = h.docket
@@ -116,9 +114,7 @@ import Testing
     /// cancelled (or paused and resumed) tasks left in the ready queue.
     @Test(arguments: EngineKind.allCases) func readyCountsOnlyLiveTurns(kind: EngineKind) async throws {
         let gate = Gate()
-        let h = try await Harness.make(kind, register: { d in
-            d.register("gated", payload: Job.self) { _, job in try await gate.run(job.id) }
-        }, configure: { $0.concurrency = 1 })
+        let h = try await Harness.gated(kind, gate, configure: { $0.concurrency = 1 })
         let d = h.docket
         try await d.enqueue("gated", payload: Job(n: 0), options: TaskOptions(id: "busy"))
         await h.recorder.waitFor(.started, "busy")
