@@ -417,10 +417,24 @@ struct RecoveryScan {
             }
         }
 
+        // Damage in records the snapshot covers costs no state: outside `.strict`, recovery
+        // passes over it (reporting it) instead of refusing to open, or, in `.pointInTime`,
+        // cutting the acknowledged records after the snapshot away.
+        let passesCoveredDamage = !salvage && mode != .strict && snapshotSeq > 0 && purpose.usesSnapshots
+        func passOver(_ damage: JournalCorruption, plan: inout Plan) {
+            plan.report.skippedRegions.append(damage)
+            plan.report.anomaly = plan.report.anomaly ?? damage
+        }
+
         // Segments before the start: their seals must chain to their successors.
         if !salvage {
             for j in 0..<start {
-                if let problem = try checkSeal(entries[j], next: entries[j + 1]) {
+                if var problem = try checkSeal(entries[j], next: entries[j + 1]) {
+                    if passesCoveredDamage {
+                        problem.reason += " (in a segment the snapshot through sequence \(snapshotSeq) covers: passed over, no state lost)"
+                        passOver(problem, plan: &plan)
+                        continue
+                    }
                     plan.report.anomaly = problem
                     plan.fatal = problem
                     return
@@ -502,7 +516,9 @@ struct RecoveryScan {
             plan.report.segmentsRead += 1
             let outcome = try bytes.withUnsafeBytes { b -> SegmentScanner.Outcome in
                 let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: isLast && !structuralCut,
-                                             maxRecordSize: maxRecordSize, salvage: salvage)
+                                             maxRecordSize: maxRecordSize, salvage: salvage,
+                                             coveredThrough: passesCoveredDamage ? snapshotSeq : 0,
+                                             coveredChain: snapshot.flatMap { $0.chained ? $0.chainHash : nil })
                 return try scanner.scan(expectedFirst: expected, chain: chain) { h, payload, chainAfter in
                     plan.report.recordsRead += 1
                     if h.sequence == snapshotSeq, let s = snapshotPending, !salvage, s.chained, s.chainHash != chainAfter {
@@ -519,6 +535,7 @@ struct RecoveryScan {
                     }
                 }
             }
+            for damage in outcome.covered { passOver(damage, plan: &plan) }
             if outcome.recordCount > 0 {
                 lastSeq = outcome.lastSequence
                 lastTimestamp = outcome.lastTimestamp

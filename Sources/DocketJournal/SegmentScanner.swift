@@ -9,10 +9,20 @@ struct SegmentScanner {
     let isLast: Bool
     let maxRecordSize: Int
     let salvage: Bool
+    /// The last sequence the snapshot recovery starts from covers (0 for none). Damage in
+    /// records it covers costs no state: outside salvage, the scan passes over it by rejoining
+    /// the log at that sequence (see `rejoin`) instead of stopping there.
+    let coveredThrough: UInt64
+    /// The snapshot's chain hash when it carries one: the only way to verify a chained
+    /// segment's records after such a rejoin.
+    let coveredChain: [UInt8]?
     /// Range checksums for the searches past damage (`nextValidRecord`, `nextValidSeal`).
     private let ranges: RangeCRC
 
-    init(bytes: UnsafeRawBufferPointer, file: String, header: SegmentHeader, isLast: Bool, maxRecordSize: Int, salvage: Bool) {
+    init(bytes: UnsafeRawBufferPointer, file: String, header: SegmentHeader, isLast: Bool, maxRecordSize: Int, salvage: Bool,
+         coveredThrough: UInt64 = 0, coveredChain: [UInt8]? = nil) {
+        self.coveredThrough = coveredThrough
+        self.coveredChain = coveredChain
         self.bytes = bytes
         self.file = file
         self.header = header
@@ -41,6 +51,8 @@ struct SegmentScanner {
         var skipped: [JournalCorruption] = []
         /// Salvage: sequence ranges missing between intact records.
         var lost: [ClosedRange<UInt64>] = []
+        /// Damage passed over because the snapshot covers every record it can have hit.
+        var covered: [JournalCorruption] = []
         /// The highest sequence of any intact-looking record after the anomaly (for loss reports).
         var highestSequenceAfterAnomaly: UInt64?
     }
@@ -64,6 +76,46 @@ struct SegmentScanner {
                               isTornTail: tornCandidate && isLast && looksTorn(from: at, lastGood: expected &- 1, groupFirst: groupFirst))
         }
 
+        /// Damage at `at` while record `expected` ≤ `coveredThrough` was due: every record it can
+        /// have hit is in the snapshot. Finds the snapshot's last record (or, when that one is
+        /// the damaged one, the record after it) intact past the damage and goes on from there;
+        /// returns where, or nil when the log cannot be rejoined (the scan then stops as usual).
+        func rejoin(_ p: JournalCorruption, at: Int) -> Int? {
+            guard !salvage, coveredThrough > 0, expected <= coveredThrough,
+                  let found = nextValidRecord(from: at + RecordFormat.alignment, minimumSequence: coveredThrough),
+                  found.header.sequence <= coveredThrough &+ 1, found.header.chained == header.chained else { return nil }
+            let h = found.header
+            var resume = found.offset
+            var after = chain
+            if header.chained {
+                // Unverifiable without the snapshot's hash: the chain after the damage must
+                // continue from the hash the snapshot recorded.
+                guard let known = coveredChain else { return nil }
+                if h.sequence == coveredThrough {
+                    let stored = found.offset + RecordFormat.headerSize + h.length
+                    guard Array(bytes[stored..<(stored + 32)]) == known else { return nil }
+                }
+                after = known
+            }
+            if h.sequence == coveredThrough {
+                resume += h.storedSize
+                out.lastTimestamp = h.timestamp
+            }
+            var skipped = p
+            skipped.isTornTail = false
+            skipped.reason += " (in records the snapshot through sequence \(coveredThrough) covers: passed over, no state lost)"
+            out.covered.append(skipped)
+            chain = after
+            expected = coveredThrough &+ 1
+            out.lastSequence = coveredThrough
+            out.recordCount = coveredThrough &- header.firstSequence &+ 1
+            // The group being written when the damage hit is unknown: the lowest bound keeps
+            // every later group-end marker acceptable.
+            groupFirst = header.firstSequence
+            out.goodEnd = resume
+            return resume
+        }
+
         while offset < n {
             guard let h = RecordHeader.decode(bytes, at: offset) else {
                 // Space the writer filled ahead and never reached: the end of the records.
@@ -72,12 +124,14 @@ struct SegmentScanner {
                     ? "incomplete record header (\(n - offset) bytes before end of file)" : "record header checksum mismatch"
                 let p = problem(offset, reason, tornCandidate: true)
                 if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                if let next = rejoin(p, at: offset) { offset = next; continue }
                 out.anomaly = out.anomaly ?? p
                 break
             }
             if h.length > maxRecordSize {
                 let p = problem(offset, "record length \(h.length) exceeds the limit of \(maxRecordSize) bytes", tornCandidate: false)
                 if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                if let next = rejoin(p, at: offset) { offset = next; continue }
                 out.anomaly = out.anomaly ?? p
                 break
             }
@@ -85,12 +139,14 @@ struct SegmentScanner {
             if size > n - offset {
                 let p = problem(offset, "record of \(size) bytes runs past the end of the file (\(n - offset) bytes left)", tornCandidate: true)
                 if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                if let next = rejoin(p, at: offset) { offset = next; continue }
                 out.anomaly = out.anomaly ?? p
                 break
             }
             if let reason = h.bodyProblem(bytes, at: offset) {
                 let p = problem(offset, reason, tornCandidate: true)
                 if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                if let next = rejoin(p, at: offset) { offset = next; continue }
                 out.anomaly = out.anomaly ?? p
                 break
             }
@@ -98,6 +154,7 @@ struct SegmentScanner {
                 // Checksums hold, so this is no torn write: a record no writer can produce.
                 let p = problem(offset, "record sequence \(h.sequence) is out of range (1…\(RecordFormat.maxSequence))", tornCandidate: false)
                 if salvage, let next = resync(after: offset, out: &out, problem: p, expected: &expected) { offset = next; continue }
+                if let next = rejoin(p, at: offset) { offset = next; continue }
                 out.anomaly = out.anomaly ?? p
                 break
             }
@@ -107,7 +164,9 @@ struct SegmentScanner {
                 // group and its marker leaves records without one, which the next group joins.
                 if !salvage && (!header.preallocated || out.recordCount == 0 || h.sequence != expected &- 1
                                 || h.timestamp < groupFirst || h.timestamp > h.sequence) {
-                    out.anomaly = out.anomaly ?? problem(offset, "group-end marker for sequences \(h.timestamp)…\(h.sequence) out of place (the group read is \(groupFirst)…\(expected &- 1))", tornCandidate: false)
+                    let p = problem(offset, "group-end marker for sequences \(h.timestamp)…\(h.sequence) out of place (the group read is \(groupFirst)…\(expected &- 1))", tornCandidate: false)
+                    if let next = rejoin(p, at: offset) { offset = next; continue }
+                    out.anomaly = out.anomaly ?? p
                     break
                 }
                 groupFirst = h.sequence &+ 1
@@ -130,7 +189,9 @@ struct SegmentScanner {
                     reason = "seal's chain hash disagrees with the records (hash chain broken)"
                 }
                 if let reason {
-                    out.anomaly = out.anomaly ?? problem(offset, reason, tornCandidate: false)
+                    let p = problem(offset, reason, tornCandidate: false)
+                    if let next = rejoin(p, at: offset) { offset = next; continue }
+                    out.anomaly = out.anomaly ?? p
                     break
                 }
                 offset += size
@@ -144,7 +205,9 @@ struct SegmentScanner {
             }
             // A data record.
             if !salvage && h.chained != header.chained {
-                out.anomaly = out.anomaly ?? problem(offset, "record's chain flag disagrees with its segment header", tornCandidate: false)
+                let p = problem(offset, "record's chain flag disagrees with its segment header", tornCandidate: false)
+                if let next = rejoin(p, at: offset) { offset = next; continue }
+                out.anomaly = out.anomaly ?? p
                 break
             }
             if h.sequence != expected {
@@ -157,7 +220,9 @@ struct SegmentScanner {
                     offset += size
                     continue
                 } else {
-                    out.anomaly = out.anomaly ?? problem(offset, "sequence \(h.sequence) where \(expected) was expected", tornCandidate: false)
+                    let p = problem(offset, "sequence \(h.sequence) where \(expected) was expected", tornCandidate: false)
+                    if let next = rejoin(p, at: offset) { offset = next; continue }
+                    out.anomaly = out.anomaly ?? p
                     break
                 }
             }
@@ -170,7 +235,9 @@ struct SegmentScanner {
                 let next = hasher.finalize()
                 let at = offset + RecordFormat.headerSize + h.length
                 guard Array(bytes[at..<(at + 32)]) == next else {
-                    out.anomaly = out.anomaly ?? problem(offset, "hash chain mismatch at sequence \(h.sequence) (the record or an earlier one was altered)", tornCandidate: false)
+                    let p = problem(offset, "hash chain mismatch at sequence \(h.sequence) (the record or an earlier one was altered)", tornCandidate: false)
+                    if let next = rejoin(p, at: offset) { offset = next; continue }
+                    out.anomaly = out.anomaly ?? p
                     break
                 }
                 chain = next

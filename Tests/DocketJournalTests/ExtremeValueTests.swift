@@ -131,9 +131,19 @@ import Testing
                 ? seal(sequence: lastData.sequence, last: .max, next: 2, count: count)
                 : seal(sequence: .max, last: .max, next: 2, count: count)
             writeBytes(path, bytes)
-            try expectRefused(dir, containing: "out of range")
+            try expectRefused(dir, containing: "out of range", modes: [.strict])
             let (_, report) = try readBack(dir)
             #expect(report.anomaly?.reason.contains("out of range") == true)
+            // The snapshot covers every record of that segment: the other modes pass the seal
+            // over and report it.
+            for mode in [RecoveryMode.tolerateTornTail, .pointInTime] {
+                var config = JournalConfiguration()
+                config.recovery = mode
+                let (journal, replayed) = try openJournal(dir, config)
+                #expect(replayed.snapshot?.lastSequence == 150 && replayed.sequences == Array(151...200), "\(mode)")
+                #expect(journal.recoveryReport.skippedRegions.first?.reason.contains("out of range") == true, "\(mode)")
+                try await journal.close()
+            }
         }
     }
 
