@@ -62,7 +62,8 @@ public enum JournalReader {
                                       includeArchive: Bool = false,
                                       snapshot: (JournalSnapshot) throws -> Void = { _ in },
                                       recordView: (JournalRecordView) throws -> Void) throws -> RecoveryReport {
-        let scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode, includeArchive: includeArchive)
+        var scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode, includeArchive: includeArchive)
+        scan.writerMayBeLive = true
         let purpose: RecoveryScan.Purpose = asOf.map { .recoverAsOf(target: $0) } ?? from.map { .readAll(from: $0) } ?? .recover
         var delivered = 0
         var deliveredTimestamp: UInt64?

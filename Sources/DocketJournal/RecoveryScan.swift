@@ -14,6 +14,15 @@ struct RecoveryScan {
     /// Also read the sealed segments that retention moved to `archive/` (read-only purposes
     /// only: recovery never reads or repairs them).
     var includeArchive = false
+    /// Set by `JournalReader`, which takes no lock: a live writer may be writing the last
+    /// segment while it is read (see `rereadsOfTheLastSegment`).
+    var writerMayBeLive = false
+    /// How often a reader reads the last segment again when it found damage there that is not
+    /// a torn tail and the bytes changed meanwhile. A preallocated segment is written over
+    /// zeros: a read that overtakes the writer can take a page before the writer reaches it (zeros,
+    /// or half a record) and the next page after (intact records), which looks like damage with
+    /// records after it. Reading again shows whether the writer moved; real damage stays put.
+    static let rereadsOfTheLastSegment = 5
 
     init(io: any JournalIO, directory: String, mode: RecoveryMode, includeArchive: Bool = false) {
         self.io = io
@@ -512,27 +521,40 @@ struct RecoveryScan {
                 continue
             }
             if header.chained { anyChained = true }
-            let bytes = try io.readFile(path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
+            var bytes = try io.readFile(path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
             plan.report.segmentsRead += 1
-            let outcome = try bytes.withUnsafeBytes { b -> SegmentScanner.Outcome in
-                let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: isLast && !structuralCut,
-                                             maxRecordSize: maxRecordSize, salvage: salvage,
-                                             coveredThrough: passesCoveredDamage ? snapshotSeq : 0,
-                                             coveredChain: snapshot.flatMap { $0.chained ? $0.chainHash : nil })
-                return try scanner.scan(expectedFirst: expected, chain: chain) { h, payload, chainAfter in
-                    plan.report.recordsRead += 1
-                    if h.sequence == snapshotSeq, let s = snapshotPending, !salvage, s.chained, s.chainHash != chainAfter {
-                        throw RejectSnapshot(reason: "its chain hash disagrees with the journal at sequence \(s.lastSequence)")
-                    }
-                    if h.sequence >= deliverFrom {
-                        if let s = snapshotPending {
-                            noteSnapshot(s, plan: &plan)
-                            try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
-                            snapshotPending = nil
+            func scan(continuing earlier: SegmentScanner.Outcome?) throws -> SegmentScanner.Outcome {
+                try bytes.withUnsafeBytes { b -> SegmentScanner.Outcome in
+                    let scanner = SegmentScanner(bytes: b, file: e.name, header: header, isLast: isLast && !structuralCut,
+                                                 maxRecordSize: maxRecordSize, salvage: salvage,
+                                                 coveredThrough: passesCoveredDamage ? snapshotSeq : 0,
+                                                 coveredChain: snapshot.flatMap { $0.chained ? $0.chainHash : nil })
+                    return try scanner.scan(expectedFirst: expected, chain: chain, continuing: earlier) { h, payload, chainAfter in
+                        plan.report.recordsRead += 1
+                        if h.sequence == snapshotSeq, let s = snapshotPending, !salvage, s.chained, s.chainHash != chainAfter {
+                            throw RejectSnapshot(reason: "its chain hash disagrees with the journal at sequence \(s.lastSequence)")
                         }
-                        plan.report.recordsReplayed += 1
-                        try onRecord(h, payload)
+                        if h.sequence >= deliverFrom {
+                            if let s = snapshotPending {
+                                noteSnapshot(s, plan: &plan)
+                                try onSnapshot(JournalSnapshot(lastSequence: s.lastSequence, bytes: s.body, createdAt: s.createdAt))
+                                snapshotPending = nil
+                            }
+                            plan.report.recordsReplayed += 1
+                            try onRecord(h, payload)
+                        }
                     }
+                }
+            }
+            var outcome = try scan(continuing: nil)
+            if writerMayBeLive, isLast, !structuralCut, !salvage, outcome.seal == nil, outcome.anomaly?.isTornTail == false {
+                for _ in 0..<Self.rereadsOfTheLastSegment {
+                    let again = try io.readFile(path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
+                    let from = outcome.goodEnd
+                    guard again.count >= from, again.count != bytes.count || !again[from...].elementsEqual(bytes[from...]) else { break }
+                    bytes = again
+                    outcome = try scan(continuing: outcome)
+                    if outcome.seal != nil || outcome.anomaly?.isTornTail != false { break }
                 }
             }
             for damage in outcome.covered { passOver(damage, plan: &plan) }

@@ -55,12 +55,19 @@ struct SegmentScanner {
         var covered: [JournalCorruption] = []
         /// The highest sequence of any intact-looking record after the anomaly (for loss reports).
         var highestSequenceAfterAnomaly: UInt64?
+        /// The first sequence of the group read at `goodEnd` (preallocated segments), so that a
+        /// scan can go on from there (`scan(continuing:)`).
+        var groupFirst: UInt64 = 0
     }
 
     /// Scans from the header on. `expectedFirst` is the sequence the first data record must
     /// carry (salvage accepts any higher one and reports the gap); `chain` is the chain hash
     /// before it. `deliver` receives each verified data record in order.
-    func scan(expectedFirst: UInt64, chain startChain: [UInt8],
+    ///
+    /// With `continuing`, the outcome of an earlier scan of the same file (stopped at an
+    /// anomaly, with no seal), the scan goes on from that outcome's `goodEnd` instead, in bytes
+    /// read again: what a reader does when a live writer was writing where it read.
+    func scan(expectedFirst: UInt64, chain startChain: [UInt8], continuing: Outcome? = nil,
               deliver: (RecordHeader, UnsafeRawBufferPointer, [UInt8]) throws -> Void) rethrows -> Outcome {
         var out = Outcome(lastSequence: expectedFirst &- 1, chain: startChain)
         var expected = expectedFirst
@@ -68,6 +75,15 @@ struct SegmentScanner {
         var groupFirst = expectedFirst
         var chain = startChain
         var offset = SegmentHeader.size
+        if let earlier = continuing {
+            out = earlier
+            out.anomaly = nil
+            out.highestSequenceAfterAnomaly = nil
+            expected = earlier.lastSequence &+ 1
+            groupFirst = earlier.groupFirst
+            chain = earlier.chain
+            offset = earlier.goodEnd
+        }
         let n = bytes.count
         let zeros = [UInt8](repeating: 0, count: 32)
 
@@ -251,6 +267,7 @@ struct SegmentScanner {
             out.goodEnd = offset
         }
         out.chain = chain
+        out.groupFirst = groupFirst
         if out.anomaly != nil {
             out.highestSequenceAfterAnomaly = highestValidSequence(from: out.goodEnd)
         }
