@@ -281,15 +281,15 @@ struct SegmentScanner {
     }
 
     /// The torn-tail test of the spec: from `offset` to the end there are only zeros, or no valid
-    /// record with a later sequence can be found at any aligned offset — or, in a preallocated
-    /// segment, the damage is an overwrite that a power loss cut short.
+    /// record with a later sequence can be found at any aligned offset — or the damage is a
+    /// write that a power loss cut short (`looksLikeAnUnfinishedOverwrite`).
     func looksTorn(from offset: Int, lastGood: UInt64, groupFirst: UInt64) -> Bool {
         if bytes.allZero(offset..<bytes.count) { return true }
         if nextValidRecord(from: offset + RecordFormat.alignment, minimumSequence: lastGood &+ 1) == nil
             && nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil {
             return true
         }
-        return header.preallocated && looksLikeAnUnfinishedOverwrite(from: offset, lastGood: lastGood, groupFirst: groupFirst)
+        return looksLikeAnUnfinishedOverwrite(from: offset, lastGood: lastGood, groupFirst: groupFirst)
     }
 
     /// In a preallocated segment each group is written over zeros and synced before the next
@@ -306,6 +306,13 @@ struct SegmentScanner {
     /// a record cut off by the end of the file (a group that ran past the zeros, whose new size
     /// a power loss did not keep). Anything else with intact records after it stays mid-log
     /// corruption.
+    ///
+    /// A segment that is not preallocated grows by appends, and a power loss can keep a later
+    /// part of an unsynced append and not an earlier one (XFS, say, extends the size as each
+    /// write completes, in any order): zeros where the earlier part was, records after. The
+    /// same holds there without markers (it has none; one found is not its own): a sector of
+    /// zeros in the damaged region was never synced, and neither was anything after it, as
+    /// every sync covers all that was written before it.
     func looksLikeAnUnfinishedOverwrite(from offset: Int, lastGood: UInt64, groupFirst: UInt64) -> Bool {
         var firstIntact: Int?
         var end = offset
@@ -321,7 +328,8 @@ struct SegmentScanner {
             o = end
         }
         guard let first = firstIntact,
-              markers == 0 || (markers == 1 && lastMarker.map { $0.timestamp >= groupFirst && $0.timestamp <= lastGood &+ 1 } == true),
+              markers == 0 || (header.preallocated && markers == 1
+                               && lastMarker.map { $0.timestamp >= groupFirst && $0.timestamp <= lastGood &+ 1 } == true),
               nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil else { return false }
         var sector = offset & ~511
         while sector + 512 <= first {

@@ -7,7 +7,8 @@ import Synchronization
 /// test can simulate a power loss (ALICE-style persistence model, spec T9):
 /// - file data not covered by an fsync/fdatasync may be lost: a random prefix of the unsynced
 ///   appends survives, and the last 512-byte sector of what survives may be torn (zeros or
-///   garbage) — only unsynced bytes are ever damaged (sector writes are assumed atomic);
+///   garbage), or any unsynced sector of it may read back as zeros (a size extended before the
+///   data landed) — only unsynced bytes are ever damaged (sector writes are assumed atomic);
 /// - directory operations (create, rename, unlink) not followed by an fsync of their directory
 ///   may be lost: a random prefix of them, in order, survives.
 ///
@@ -357,7 +358,14 @@ final class SimulatedDisk: JournalIO, @unchecked Sendable {
                     let extra = old.data.count - old.durable.count
                     let keep = extra == 0 ? 0 : Int(rng.next() % UInt64(extra + 1))
                     data = Array(old.data.prefix(old.durable.count + keep))
-                    if tearSectors && keep > 0 && rng.next() % 3 == 0 {
+                    if tearSectors && keep > 0 && rng.next() % 4 == 0 {
+                        // The kept size covers unsynced sectors that never reached the disk: a
+                        // file system that extends the size as each write completes, in any
+                        // order (XFS), reads them back as zeros.
+                        for start in stride(from: old.durable.count / 512 * 512, to: data.count, by: 512) where rng.next() % 2 == 0 {
+                            for i in max(start, old.durable.count)..<min(data.count, start + 512) { data[i] = 0 }
+                        }
+                    } else if tearSectors && keep > 0 && rng.next() % 3 == 0 {
                         let sectorStart = max(old.durable.count, (data.count - 1) / 512 * 512)
                         let garbage = rng.next() % 2 == 0
                         for i in sectorStart..<data.count { data[i] = garbage ? UInt8(truncatingIfNeeded: rng.next()) : 0 }

@@ -48,6 +48,37 @@ import Testing
         }
     }
 
+    /// A power loss can keep a later part of an unsynced append and not an earlier one (XFS
+    /// extends the size as each write completes, in any order): a sector of zeros, then
+    /// records. Nothing from that sector on was synced, so it is a torn tail, repaired by
+    /// default. Garbage in the same place (no whole sector of zeros) stays mid-log corruption.
+    @Test func zeroSectorThenRecordsInAGrowingSegmentIsTorn() async throws {
+        let tmp = TempDirectory("tail3")
+        defer { tmp.remove() }
+        for fill in [UInt8(0), 0xA5] {
+            let built = try await BuiltJournal.make(in: tmp.path + "/f\(fill)", count: 300, segmentSize: 1 << 20)
+            let last = built.path(built.segments.last ?? "")
+            var bytes = fileBytes(last)
+            let sector = (bytes.count / 2) / 512 * 512
+            for i in sector..<(sector + 512) { bytes[i] = fill }
+            writeBytes(last, bytes)
+            let intact = recordEnds(bytes).filter { $0.end <= sector && $0.kind == RecordKind.data.rawValue }
+            let kept = try #require(intact.last?.sequence)
+            #expect(kept > 100 && kept < 250)
+            if fill == 0 {
+                #expect(try readBack(built.dir, mode: .strict).1.anomaly?.isTornTail == true)
+                let (journal, replayed) = try openTolerant(built.dir)
+                #expect(replayed.sequences == Array(1...kept))
+                #expect(journal.recoveryReport.anomaly?.isTornTail == true)
+                #expect(journal.recoveryReport.bytesTruncated == bytes.count - (intact.last?.end ?? 0))
+                try await journal.close()
+            } else {
+                #expect(try readBack(built.dir, mode: .strict).1.anomaly?.isTornTail == false)
+                #expect(throws: JournalError.self) { _ = try openTolerant(built.dir) }
+            }
+        }
+    }
+
     @Test func zeroedTrailingSectorOfTheLastRecordIsTorn() async throws {
         let tmp = TempDirectory("tail2")
         defer { tmp.remove() }
