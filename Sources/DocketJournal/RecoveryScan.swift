@@ -304,7 +304,7 @@ struct RecoveryScan {
                 if let ahead {
                     // Point in time (or salvage): the records between the log's end and the
                     // snapshot existed once (the snapshot was written after they were synced).
-                    attempt.report.anomaly = attempt.report.anomaly ?? ahead.problem
+                    noteAnomaly(ahead.problem, in: &attempt.report)
                     let end = attempt.report.lastSequence
                     if ahead.sequence > end && !attempt.report.lostSequences.contains(where: { $0.contains(ahead.sequence) }) {
                         if let i = attempt.report.lostSequences.firstIndex(where: { $0.lowerBound == end + 1 }) {
@@ -438,8 +438,9 @@ struct RecoveryScan {
         // Segments before the start: their seals must chain to their successors.
         if !salvage {
             for j in 0..<start {
-                if var problem = try checkSeal(entries[j], next: entries[j + 1]) {
-                    if passesCoveredDamage {
+                if let finding = try checkSeal(entries[j], next: entries[j + 1]) {
+                    var problem = finding.problem
+                    if passesCoveredDamage && !finding.contradictsNext {
                         problem.reason += " (in a segment the snapshot through sequence \(snapshotSeq) covers: passed over, no state lost)"
                         passOver(problem, plan: &plan)
                         continue
@@ -634,6 +635,14 @@ struct RecoveryScan {
         }
     }
 
+    /// Makes `anomaly` the report's anomaly unless it already holds a real one: damage passed
+    /// over as covered by the snapshot (`skippedRegions`, outside salvage) gives way to damage
+    /// that cost records.
+    private func noteAnomaly(_ anomaly: JournalCorruption, in report: inout RecoveryReport) {
+        if let current = report.anomaly, mode == .salvage || !report.skippedRegions.contains(current) { return }
+        report.anomaly = anomaly
+    }
+
     /// Records in the report which snapshot recovery uses.
     private func noteSnapshot(_ s: SnapshotFile, plan: inout Plan) {
         plan.report.snapshotFile = JournalFiles.snapshotName(s.lastSequence)
@@ -644,7 +653,7 @@ struct RecoveryScan {
     /// Applies the mode to the first anomaly found while reading segment `index`.
     private func stopAtAnomaly(_ anomaly: JournalCorruption, entry e: SegmentEntry, outcome: SegmentScanner.Outcome, index: Int,
                                entries: [SegmentEntry], existing: Set<String>, plan: inout Plan) throws {
-        plan.report.anomaly = plan.report.anomaly ?? anomaly
+        noteAnomaly(anomaly, in: &plan.report)
         let repairable = anomaly.isTornTail ? (mode == .tolerateTornTail || mode == .pointInTime) : mode == .pointInTime
         guard repairable else {
             plan.fatal = anomaly
@@ -672,7 +681,7 @@ struct RecoveryScan {
     /// A structural problem at the start of segment `segmentIndex`: keep everything before it.
     private func stop(at problem: JournalCorruption, segmentIndex: Int, entries: [SegmentEntry],
                       existing: Set<String>, plan: inout Plan) throws {
-        plan.report.anomaly = plan.report.anomaly ?? problem
+        noteAnomaly(problem, in: &plan.report)
         guard mode == .pointInTime else {
             plan.fatal = problem
             return
@@ -690,19 +699,19 @@ struct RecoveryScan {
 
     /// Reads only the seal at the end of a segment that the snapshot already covers (in a
     /// preallocated segment, where zeros may follow the seal, the last one before them).
-    private func checkSeal(_ e: SegmentEntry, next: SegmentEntry) throws -> JournalCorruption? {
+    private func checkSeal(_ e: SegmentEntry, next: SegmentEntry) throws -> SealFinding? {
         guard let header = e.header, let nextHeader = next.header else { return nil }
         let sealSize = SealPayload.storedSize
         guard e.size >= SegmentHeader.size + sealSize else {
-            return JournalCorruption(file: e.name, offset: e.size, reason: "segment too short to end with a seal although a later segment exists", isTornTail: false)
+            return SealFinding(JournalCorruption(file: e.name, offset: e.size, reason: "segment too short to end with a seal although a later segment exists", isTornTail: false))
         }
         let fd = try io.open(path(e.name), .readOnly)
         defer { io.close(fd) }
         let tailBytes = try io.readAll(fd, path: path(e.name), from: Int64(e.size - sealSize), limit: sealSize)
-        let atEnd = tailBytes.withUnsafeBytes { b -> JournalCorruption? in
+        let atEnd = tailBytes.withUnsafeBytes { b -> SealFinding? in
             // The file may have shrunk since it was measured: never parse past what was read.
             guard b.count == sealSize else {
-                return JournalCorruption(file: e.name, offset: e.size - sealSize, reason: "segment shrank while recovery read it (\(b.count) of the last \(sealSize) bytes left)", isTornTail: false)
+                return SealFinding(JournalCorruption(file: e.name, offset: e.size - sealSize, reason: "segment shrank while recovery read it (\(b.count) of the last \(sealSize) bytes left)", isTornTail: false))
             }
             return sealProblem(b, at: e.size - sealSize, e, header: header, next: next, nextHeader: nextHeader)
         }
@@ -711,10 +720,10 @@ struct RecoveryScan {
         do {
             try io.checkReadable(fd, path: path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
         } catch let unreadable as UnreadableFile {
-            return JournalCorruption(file: e.name, offset: nil, reason: unreadable.reason, isTornTail: false)
+            return SealFinding(JournalCorruption(file: e.name, offset: nil, reason: unreadable.reason, isTornTail: false))
         }
         let whole = try io.readAll(fd, path: path(e.name))
-        return whole.withUnsafeBytes { b -> JournalCorruption? in
+        return whole.withUnsafeBytes { b -> SealFinding? in
             guard let last = b.lastIndex(where: { $0 != 0 }), last >= SegmentHeader.size else { return atEnd }
             var s = max(SegmentHeader.size, (last + 1 - sealSize + 7) & ~7)
             while s <= last && s + sealSize <= b.count {
@@ -729,23 +738,42 @@ struct RecoveryScan {
         }
     }
 
+    /// What is wrong with the seal of a segment before the one replay starts in.
+    struct SealFinding {
+        var problem: JournalCorruption
+        /// An intact seal that says the next segment is not the one there (another segment
+        /// number, sequences overlapping it, another chain hash): two histories meet, which the
+        /// snapshot does not make harmless. Otherwise the seal is damaged, missing, or leaves a
+        /// gap before the next segment, all in records the snapshot covers.
+        var contradictsNext = false
+
+        init(_ problem: JournalCorruption, contradictsNext: Bool = false) {
+            self.problem = problem
+            self.contradictsNext = contradictsNext
+        }
+    }
+
     /// What is wrong with `b` (a seal's bytes, found at `at` in `e`) as the seal leading to `next`.
     private func sealProblem(_ b: UnsafeRawBufferPointer, at: Int, _ e: SegmentEntry, header: SegmentHeader,
-                             next: SegmentEntry, nextHeader: SegmentHeader) -> JournalCorruption? {
+                             next: SegmentEntry, nextHeader: SegmentHeader) -> SealFinding? {
         guard let h = RecordHeader.decode(b, at: 0), h.kindByte == RecordKind.seal.rawValue, h.storedSize == SealPayload.storedSize,
               h.bodyProblem(b, at: 0) == nil else {
-            return JournalCorruption(file: e.name, offset: at, reason: "segment does not end with a valid seal although a later segment exists", isTornTail: false)
+            return SealFinding(JournalCorruption(file: e.name, offset: at, reason: "segment does not end with a valid seal although a later segment exists", isTornTail: false))
         }
         let seal = SealPayload(b, at: RecordFormat.headerSize)
         guard seal.lastSequence <= RecordFormat.maxSequence, h.sequenceInRange else {
-            return JournalCorruption(file: e.name, offset: at, reason: "seal's last sequence \(seal.lastSequence) is out of range (at most \(RecordFormat.maxSequence))", isTornTail: false)
+            return SealFinding(JournalCorruption(file: e.name, offset: at, reason: "seal's last sequence \(seal.lastSequence) is out of range (at most \(RecordFormat.maxSequence))", isTornTail: false))
         }
         if seal.nextSegmentNumber != header.segmentNumber &+ 1 || seal.lastSequence + 1 != nextHeader.firstSequence
             || seal.lastSequence + 1 < header.firstSequence {
-            return JournalCorruption(file: e.name, offset: at, reason: "seal (last sequence \(seal.lastSequence)) does not lead to \(next.name) (first sequence \(nextHeader.firstSequence))", isTornTail: false)
+            let gapOnly = seal.nextSegmentNumber == header.segmentNumber &+ 1 && seal.lastSequence + 1 < nextHeader.firstSequence
+                && seal.lastSequence + 1 >= header.firstSequence
+            return SealFinding(JournalCorruption(file: e.name, offset: at, reason: "seal (last sequence \(seal.lastSequence)) does not lead to \(next.name) (first sequence \(nextHeader.firstSequence))", isTornTail: false),
+                               contradictsNext: !gapOnly)
         }
         if header.chained && seal.chainHash != nextHeader.previousChain {
-            return JournalCorruption(file: e.name, offset: at, reason: "seal's chain hash disagrees with \(next.name)'s previous-chain hash", isTornTail: false)
+            return SealFinding(JournalCorruption(file: e.name, offset: at, reason: "seal's chain hash disagrees with \(next.name)'s previous-chain hash", isTornTail: false),
+                               contradictsNext: true)
         }
         return nil
     }

@@ -97,10 +97,19 @@ struct SegmentScanner {
         /// the damaged one, the record after it) intact past the damage and goes on from there;
         /// returns where, or nil when the log cannot be rejoined (the scan then stops as usual).
         func rejoin(_ p: JournalCorruption, at: Int) -> Int? {
+            // From `at` itself: a valid record there with the wrong sequence (the records before
+            // it missing) may be the one to rejoin at.
             guard !salvage, coveredThrough > 0, expected <= coveredThrough,
-                  let found = nextValidRecord(from: at + RecordFormat.alignment, minimumSequence: coveredThrough),
+                  let found = nextValidRecord(from: at, minimumSequence: coveredThrough),
                   found.header.sequence <= coveredThrough &+ 1, found.header.chained == header.chained else { return nil }
             let h = found.header
+            // The search looks inside payloads too: what it found may be the image of a record
+            // in a covered record's payload. Then the real covered records come after it.
+            var later = found.offset + h.storedSize
+            while let next = nextValidRecord(from: later, minimumSequence: expected) {
+                if next.header.sequence < h.sequence { return nil }
+                later = next.offset + next.header.storedSize
+            }
             var resume = found.offset
             var after = chain
             if header.chained {
@@ -116,6 +125,9 @@ struct SegmentScanner {
             if h.sequence == coveredThrough {
                 resume += h.storedSize
                 out.lastTimestamp = h.timestamp
+            } else {
+                // Record L itself was the damaged one: its time is unknown.
+                out.lastTimestamp = nil
             }
             var skipped = p
             skipped.isTornTail = false

@@ -139,6 +139,63 @@ import Testing
         #expect(throws: JournalError.self) { _ = try openJournal(built.dir, config(.tolerateTornTail)) }
     }
 
+    /// Covered damage gives way in the report to damage that cost records: a torn tail after it
+    /// is the report's anomaly (its repair is what `bytesTruncated` counts).
+    @Test func aTornTailAfterCoveredDamageIsTheReportedAnomaly() async throws {
+        let tmp = TempDirectory("covered")
+        defer { tmp.remove() }
+        let built = try await build(tmp.journal)
+        try damage(built, 50)
+        let last = built.path(built.segments[built.segments.count - 1])
+        let bytes = fileBytes(last)
+        writeBytes(last, Array(bytes.dropLast(10)))
+        let (journal, replayed) = try openJournal(built.dir, config(.tolerateTornTail))
+        #expect(replayed.sequences == Array(201...299))
+        let report = journal.recoveryReport
+        #expect(report.anomaly?.isTornTail == true, "\(report)")
+        #expect(report.skippedRegions.count == 1 && report.bytesTruncated > 0)
+        try await journal.close()
+    }
+
+    /// Covered records missing altogether (not damaged): the record after the snapshot stands
+    /// where the first missing one was expected, and the log is rejoined right there.
+    @Test func missingCoveredRecordsAreRejoinedAtTheNextRecord() async throws {
+        let tmp = TempDirectory("covered")
+        defer { tmp.remove() }
+        let built = try await build(tmp.journal)
+        let path = built.path(built.segments[0])
+        let bytes = fileBytes(path)
+        let from = try #require(recordStart(path, 50)), to = try #require(recordStart(path, 201))
+        writeBytes(path, Array(bytes[..<from]) + Array(bytes[to...]))
+        let (journal, replayed) = try openJournal(built.dir, config(.tolerateTornTail))
+        #expect(replayed.snapshot?.lastSequence == 200 && replayed.sequences == Array(201...300))
+        #expect(journal.recoveryReport.skippedRegions.first?.reason.contains("where 50 was expected") == true)
+        try await journal.close()
+    }
+
+    /// An intact seal that contradicts the next segment (sequences overlapping it) is two
+    /// histories meeting, not damage: still refused.
+    @Test func aSealContradictingTheNextSegmentStillRefuses() async throws {
+        let tmp = TempDirectory("covered")
+        defer { tmp.remove() }
+        let built = try await build(tmp.journal, segmentSize: 4096)
+        let first = built.path(built.segments[0])
+        var bytes = fileBytes(first)
+        let ends = recordEnds(bytes)
+        let sealStart = ends[ends.count - 2].end
+        let old = bytes.withUnsafeBytes { SealPayload($0, at: sealStart + RecordFormat.headerSize) }
+        let body = SealPayload(lastSequence: old.lastSequence + 5, nextSegmentNumber: old.nextSegmentNumber,
+                               recordCount: old.recordCount, chainHash: old.chainHash).bytes
+        var forged: [UInt8] = []
+        var none: [UInt8]?
+        body.withUnsafeBytes {
+            RecordFormat.encode(into: &forged, kind: .seal, sequence: old.lastSequence + 5, timestamp: 1, tag: 0, payload: $0, chain: &none)
+        }
+        bytes.replaceSubrange(sealStart..<bytes.count, with: forged)
+        writeBytes(first, bytes)
+        #expect(throws: JournalError.self) { _ = try openJournal(built.dir, config(.tolerateTornTail)) }
+    }
+
     /// A damaged seal of a segment before the one replay starts in.
     @Test func damagedSealOfACoveredSegmentIsPassedOver() async throws {
         let tmp = TempDirectory("covered")
