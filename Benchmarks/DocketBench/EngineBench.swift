@@ -476,7 +476,7 @@ extension EngineBench {
                     var cursor: String?
                     let start = ContinuousClock.now
                     for _ in 0..<10 { cursor = try await d.tasks(matching: filter, limit: 100, after: cursor).nextCursor }
-                    print(String(format: "page of 100, %@: %.1f ms", label, seconds(ContinuousClock.now - start) * 100))
+                    print(String(format: "page of 100, %@: %.3f ms", label, seconds(ContinuousClock.now - start) * 100))
                 }
             }
             await d.close()

@@ -11,6 +11,7 @@ import Testing
         var table = TaskTable()
         let statuses: [TaskStatus] = [.scheduled, .running, .succeeded, .failed, .paused, .cancelled]
         var sequence: UInt64 = 0
+        var usedOdd: Set<UInt64> = []
         // Inserts and removals, so freed slots are reused by later sequences (rows out of order).
         for _ in 0..<3_000 {
             let id = "t\(rng.next() % 800)"
@@ -19,15 +20,28 @@ import Testing
                 continue
             }
             guard table.find(id) == nil else { continue }
-            sequence += 1
+            // Mostly the next sequence, as the engine assigns them; now and then an unused one
+            // below the highest (inserted in place in the order).
+            var entrySequence = sequence + 2
+            if rng.next() % 10 == 0 && sequence > 10 {
+                entrySequence = (rng.next() % (sequence / 2)) * 2 + 1
+                guard !usedOdd.contains(entrySequence) else { continue }
+                usedOdd.insert(entrySequence)
+            } else {
+                sequence += 2
+            }
             let entry = TaskEntry(id: id, name: "h\(rng.next() % 3)", payload: [1], queue: "q\(rng.next() % 3)", priority: 0,
                                   key: rng.next() % 2 == 0 ? nil : "k\(rng.next() % 4)", runAt: Micros(rng.next() % 100),
                                   attempt: 0, maxAttempts: 3, retry: .default, timeout: 0, status: statuses[Int(rng.next() % 6)],
-                                  createdAt: 0, sequence: sequence, scheduleID: rng.next() % 3 == 0 ? "s\(rng.next() % 2)" : nil)
+                                  createdAt: 0, sequence: entrySequence, scheduleID: rng.next() % 3 == 0 ? "s\(rng.next() % 2)" : nil)
             _ = table.insertNew(entry)
         }
-        var all: [TaskEntry] = []
-        table.forEachInSequenceOrder { all.append($0); return true }
+        #expect(table.orderEntryCount <= 2 * table.count + 65, "stale entries are pruned")
+        // The reference: every row, sorted (not the table's own sequence order).
+        let all = table.values.sorted { $0.sequence < $1.sequence }
+        var walked: [String] = []
+        table.forEachInSequenceOrder { walked.append($0.id); return true }
+        #expect(walked == all.map(\.id))
         for _ in 0..<200 {
             var filter = TaskFilter()
             if rng.next() % 2 == 0 { filter.statuses = Set((0..<(1 + rng.next() % 3)).map { _ in statuses[Int(rng.next() % 6)] }) }
@@ -55,6 +69,27 @@ import Testing
         }
         #expect(table.page(matching: TaskFilter(), after: 0, limit: 0).entries.isEmpty)
         #expect(table.page(matching: TaskFilter(), after: 0, limit: Int.max).entries.count == all.count)
+    }
+}
+
+/// Removed tasks leave stale entries in the sequence order (their slots are reused by later
+/// tasks); a pass drops them once they are half, and pages skip them meanwhile.
+@Suite struct TaskOrderPruningTests {
+    @Test func staleEntriesArePrunedAndSkipped() {
+        var table = TaskTable()
+        func task(_ i: Int) -> TaskEntry {
+            TaskEntry(id: "t\(i)", name: "h", payload: [], queue: "q", priority: 0, key: nil, runAt: 0, attempt: 0, maxAttempts: 1,
+                      retry: .default, timeout: 0, status: .scheduled, createdAt: 0, sequence: UInt64(i), scheduleID: nil)
+        }
+        for i in 1...1000 { _ = table.insertNew(task(i)) }
+        for i in 1...1000 where i % 10 != 0 { table.remove("t\(i)") }
+        #expect(table.count == 100)
+        #expect(table.orderEntryCount <= 2 * 100 + 65)
+        // Later tasks take the freed slots.
+        for i in 1001...1050 { _ = table.insertNew(task(i)) }
+        let page = table.page(matching: TaskFilter(), after: 500, limit: 60)
+        #expect(page.entries.map(\.id) == (510...1000).filter { $0 % 10 == 0 }.map { "t\($0)" } + (1001...1010).map { "t\($0)" })
+        #expect(page.more)
     }
 }
 
