@@ -62,8 +62,19 @@ public enum JournalReader {
                                       includeArchive: Bool = false,
                                       snapshot: (JournalSnapshot) throws -> Void = { _ in },
                                       recordView: (JournalRecordView) throws -> Void) throws -> RecoveryReport {
+        try readWithChains(directory: directory, mode: mode, from: from, asOf: asOf, includeArchive: includeArchive,
+                           snapshot: snapshot, recordView: recordView).report
+    }
+
+    /// `readBorrowing`, also returning the chain hash after each sequence of `chainsWanted`
+    /// that the read met in a hash-chained segment.
+    static func readWithChains(directory: String, mode: RecoveryMode = .strict, from: UInt64? = nil, asOf: UInt64? = nil,
+                               includeArchive: Bool = false, chainsWanted: Set<UInt64> = [],
+                               snapshot: (JournalSnapshot) throws -> Void = { _ in },
+                               recordView: (JournalRecordView) throws -> Void) throws -> (report: RecoveryReport, chains: [UInt64: [UInt8]]) {
         var scan = RecoveryScan(io: PosixJournalIO.shared, directory: directory, mode: mode, includeArchive: includeArchive)
         scan.writerMayBeLive = true
+        scan.chainsWanted = chainsWanted
         let purpose: RecoveryScan.Purpose = asOf.map { .recoverAsOf(target: $0) } ?? from.map { .readAll(from: $0) } ?? .recover
         var delivered = 0
         var deliveredTimestamp: UInt64?
@@ -86,7 +97,7 @@ public enum JournalReader {
                 report.recordsReplayed = delivered
                 report.lastTimestamp = deliveredTimestamp
             }
-            return report
+            return (report, plan.chains)
         } catch let failure as IOFailure {
             throw failure.journalError
         } catch let unreadable as UnreadableFile {
@@ -130,7 +141,10 @@ public enum JournalReader {
                                    progress: (UInt64) -> Void) throws -> JournalVerification {
         var firstSequence: UInt64?
         var firstTimestamp: UInt64?
-        let report = try read(directory: directory, mode: .strict, from: 1, maxRecordSize: maxRecordSize, includeArchive: includeArchive) { r in
+        // The snapshots listed now; one written after the listing is not compared.
+        let snapshotSequences = Set(JournalFiles.classify(try listing(directory)).snapshots.map(\.sequence))
+        let (report, chains) = try readWithChains(directory: directory, mode: .strict, from: 1, includeArchive: includeArchive,
+                                                  chainsWanted: snapshotSequences) { r in
             progress(r.sequence)
             if firstSequence == nil {
                 firstSequence = r.sequence
@@ -176,6 +190,11 @@ public enum JournalReader {
                     problems.append(JournalCorruption(file: snap.name, offset: nil, reason: "file name disagrees with the snapshot's sequence \(s.lastSequence)", isTornTail: false))
                 } else if s.lastSequence > report.lastSequence {
                     problems.append(JournalCorruption(file: snap.name, offset: nil, reason: "snapshot covers sequence \(s.lastSequence) but the log ends at \(report.lastSequence)", isTornTail: false))
+                } else if s.chained, let logChain = chains[s.lastSequence], logChain != s.chainHash {
+                    // What recovery checks before it starts from a snapshot: one of another
+                    // history (a copy from elsewhere, or edited) would be set aside there.
+                    problems.append(JournalCorruption(file: snap.name, offset: nil,
+                        reason: "snapshot's chain hash disagrees with the log at sequence \(s.lastSequence) (it belongs to another history)", isTornTail: false))
                 }
             }
         }

@@ -14,6 +14,9 @@ struct RecoveryScan {
     /// Also read the sealed segments that retention moved to `archive/` (read-only purposes
     /// only: recovery never reads or repairs them).
     var includeArchive = false
+    /// Sequences whose chain hash the caller wants (`Plan.chains`): `verify` compares each
+    /// snapshot's recorded hash with the log's.
+    var chainsWanted: Set<UInt64> = []
     /// Set by `JournalReader`, which takes no lock: a live writer may be writing the last
     /// segment while it is read (see `rereadsOfTheLastSegment`).
     var writerMayBeLive = false
@@ -94,6 +97,9 @@ struct RecoveryScan {
         /// The segments that stay and may hold data the previous process never synced: the
         /// last one and its predecessor (see `Journal.recover`).
         var segmentsToSync: [String] = []
+        /// The chain hash after each sequence of `chainsWanted` that a hash-chained segment
+        /// holds (or, for the sequence before a chained segment's first, its header's).
+        var chains: [UInt64: [UInt8]] = [:]
     }
 
     private struct SegmentEntry {
@@ -521,7 +527,12 @@ struct RecoveryScan {
                 plan.report.anomaly = plan.report.anomaly ?? problem
                 continue
             }
-            if header.chained { anyChained = true }
+            if header.chained {
+                anyChained = true
+                if header.firstSequence > 0, chainsWanted.contains(header.firstSequence - 1) {
+                    plan.chains[header.firstSequence - 1] = header.previousChain
+                }
+            }
             var bytes = try io.readFile(path(e.name), maxSize: RecordFormat.maxSegmentFileSize)
             plan.report.segmentsRead += 1
             func scan(continuing earlier: SegmentScanner.Outcome?) throws -> SegmentScanner.Outcome {
@@ -532,6 +543,7 @@ struct RecoveryScan {
                                                  coveredChain: snapshot.flatMap { $0.chained ? $0.chainHash : nil })
                     return try scanner.scan(expectedFirst: expected, chain: chain, continuing: earlier) { h, payload, chainAfter in
                         plan.report.recordsRead += 1
+                        if h.chained, chainsWanted.contains(h.sequence) { plan.chains[h.sequence] = chainAfter }
                         if h.sequence == snapshotSeq, let s = snapshotPending, !salvage, s.chained, s.chainHash != chainAfter {
                             throw RejectSnapshot(reason: "its chain hash disagrees with the journal at sequence \(s.lastSequence)")
                         }

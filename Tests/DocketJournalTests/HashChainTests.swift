@@ -56,6 +56,38 @@ import Testing
         #expect(throws: JournalError.self) { _ = try openJournal(built.dir) }
     }
 
+    /// `verify` compares each snapshot's recorded chain hash with the log's at its sequence,
+    /// as recovery does before starting from it: a snapshot of another history (here, its
+    /// hash changed and its checksum recomputed) is reported, one at a segment boundary too.
+    @Test func verifyComparesSnapshotsWithTheChain() async throws {
+        let tmp = TempDirectory("chain3")
+        defer { tmp.remove() }
+        // Snapshots at 100 (the log then reaches 100: the next segment starts at 101) and at
+        // 150, taken when the log had reached 180 (mid-segment).
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 1 << 20
+        config.hashChain = true
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...200 {
+            try journal.submit(payload(i))
+            if i == 100 { try await journal.writeSnapshot(Array("s100".utf8), lastSequence: 100) }
+            if i == 180 { try await journal.writeSnapshot(Array("s150".utf8), lastSequence: 150) }
+        }
+        try await journal.close()
+        #expect(try JournalReader.verify(directory: tmp.journal).isClean)
+        for sequence: UInt64 in [100, 150] {
+            let dir = tmp.path + "/v\(sequence)"
+            copyDirectory(tmp.journal, dir)
+            let path = dir + "/" + JournalFiles.snapshotName(sequence)
+            var file = try fileBytes(path).withUnsafeBytes { try SnapshotFile.decode($0).get() }
+            file.chainHash[0] ^= 1
+            writeBytes(path, file.bytes)
+            let check = try JournalReader.verify(directory: dir)
+            #expect(check.problems.map(\.file) == [JournalFiles.snapshotName(sequence)], "\(check.problems)")
+            #expect(check.problems.first?.reason.contains("another history") == true)
+        }
+    }
+
     @Test func chainHeadIsReportedAndSurvivesReopen() async throws {
         let tmp = TempDirectory("chain2")
         defer { tmp.remove() }
