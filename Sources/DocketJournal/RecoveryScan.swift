@@ -97,6 +97,10 @@ struct RecoveryScan {
         /// The segments that stay and may hold data the previous process never synced: the
         /// last one and its predecessor (see `Journal.recover`).
         var segmentsToSync: [String] = []
+        /// The number a new first segment takes when the only segment was set aside (its
+        /// header never completed): its own, so that the numbers go on from the segments
+        /// retention archived instead of starting again at 1 below them.
+        var numberAfterSetAside: UInt64 = 1
         /// The chain hash after each sequence of `chainsWanted` that a hash-chained segment
         /// holds (or, for the sequence before a chained segment's first, its header's).
         var chains: [UInt64: [UInt8]] = [:]
@@ -188,6 +192,7 @@ struct RecoveryScan {
             plan.report.backupFiles.append(backup)
             plan.report.bytesTruncated += last.size
             entries.removeLast()
+            if entries.isEmpty { plan.numberAfterSetAside = last.number }
         }
 
         // The journal id: the one most segments carry (a foreign segment is the odd one out).
@@ -383,7 +388,7 @@ struct RecoveryScan {
             // No segment at all: a fresh directory, or one whose only segment was never finished.
             if let snapshot {
                 plan.journalID = snapshot.journalID
-                plan.tail = .create(number: 1, firstSequence: snapshot.lastSequence + 1)
+                plan.tail = .create(number: plan.numberAfterSetAside, firstSequence: snapshot.lastSequence + 1)
                 plan.chain = snapshot.chainHash
                 noteSnapshot(snapshot, plan: &plan)
                 try onSnapshot(JournalSnapshot(lastSequence: snapshot.lastSequence, bytes: snapshot.body, createdAt: snapshot.createdAt))

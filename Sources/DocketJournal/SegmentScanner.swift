@@ -321,10 +321,10 @@ struct SegmentScanner {
     ///
     /// A segment that is not preallocated grows by appends, and a power loss can keep a later
     /// part of an unsynced append and not an earlier one (XFS, say, extends the size as each
-    /// write completes, in any order): zeros where the earlier part was, records after. The
-    /// same holds there without markers (it has none; one found is not its own): a sector of
-    /// zeros in the damaged region was never synced, and neither was anything after it, as
-    /// every sync covers all that was written before it.
+    /// write completes, in any order): zeros where the earlier part was, records after. That is
+    /// a torn tail there too (with no marker: it has none, so one found is not its own) when a
+    /// sector is lost from a record header on (`lostSectorAtAHeader`): it was never synced, and
+    /// neither was anything after it, as every sync covers all that was written before it.
     func looksLikeAnUnfinishedOverwrite(from offset: Int, lastGood: UInt64, groupFirst: UInt64) -> Bool {
         var firstIntact: Int?
         var end = offset
@@ -343,10 +343,30 @@ struct SegmentScanner {
               markers == 0 || (header.preallocated && markers == 1
                                && lastMarker.map { $0.timestamp >= groupFirst && $0.timestamp <= lastGood &+ 1 } == true),
               nextValidSeal(from: offset + RecordFormat.alignment, minimumSequence: lastGood) == nil else { return false }
+        if !header.preallocated { return lostSectorAtAHeader(from: offset, before: first) }
         var sector = offset & ~511
         while sector + 512 <= first {
             if bytes.allZero(max(sector, offset)..<(sector + 512)) { return true }
             sector += 512
+        }
+        return false
+    }
+
+    /// In a growing segment no marker bounds the part that may be unsynced, and zeros inside a
+    /// payload are as often data as a lost sector: a flipped bit in a synced record whose
+    /// payload holds 512 zero bytes must not pass for a torn write. What only a lost sector
+    /// leaves is a record header of zeros (no writer writes one: its sequence is at least 1).
+    /// So: walk the records from the damage by their headers' lengths (a header may be intact
+    /// while its payload is not) until a header position holds zeros through the end of its
+    /// sector — a sector lost from there on — or the walk reaches `first`, the first intact
+    /// record after the damage.
+    func lostSectorAtAHeader(from offset: Int, before first: Int) -> Bool {
+        var at = offset
+        while at < first {
+            let zerosEnd = min(bytes.count, max(at + RecordFormat.headerSize, (at & ~511) + 512))
+            if at + RecordFormat.headerSize <= bytes.count && bytes.allZero(at..<zerosEnd) { return true }
+            guard let h = RecordHeader.decode(bytes, at: at), h.length <= maxRecordSize else { return false }
+            at += h.storedSize
         }
         return false
     }

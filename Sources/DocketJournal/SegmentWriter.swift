@@ -405,11 +405,12 @@ final class SegmentWriter: @unchecked Sendable {
     /// successor as a temporary file, append and sync the seal, rename, sync the directory).
     private func rotateSegment() throws {
         guard recordCount > 0 else { return }
-        if segmentMarksGroups && core.state.withLock({ $0.syncedSequence < writtenSequence }) {
-            // The last group (the first part of one split at the segment's end, say) is made
-            // durable before the seal goes over the zeros after it: were both in one sync, a
-            // power loss could keep the seal and lose part of the group, which recovery could
-            // not tell from synced records lost.
+        if core.state.withLock({ $0.syncedSequence < writtenSequence }) {
+            // What is unsynced (the first part of a group split at the segment's end, or every
+            // group since the last sync under `.interval` and `.none`) is made durable before
+            // the seal goes after it: were both in one sync, a power loss could keep the seal
+            // and lose part of the records before it, which recovery could not tell from synced
+            // records lost (a valid seal after damage rules out a torn tail).
             try syncSegment()
         }
         let next = SegmentHeader(journalID: journalID, segmentNumber: segmentNumber + 1, firstSequence: writtenSequence + 1,

@@ -41,6 +41,49 @@ import Testing
         #expect(all.enumerated().allSatisfy { $1.payload == payload($0 + 1, size: 100) })
     }
 
+    /// The only live segment set aside (its header never completed: the rotation after the
+    /// last snapshot died) is replaced by one of the same number, so numbers and sequences go
+    /// on from the archive: it used to restart at segment 1, below the archived ones, and an
+    /// audit read from record 1 saw only the new records.
+    @Test func aNewFirstSegmentContinuesTheArchivedNumbers() async throws {
+        let tmp = TempDirectory()
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 4096
+        config.retention = .archive
+        config.snapshotsToKeep = 1
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...400 {
+            try journal.submit(payload(i, size: 100))
+            if i % 100 == 0 {
+                try await journal.sync()
+                try await journal.writeSnapshot(Array("state@\(i)".utf8), lastSequence: UInt64(i))
+            }
+        }
+        try await journal.close()
+        // Retention ran before the rotation the snapshot at 400 asked for: once more, so that
+        // the segment ending at 400 goes to the archive too.
+        let (again, _) = try openJournal(tmp.journal, config)
+        try await again.writeSnapshot(Array("state@400".utf8), lastSequence: 400)
+        try await again.close()
+        let live = segmentFiles(tmp.journal)
+        #expect(live.count == 1, "\(live)")
+        let only = try #require(live.first)
+        let path = tmp.journal + "/" + only
+        writeBytes(path, Array(fileBytes(path).prefix(20)))
+
+        let (reopened, replayed) = try openJournal(tmp.journal, config)
+        #expect(replayed.snapshot?.lastSequence == 400 && replayed.records.isEmpty)
+        #expect(reopened.recoveryReport.backupFiles.count == 1)
+        for i in 401...410 { try reopened.submit(payload(i, size: 100)) }
+        try await reopened.close()
+        #expect(segmentFiles(tmp.journal) == [only], "the new segment takes the set-aside one's number")
+        var all: [JournalRecord] = []
+        let report = try JournalReader.read(directory: tmp.journal, from: 1, includeArchive: true) { all.append($0) }
+        #expect(report.anomaly == nil)
+        #expect(all.map(\.sequence) == Array(1...410))
+    }
+
     @Test(arguments: [UInt64(0), 1, 99, 100, 150, 250, 300, 399, 400, 1_000])
     func aReadAsOfASequenceStopsThere(target: UInt64) async throws {
         let tmp = TempDirectory()

@@ -79,6 +79,30 @@ import Testing
         }
     }
 
+    /// Zeros inside a payload are data: a flipped bit in a synced record whose payload holds a
+    /// whole sector of zeros, with records after it, is mid-log corruption (refused by default,
+    /// nothing cut), not a lost sector of a torn write.
+    @Test func aDamagedRecordWithZerosInItsPayloadIsNotATornTail() async throws {
+        let tmp = TempDirectory("tail4")
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 1 << 20
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...40 { try journal.submit([UInt8](repeating: 0, count: 1500), tag: 0, timestamp: UInt64(i)) }
+        try await journal.close()
+        let path = tmp.journal + "/" + (segmentFiles(tmp.journal).last ?? "")
+        let ends = recordEnds(fileBytes(path))
+        let start = ends[19].end  // record 21
+        for byte in [start + 2, start + RecordFormat.headerSize + 700] {
+            let dir = tmp.path + "/b\(byte)"
+            copyDirectory(tmp.journal, dir)
+            flipBit(dir + "/" + (segmentFiles(dir).last ?? ""), byte: byte, bit: 3)
+            let (_, report) = try readBack(dir, mode: .strict)
+            #expect(report.anomaly?.isTornTail == false, "\(report)")
+            #expect(throws: JournalError.self) { _ = try openJournal(dir) }
+        }
+    }
+
     @Test func zeroedTrailingSectorOfTheLastRecordIsTorn() async throws {
         let tmp = TempDirectory("tail2")
         defer { tmp.remove() }
