@@ -358,14 +358,25 @@ struct SegmentScanner {
     /// leaves is a record header of zeros (no writer writes one: its sequence is at least 1).
     /// So: walk the records from the damage by their headers' lengths (a header may be intact
     /// while its payload is not) until a header position holds zeros through the end of its
-    /// sector — a sector lost from there on — or the walk reaches `first`, the first intact
-    /// record after the damage.
+    /// sector (a header crossing a sector boundary: through the boundary), or a header that
+    /// does not decode holds zeros from the boundary it crosses through the end of that
+    /// sector — a sector lost from there on — or the walk
+    /// reaches `first`, the first intact record after the damage. (A sector lost inside one
+    /// long payload, with the next header intact, stays refused: nothing tells it from data.)
     func lostSectorAtAHeader(from offset: Int, before first: Int) -> Bool {
         var at = offset
         while at < first {
-            let zerosEnd = min(bytes.count, max(at + RecordFormat.headerSize, (at & ~511) + 512))
-            if at + RecordFormat.headerSize <= bytes.count && bytes.allZero(at..<zerosEnd) { return true }
-            guard let h = RecordHeader.decode(bytes, at: at), h.length <= maxRecordSize else { return false }
+            let headerEnd = at + RecordFormat.headerSize
+            let boundary = (at & ~511) + 512
+            // Zeros from the header on through the end of its sector (at least its first 8
+            // bytes, the record checksum and length, never all zero in a written header).
+            if min(bytes.count, boundary) - at >= 8 && bytes.allZero(at..<min(bytes.count, boundary)) { return true }
+            guard let h = RecordHeader.decode(bytes, at: at), h.length <= maxRecordSize else {
+                // A header across a sector boundary whose second part was lost: zeros from the
+                // boundary through that sector's end (a header's last bytes, its checksum
+                // among them, are never all zero either).
+                return boundary < headerEnd && boundary < bytes.count && bytes.allZero(boundary..<min(bytes.count, boundary + 512))
+            }
             at += h.storedSize
         }
         return false

@@ -79,6 +79,38 @@ import Testing
         }
     }
 
+    /// The lost sector may start inside a record header: its first part intact, the rest and
+    /// the sector after the boundary zeros. Also a torn tail.
+    @Test func aSectorLostFromInsideAHeaderIsTorn() async throws {
+        let tmp = TempDirectory("tail5")
+        defer { tmp.remove() }
+        let built = try await BuiltJournal.make(in: tmp.journal, count: 300, segmentSize: 1 << 20)
+        let bytes = fileBytes(built.path(built.segments.last ?? ""))
+        var starts: [(offset: Int, sequence: UInt64)] = []
+        var start = SegmentHeader.size
+        for r in recordEnds(bytes) {
+            starts.append((start, r.sequence))
+            start = r.end
+        }
+        // A header past the middle that crosses a sector boundary 8 to 24 bytes in.
+        let straddling = try #require(starts.first { r in
+            r.offset > bytes.count / 2 && (8...24).contains((r.offset & ~511) + 512 - r.offset)
+        })
+        let boundary = (straddling.offset & ~511) + 512
+        // The sector after the boundary lost, or the one before it (from the header on).
+        for lost in [boundary..<(boundary + 512), straddling.offset..<boundary] {
+            let dir = tmp.path + "/l\(lost.lowerBound)"
+            copyDirectory(built.dir, dir)
+            var damaged = bytes
+            for i in lost { damaged[i] = 0 }
+            writeBytes(dir + "/" + (built.segments.last ?? ""), damaged)
+            #expect(try readBack(dir, mode: .strict).1.anomaly?.isTornTail == true, "\(lost)")
+            let (journal, replayed) = try openTolerant(dir)
+            #expect(replayed.sequences == Array(1..<straddling.sequence))
+            try await journal.close()
+        }
+    }
+
     /// Zeros inside a payload are data: a flipped bit in a synced record whose payload holds a
     /// whole sector of zeros, with records after it, is mid-log corruption (refused by default,
     /// nothing cut), not a lost sector of a torn write.
