@@ -164,11 +164,24 @@ public actor Docket {
                 try record(view)
             }
         }
-        let docket = Docket(configuration: configuration, journal: journal, state: state,
-                            report: DocketRecoveryReport(journal: journal.recoveryReport, tasks: state.tasks.count, schedules: state.schedules.count,
-                                                         interrupted: state.tasks.ids(withStatus: .running).sorted()))
+        var report = DocketRecoveryReport(journal: journal.recoveryReport, tasks: state.tasks.count, schedules: state.schedules.count,
+                                          interrupted: state.tasks.ids(withStatus: .running).sorted())
+        report.missingRetryFunctions = Self.missingRetryFunctions(in: state, configuration: configuration)
+        let docket = Docket(configuration: configuration, journal: journal, state: state, report: report)
         try await docket.recoverInterrupted()
         return docket
+    }
+
+    /// The `.custom` retry function names in `state` that `configuration` has no function for.
+    static func missingRetryFunctions(in state: EngineState, configuration: DocketConfiguration) -> [String] {
+        var policies = state.tasks.retryPolicies
+        policies += state.schedules.values.map(\.retry)
+        for w in state.workflows.values where w.status == .running {
+            for stage in w.stages { policies += stage.steps.map(\.retry) }
+        }
+        var missing = Set<String>()
+        for case .custom(let name) in policies where configuration.retryFunctions[name] == nil { missing.insert(name) }
+        return missing.sorted()
     }
 
     /// The bytes of the segment files in `directory` (0 if it cannot be listed).
@@ -424,6 +437,10 @@ public actor Docket {
     /// before the next one that reaches a subscriber, or when `run()` starts, so the order
     /// stays causal even when calls come between `open` and `run()`.
     func publish(_ event: DocketEvent) {
+        var event = event
+        if let error = event.error, error.utf8.count > Self.eventErrorLimit {
+            event.error = Self.cut(error, to: Self.eventErrorLimit, why: "the rest is in the task's lastError")
+        }
         if holdingEvents {
             pendingEvents.append(event)
             return
@@ -467,6 +484,10 @@ public actor Docket {
             if t.attempt < t.maxAttempts,
                let delay = t.retry.delay(afterAttempt: t.attempt, unit: random.nextUnit(), functions: configuration.retryFunctions) {
                 retryAt = Time.add(now, delay)
+            } else if t.attempt < t.maxAttempts, case .custom(let name) = t.retry, configuration.retryFunctions[name] == nil {
+                // Stored before a deploy that dropped the function: say why there is no retry.
+                let note = " (not retried: its retry policy names the function \"\(name)\", which DocketConfiguration.retryFunctions does not have)"
+                return .fail(id: t.id, lease: lease, error: boundedError(error + note), retryAt: nil, at: now)
             }
         }
         return .fail(id: t.id, lease: lease, error: error, retryAt: retryAt, at: now)
@@ -488,16 +509,29 @@ extension Docket {
 
     /// `error`, cut to `errorLimit` bytes (on a character boundary) with a note saying so.
     func boundedError(_ error: String) -> String {
-        let limit = errorLimit
-        guard error.utf8.count > limit else { return error }
-        var cut = ""
-        cut.reserveCapacity(limit)
-        for ch in error {
-            if cut.utf8.count + ch.utf8.count > limit - 64 { break }
-            cut.append(ch)
-        }
-        return cut + "… (\(error.utf8.count) bytes, cut to fit the journal)"
+        Self.cut(error, to: errorLimit, why: "cut to fit the journal")
     }
+
+    /// `text` if it has at most `limit` UTF-8 bytes, else its head (whole characters) and a
+    /// note saying how long it was and `why` it was cut, within `limit` bytes in all.
+    static func cut(_ text: String, to limit: Int, why: String) -> String {
+        guard text.utf8.count > limit else { return text }
+        let note = "… (\(text.utf8.count) bytes, \(why))"
+        var head = ""
+        head.reserveCapacity(limit)
+        var bytes = 0
+        for ch in text {
+            let n = ch.utf8.count
+            if bytes + n > limit - note.utf8.count { break }
+            head.append(ch)
+            bytes += n
+        }
+        return head + note
+    }
+
+    /// The most bytes of an error an event carries: a stream buffers up to 65,536 events, and
+    /// at the task's own limit (16 KiB) a stalled subscriber would hold a gigabyte.
+    static let eventErrorLimit = 1024
 
     /// The mutation for a successful attempt: its output, or a permanent failure when the
     /// output cannot fit in a journal record (the record would be refused and stop the loop).
@@ -523,4 +557,9 @@ public struct DocketRecoveryReport: Sendable {
     public var schedules: Int
     /// Tasks that were running when the previous process stopped; their attempt counted.
     public var interrupted: [String]
+    /// `.custom` retry functions that tasks, schedules or workflows in the journal name and
+    /// `DocketConfiguration.retryFunctions` does not have (say, renamed in a deploy). A task
+    /// naming one is not retried: its next failure is its last, with this in its error. Add
+    /// the functions back under these names to keep their retries.
+    public var missingRetryFunctions: [String] = []
 }

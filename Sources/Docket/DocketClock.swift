@@ -22,8 +22,9 @@ public struct SystemClock: DocketClock {
     /// The current system time.
     public func now() -> Date { Date() }
 
-    /// Sleeps until `deadline` (returns at once for a past deadline). A deadline more than a
-    /// day away returns after a day: callers check the time and sleep again.
+    /// Sleeps until `deadline` (returns at once for a past deadline). It may return earlier
+    /// (after a day at most on Linux, a second elsewhere): callers check the time and sleep
+    /// again.
     public func sleep(until deadline: Date) async throws {
         let seconds = deadline.timeIntervalSinceNow
         guard seconds > 0 else { return }
@@ -31,7 +32,9 @@ public struct SystemClock: DocketClock {
             try await timer.sleep(until: PreciseTimer.deadline(for: deadline))
             return
         }
-        // Capped so an absurd deadline cannot overflow the nanosecond count; the engine re-arms.
-        try await Task.sleep(nanoseconds: UInt64(min(seconds, 86_400) * 1e9))
+        // `Task.sleep` measures an interval, not the wall clock: a wall-clock step or a machine
+        // asleep meanwhile would leave the caller late by up to the whole interval. Sleeping
+        // at most a second and letting the caller look at the time again bounds that.
+        try await Task.sleep(nanoseconds: UInt64(min(seconds, 1) * 1e9))
     }
 }

@@ -64,7 +64,11 @@ public struct DocketConfiguration: Sendable {
     func validate() throws(DocketError) {
         if concurrency < 1 { throw .invalidArgument("concurrency must be at least 1 (got \(concurrency))") }
         if let (q, n) = queueLimits.first(where: { $0.value < 0 }) { throw .invalidArgument("the limit of queue \"\(q)\" must not be negative (got \(n))") }
-        if defaultMaxAttempts < 1 { throw .invalidArgument("defaultMaxAttempts must be at least 1 (got \(defaultMaxAttempts))") }
+        // The bounds every task's own values get (`runSettings`), named here: out of them,
+        // every enqueue without its own value would be refused with the task's name instead.
+        if !(1...1_000_000).contains(defaultMaxAttempts) { throw .invalidArgument("defaultMaxAttempts must be 1…1,000,000 (got \(defaultMaxAttempts))") }
+        if let t = defaultTimeout, t < .microseconds(1) { throw .invalidArgument("defaultTimeout must be at least 1 µs, or nil for none (got \(t))") }
+        if shutdownGrace < .zero { throw .invalidArgument("shutdownGrace must not be negative (got \(shutdownGrace))") }
         if snapshotEvery < 1 { throw .invalidArgument("snapshotEvery must be at least 1 (got \(snapshotEvery))") }
         if maxCatchUp < 1 { throw .invalidArgument("maxCatchUp must be at least 1 (got \(maxCatchUp))") }
         if let p = defaultRetry.problem(functions: retryFunctions) { throw .invalidArgument("defaultRetry: \(p)") }

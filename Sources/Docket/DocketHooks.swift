@@ -14,12 +14,19 @@
 /// config.hooks = Timing()
 /// ```
 public protocol DocketHooks: Sendable {
-    /// Runs one attempt of `job`: call `attempt` exactly once, then return or rethrow.
+    /// Runs one attempt of `job`: call `attempt` exactly once, then return or rethrow (a second
+    /// call throws without running the handler again).
     ///
     /// The handler's outcome stands whatever the hook does with it: an error the hook swallows
     /// still fails the attempt. A hook that throws after a successful attempt fails it with its
     /// own error (retried per the task's policy), and so does one that never calls `attempt`.
     func around(_ job: JobContext, attempt: () async throws -> Void) async throws
+}
+
+/// Thrown to a hook that calls `attempt` a second time: an attempt runs its handler once, and
+/// its first outcome stands (an inline retry in a hook must not turn a failure into a success).
+struct HookRanAttemptTwice: Error, CustomStringConvertible {
+    var description: String { "the configured DocketHooks.around called attempt() more than once; an attempt runs its handler once" }
 }
 
 /// Thrown for an attempt whose hook returned without running it.
@@ -38,6 +45,7 @@ extension Docket {
         var outcome: Result<[UInt8]?, any Error>?
         do {
             try await hooks.around(context) {
+                guard outcome == nil else { throw HookRanAttemptTwice() }
                 do {
                     outcome = .success(try await handler.run(context, payload))
                 } catch {

@@ -44,16 +44,27 @@ public final class ManualClock: DocketClock {
         // The clock never moves back: a negative step (however large) changes nothing.
         let (s, a) = max(.zero, min(duration, cap)).components
         let seconds = Double(s) + Double(a) / 1e18
-        advance(to: now().addingTimeInterval(seconds))
+        // Read and moved under one lock: two concurrent advances by a second move it two.
+        move { $0.addingTimeInterval(seconds) }
     }
 
     /// Moves the clock to `date` (never backwards) and wakes the sleepers that are due.
     public func advance(to date: Date) {
+        move { _ in date }
+    }
+
+    /// Sets the time to `target(now)` unless that is earlier, then resumes the sleepers now
+    /// due in deadline order (the order they were put to sleep for equal deadlines). They
+    /// resume in that order; when each then runs is up to the executor.
+    private func move(_ target: (Date) -> Date) {
         let due = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            let date = target(s.now)
             if date > s.now { s.now = date }
-            let ready = s.sleepers.filter { $0.value.deadline <= s.now }
-            for id in ready.keys { s.sleepers[id] = nil }
-            return ready.values.map(\.continuation)
+            let ready = s.sleepers.filter { $0.value.deadline <= s.now }.sorted {
+                ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key)
+            }
+            for (id, _) in ready { s.sleepers[id] = nil }
+            return ready.map(\.value.continuation)
         }
         for c in due { c.resume() }
     }

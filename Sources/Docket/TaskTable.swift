@@ -196,6 +196,9 @@ struct TaskTable: Sendable {
         return !rows[slot].id.isEmpty && rows[slot].sequence == orderSequences[i] ? slot : nil
     }
 
+    /// Every retry policy some task has (interned: a handful, not one per task).
+    var retryPolicies: [RetryPolicy] { policies.liveValues }
+
     /// Entries in the sequence order, stale ones included (tests: pruning bounds them).
     var orderEntryCount: Int { orderSequences.count }
 
@@ -490,6 +493,9 @@ struct Interner<Value: Hashable & Sendable>: Sendable {
     subscript(number: UInt32) -> Value? {
         number == 0 || Int(number) > values.count ? nil : values[Int(number) - 1]
     }
+
+    /// The values interned now.
+    var liveValues: [Value] { values.compactMap { $0 } }
 
     /// How many distinct values are held.
     var count: Int { numbers.count }

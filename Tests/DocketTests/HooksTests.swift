@@ -21,6 +21,12 @@ import Testing
                 return
             case "swallow":
                 do { try await attempt() } catch { seen.withLock { $0.append("swallow threw \(error)") } }
+            case "twice":
+                // An inline retry: the second call must not run the handler again.
+                do { try await attempt() } catch {
+                    do { try await attempt() } catch { seen.withLock { $0.append("twice refused: \(error)") } }
+                    throw error
+                }
             case "veto":
                 try await attempt()
                 seen.withLock { $0.append("veto vetoed") }
@@ -56,6 +62,32 @@ import Testing
         #expect(await d.task("veto")?.lastError == "vetoed by the hook")
         #expect(await d.task("skip")?.lastError == "the configured DocketHooks.around returned without running the attempt")
         #expect(Set(hooks.seen.withLock { $0 }) == ["a ok", "swallow threw boom", "veto vetoed", "skip skipped"])
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// A hook that calls `attempt` again after a failure (an inline retry) gets an error from
+    /// the second call; the handler ran once and its failure stands.
+    @Test(arguments: EngineKind.allCases) func aSecondCallOfAttemptDoesNotRunTheHandler(kind: EngineKind) async throws {
+        let hooks = Recording()
+        let runs = Mutex(0)
+        let h = try await Harness.make(kind, register: { d in
+            d.register("flaky", payload: Job.self) { _, _ in
+                let n = runs.withLock { r -> Int in
+                    r += 1
+                    return r
+                }
+                if n == 1 { throw TestFailure(message: "first run fails") }
+            }
+        }, configure: { c in
+            c.hooks = hooks
+            c.defaultMaxAttempts = 1
+        })
+        try await h.docket.enqueue("flaky", payload: Job(n: 1), options: TaskOptions(id: "twice"))
+        await h.recorder.waitFor(.failed, "twice")
+        #expect(runs.withLock { $0 } == 1)
+        #expect(await h.docket.task("twice")?.lastError == "first run fails")
+        #expect(hooks.seen.withLock { $0 }.contains { $0.hasPrefix("twice refused: the configured DocketHooks.around called attempt() more than once") })
         try await h.stop()
         h.directory?.remove()
     }

@@ -31,6 +31,10 @@ import Testing
         #expect(loud.status == .failed)
         let error = loud.lastError ?? ""
         #expect(error.utf8.count <= 2048 + 64 && error.hasPrefix("ééé") && error.hasSuffix("bytes, cut to fit the journal)"), "\(error.utf8.count)")
+        // Its event carries 1 KiB of it (a stalled stream buffers 65,536 events).
+        let event = try #require(h.recorder.events(.failed).first { $0.taskID == "loud" })
+        let carried = event.error ?? ""
+        #expect(carried.utf8.count <= Docket.eventErrorLimit && carried.hasPrefix("ééé") && carried.hasSuffix("bytes, the rest is in the task's lastError)"), "\(carried)")
         let dir = try #require(h.directory)
         try await h.stop()
         // A Docket refuses a record limit too small for its own records (a failure record
@@ -43,6 +47,65 @@ import Testing
         #expect(await reopened.task("loud")?.lastError == error)
         await reopened.close()
         dir.remove()
+    }
+
+    /// Configuration defaults get the bounds a task's own values get, refused by name (they
+    /// used to pass, and every enqueue without its own value was refused naming the task).
+    @Test func configurationDefaultsAreCheckedAtCreation() {
+        let clock = ManualClock(now: Harness.start)
+        let bad: [(String, (inout DocketConfiguration) -> Void)] = [
+            ("defaultMaxAttempts", { $0.defaultMaxAttempts = 2_000_000 }),
+            ("defaultMaxAttempts", { $0.defaultMaxAttempts = 0 }),
+            ("defaultTimeout", { $0.defaultTimeout = .zero }),
+            ("shutdownGrace", { $0.shutdownGrace = .seconds(-1) }),
+        ]
+        for (field, change) in bad {
+            do {
+                _ = try Docket.inMemory(configuration: Harness.configuration(clock, change))
+                Issue.record("\(field): accepted")
+            } catch {
+                #expect("\(error)".contains(field), "\(error)")
+            }
+        }
+    }
+
+    /// Two tests advancing a manual clock at once move it by both steps (each read the time
+    /// and then set it, so one step could be lost).
+    @Test func concurrentAdvancesOfAManualClockAddUp() async {
+        let clock = ManualClock(now: Harness.start)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask { for _ in 0..<500 { clock.advance(by: .seconds(1)) } }
+            }
+        }
+        #expect(clock.now() == Harness.start.addingTimeInterval(2_000))
+    }
+
+    /// A journal whose tasks name a `.custom` retry function the configuration no longer has
+    /// (renamed in a deploy) opens, says so in its report, and a failure of such a task says
+    /// why it is not retried (it used to end in dead-letter without a word).
+    @Test func aRetryFunctionGoneSinceTheTaskWasStoredIsReported() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let clock = ManualClock(now: Harness.start)
+        let first = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock) {
+            $0.retryFunctions["billing"] = { _ in .seconds(5) }
+        })
+        first.register("flaky", payload: Job.self) { _, _ in }
+        try await first.enqueue("flaky", payload: Job(n: 1), options: TaskOptions(id: "t", maxAttempts: 3, retry: .custom(name: "billing")))
+        await first.close()
+
+        let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock))
+        #expect(reopened.recoveryReport.missingRetryFunctions == ["billing"])
+        reopened.register("flaky", payload: Job.self) { _, _ in throw TestFailure(message: "down") }
+        let recorder = Recorder(reopened.events())
+        let runner = Task { try await reopened.run() }
+        await recorder.waitFor(.failed, "t")
+        let t = try #require(await reopened.task("t"))
+        #expect(t.status == .failed && t.attempt == 1)
+        #expect(t.lastError?.hasPrefix("down (not retried: its retry policy names the function \"billing\"") == true, "\(t.lastError ?? "")")
+        runner.cancel()
+        try await runner.value
     }
 
     /// A `.fireAll` catch-up whose occurrences (each carrying the payload) exceed one record is
