@@ -22,15 +22,16 @@ extension Docket {
             return w.bytes.count + 16
         }
         var written: [TaskEntry] = []
-        defer {
-            // Also after a failure in a later record: what was written is announced.
+        return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable, weight: { id in
+            sizes[Self.cancellationID(for: id)] ?? 0
+        }, announce: {
+            // Also after a failure in a later record: what was written is announced, and before
+            // the call waits for durability, as the loop may start them meanwhile (`.started`
+            // came before their `.enqueued`).
             for t in written where state.tasks.contains(t.id) {
                 emit(.enqueued, t, at: t.createdAt, runAt: t.runAt)
                 noteNewRunTime(t.runAt)
             }
-        }
-        return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable, weight: { id in
-            sizes[Self.cancellationID(for: id)] ?? 0
         }) { chunk, now in
             var created: [TaskEntry] = []
             var sequence = state.nextSequence
@@ -195,21 +196,6 @@ extension Docket {
         return readTasks { $0.page(matching: narrowed, after: 0, limit: Int.max).entries.map(\.id) }
     }
 
-    /// A fixed-delay schedule whose latest occurrence ended, and is now run again, waits for it
-    /// again: its next fire (set when the occurrence ended) goes, to be set when it ends anew;
-    /// else the next occurrence would start beside it. Returns the last record's sequence.
-    private func holdFixedDelaySchedules(rerunning ids: [String]) throws(DocketError) -> UInt64? {
-        var sequence: UInt64?
-        for id in ids {
-            // Paused too: resuming would fire from the next fire beside the retried run.
-            guard let sid = state.tasks[id]?.scheduleID, var s = state.schedules[sid], s.isFixedDelay,
-                  s.status == .active || s.status == .paused, s.lastTaskID == id, s.nextFire != nil else { continue }
-            s.nextFire = nil
-            sequence = try commit(.upsertSchedule(s))
-        }
-        return sequence
-    }
-
     /// The most task ids written in one journal record.
     static let idsPerRecord = 10_000
 
@@ -281,7 +267,7 @@ extension Docket {
     /// `weight`: bytes an id adds to its record besides itself (a cancellation task), so that
     /// records stay within the size limit.
     private func control(_ ids: [String], action: String, event: DocketEvent.Kind, allowed: Set<TaskStatus>,
-                         weight: (String) -> Int = { _ in 0 },
+                         weight: (String) -> Int = { _ in 0 }, announce: () -> Void = {},
                          make: ([String], Micros) throws(DocketError) -> Mutation) async throws(DocketError) -> [TaskInfo] {
         guard !ids.isEmpty else { return [] }
         for id in ids {
@@ -319,7 +305,6 @@ extension Docket {
                 }
                 let chunk = unique[applied..<end].filter { id in readTasks { $0.peek(id).map { allowed.contains($0.status) } ?? false } }
                 if !chunk.isEmpty { sequence = try commit(try make(chunk, now)) }
-                if action == "retry" { sequence = try holdFixedDelaySchedules(rerunning: chunk) ?? sequence }
                 changed += chunk
                 applied = end
             }
@@ -333,6 +318,8 @@ extension Docket {
             emit(event, t, at: now, runAt: event == .resumed || event == .rescheduled ? t.runAt : nil)
             if t.status == .scheduled { noteNewRunTime(t.runAt) }
         }
+        // Before the wait below: the loop may start a task created here meanwhile.
+        announce()
         releaseWorkflowEffects(outerHold)
         // A fixed-delay schedule whose occurrence ended here (cancelled) has a next fire now,
         // which the sleeping timer loop does not know about.

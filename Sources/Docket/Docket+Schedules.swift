@@ -104,9 +104,13 @@ extension Docket {
     /// Ends schedule `id` and cancels its occurrences that have not started.
     @discardableResult
     public func cancelSchedule(_ id: String) async throws(DocketError) -> ScheduleInfo {
-        let info = try await setScheduleStatus(id, .finished)
+        // Both in one actor turn, the occurrences' cancel right behind the schedule's end (no
+        // wait between): the loop cannot start one of them in between, and a crash can fall
+        // between the two records only if it falls within one group commit.
+        let (sequence, info) = try commitScheduleStatus(id, .finished)
         let pending = readTasks { $0.ids(ofSchedule: id) { $0 == .scheduled || $0 == .paused } }
         if !pending.isEmpty { _ = try await cancel(pending) }
+        try await waitDurable(sequence)
         return info
     }
 
@@ -145,10 +149,27 @@ extension Docket {
     }
 
     private func setScheduleStatus(_ id: String, _ status: ScheduleStatus) async throws(DocketError) -> ScheduleInfo {
-        guard let s = state.schedules[id] else { throw .scheduleNotFound(id) }
+        let (sequence, _) = try commitScheduleStatus(id, status)
+        try await waitDurable(sequence)
+        return try ScheduleInfo(state.schedules[id].orThrow(.scheduleNotFound(id)))
+    }
+
+    /// Journals (without waiting) a schedule's change of status, with what goes before it: the
+    /// fires that came due while it was active (handled first when it pauses, as the loop
+    /// would have), the misses of a pause when it resumes. Returns the sequence to wait for (0
+    /// when nothing changed) and the schedule after it.
+    private func commitScheduleStatus(_ id: String, _ status: ScheduleStatus) throws(DocketError) -> (UInt64, ScheduleInfo) {
+        guard var s = state.schedules[id] else { throw .scheduleNotFound(id) }
         if s.status == .finished && status != .finished { throw .invalidArgument("schedule \"\(id)\" has finished; create it again to restart it") }
-        if s.status == status { return ScheduleInfo(s) }
+        if s.status == status { return (0, ScheduleInfo(s)) }
         let now = nowMicros()
+        if status == .paused, s.status == .active, let due = s.nextFire, due <= now {
+            // Came due while active, not yet handled by the loop: not a miss of the pause.
+            try fire(s, now: now)
+            s = try state.schedules[id].orThrow(.scheduleNotFound(id))
+            // That was its last fire: nothing is left to pause.
+            if s.status == .finished { return (journal?.lastSequence ?? 0, ScheduleInfo(s)) }
+        }
         var next: Micros?
         var missedFrom: Micros?
         switch status {
@@ -167,8 +188,7 @@ extension Docket {
         }
         let sequence = try commit(.setScheduleStatus(id: id, status: status, nextFire: next, at: now))
         if let next, status == .active { noteNewRunTime(next) }
-        try await waitDurable(sequence)
-        return try ScheduleInfo(state.schedules[id].orThrow(.scheduleNotFound(id)))
+        return (sequence, try ScheduleInfo(state.schedules[id].orThrow(.scheduleNotFound(id))))
     }
 
     /// Where a fixed-delay schedule resumes: its next fire if that has not come; else the first

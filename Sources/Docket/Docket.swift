@@ -174,7 +174,14 @@ public actor Docket {
 
     /// The `.custom` retry function names in `state` that `configuration` has no function for.
     static func missingRetryFunctions(in state: EngineState, configuration: DocketConfiguration) -> [String] {
-        var policies = state.tasks.retryPolicies
+        func missing(_ p: RetryPolicy) -> Bool {
+            if case .custom(let name) = p { return configuration.retryFunctions[name] == nil }
+            return false
+        }
+        // Tasks that can still fail: finished ones keep their policy until purged. The interned
+        // policies first (a handful), the rows only when one of them names a missing function.
+        var policies = state.tasks.retryPolicies.contains(where: missing)
+            ? state.tasks.retryPolicies(ofTasksIn: [.scheduled, .running, .paused]) : []
         policies += state.schedules.values.map(\.retry)
         for w in state.workflows.values where w.status == .running {
             for stage in w.stages { policies += stage.steps.map(\.retry) }
@@ -473,8 +480,8 @@ public actor Docket {
 
     /// The mutation that ends a failed attempt: a retry at the policy's delay while attempts
     /// remain (an explicit `retry(after:)` sets the delay), else failed for good.
-    func failure(of t: TaskEntry, lease: UInt64, error: String, control: JobControl?, now: Micros) -> Mutation {
-        let error = boundedError(error)
+    func failure(of t: TaskEntry, lease: UInt64, error raw: String, control: JobControl?, now: Micros) -> Mutation {
+        let error = boundedError(raw)
         var retryAt: Micros?
         switch control {
         case .fail: retryAt = nil
@@ -487,7 +494,9 @@ public actor Docket {
             } else if t.attempt < t.maxAttempts, case .custom(let name) = t.retry, configuration.retryFunctions[name] == nil {
                 // Stored before a deploy that dropped the function: say why there is no retry.
                 let note = " (not retried: its retry policy names the function \"\(name)\", which DocketConfiguration.retryFunctions does not have)"
-                return .fail(id: t.id, lease: lease, error: boundedError(error + note), retryAt: nil, at: now)
+                // The note goes after the error cut to leave room for it, so it is never lost.
+                let head = Self.cut(raw, to: max(128, errorLimit - note.utf8.count), why: "cut to fit the journal")
+                return .fail(id: t.id, lease: lease, error: head + note, retryAt: nil, at: now)
             }
         }
         return .fail(id: t.id, lease: lease, error: error, retryAt: retryAt, at: now)

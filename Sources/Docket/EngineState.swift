@@ -190,6 +190,16 @@ struct EngineState: Sendable {
                 if f.task.status != .scheduled, f.task.attempt >= f.task.maxAttempts { f.task.maxAttempts = f.task.attempt + 1 }
                 f.task.runAt = at
                 setStatus(&f.task, .scheduled)
+                // A fixed-delay schedule whose latest occurrence runs again waits for it again:
+                // its next fire (set when the occurrence ended) goes, to be set when it ends
+                // anew, else the next occurrence would start beside it. In this record, so
+                // that no crash can leave the one without the other. (Journals of earlier
+                // builds follow this record with an `upsertSchedule` saying the same.)
+                if let sid = f.task.scheduleID, var sch = schedules[sid], sch.isFixedDelay,
+                   sch.status == .active || sch.status == .paused, sch.lastTaskID == id, sch.nextFire != nil {
+                    sch.nextFire = nil
+                    schedules[sid] = sch
+                }
                 tasks.store(f)
             }
         case .purge(let ids):

@@ -199,6 +199,14 @@ struct TaskTable: Sendable {
     /// Every retry policy some task has (interned: a handful, not one per task).
     var retryPolicies: [RetryPolicy] { policies.liveValues }
 
+    /// The distinct retry policies of the tasks whose status is in `statuses` (a pass over the
+    /// rows, reading two fields each).
+    func retryPolicies(ofTasksIn statuses: Set<TaskStatus>) -> [RetryPolicy] {
+        var numbers = Set<UInt32>()
+        for i in rows.indices where !rows[i].id.isEmpty && statuses.contains(rows[i].status) { numbers.insert(rows[i].retry) }
+        return numbers.compactMap { policies[$0] }
+    }
+
     /// Entries in the sequence order, stale ones included (tests: pruning bounds them).
     var orderEntryCount: Int { orderSequences.count }
 

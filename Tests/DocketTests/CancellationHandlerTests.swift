@@ -13,6 +13,30 @@ import Testing
         var all: [Int] { list.withLock { $0 } }
     }
 
+    /// Cancelling a running task frees its slot at once, so the loop may start the new
+    /// cancellation task while the call waits for durability: it is announced before that
+    /// wait (its `.started` came before its `.enqueued`).
+    @Test(arguments: EngineKind.allCases) func aCancellationTaskIsAnnouncedBeforeItCanStart(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind) { d in
+            d.register("charge", payload: Job.self) { _, job in try await gate.run(job.id) }
+        }
+        let d = h.docket
+        try d.registerCancellation(for: "charge", payload: Job.self) { _, _ in }
+        for i in 0..<5 {
+            let id = "run\(i)"
+            try await d.enqueue("charge", payload: Job(n: i), options: TaskOptions(id: id))
+            await h.recorder.waitFor(.started, id)
+            try await d.cancel(id)
+            await h.recorder.waitFor(.succeeded, id + "~cancel")
+            let kinds = h.recorder.events.filter { $0.taskID == id + "~cancel" }.map(\.kind)
+            #expect(kinds == [.enqueued, .started, .succeeded], "\(id): \(kinds)")
+        }
+        gate.open()
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func aCancelledTaskGetsItsCancellationTask(kind: EngineKind) async throws {
         let refunded = Seen()
         let h = try await Harness.make(kind) { d in

@@ -90,20 +90,31 @@ import Testing
         let clock = ManualClock(now: Harness.start)
         let first = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock) {
             $0.retryFunctions["billing"] = { _ in .seconds(5) }
+            $0.retryFunctions["legacy"] = { _ in .seconds(5) }
         })
         first.register("flaky", payload: Job.self) { _, _ in }
         try await first.enqueue("flaky", payload: Job(n: 1), options: TaskOptions(id: "t", maxAttempts: 3, retry: .custom(name: "billing")))
+        try await first.enqueue("flaky", payload: Job(n: 2), options: TaskOptions(id: "loud", maxAttempts: 3, retry: .custom(name: "billing")))
+        // A finished task's policy is no concern: it cannot fail again.
+        try await first.enqueue("flaky", payload: Job(n: 3), options: TaskOptions(id: "old", delay: .seconds(60), retry: .custom(name: "legacy")))
+        try await first.cancel("old")
         await first.close()
 
         let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(clock))
         #expect(reopened.recoveryReport.missingRetryFunctions == ["billing"])
-        reopened.register("flaky", payload: Job.self) { _, _ in throw TestFailure(message: "down") }
+        reopened.register("flaky", payload: Job.self) { job, _ in
+            throw TestFailure(message: job.n == 2 ? String(repeating: "x", count: 40_000) : "down")
+        }
         let recorder = Recorder(reopened.events())
         let runner = Task { try await reopened.run() }
-        await recorder.waitFor(.failed, "t")
+        await recorder.waitFor(.failed, count: 2)
         let t = try #require(await reopened.task("t"))
         #expect(t.status == .failed && t.attempt == 1)
-        #expect(t.lastError?.hasPrefix("down (not retried: its retry policy names the function \"billing\"") == true, "\(t.lastError ?? "")")
+        let note = " (not retried: its retry policy names the function \"billing\", which DocketConfiguration.retryFunctions does not have)"
+        #expect(t.lastError == "down" + note, "\(t.lastError ?? "")")
+        // A long error is cut before the note, which stays whole.
+        let loud = try #require(await reopened.task("loud")?.lastError)
+        #expect(loud.hasPrefix("xxx") && loud.hasSuffix("cut to fit the journal)" + note) && loud.utf8.count <= 16 * 1024, "\(loud.suffix(200))")
         runner.cancel()
         try await runner.value
     }

@@ -577,6 +577,47 @@ import Testing
         h.directory?.remove()
     }
 
+    /// The retried run and its schedule's wait for it are one journal record (they were two:
+    /// a crash between them left the next fire set beside the retried run); a reopened copy
+    /// agrees.
+    @Test func aRetriedFixedDelayOccurrenceAndItsScheduleAreOneRecord() async throws {
+        let (h, gate, first) = try await Self.fixedDelayOccurrenceThatFailedOnce(.journaled)
+        let d = h.docket
+        try await d.retryNow(first)
+        let dir = try #require(h.directory)
+        let mutations = try journaledMutations(dir.journal).map(\.mutation)
+        let retry = try #require(mutations.lastIndex { if case .retryNow = $0 { return true }; return false })
+        #expect(!mutations[(retry + 1)...].contains { if case .upsertSchedule = $0 { return true }; return false })
+        let copy = TempDirectory()
+        defer { copy.remove() }
+        try copyDirectory(dir.journal, copy.journal)
+        let reopened = try await Docket.open(directory: copy.journal, configuration: Harness.configuration(h.clock))
+        #expect(try #require(await reopened.scheduleInfo("d")).nextFire == nil)
+        await reopened.close()
+        gate.open()
+        try await h.stop()
+        dir.remove()
+    }
+
+    /// A schedule paused when a fire has come due but the loop has not handled it yet (it was
+    /// busy, or not running) fires it first, as the loop would have: the fire came due while
+    /// the schedule was active, and resuming used to report it missed ("paused") unrun.
+    @Test func pausingAfterAFireCameDueFiresItFirst() async throws {
+        let clock = ManualClock(now: Harness.start)
+        let d = try Docket.inMemory(configuration: Harness.configuration(clock))
+        d.register("tick", payload: Job.self) { _, _ in }
+        try await d.schedule("s", parsing: "@every 1m", handler: "tick", payload: Job(n: 0))
+        let recorder = Recorder(d.events())
+        clock.advance(by: .seconds(61))  // no loop runs: the fire at +60 s is due, unhandled
+        try await d.pauseSchedule("s")
+        let occurrences = try await d.tasks(matching: TaskFilter(scheduleID: "s")).tasks
+        #expect(occurrences.map(\.runAt) == [Harness.start.addingTimeInterval(60)])
+        try await d.resumeSchedule("s")
+        await Task.yield()
+        #expect(recorder.events(.misfired).isEmpty, "\(recorder.events(.misfired))")
+        await d.close()
+    }
+
     /// The same with the schedule paused when the occurrence is retried: resuming it must not
     /// fire beside the retried run either.
     @Test func aRetriedOccurrenceOfAPausedFixedDelayScheduleIsWaitedFor() async throws {
