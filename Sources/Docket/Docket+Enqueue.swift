@@ -206,6 +206,11 @@ extension Docket {
     /// an occurrence id of a schedule (`<schedule id>@<canonical UTC time>`, as `fire` makes
     /// them; schedule ids contain no "@"), and a task under it would take that one's place.
     func reservation(of id: String) -> DocketError? {
+        if id.hasSuffix(Self.cancellationSuffix) {
+            // Taken by another task, a cancellation task could not be made, and every cancel of
+            // its task would be refused.
+            return .invalidArgument("the task id \"\(id)\" ends in \"\(Self.cancellationSuffix)\", which is reserved for the cancellation tasks of cancelled tasks (<id>\(Self.cancellationSuffix)); choose another")
+        }
         if isReservedStepID(id) {
             return .invalidArgument("the task id \"\(id)\" is a step id of a workflow (<workflow id>/<stage>/<step>), reserved until that workflow is purged; choose another")
         }

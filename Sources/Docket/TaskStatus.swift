@@ -1,9 +1,10 @@
 /// Where a task is in its life.
 ///
 /// `scheduled` → `running` → `succeeded` | `failed` (retries exhausted: the dead-letter state)
-/// | back to `scheduled` (a retry or a snooze). `paused` and `cancelled` from any state that is
-/// not terminal; `paused` → `scheduled` on resume; `failed` or `cancelled` → `scheduled` on a
-/// manual retry.
+/// | back to `scheduled` (a retry or a snooze). `paused` from `scheduled` or `running`;
+/// `cancelled` from any state that is not terminal; `paused` → `scheduled` on resume; `failed`
+/// or `cancelled` → `scheduled` on a manual retry. Anything else is an `illegalTransition`
+/// (pausing a paused task too).
 public enum TaskStatus: String, Sendable, Hashable, Codable, CaseIterable {
     /// Waiting for its run time (or, when due, for a free worker).
     case scheduled

@@ -37,6 +37,25 @@ import Testing
         h.directory?.remove()
     }
 
+    /// Ids ending in "~cancel" are the cancellation tasks': a user's task under one would make
+    /// every cancel of the task it names fail (and `cancel(matching:)` of every match).
+    @Test func cancellationIdsAreReserved() async throws {
+        let d = try Docket.inMemory(configuration: Harness.configuration(ManualClock(now: Harness.start)))
+        d.register("charge", payload: Job.self) { _, _ in }
+        do {
+            try await d.enqueue("charge", payload: Job(n: 1), options: TaskOptions(id: "x~cancel"))
+            Issue.record("a ~cancel id was taken")
+        } catch {
+            #expect("\(error)".contains("reserved for the cancellation tasks"), "\(error)")
+        }
+        await #expect(throws: DocketError.self) {
+            try await d.enqueue(batch: [NewTask("charge", payload: Job(n: 2), options: TaskOptions(id: "y~cancel"))])
+        }
+        #expect(await d.task("x~cancel") == nil)
+        #expect(await d.task("y~cancel") == nil)
+        await d.close()
+    }
+
     @Test(arguments: EngineKind.allCases) func aCancelledTaskGetsItsCancellationTask(kind: EngineKind) async throws {
         let refunded = Seen()
         let h = try await Harness.make(kind) { d in
@@ -104,10 +123,15 @@ import Testing
         #expect(cid.utf8.count <= 256 && cid.hasSuffix("~cancel") && cid == Docket.cancellationID(for: long))
         await h.recorder.waitFor(.succeeded, cid)
 
-        try await d.enqueue("plain", payload: Job(n: 2), options: TaskOptions(id: "x~cancel", delay: .seconds(60)))
+        // The cancellation id cannot be taken by another task (it is reserved), so the cancel
+        // gets its cancellation task.
+        await #expect(throws: DocketError.self) {
+            try await d.enqueue("plain", payload: Job(n: 2), options: TaskOptions(id: "x~cancel", delay: .seconds(60)))
+        }
         try await d.enqueue("charge", payload: Job(n: 3), options: TaskOptions(id: "x", delay: .seconds(60)))
-        await #expect(throws: DocketError.self) { try await d.cancel("x") }
-        #expect(await d.task("x")?.status == .scheduled, "refused before anything was written")
+        try await d.cancel("x")
+        await h.recorder.waitFor(.succeeded, "x~cancel")
+        #expect(await d.task("x~cancel")?.name == "charge~cancel")
 
         try await d.startWorkflow("w", stages: Workflow.chain([NewTask("hold", payload: Job(n: 4))]))
         while gate.waiting("w/0/0") == 0 { await Task.yield() }
