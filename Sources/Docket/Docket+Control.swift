@@ -21,6 +21,19 @@ extension Docket {
             EngineCodec.write(t, &w)
             return w.bytes.count + 16
         }
+        // A cancellation task goes in its task's cancel record: one that cannot fit there even
+        // alone (a payload near the record limit) is refused before anything is written, so
+        // that a list is not cancelled in part before it.
+        if journal != nil {
+            let limit = configuration.journal.maxRecordSize
+            for id in ids {
+                let cid = Self.cancellationID(for: id)
+                guard let t = byID[cid], let size = sizes[cid], size + id.utf8.count > limit / 2 else { continue }
+                let alone = EngineCodec.encode(.cancelWithCompensation([id], created: [t], at: 0)).count
+                guard alone > limit else { continue }
+                throw .invalidArgument("task \"\(id)\" cannot be cancelled with its cancellation task \"\(cid)\": the two take \(alone) bytes, more than one journal record holds (journal.maxRecordSize \(limit)); raise configuration.journal.maxRecordSize")
+            }
+        }
         var written: [TaskEntry] = []
         return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable, weight: { id in
             sizes[Self.cancellationID(for: id)] ?? 0

@@ -37,6 +37,40 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A task whose cancellation task cannot fit in one record with its cancellation (its
+    /// payload near the record limit) is refused by name before anything is written: a list
+    /// holding it is not cancelled in part (its first record went through, then the journal
+    /// refused the next).
+    @Test func aCancellationTooLargeForARecordChangesNothing() async throws {
+        struct Blob: Codable, Sendable { var text: String }
+        let h = try await Harness.make(.journaled, register: { d in
+            d.register("charge", payload: Blob.self) { _, _ in }
+        }, configure: { $0.journal.maxRecordSize = 8 * 1024 })
+        let d = h.docket
+        try d.registerCancellation(for: "charge", payload: Blob.self) { _, _ in }
+        try await d.enqueue("charge", payload: Blob(text: "small"), options: TaskOptions(id: "small", delay: .seconds(60)))
+        // The largest payload whose task fits a record: its cancellation record does not.
+        var size = 8_200
+        while true {
+            do {
+                try await d.enqueue("charge", payload: Blob(text: String(repeating: "b", count: size)), options: TaskOptions(id: "big", delay: .seconds(60)))
+                break
+            } catch {
+                size -= 1
+            }
+        }
+        do {
+            try await d.cancel(["small", "big"])
+            Issue.record("cancelled")
+        } catch {
+            #expect("\(error)".contains("task \"big\" cannot be cancelled with its cancellation task"), "\(error)")
+        }
+        #expect(await d.task("small")?.status == .scheduled)
+        #expect(await d.task("big")?.status == .scheduled)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     /// Ids ending in "~cancel" are the cancellation tasks': a user's task under one would make
     /// every cancel of the task it names fail (and `cancel(matching:)` of every match).
     @Test func cancellationIdsAreReserved() async throws {
