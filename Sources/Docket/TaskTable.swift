@@ -146,6 +146,7 @@ struct TaskTable: Sendable {
         if new.sequence != old.sequence {
             orderStale += 1
             addToOrder(new.sequence, slot: f.slot)
+            pruneOrderIfStale()
         }
     }
 
