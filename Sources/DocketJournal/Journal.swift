@@ -287,6 +287,7 @@ public final class Journal: Sendable {
         // alone, such as an empty `snap-ffffffffffffffff.snap`, must not block new snapshots.
         state.newestSnapshot = plan.snapshotSequence
         if plan.report.snapshotFile != nil { state.validSnapshots.insert(plan.snapshotSequence) }
+        state.logEndAtOpen = lastSequence
         if configuration.hashChain {
             state.recentChains = Array(repeating: (0, []), count: JournalCore.recentChainCount)
         }
@@ -488,7 +489,9 @@ public final class Journal: Sendable {
     static func wallClockNanoseconds() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+        // A clock set before 1970 reads as 1970 (converting a negative count would trap).
+        guard ts.tv_sec >= 0 else { return 0 }
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(clamping: ts.tv_nsec)
     }
 
     static func monotonicNanoseconds() -> UInt64 {

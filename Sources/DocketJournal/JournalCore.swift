@@ -44,6 +44,10 @@ final class JournalCore: Sendable {
         /// Snapshots known to be intact (the one recovery used, the ones this journal wrote), so
         /// retention reads and checks only the others.
         var validSnapshots: Set<UInt64> = []
+        /// Where the log ended when it was opened: a snapshot past it that this journal did not
+        /// write belongs to a history recovery discarded (one that could not be read at open
+        /// was passed over, not set aside), however far new appends take the log.
+        var logEndAtOpen: UInt64 = 0
         /// Assigns the next sequence number to `payload` and encodes it into `pending`.
         @discardableResult
         mutating func encode(_ payload: [UInt8], tag: UInt16, timestamp: UInt64) -> UInt64 {

@@ -299,6 +299,11 @@ final class SegmentWriter: @unchecked Sendable {
             // Roll back to the last good offset so no partial record stays behind.
             try? io.truncate(fd, to: offset)
             fileEnd = offset
+            // The groups written before were acknowledged on being written (`.interval`,
+            // `.none`): make them durable before the journal fails, as the interval promised
+            // (a failed journal syncs nothing more). This is the first sync after the failed
+            // write, not a retried one; if it fails too, it fails as any sync does.
+            try? syncSegment()
             let reason = (error as? IOFailure)?.journalError.description ?? "\(error)"
             throw JournalError.failed(reason: "write failed, rolled back to offset \(offset) of \(JournalFiles.segmentName(segmentNumber)): \(reason)")
         }

@@ -52,7 +52,7 @@ struct SnapshotJob: Sendable {
         let names = try io.list(directory)
         let existing = Set(names)
         let listing = JournalFiles.classify(names)
-        let (known, synced) = core.state.withLock { ($0.validSnapshots, $0.syncedSequence) }
+        let (known, synced) = core.state.withLock { ($0.validSnapshots, min($0.syncedSequence, $0.logEndAtOpen)) }
         var keep: [UInt64] = []
         var changed = false
         for snap in listing.snapshots {
@@ -112,7 +112,8 @@ struct SnapshotJob: Sendable {
     }
 
     /// Whether the snapshot file is intact, of this journal, named for its sequence and not
-    /// ahead of the synced log. Throws only for I/O errors.
+    /// ahead of the synced log (nor of where the log ended at open: see `logEndAtOpen`).
+    /// Throws only for I/O errors.
     private func isIntact(_ snap: (sequence: UInt64, name: String), syncedThrough: UInt64) throws -> Bool {
         let bytes: [UInt8]
         do {

@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketJournal
@@ -45,6 +46,27 @@ import Testing
         let (reopened, replayed) = try openJournal("/sim/j", config(), io: disk)
         #expect(replayed.sequences == Array(1...10))
         #expect(try await reopened.append([7]) == 11)
+        try await reopened.close()
+    }
+
+    /// Under `.interval`, appends are acknowledged once written, and synced within the
+    /// interval. A write that fails (a full disk) fails the journal, which syncs nothing more:
+    /// the acknowledged records before it are synced first, so a power loss keeps them.
+    @Test func aFailedWriteSyncsWhatWasAcknowledgedBeforeIt() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        var config = JournalConfiguration(durability: .interval(milliseconds: 3_600_000))
+        config.segmentSize = 1 << 20
+        let (journal, _) = try openJournal("/sim/j", config, io: disk)
+        try await journal.sync()
+        for i in 1...10 { try await journal.append(payload(i)) }
+        disk.state.withLock { $0.spaceLeft = 30 }
+        await #expect(throws: JournalError.self) { try await journal.append(payload(11)) }
+        await #expect(throws: JournalError.self) { try await journal.close() }
+        disk.state.withLock { $0.spaceLeft = nil }
+        var rng = SeededGenerator(seed: 7)
+        disk.crash(rng: &rng)
+        let (reopened, replayed) = try openJournal("/sim/j", config, io: disk.startProcess())
+        #expect(replayed.sequences == Array(1...10))
         try await reopened.close()
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 @testable import DocketJournal
 
 /// Review finding 2: a snapshot ahead of the log is an anomaly, rejected snapshots are set
@@ -135,5 +136,82 @@ import Testing
         #expect(fileBytes(archive + "/" + JournalFiles.segmentName(1)) == old)
         let renamed = fileBytes(archive + "/" + JournalFiles.segmentName(1) + ".1")
         #expect(renamed.starts(with: SegmentHeader.magic))
+    }
+}
+
+/// A snapshot past where recovery ended the log, that could not be read at that open (passed
+/// over, not set aside), belongs to the discarded history. Retention used to take it for an
+/// intact snapshot once new appends passed its sequence, keep it and delete the good older one
+/// and its segments; the next open then started from it.
+@Suite struct DiscardedHistorySnapshotTests {
+    /// The real file system, except that the first open of `target` fails with EIO.
+    final class FirstOpenFailsIO: JournalIO, Sendable {
+        let target: String
+        private let failed = Mutex(false)
+        let base = PosixJournalIO.shared
+
+        init(target: String) { self.target = target }
+
+        func open(_ path: String, _ intent: OpenIntent) throws -> Int32 {
+            if path == target, failed.withLock({ f -> Bool in defer { f = true }; return !f }) {
+                throw IOFailure(operation: "open", path: path, errno: EIO)
+            }
+            return try base.open(path, intent)
+        }
+        func close(_ fd: Int32) { base.close(fd) }
+        func size(_ fd: Int32) throws -> Int64 { try base.size(fd) }
+        func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int { try base.write(fd, bytes, at: offset) }
+        func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+            try base.read(fd, into: buffer, at: offset)
+        }
+        func isRegularFile(_ fd: Int32) throws -> Bool { try base.isRegularFile(fd) }
+        func dataSync(_ fd: Int32) throws { try base.dataSync(fd) }
+        func fullSync(_ fd: Int32) throws { try base.fullSync(fd) }
+        func truncate(_ fd: Int32, to length: Int64) throws { try base.truncate(fd, to: length) }
+        func rename(_ from: String, _ to: String) throws { try base.rename(from, to) }
+        func unlink(_ path: String) throws { try base.unlink(path) }
+        func list(_ directory: String) throws -> [String] { try base.list(directory) }
+        func makeDirectory(_ path: String) throws -> Bool { try base.makeDirectory(path) }
+        func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
+        func lock(_ fd: Int32) throws { try base.lock(fd) }
+    }
+
+    @Test func aSnapshotOfTheDiscardedHistoryIsNeverKept() async throws {
+        let tmp = TempDirectory("discarded")
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .none)
+        config.segmentSize = 1 << 20
+        let (journal, _) = try openJournal(tmp.journal, config)
+        for i in 1...200 {
+            try journal.submit(payload(i))
+            if i == 100 || i == 180 { try await journal.writeSnapshot(Array("old@\(i)".utf8), lastSequence: UInt64(i)) }
+        }
+        try await journal.close()
+        // Mid-log damage at 150, in the segment holding 101…180: point-in-time recovery ends the
+        // log at 149; the snapshot at 180 cannot be read just then.
+        let segment = tmp.journal + "/" + (segmentFiles(tmp.journal).first { name in
+            recordEnds(fileBytes(tmp.journal + "/" + name)).contains { $0.sequence == 150 }
+        } ?? "")
+        var start = SegmentHeader.size
+        for r in recordEnds(fileBytes(segment)) {
+            if r.sequence == 150 { break }
+            start = r.end
+        }
+        flipBit(segment, byte: start + RecordFormat.headerSize + 2, bit: 1)
+        config.recovery = .pointInTime
+        let snap180 = tmp.journal + "/" + JournalFiles.snapshotName(180)
+        let (cut, replayed) = try openJournal(tmp.journal, config, io: FirstOpenFailsIO(target: snap180))
+        #expect(replayed.snapshot?.lastSequence == 100 && replayed.sequences.last == 149)
+        // A new history past 180, then a snapshot: retention must not keep the old one at 180.
+        for i in 150...250 { try cut.submit(payload(1_000 + i)) }
+        try await cut.writeSnapshot(Array("new@250".utf8), lastSequence: 250)
+        try await cut.close()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: tmp.journal)) ?? []
+        #expect(!names.contains(JournalFiles.snapshotName(180)), "\(names.sorted())")
+        #expect(names.contains(JournalFiles.snapshotName(100)), "the good fallback stays: \(names.sorted())")
+        config.recovery = .tolerateTornTail
+        let (reopened, after) = try openJournal(tmp.journal, config)
+        #expect(after.snapshot.map { String(decoding: $0.bytes, as: UTF8.self) } == "new@250")
+        try await reopened.close()
     }
 }
