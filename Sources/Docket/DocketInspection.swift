@@ -75,7 +75,8 @@ public struct DocketInspection: Sendable {
 extension Docket {
     /// Reads the state stored in `directory` — the newest snapshot, then the records after
     /// it — without taking the lock or changing anything. Reading stops at the first damage
-    /// (reported in `damage`); nothing is repaired.
+    /// (reported in `damage`), except damage in records the snapshot covers, which is passed
+    /// over (and reported) as `open` passes over it; nothing is repaired.
     ///
     /// - Throws: `DocketError.journal` when the directory cannot be read or holds no journal
     ///   structure it understands; `.unreadableState` when it holds records that are not this
@@ -178,7 +179,10 @@ extension Docket {
 
     private static func inspect(directory: String, asOf: UInt64?, includeArchive: Bool,
                                 progress: (UInt64) -> Void = { _ in }) throws(DocketError) -> DocketInspection {
-        let (state, report) = try StateLoader.load(directory: directory, mode: .strict, asOf: asOf, includeArchive: includeArchive,
+        // What `open` would recover, without repairing: damage in records the snapshot covers
+        // is passed over (and shown) as `open` does; under `.strict` the state stopped there,
+        // shown empty while the engine opens the directory whole.
+        let (state, report) = try StateLoader.load(directory: directory, mode: .tolerateTornTail, asOf: asOf, includeArchive: includeArchive,
                                                    progress: progress)
         var tasks: [TaskInfo] = []
         tasks.reserveCapacity(state.tasks.count)

@@ -18,6 +18,34 @@ import Testing
         return a.schedules == b.schedules && a.nextSequence == b.nextSequence
     }
 
+    /// Damage in a record the newest snapshot covers: `open` passes over it, and `inspect`
+    /// shows the same state (it read under `.strict` and showed nothing), with the damage.
+    @Test func inspectShowsWhatOpenRecoversPastCoveredDamage() async throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let config = Harness.configuration(ManualClock(now: Harness.start)) { $0.snapshotOnClose = false }
+        let d = try await Docket.open(directory: dir.journal, configuration: config)
+        d.register("noop", payload: Job.self) { _, _ in }
+        for i in 0..<30 { try await d.enqueue("noop", payload: Job(n: i), options: TaskOptions(id: "t\(i)", delay: .seconds(60))) }
+        await d.close()
+        // A snapshot through record 20 of the one segment holding records 1…30.
+        let (state20, _) = try StateLoader.load(directory: dir.journal, asOf: 20)
+        let journal = try Journal.open(directory: dir.journal) { _ in }
+        try await journal.writeSnapshot(EngineCodec.encodeSnapshot(state20), lastSequence: 20)
+        try await journal.close()
+        let segment = dir.journal + "/" + (try FileManager.default.contentsOfDirectory(atPath: dir.journal).filter { $0.hasPrefix("wal-") }.sorted().first ?? "")
+        var bytes = try #require(FileManager.default.contents(atPath: segment).map { [UInt8]($0) })
+        bytes[bytes.count / 3] ^= 0x10  // inside one of the first records (all ≤ 20)
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+
+        let seen = try Docket.inspect(directory: dir.journal)
+        #expect(seen.tasks.count == 30, "\(seen.tasks.count) tasks, damage \(String(describing: seen.damage))")
+        #expect(seen.damage?.reason.contains("no state lost") == true)
+        let reopened = try await Docket.open(directory: dir.journal, configuration: config)
+        #expect(await reopened.count() == 30)
+        await reopened.close()
+    }
+
     @Test func closeAndReopenRestoresEveryTaskAndScheduleExactly() async throws {
         let dir = TempDirectory()
         defer { dir.remove() }
