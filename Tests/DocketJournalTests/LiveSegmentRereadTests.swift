@@ -11,11 +11,10 @@ import Testing
     /// The real file system, except that the k-th open of `target` first gives the file the
     /// contents `versions[k - 1]` (the last one from then on): a file a writer changes between
     /// a reader's reads.
-    final class ChangingFileIO: JournalIO, Sendable {
+    final class ChangingFileIO: ForwardingJournalIO, Sendable {
         let target: String
         let versions: [[UInt8]]
         private let opens = Mutex(0)
-        let base = PosixJournalIO.shared
 
         init(target: String, versions: [[UInt8]]) {
             self.target = target
@@ -32,24 +31,8 @@ import Testing
                 }
                 writeBytes(path, versions[min(k, versions.count) - 1])
             }
-            return try base.open(path, intent)
+            return try posix.open(path, intent)
         }
-        func close(_ fd: Int32) { base.close(fd) }
-        func size(_ fd: Int32) throws -> Int64 { try base.size(fd) }
-        func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int { try base.write(fd, bytes, at: offset) }
-        func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-            try base.read(fd, into: buffer, at: offset)
-        }
-        func isRegularFile(_ fd: Int32) throws -> Bool { try base.isRegularFile(fd) }
-        func dataSync(_ fd: Int32) throws { try base.dataSync(fd) }
-        func fullSync(_ fd: Int32) throws { try base.fullSync(fd) }
-        func truncate(_ fd: Int32, to length: Int64) throws { try base.truncate(fd, to: length) }
-        func rename(_ from: String, _ to: String) throws { try base.rename(from, to) }
-        func unlink(_ path: String) throws { try base.unlink(path) }
-        func list(_ directory: String) throws -> [String] { try base.list(directory) }
-        func makeDirectory(_ path: String) throws -> Bool { try base.makeDirectory(path) }
-        func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
-        func lock(_ fd: Int32) throws { try base.lock(fd) }
     }
 
     /// A preallocated journal of 300 records in one segment, that segment's path and bytes, and

@@ -9,11 +9,10 @@ import Testing
 @Suite struct ShrinkingFileTests {
     /// The real file system, except that `size` overstates one file by `extra` bytes, as if it
     /// had been measured before someone cut it.
-    final class StaleSizeIO: JournalIO, Sendable {
+    final class StaleSizeIO: ForwardingJournalIO, Sendable {
         let target: String
         let extra: Int64
         private let targetFDs = Mutex<Set<Int32>>([])
-        let base = PosixJournalIO.shared
 
         init(target: String, extra: Int64) {
             self.target = target
@@ -21,31 +20,17 @@ import Testing
         }
 
         func open(_ path: String, _ intent: OpenIntent) throws -> Int32 {
-            let fd = try base.open(path, intent)
+            let fd = try posix.open(path, intent)
             if path == target { targetFDs.withLock { _ = $0.insert(fd) } }
             return fd
         }
         func close(_ fd: Int32) {
             targetFDs.withLock { _ = $0.remove(fd) }
-            base.close(fd)
+            posix.close(fd)
         }
         func size(_ fd: Int32) throws -> Int64 {
-            try base.size(fd) + (targetFDs.withLock { $0.contains(fd) } ? extra : 0)
+            try posix.size(fd) + (targetFDs.withLock { $0.contains(fd) } ? extra : 0)
         }
-        func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int { try base.write(fd, bytes, at: offset) }
-        func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-            try base.read(fd, into: buffer, at: offset)
-        }
-        func isRegularFile(_ fd: Int32) throws -> Bool { try base.isRegularFile(fd) }
-        func dataSync(_ fd: Int32) throws { try base.dataSync(fd) }
-        func fullSync(_ fd: Int32) throws { try base.fullSync(fd) }
-        func truncate(_ fd: Int32, to length: Int64) throws { try base.truncate(fd, to: length) }
-        func rename(_ from: String, _ to: String) throws { try base.rename(from, to) }
-        func unlink(_ path: String) throws { try base.unlink(path) }
-        func list(_ directory: String) throws -> [String] { try base.list(directory) }
-        func makeDirectory(_ path: String) throws -> Bool { try base.makeDirectory(path) }
-        func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
-        func lock(_ fd: Int32) throws { try base.lock(fd) }
     }
 
     @Test func sealCheckOfASegmentThatShrank() async throws {

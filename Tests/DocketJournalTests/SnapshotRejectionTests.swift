@@ -145,10 +145,9 @@ import Synchronization
 /// and its segments; the next open then started from it.
 @Suite struct DiscardedHistorySnapshotTests {
     /// The real file system, except that the first open of `target` fails with EIO.
-    final class FirstOpenFailsIO: JournalIO, Sendable {
+    final class FirstOpenFailsIO: ForwardingJournalIO, Sendable {
         let target: String
         private let failed = Mutex(false)
-        let base = PosixJournalIO.shared
 
         init(target: String) { self.target = target }
 
@@ -156,24 +155,8 @@ import Synchronization
             if path == target, failed.withLock({ f -> Bool in defer { f = true }; return !f }) {
                 throw IOFailure(operation: "open", path: path, errno: EIO)
             }
-            return try base.open(path, intent)
+            return try posix.open(path, intent)
         }
-        func close(_ fd: Int32) { base.close(fd) }
-        func size(_ fd: Int32) throws -> Int64 { try base.size(fd) }
-        func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int { try base.write(fd, bytes, at: offset) }
-        func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
-            try base.read(fd, into: buffer, at: offset)
-        }
-        func isRegularFile(_ fd: Int32) throws -> Bool { try base.isRegularFile(fd) }
-        func dataSync(_ fd: Int32) throws { try base.dataSync(fd) }
-        func fullSync(_ fd: Int32) throws { try base.fullSync(fd) }
-        func truncate(_ fd: Int32, to length: Int64) throws { try base.truncate(fd, to: length) }
-        func rename(_ from: String, _ to: String) throws { try base.rename(from, to) }
-        func unlink(_ path: String) throws { try base.unlink(path) }
-        func list(_ directory: String) throws -> [String] { try base.list(directory) }
-        func makeDirectory(_ path: String) throws -> Bool { try base.makeDirectory(path) }
-        func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
-        func lock(_ fd: Int32) throws { try base.lock(fd) }
     }
 
     @Test func aSnapshotOfTheDiscardedHistoryIsNeverKept() async throws {

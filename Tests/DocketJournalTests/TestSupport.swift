@@ -60,3 +60,28 @@ func copyDirectory(_ from: String, _ to: String) {
     try? FileManager.default.removeItem(atPath: to)
     try? FileManager.default.copyItem(atPath: from, toPath: to)
 }
+
+/// The real file system, for test wrappers that change one or two operations: they implement
+/// those (calling `posix` for the real thing), and every other one goes to `PosixJournalIO`.
+protocol ForwardingJournalIO: JournalIO {}
+
+extension ForwardingJournalIO {
+    var posix: PosixJournalIO { .shared }
+    func open(_ path: String, _ intent: OpenIntent) throws -> Int32 { try posix.open(path, intent) }
+    func close(_ fd: Int32) { posix.close(fd) }
+    func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64) throws -> Int { try posix.write(fd, bytes, at: offset) }
+    func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        try posix.read(fd, into: buffer, at: offset)
+    }
+    func size(_ fd: Int32) throws -> Int64 { try posix.size(fd) }
+    func isRegularFile(_ fd: Int32) throws -> Bool { try posix.isRegularFile(fd) }
+    func dataSync(_ fd: Int32) throws { try posix.dataSync(fd) }
+    func fullSync(_ fd: Int32) throws { try posix.fullSync(fd) }
+    func truncate(_ fd: Int32, to length: Int64) throws { try posix.truncate(fd, to: length) }
+    func rename(_ from: String, _ to: String) throws { try posix.rename(from, to) }
+    func unlink(_ path: String) throws { try posix.unlink(path) }
+    func list(_ directory: String) throws -> [String] { try posix.list(directory) }
+    func makeDirectory(_ path: String) throws -> Bool { try posix.makeDirectory(path) }
+    func syncDirectory(_ path: String) throws { try posix.syncDirectory(path) }
+    func lock(_ fd: Int32) throws { try posix.lock(fd) }
+}
