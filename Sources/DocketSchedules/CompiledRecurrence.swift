@@ -139,7 +139,7 @@ final class CompiledRecurrence: Sendable {
         let positionsUnreachable = !d.bySetPos.isEmpty && d.bySetPos.allSatisfy { abs($0) > maxPerPeriod }
         patternNeverMatches = positionsUnreachable || Self.timeOfDayUnreachable(
             frequency: d.frequency, interval: Int64(d.interval), startLocal: startLocal,
-            startOffset: startLocal - startInstant, offsets: Array(rules.offsets[rules.segment(containing: startInstant)...]),
+            startOffset: startLocal - startInstant, offsets: Array(rules.offsets(fromSegment: rules.segment(containing: startInstant))),
             hours: hours, minutes: minutes, seconds: seconds)
     }
 

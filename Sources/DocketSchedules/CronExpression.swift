@@ -95,8 +95,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         let fixed = isFixedTime
         let gap = gapPolicy == .auto ? (fixed ? .fireAtGapEnd : .skip) : gapPolicy
         let fold = foldPolicy == .auto ? (fixed ? .first : .both) : foldPolicy
-        let offsets = rules.offsets
-        let lastSegment = rules.transitions.count
+        let lastSegment = rules.lastSegment
 
         // Walk the zone's constant-offset segments in time order. Within one segment wall time
         // and instants move together, so the first wall-time match is the first instant; the
@@ -105,13 +104,13 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         while true {
             let s = rules.segmentStart(i)
             let e = rules.segmentEnd(i)
-            let o = offsets[i]
+            let o = rules.offset(ofSegment: i)
             if s > limit { return nil }
             var best: Int64?
 
-            if i > 0, o > offsets[i - 1] {
+            if i > 0, o > rules.offset(ofSegment: i - 1) {
                 // This segment opens with a gap: wall times [s + before, s + o) never happen.
-                let before = offsets[i - 1]
+                let before = rules.offset(ofSegment: i - 1)
                 switch gap {
                 case .fireAtGapEnd where s > a:
                     if matcher.nextMatch(from: s + before, before: s + o) != nil { best = s }
@@ -125,15 +124,15 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
             }
 
             var lo = max(a + 1, s) + o
-            if i > 0, o < offsets[i - 1], fold == .first {
+            if i > 0, o < rules.offset(ofSegment: i - 1), fold == .first {
                 // This segment opens with a fold: wall times [s + o, s + before) are their
                 // second occurrence.
-                lo = max(lo, s + offsets[i - 1])
+                lo = max(lo, s + rules.offset(ofSegment: i - 1))
             }
             var hi = (e == Int64.max || e > limit) ? limit + o : e + o
-            if i < lastSegment, offsets[i + 1] < o, fold == .last {
+            if i < lastSegment, rules.offset(ofSegment: i + 1) < o, fold == .last {
                 // A fold closes this segment: wall times [e + after, e + o) recur after it.
-                hi = min(hi, e + offsets[i + 1])
+                hi = min(hi, e + rules.offset(ofSegment: i + 1))
             }
             if lo < hi, let w = matcher.nextMatch(from: lo, before: hi) {
                 best = min(best ?? (w - o), w - o)

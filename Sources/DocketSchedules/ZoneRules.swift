@@ -8,16 +8,28 @@ import Synchronization
 /// no API to ask "which local times does this zone skip or repeat?". With the table, an offset
 /// lookup is a binary search over a few hundred integers, and gaps and folds are explicit.
 ///
-/// The table covers the instants from 1800-01-01 to 2700-01-01 UTC. Outside that window the
-/// offset is held at its value at the window's edge (no zone rule is known that far out anyway).
+/// The table holds the instants from 1800-01-01 to 2700-01-01 UTC. Before it the offset is held
+/// at its 1800 value (local mean time). After it the last 400 years repeat: a zone's rule for the
+/// far future is its tzdata footer (e.g. `CST5CDT,M3.2.0/0,M11.1.0/1`), written in calendar terms,
+/// and the Gregorian calendar repeats every 400 years to the weekday, so a transition at `t`
+/// recurs at `t + 400 years` exactly. Segments past the table are numbered on from it
+/// (virtual indices), so callers walk them like stored ones. A zone whose table does not end on
+/// a repeating pattern holds its last offset instead.
 final class ZoneRules: Sendable {
     /// The zone identifier, e.g. `America/New_York`.
     let identifier: String
-    /// Instants (seconds since 1970, UTC) at which the offset changes, strictly increasing.
+    /// Stored instants (seconds since 1970, UTC) at which the offset changes, strictly
+    /// increasing, all inside the table window.
     let transitions: [Int64]
     /// `offsets[i]` is the offset (seconds east of UTC) in force before `transitions[i]` and
     /// after `transitions[i - 1]`; it has one more element than `transitions`.
     let offsets: [Int64]
+    /// The index of the first stored transition of the table's last 400 years, and how many
+    /// transitions each 400-year cycle holds (0: no repetition, the last offset holds).
+    let cycleStart: Int
+    let cycleLength: Int
+    /// The number of transitions, stored and repeated: the last segment's index.
+    let lastSegment: Int
     let minOffset: Int64
     let maxOffset: Int64
     /// The largest change of offset at any single transition, in either direction.
@@ -31,6 +43,12 @@ final class ZoneRules: Sendable {
     /// 1800-01-01T00:00:00Z and 2700-01-01T00:00:00Z (literals: this is on every lookup's path).
     static let tableStart: Int64 = -5_364_662_400
     static let tableEnd: Int64 = 23_036_572_800
+    /// 400 Gregorian years (146,097 days, exactly 20,871 weeks) in seconds.
+    static let cycle: Int64 = 146_097 * 86_400
+    /// Repeated cycles past the table: to 10700, past year 9999 plus a 400-year search horizon.
+    static let repeatedCycles = 20
+    /// Where the last repeated cycle ends (year 10700).
+    static let repeatEnd: Int64 = tableEnd + Int64(repeatedCycles) * cycle
 
     init(identifier: String, transitions: [Int64], offsets: [Int64]) {
         precondition(offsets.count == transitions.count + 1, "one offset per segment")
@@ -39,6 +57,19 @@ final class ZoneRules: Sendable {
         self.offsets = offsets
         minOffset = offsets.min() ?? 0
         maxOffset = offsets.max() ?? 0
+        // The last 400 years repeat when the offset before their first transition is the one
+        // after the table's last (a whole number of rule cycles). They start in 2300, long past
+        // the one-off changes tzdata lists (to 2037), so they follow the footer rule alone.
+        let windowStart = Self.tableEnd - Self.cycle
+        let first = transitions.firstIndex { $0 >= windowStart } ?? transitions.count
+        if first < transitions.count, offsets[first] == offsets[transitions.count], first > 0 {
+            cycleStart = first
+            cycleLength = transitions.count - first
+        } else {
+            cycleStart = transitions.count
+            cycleLength = 0
+        }
+        lastSegment = transitions.count + cycleLength * Self.repeatedCycles
         var jump: Int64 = 0
         for i in 1..<offsets.count { jump = max(jump, abs(offsets[i] - offsets[i - 1])) }
         maxJump = jump
@@ -99,28 +130,63 @@ final class ZoneRules: Sendable {
     @inline(__always)
     func segment(containing t: Int64) -> Int {
         if transitions.isEmpty { return 0 }
-        let relative = t &- Self.tableStart
-        if relative < 0 { return 0 }  // every transition lies inside the table window
-        let b = Int(relative >> Self.bucketShift)
-        if b >= buckets.count { return transitions.count }
-        var i = Int(buckets[b])
+        if t < Self.tableStart { return 0 }  // every transition lies inside the table window
+        // The last bucket reaches past the table's end, where repeated transitions lie.
+        if t >= Self.tableEnd { return repeatedSegment(containing: t) }
+        return storedSegment(containing: t)
+    }
+
+    /// `segment(containing:)` for `tableStart ≤ t < tableEnd`: one shift and a short scan.
+    @inline(__always)
+    private func storedSegment(containing t: Int64) -> Int {
+        var i = Int(buckets[Int((t &- Self.tableStart) >> Self.bucketShift)])
         while i < transitions.count && transitions[i] <= t { i += 1 }
         return i
+    }
+
+    /// `segment(containing:)` past the table: `t` moved back by whole cycles into the table's
+    /// last 400 years, and the segment found there moved forward by as many cycles' transitions.
+    private func repeatedSegment(containing t: Int64) -> Int {
+        // Also keeps the arithmetic below from overflowing for instants near Int64.max.
+        if cycleLength == 0 || t >= Self.repeatEnd { return lastSegment }
+        let k = Int((t - (Self.tableEnd - Self.cycle)) / Self.cycle)
+        // At or past cycleStart: transitions[cycleStart - 1] lies before the last 400 years.
+        let i = storedSegment(containing: t - Int64(k) * Self.cycle)
+        return min(i + k * cycleLength, lastSegment)
+    }
+
+    /// The instant of transition `j` (stored or repeated), `0 ≤ j < lastSegment`.
+    @inline(__always)
+    func transition(_ j: Int) -> Int64 {
+        if j < transitions.count { return transitions[j] }
+        let r = j - cycleStart
+        return transitions[cycleStart + r % cycleLength] + Int64(r / cycleLength) * Self.cycle
+    }
+
+    /// The offset in force during segment `i` (stored or repeated), `0 ≤ i ≤ lastSegment`.
+    @inline(__always)
+    func offset(ofSegment i: Int) -> Int64 {
+        i <= transitions.count ? offsets[i] : offsets[cycleStart + (i - cycleStart) % cycleLength]
+    }
+
+    /// The offsets of segment `i` and every segment after it (repeats not listed twice).
+    func offsets(fromSegment i: Int) -> ArraySlice<Int64> {
+        i <= transitions.count ? offsets[i...] : offsets[(cycleStart + (i - cycleStart) % cycleLength)...]
     }
 
     /// The UTC offset in force at instant `t`.
     @inline(__always)
     func offset(at t: Int64) -> Int64 {
-        transitions.isEmpty ? offsets[0] : offsets[segment(containing: t)]
+        transitions.isEmpty ? offsets[0] : offset(ofSegment: segment(containing: t))
     }
 
     /// The first instant of segment `i` (`Int64.min` for the first segment).
     @inline(__always)
-    func segmentStart(_ i: Int) -> Int64 { i == 0 ? Int64.min : transitions[i - 1] }
+    func segmentStart(_ i: Int) -> Int64 { i == 0 ? Int64.min : transition(i - 1) }
 
     /// The instant just past segment `i` (`Int64.max` for the last segment).
     @inline(__always)
-    func segmentEnd(_ i: Int) -> Int64 { i == transitions.count ? Int64.max : transitions[i] }
+    func segmentEnd(_ i: Int) -> Int64 { i == lastSegment ? Int64.max : transition(i) }
 
     /// The local wall-clock seconds of instant `t`.
     @inline(__always)
@@ -147,7 +213,7 @@ final class ZoneRules: Sendable {
         var earliest: Int64?
         var latest: Int64?
         for i in first...last {
-            let t = w - offsets[i]
+            let t = w - offset(ofSegment: i)
             if t >= segmentStart(i) && t < segmentEnd(i) {
                 if earliest == nil { earliest = t }
                 latest = t
@@ -158,14 +224,16 @@ final class ZoneRules: Sendable {
         }
         // A gap: the transition whose before-offset maps w past it and whose after-offset maps
         // w before it.
-        for i in max(first, 1)...max(last, 1) where i < offsets.count {
-            let t = transitions[i - 1]
-            if w - offsets[i - 1] >= t && w - offsets[i] < t {
-                return .skipped(transition: t, offsetBefore: offsets[i - 1], offsetAfter: offsets[i])
+        for i in max(first, 1)...max(last, 1) where i <= lastSegment {
+            let t = transition(i - 1)
+            let before = offset(ofSegment: i - 1)
+            let after = offset(ofSegment: i)
+            if w - before >= t && w - after < t {
+                return .skipped(transition: t, offsetBefore: before, offsetAfter: after)
             }
         }
         // Unreachable for a consistent table; answer with the earlier offset rather than trap.
-        return .unique(w - offsets[first])
+        return .unique(w - offset(ofSegment: first))
     }
 
     /// The instant of wall time `w` by RFC 5545 §3.3.5: in a fold the first occurrence, in a gap

@@ -71,3 +71,53 @@ import Testing
     }
 }
 
+
+@Suite struct ZoneRulesFarFutureTests {
+    /// Past the stored table (2700) the zone's rule repeats every 400 years; Foundation reads the
+    /// same tzdata footer, so it answers the same at any instant up to year 9999.
+    @Test(arguments: ["America/New_York", "America/Havana", "Australia/Sydney", "Australia/Lord_Howe",
+                      "Europe/Berlin", "America/Santiago", "Asia/Tokyo"])
+    func offsetsPast2700AgreeWithFoundation(_ zone: String) throws {
+        let tz = try #require(TimeZone(identifier: zone))
+        let rules = ZoneRules.forZone(tz)
+        let seed: UInt64 = 0x2700_9999
+        print("ZoneRulesFarFutureTests seed \(seed) zone \(zone)")
+        var rng = SeededGenerator(seed: seed)
+        let lo = CivilCalendar.daysFromCivil(year: 2650, month: 1, day: 1) * 86_400
+        let hi = CivilCalendar.daysFromCivil(year: 9999, month: 12, day: 31) * 86_400
+        for _ in 0..<3000 {
+            let t = Int64.random(in: lo..<hi, using: &rng)
+            #expect(rules.offset(at: t) == Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))), "at \(t)")
+        }
+        // Each transition of a few far years, one second before and at it, against Foundation.
+        for year in [2700, 2701, 3100, 5000, 9999] {
+            let from = CivilCalendar.daysFromCivil(year: year, month: 1, day: 1) * 86_400
+            let to = CivilCalendar.daysFromCivil(year: year + 1, month: 1, day: 1) * 86_400
+            var i = rules.segment(containing: from)
+            while i < rules.lastSegment, rules.transition(i) < to {
+                let t = rules.transition(i)
+                #expect(Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t - 1)))) == rules.offset(ofSegment: i))
+                #expect(Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))) == rules.offset(ofSegment: i + 1))
+                #expect(rules.segment(containing: t) == i + 1 && rules.segment(containing: t - 1) == i)
+                i += 1
+            }
+        }
+    }
+
+    @Test func havanaKeepsDaylightTimeIn2898() throws {
+        // Found by differential fuzzing against dateutil: the table held 2700's winter offset
+        // for ever, so a 12:57 daily rule in Havana fired at 13:57 summer time after 2700.
+        let havana = ZoneRules.forZone(try #require(TimeZone(identifier: "America/Havana")))
+        let wall = LocalDateTime(year: 2898, month: 4, day: 2, hour: 12, minute: 57).localSeconds
+        #expect(havana.instant(local: wall) == wall + 4 * 3600)
+        let expression = try CronExpression("57 12 2 4 *", timeZone: TimeZone(identifier: "America/Havana"))
+        let after = CivilCalendar.daysFromCivil(year: 2898, month: 1, day: 1) * 86_400
+        #expect(expression.nextInstant(after: after) == wall + 4 * 3600)
+        // The spring gap of 2898 (second Sunday of March, 00:00 → 01:00) is a gap there too.
+        let gapWall = LocalDateTime(year: 2898, month: 3, day: 9, hour: 0, minute: 30).localSeconds
+        guard case .skipped(_, -18_000, -14_400) = havana.resolve(local: gapWall) else {
+            Issue.record("00:30 on 2898-03-09 should not exist in Havana")
+            return
+        }
+    }
+}
