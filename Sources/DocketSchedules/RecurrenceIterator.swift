@@ -41,9 +41,13 @@ struct RecurrenceIterator {
     /// Periods loaded since the last instance was returned, and in all.
     var barren = 0
     var loaded = 0
-    /// Periods beyond this are not loaded (400 years past where the search began).
-    let periodLimit: Int64
-    let instantLimit: Int64
+    /// Periods beyond this are not loaded: 400 years past where the search began, or past the
+    /// latest instance returned, whichever is later (a walk of many instances never runs out
+    /// of horizon while it keeps finding them; only a 400-year drought ends it).
+    var periodLimit: Int64
+    var instantLimit: Int64
+    /// `instantLimit` moved on since `periodLimit` was computed from it.
+    var periodLimitStale = false
     /// How far before an elapsed period's own instant its expansions can reach (an HOURLY rule
     /// with BYMINUTE expands over the whole local hour).
     let expansionSpan: Int64
@@ -106,12 +110,14 @@ struct RecurrenceIterator {
         }
         let horizonStart = max(horizonFrom ?? after ?? c.startInstant, c.startInstant)
         instantLimit = min(horizonStart, Instant.range.upperBound) + Self.horizonDays * 86_400
-        if c.isSubDaily {
-            periodLimit = Int64.max
-        } else {
-            let endDay = CivilCalendar.floorDiv(c.rules.local(instantLimit), 86_400)
-            periodLimit = Self.period(c, containing: instantLimit, localDay: endDay, expansionSpan: 0, step: step) + 1
-        }
+        periodLimit = Self.periodLimit(c, instantLimit: instantLimit, step: step)
+    }
+
+    /// The last period to load for a search that ends at `instantLimit`.
+    static func periodLimit(_ c: CompiledRecurrence, instantLimit: Int64, step: Int64) -> Int64 {
+        if c.isSubDaily { return Int64.max }
+        let endDay = CivilCalendar.floorDiv(c.rules.local(instantLimit), 86_400)
+        return period(c, containing: instantLimit, localDay: endDay, expansionSpan: 0, step: step) + 1
     }
 
     /// The index of the period holding instant `t` (whose local day is `day`).
@@ -198,6 +204,12 @@ struct RecurrenceIterator {
         barren = 0
         last = t
         emitted += 1
+        // Cheap here, on every instance; the period limit follows when a walk reaches it.
+        let limit = min(t, Instant.range.upperBound) + Self.horizonDays * 86_400
+        if limit > instantLimit {
+            instantLimit = limit
+            periodLimitStale = true
+        }
         return t
     }
 
@@ -240,6 +252,10 @@ struct RecurrenceIterator {
                     holdUntilLocal = max(holdUntilLocal, w + (after - before))
                     return w - before
                 }
+            }
+            if period > periodLimit && periodLimitStale {
+                periodLimit = Self.periodLimit(c, instantLimit: instantLimit, step: step)
+                periodLimitStale = false
             }
             if period > periodLimit || period == Int64.max { return nil }
             if let u = c.until, periodFloor(period) > u { return nil }

@@ -89,4 +89,27 @@ import Testing
         #expect(cron.next(after: Date(timeIntervalSince1970: 1e15)) == nil)
         #expect(cron.next(after: Date(timeIntervalSince1970: .nan)) == nil)
     }
+
+    /// A walk of many instances keeps its horizon 400 years past the latest one found, as chained
+    /// `next(after:)` calls do: it measured 400 years from where it began, so a preview of 20
+    /// fires of a sparse rule stopped after 18 (found by differential fuzzing against dateutil).
+    @Test func aLongWalkAnswersWhatChainedCallsAnswer() throws {
+        let texts = [
+            "DTSTART;TZID=Europe/Dublin:19840325T010000\nRRULE:FREQ=YEARLY;INTERVAL=3;BYMONTH=10,11;BYMONTHDAY=-4,31;BYDAY=-5SU,5MO;BYHOUR=13;BYSETPOS=1;WKST=SU",
+            "DTSTART:20000229T120000Z\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+            "DTSTART:20000229T120000Z\nRRULE:FREQ=HOURLY;INTERVAL=5;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;BYHOUR=12",
+            "DTSTART:20000229T120000Z\nRRULE:FREQ=YEARLY;COUNT=30;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO",
+        ]
+        for text in texts {
+            let rule = try RecurrenceRule(parsing: text)
+            let after = try Self.utc("2100-01-01T00:00:00Z")
+            let walked = Array(Schedule.recurrence(rule).fires(after: after).prefix(20))
+            var chained: [Date] = []
+            var t = after
+            while chained.count < 20, let n = rule.next(after: t) { chained.append(n); t = n }
+            #expect(walked == chained, "\(text)")
+            #expect(walked.count == 20 || text.contains("COUNT"), "\(text): \(walked.count)")
+            #expect(try #require(walked.last).timeIntervalSince(after) > 400 * 365 * 86_400, "\(text)")
+        }
+    }
 }
