@@ -108,7 +108,7 @@ public final class Journal: Sendable {
     private static func openLocked(directory: String, configuration: JournalConfiguration, io: any JournalIO, crash: CrashPoints,
                                    snapshot: (JournalSnapshot) throws -> Void, record: (JournalRecordView) throws -> Void) throws -> Journal {
         if try io.makeDirectory(directory) {
-            try io.syncDirectory(parent(of: directory))
+            try io.syncDirectoryRetrying(parent(of: directory))
         }
         let lockPath = directory + "/" + JournalFiles.lockName
         let lockFD = try io.open(lockPath, .createIfMissing)
@@ -181,15 +181,15 @@ public final class Journal: Sendable {
                 let backupFD = try io.open(directory + "/" + backup, .createExclusive)
                 do {
                     try io.writeAll(backupFD, tail, at: 0, path: backup)
-                    try io.fullSync(backupFD)
+                    try io.fullSyncRetrying(backupFD)
                 } catch {
                     io.close(backupFD)
                     throw error
                 }
                 io.close(backupFD)
-                try io.syncDirectory(directory)
+                try io.syncDirectoryRetrying(directory)
                 try io.truncate(fd, to: Int64(offset))
-                try io.dataSync(fd)
+                try io.dataSyncRetrying(fd)
             case .moveAside(let file, let backup):
                 try io.rename(directory + "/" + file, directory + "/" + backup)
             }
@@ -210,13 +210,13 @@ public final class Journal: Sendable {
         for name in plan.segmentsToSync {
             let fd = try io.open(directory + "/" + name, .readOnly)
             defer { io.close(fd) }
-            try io.dataSync(fd)
+            try io.dataSyncRetrying(fd)
         }
         // Segments a killed retention moved into the archive: where a file system commits
         // directories one by one, the archive's entries need their own sync.
         let archive = directory + "/" + JournalFiles.archiveName
-        if try io.list(directory).contains(JournalFiles.archiveName), (try? io.list(archive)) != nil { try io.syncDirectory(archive) }
-        try io.syncDirectory(directory)
+        if try io.list(directory).contains(JournalFiles.archiveName), (try? io.list(archive)) != nil { try io.syncDirectoryRetrying(archive) }
+        try io.syncDirectoryRetrying(directory)
 
         let journalID = plan.journalID ?? newJournalID()
         let lastSequence = plan.report.lastSequence
@@ -248,7 +248,7 @@ public final class Journal: Sendable {
                 let sealed = try io.open(directory + "/" + JournalFiles.segmentName(n), .readWrite)
                 defer { io.close(sealed) }
                 try io.truncate(sealed, to: Int64(zerosFrom))
-                try io.dataSync(sealed)
+                try io.dataSyncRetrying(sealed)
             }
             try create(n + 1, first: last + 1)
         case .append(let n, let header, let at, let records):
@@ -264,7 +264,7 @@ public final class Journal: Sendable {
             do {
                 if try io.size(fd) != offset {
                     try io.truncate(fd, to: offset)
-                    try io.dataSync(fd)
+                    try io.dataSyncRetrying(fd)
                 }
             } catch {
                 io.close(fd)

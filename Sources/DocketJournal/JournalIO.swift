@@ -69,6 +69,28 @@ import Darwin
 #endif
 
 extension JournalIO {
+    /// `fdatasync`, retrying `EINTR`: a sync a signal interrupted did not finish and reported
+    /// nothing lost (lost data comes back as `EIO`, which is never retried).
+    func dataSyncRetrying(_ fd: Int32) throws {
+        while true {
+            do { return try dataSync(fd) } catch let failure as IOFailure where failure.errno == EINTR { continue }
+        }
+    }
+
+    /// `fsync`, retrying `EINTR` (as `dataSyncRetrying`).
+    func fullSyncRetrying(_ fd: Int32) throws {
+        while true {
+            do { return try fullSync(fd) } catch let failure as IOFailure where failure.errno == EINTR { continue }
+        }
+    }
+
+    /// A directory's `fsync`, retrying `EINTR` (as `dataSyncRetrying`).
+    func syncDirectoryRetrying(_ path: String) throws {
+        while true {
+            do { return try syncDirectory(path) } catch let failure as IOFailure where failure.errno == EINTR { continue }
+        }
+    }
+
     /// Writes all of `bytes` at `offset`, retrying `EINTR` and short writes.
     func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String) throws {
         var done = 0
@@ -148,7 +170,7 @@ extension JournalIO {
         let fd = try open(temp, .createExclusive)
         do {
             try writeAll(fd, bytes, at: 0, path: temp)
-            try fullSync(fd)
+            try fullSyncRetrying(fd)
         } catch {
             close(fd)
             try? unlink(temp)

@@ -88,12 +88,12 @@ final class SegmentWriter: @unchecked Sendable {
         let fd = try io.open(temp, .createExclusive)
         do {
             try io.writeAll(fd, header.bytes, at: 0, path: temp)
-            try io.dataSync(fd)
+            try io.dataSyncRetrying(fd)
             crash.hit(.rotateAfterTemp)
             try beforeRename()
             try io.rename(temp, directory + "/" + name)
             crash.hit(.rotateAfterRename)
-            try io.syncDirectory(directory)
+            try io.syncDirectoryRetrying(directory)
         } catch {
             io.close(fd)
             throw error
@@ -372,7 +372,7 @@ final class SegmentWriter: @unchecked Sendable {
         if alreadySynced { return }
         let syncStart = Journal.monotonicNanoseconds()
         do {
-            try io.dataSync(fd)
+            try io.dataSyncRetrying(fd)
         } catch {
             // fsyncgate: after a failed fsync the kernel may have dropped the dirty pages, so a
             // retry could "succeed" without the data. Fail for good; reopening re-reads the disk.
@@ -447,7 +447,7 @@ final class SegmentWriter: @unchecked Sendable {
                     throw error
                 }
                 do {
-                    try self.io.dataSync(oldFD)
+                    try self.io.dataSyncRetrying(oldFD)
                 } catch {
                     throw JournalError.failed(reason: "fdatasync of \(oldPath) failed while sealing it: \((error as? IOFailure)?.journalError.description ?? "\(error)")")
                 }
@@ -488,7 +488,7 @@ final class SegmentWriter: @unchecked Sendable {
                     // the records are synced already, and zeros after them read as unwritten
                     // space, so a trim that did not happen (or not durably) harms nothing.
                     try? io.truncate(fd, to: offset)
-                    try? io.dataSync(fd)
+                    try? io.dataSyncRetrying(fd)
                     fileEnd = offset
                 }
             } catch let error as JournalError {

@@ -73,7 +73,7 @@ struct SnapshotJob: Sendable {
         // Segments go only once the full set of snapshots exists: the oldest kept one is the
         // fallback for the newer ones, and before it exists the fallback is the log itself.
         guard keep.count == configuration.snapshotsToKeep, let oldestKept = keep.last else {
-            if changed { try io.syncDirectory(directory) }
+            if changed { try io.syncDirectoryRetrying(directory) }
             return
         }
         let current = core.state.withLock { $0.currentSegment }
@@ -89,7 +89,7 @@ struct SnapshotJob: Sendable {
         }
         if !removable.isEmpty && configuration.retention == .archive {
             let archive = directory + "/" + JournalFiles.archiveName
-            if try io.makeDirectory(archive) { try io.syncDirectory(directory) }
+            if try io.makeDirectory(archive) { try io.syncDirectoryRetrying(directory) }
             // Never replace an archived file (a segment of the same number from an earlier life
             // of the directory, say): the newcomer gets a numbered name.
             var archived = Set(try io.list(archive))
@@ -99,7 +99,7 @@ struct SnapshotJob: Sendable {
                 archived.insert(target)
                 if k == 0 { crash.hit(.retentionMidway) }
             }
-            try io.syncDirectory(archive)
+            try io.syncDirectoryRetrying(archive)
             changed = true
         } else {
             for (k, name) in removable.enumerated() {
@@ -108,7 +108,7 @@ struct SnapshotJob: Sendable {
                 changed = true
             }
         }
-        if changed { try io.syncDirectory(directory) }
+        if changed { try io.syncDirectoryRetrying(directory) }
     }
 
     /// Whether the snapshot file is intact, of this journal, named for its sequence and not

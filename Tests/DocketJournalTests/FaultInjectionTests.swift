@@ -26,6 +26,36 @@ import Testing
         try await reopened.close()
     }
 
+    /// A sync a signal interrupted (`EINTR`) did not finish and lost nothing: it is retried.
+    /// It failed the journal for good, as an `EIO` from a sync does.
+    @Test func interruptedSyncsAreRetried() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let (journal, _) = try openJournal("/sim/j", config(), io: disk)
+        for i in 1...5 {
+            disk.injectFailure("fdatasync", errno: EINTR)
+            disk.injectFailure("fdatasync", errno: EINTR)
+            #expect(try await journal.append(payload(i, size: 70)) == UInt64(i))
+        }
+        // Rolling into new segments and snapshotting sync directories and the sealed segment.
+        for _ in 0..<3 {
+            disk.injectFailure("fsync directory", errno: EINTR)
+            disk.injectFailure("fsync", errno: EINTR)
+        }
+        for i in 6...150 { #expect(try await journal.append(payload(i, size: 70)) == UInt64(i)) }
+        try await journal.writeSnapshot(payload(0, size: 40), lastSequence: 150)
+        try await journal.close()
+        #expect(disk.state.withLock { $0.failNext.values.allSatisfy(\.isEmpty) }, "every injected EINTR was met")
+        let (reopened, replayed) = try openJournal("/sim/j", config(), io: disk)
+        #expect(replayed.snapshot?.lastSequence == 150 && replayed.records.isEmpty)
+        #expect(reopened.recoveryReport.anomaly == nil)
+        try await reopened.close()
+        // EIO is still fatal.
+        let (failing, _) = try openJournal("/sim/j", config(), io: disk)
+        disk.injectFailure("fdatasync", errno: EIO)
+        await #expect(throws: JournalError.self) { try await failing.append(payload(151)) }
+        #expect(throws: JournalError.self) { try failing.submit(payload(152)) }
+    }
+
     @Test func enospcRollsBackAndFailsTheJournal() async throws {
         let disk = SimulatedDisk(directories: ["/sim"])
         let (journal, _) = try openJournal("/sim/j", config(), io: disk)
