@@ -60,16 +60,17 @@ public struct DocketStats: Sendable, Equatable {
     public var byQueue: [String: [TaskStatus: Int]]
     /// Due tasks waiting for a worker, their key or their queue's limit.
     public var ready: Int
-    /// Attempts started and finished since opening.
+    /// Handler runs started since opening. A run that snoozes counts here and in `finished`
+    /// (it ran), though not as one of the task's attempts.
     public var started: Int
-    /// Attempts finished (any outcome) since opening.
+    /// Handler runs finished since opening, any outcome (timeouts and snoozes included).
     public var finished: Int
     /// Median lateness (start time − run time) of the last 4,096 starts.
     public var latenessP50: Duration?
     /// 99th percentile of the same.
     public var latenessP99: Duration?
-    /// Attempts finished per second over the last minute (or since the first, if more recent;
-    /// over at least one second).
+    /// Handler runs finished per second over the last minute (or since the first, if more
+    /// recent; over at least one second).
     public var throughput: Double?
     /// The journal's I/O counters and recent fdatasync times; nil in memory.
     public var journal: JournalMetrics?

@@ -116,7 +116,8 @@ public struct WorkflowInfo: Sendable, Equatable {
     /// The task ids of each stage (tasks of stages not started yet do not exist yet).
     public var taskIDs: [[String]]
     /// Finished steps over all steps of the stages that ran or will run (skipped ones count as
-    /// finished): 0…1.
+    /// finished): 0…1. It is 1 once the workflow has ended, whatever its status (a failed or
+    /// cancelled workflow has nothing left to run); `status` and `stageOutcomes` say how it ended.
     public var progress: Double
     public var createdAt: Date
     public var finishedAt: Date?
