@@ -332,6 +332,44 @@ import Testing
         ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 3, finishedAt: nil, collided: [], stageDeadline: 99)
     }
 
+    /// A step id another task holds when its stage starts. The API cannot get there
+    /// (`startWorkflow` refuses taken step ids and enqueue refuses a workflow's reserved ones),
+    /// but records replayed from a hand-made or older journal can: the step counts as failed,
+    /// the task holding the id keeps its own life, and a snapshot round-trips the result.
+    @Test func aStepWhoseIDATaskAlreadyHoldsFailsItsStage() throws {
+        var template = TaskEntry(id: "template", name: "n", payload: [1], queue: "q", priority: 0, key: nil, runAt: 0, attempt: 0,
+                                 maxAttempts: 1, retry: .never, timeout: 0, status: .scheduled, progress: 0, output: nil, lastError: nil,
+                                 createdAt: 0, startedAt: nil, finishedAt: nil, sequence: 1, lease: 0, scheduleID: nil)
+        let workflow = WorkflowEntry(id: "w", stages: [
+            .init(steps: [template], completion: .all, stopOnFailure: true, condition: .always),
+            .init(steps: [template, template], completion: .quorum(1), stopOnFailure: true, condition: .always),
+            .init(steps: [template], completion: .all, stopOnFailure: true, condition: .always),
+        ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 1, finishedAt: nil)
+        var state = EngineState()
+        state.apply(.startWorkflow(workflow, at: 1))
+        // Both ids of stage 1 taken before it starts, one by a task still to run.
+        template.id = "w/1/0"
+        template.sequence = 10
+        state.apply(.enqueue(template))
+        template.id = "w/1/1"
+        template.sequence = 11
+        template.runAt = 9_999
+        state.apply(.enqueue(template))
+        state.apply(.start([.init(id: "w/0/0", lease: 1)], at: 2))
+        state.apply(.succeed(id: "w/0/0", lease: 1, output: nil, at: 3))
+        let w = try #require(state.workflows["w"])
+        #expect(w.collided == ["w/1/0", "w/1/1"])
+        #expect(w.status == .failed && w.outcomes == [true, false, nil], "a quorum of 1 fails once no step can succeed")
+        #expect(state.tasks["w/2/0"] == nil, "the stage after the failure never starts")
+        #expect(state.tasks["w/1/1"]?.status == .scheduled && state.tasks["w/1/1"]?.runAt == 9_999, "the holder is left alone")
+        #expect(state.workflowOfTask["w/1/1"] == nil && state.workflowOfTask["w/1/0"] == nil)
+        let info = state.workflowInfo(w)
+        #expect(info.progress == 1 && info.stageOutcomes == [true, false, nil])
+        let back = try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(state))
+        #expect(back.workflows == state.workflows)
+        #expect(back.tasks["w/1/1"]?.runAt == 9_999)
+    }
+
     /// A snapshot or record holding a task with an empty id (the task table's mark of a free
     /// slot) is refused: it would be counted and never seen. Record timestamps saturate far in
     /// the future instead of wrapping to the past.
