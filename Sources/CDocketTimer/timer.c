@@ -18,7 +18,10 @@ int docket_timer_arm(int fd, int64_t deadline_ns) {
     if (deadline_ns < 1) deadline_ns = 1; // zero would disarm
     spec.it_value.tv_sec = (time_t)(deadline_ns / 1000000000);
     spec.it_value.tv_nsec = (long)(deadline_ns % 1000000000);
-    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL) == 0 ? 0 : -1;
+    // TFD_TIMER_CANCEL_ON_SET: a step of the clock (settimeofday, NTP stepping it) ends the
+    // wait at once with ECANCELED, so the engine sees a step back now, not at a deadline the
+    // step pushed away.
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &spec, NULL) == 0 ? 0 : -1;
 }
 
 int docket_timer_wait(int fd) {
@@ -27,6 +30,7 @@ int docket_timer_wait(int fd) {
         ssize_t n = read(fd, &expirations, sizeof expirations);
         if (n == (ssize_t)sizeof expirations) return 0;
         if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == ECANCELED) return 1;
         return -1;
     }
 }

@@ -74,6 +74,9 @@ public struct DocketStats: Sendable, Equatable {
     public var throughput: Double?
     /// The journal's I/O counters and recent fdatasync times; nil in memory.
     public var journal: JournalMetrics?
+    /// Wall-clock steps back (over a second) seen since opening; each moved the schedules' next
+    /// fires and the running attempts' timeouts back with the clock.
+    public var clockStepsBack = 0
 }
 
 extension Docket {
@@ -153,6 +156,6 @@ extension Docket {
         return DocketStats(byStatus: byStatus, byQueue: byQueue, ready: state.tasks.queuedCount, started: runStats.started, finished: runStats.finished,
                            latenessP50: runStats.latenessQuantile(0.5).map(Time.duration),
                            latenessP99: runStats.latenessQuantile(0.99).map(Time.duration),
-                           throughput: runStats.throughput(now: nowMicros()), journal: journal?.metrics)
+                           throughput: runStats.throughput(now: nowMicros()), journal: journal?.metrics, clockStepsBack: clockStepsBack)
     }
 }

@@ -43,6 +43,7 @@ extension Docket {
         try drainCompletions()
         if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
         let now = nowMicros()
+        try noteWallClock(now)
         try fireDueSchedules(now: now)
         try expireLeases(now: now)
         if !state.workflowTimers.isEmpty { try expireWorkflowStages(now: now) }

@@ -23,8 +23,8 @@ public struct SystemClock: DocketClock {
     public func now() -> Date { Date() }
 
     /// Sleeps until `deadline` (returns at once for a past deadline). It may return earlier
-    /// (after a day at most on Linux, a second elsewhere): callers check the time and sleep
-    /// again.
+    /// (after a minute at most on Linux, or at once when the clock is stepped; after a second
+    /// elsewhere): callers check the time and sleep again.
     public func sleep(until deadline: Date) async throws {
         let seconds = deadline.timeIntervalSinceNow
         guard seconds > 0 else { return }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A clock that moves only when told to, for tests: `advance(by:)` wakes every sleeper whose
-/// deadline has passed, at once.
+/// deadline has passed, at once; `step(to:)` sets it anywhere, back too, as a clock step does.
 ///
 /// ```swift
 /// let clock = ManualClock(now: Date(timeIntervalSince1970: 1_700_000_000))
@@ -51,6 +51,23 @@ public final class ManualClock: DocketClock {
     /// Moves the clock to `date` (never backwards) and wakes the sleepers that are due.
     public func advance(to date: Date) {
         move { _ in date }
+    }
+
+    /// Sets the clock to `date`, earlier or later, as a wall-clock step does (an NTP step, a
+    /// corrected clock), and wakes every sleeper, as the system clock's sleepers wake on a
+    /// step: each looks at the time and sleeps again if it must.
+    ///
+    /// ```swift
+    /// clock.step(to: clock.now().addingTimeInterval(-3600))  // the clock went back an hour
+    /// ```
+    public func step(to date: Date) {
+        let all = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+            s.now = date
+            let sleepers = s.sleepers.sorted { ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key) }
+            s.sleepers = [:]
+            return sleepers.map(\.value.continuation)
+        }
+        for c in all { c.resume() }
     }
 
     /// Sets the time to `target(now)` unless that is earlier, then resumes the sleepers now

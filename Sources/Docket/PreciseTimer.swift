@@ -53,12 +53,14 @@ final class PreciseTimer: Sendable {
         return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
     }
 
-    /// The deadline for `date` (at most a day ahead: the caller re-arms). Kept on the wall
+    /// The deadline for `date` (at most a minute ahead: the caller re-arms). Kept on the wall
     /// clock, not turned into a monotonic wait, so that a clock step or a suspend cannot make
-    /// a due task wait out the rest of its original interval.
+    /// a due task wait out the rest of its original interval. A step wakes the timer at once
+    /// (`TFD_TIMER_CANCEL_ON_SET`), but not one that came between the caller reading the
+    /// clock and arming: the minute bounds how long such a step goes unseen.
     static func deadline(for date: Date) -> Int64 {
         let now = realtimeNow()
-        let seconds = max(0, min(date.timeIntervalSince1970 - Double(now) / 1e9, 86_400))
+        let seconds = max(0, min(date.timeIntervalSince1970 - Double(now) / 1e9, 60))
         return now + Int64(seconds * 1e9)
     }
 
@@ -128,16 +130,20 @@ final class PreciseTimer: Sendable {
         while true {
             // Blocks until the armed deadline passes (or forever while disarmed; arming a new
             // deadline from another thread wakes this read when that deadline passes).
-            if docket_timer_wait(fd) != 0 {
+            let result = docket_timer_wait(fd)
+            if result < 0 {
                 // Never seen; if the descriptor ever fails, poll every millisecond rather than
                 // leave sleepers hanging.
                 usleep(1000)
             }
+            // The clock was stepped: every sleeper wakes now (sleeps may end early; callers
+            // look at the time and sleep again), so a step back is seen at once.
+            let stepped = result == 1
             var due: [@Sendable () -> Void] = []
             state.withLock { s in
                 let now = Self.realtimeNow()
                 s.armed = nil
-                while let top = s.heap.min, top.deadline <= now {
+                while let top = s.heap.min, stepped || top.deadline <= now {
                     _ = s.heap.popMin()
                     if let callback = s.callbacks.removeValue(forKey: top.id) { due.append(callback) }
                 }

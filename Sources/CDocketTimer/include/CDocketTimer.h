@@ -11,8 +11,8 @@ int docket_timer_create(void);
 /// success, -1 on failure.
 int docket_timer_arm(int fd, int64_t deadline_ns);
 
-/// Blocks until the armed deadline passes. Returns 0 when it did, -1 on an error other than an
-/// interrupted read (which is retried).
+/// Blocks until the armed deadline passes. Returns 0 when it did, 1 when the clock was set
+/// (stepped) meanwhile, -1 on an error other than an interrupted read (which is retried).
 int docket_timer_wait(int fd);
 
 #endif

@@ -1,0 +1,163 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Docket
+
+/// The wall clock stepping back: schedules' next fires and running attempts' timeouts move
+/// back with it (they were computed from the time read before the step), occurrences that ran
+/// before the step are not made again, and tasks keep their own times.
+@Suite(.timeLimit(.minutes(2))) struct ClockStepTests {
+    /// Runs per task id.
+    final class Runs: Sendable {
+        private let counts = Mutex<[String: Int]>([:])
+        func add(_ id: String) { counts.withLock { $0[id, default: 0] += 1 } }
+        func count(_ id: String) -> Int { counts.withLock { $0[id] ?? 0 } }
+    }
+
+    static func at(_ seconds: TimeInterval) -> Date { Harness.start.addingTimeInterval(seconds) }
+    static func occurrence(_ schedule: String, _ date: Date) -> String {
+        EngineState.occurrenceID(schedule: schedule, nominal: Time.micros(date))
+    }
+
+    static func make(_ kind: EngineKind, runs: Runs, gate: Gate = Gate(), clock: ManualClock = ManualClock(now: Harness.start)) async throws -> Harness {
+        try await Harness.make(kind, clock: clock, register: { d in
+            d.register("ok", payload: Job.self) { _, c in runs.add(c.id) }
+            d.register("gated", payload: Job.self) { _, c in
+                runs.add(c.id)
+                try await gate.run(c.id)  // ignores cancellation until released
+            }
+        })
+    }
+
+    @Test(arguments: EngineKind.allCases) func aScheduleFollowsTheClockBack(kind: EngineKind) async throws {
+        let runs = Runs()
+        let h = try await Self.make(kind, runs: runs)
+        let d = h.docket
+        try await d.schedule("m", parsing: "* * * * *", handler: "ok", payload: Job(n: 1))
+        for minute in 1...2 {
+            h.clock.advance(to: Self.at(Double(60 * minute)))
+            await h.recorder.waitFor(.succeeded, Self.occurrence("m", Self.at(Double(60 * minute))))
+        }
+        #expect(await d.scheduleInfo("m")?.nextFire == Self.at(180))
+        // Back an hour: the next fire is the first one after the new time, not 08:03 an hour on.
+        // (The loop parked first: one that read the time just before the step would sleep
+        // until a deadline from before it, as on the system clock, where it then wakes within
+        // a minute.)
+        await h.settle()
+        h.clock.step(to: Self.at(-3600 + 30))
+        await h.settle()
+        #expect(await d.scheduleInfo("m")?.nextFire == Self.at(-3600 + 60))
+        #expect(await d.stats().clockStepsBack == 1)
+        h.clock.advance(to: Self.at(-3600 + 60))
+        await h.recorder.waitFor(.succeeded, Self.occurrence("m", Self.at(-3600 + 60)))
+        #expect(await d.scheduleInfo("m")?.nextFire == Self.at(-3600 + 120))
+        try await h.stop()
+        if let dir = h.directory {
+            // The move was journaled: a reopened instance (on the same clock) has it.
+            let reopened = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(h.clock))
+            #expect(await reopened.scheduleInfo("m")?.nextFire == Self.at(-3600 + 120))
+            await reopened.close()
+            dir.remove()
+        }
+    }
+
+    /// Back half a minute, past occurrences that ran: they are not made or run again.
+    @Test(arguments: EngineKind.allCases) func occurrencesThatRanAreNotRunAgain(kind: EngineKind) async throws {
+        let runs = Runs()
+        let h = try await Self.make(kind, runs: runs)
+        let d = h.docket
+        try await d.schedule("m", parsing: "* * * * *", handler: "ok", payload: Job(n: 1))
+        for minute in 1...2 {
+            h.clock.advance(to: Self.at(Double(60 * minute)))
+            await h.recorder.waitFor(.succeeded, Self.occurrence("m", Self.at(Double(60 * minute))))
+        }
+        h.clock.advance(to: Self.at(130))
+        await h.settle()
+        h.clock.step(to: Self.at(70))
+        await h.settle()
+        #expect(await d.scheduleInfo("m")?.nextFire == Self.at(120), "08:02, whose occurrence exists")
+        h.clock.advance(to: Self.at(120))
+        await h.settle()
+        #expect(runs.count(Self.occurrence("m", Self.at(120))) == 1)
+        #expect(await d.scheduleInfo("m")?.nextFire == Self.at(180))
+        h.clock.advance(to: Self.at(180))
+        await h.recorder.waitFor(.succeeded, Self.occurrence("m", Self.at(180)))
+        #expect(runs.count(Self.occurrence("m", Self.at(60))) == 1 && runs.count(Self.occurrence("m", Self.at(180))) == 1)
+        #expect(await d.count() == 3)
+        // A step under the tolerance changes nothing.
+        await h.settle()
+        h.clock.step(to: Self.at(179.5))
+        await h.settle()
+        #expect(await d.stats().clockStepsBack == 1)
+        #expect(await d.scheduleInfo("m")?.nextFire == Self.at(240))
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// An attempt's timeout is its time run, whatever the clock says: after a step back of an
+    /// hour, a 10 s timeout still ends a handler that ignores cancellation 10 s after it began.
+    @Test(arguments: EngineKind.allCases) func timeoutsOfRunningAttemptsMoveBackToo(kind: EngineKind) async throws {
+        let runs = Runs(), gate = Gate()
+        let h = try await Self.make(kind, runs: runs, gate: gate)
+        let d = h.docket
+        try await d.enqueue("gated", payload: Job(n: 1), options: TaskOptions(id: "t", maxAttempts: 1, timeout: .seconds(10)))
+        await h.recorder.waitFor(.started, "t")
+        h.clock.advance(by: .seconds(4))
+        // The engine looks at the clock (a task to run): the step is measured from that look.
+        try await d.enqueue("ok", payload: Job(n: 2), options: TaskOptions(id: "look"))
+        await h.recorder.waitFor(.succeeded, "look")
+        await h.settle()
+        h.clock.step(to: Self.at(4 - 3600))
+        await h.settle()
+        #expect(await d.task("t")?.status == .running)
+        h.clock.advance(by: .seconds(6))
+        let failed = await h.recorder.waitFor(.failed, "t")
+        #expect(failed.first?.error?.contains("timed out") == true)
+        #expect(failed.first?.at == Self.at(10 - 3600))
+        gate.releaseAll()
+        try await h.stop()
+        h.directory?.remove()
+    }
+
+    /// A fixed-delay schedule's next fire moves back by the step: the delay runs from its last
+    /// completion, which by the new clock was the step's length earlier.
+    @Test func aFixedDelayScheduleMovesBackByTheStep() async throws {
+        let runs = Runs()
+        let h = try await Self.make(.inMemory, runs: runs)
+        let d = h.docket
+        try await d.schedule("f", parsing: "@every 5m after completion", handler: "ok", payload: Job(n: 1))
+        let first = try #require(await d.scheduleInfo("f")?.nextFire)
+        h.clock.advance(to: first)
+        await h.recorder.waitFor(.succeeded)
+        await h.settle()
+        let next = try #require(await d.scheduleInfo("f")?.nextFire)
+        await h.settle()
+        h.clock.step(to: h.clock.now().addingTimeInterval(-7200))
+        await h.settle()
+        #expect(await d.scheduleInfo("f")?.nextFire == next.addingTimeInterval(-7200))
+        try await h.stop()
+    }
+
+    /// A journal written by a clock that was ahead (a machine booted with a wrong clock, then
+    /// corrected, then restarted): at open the clock is behind the last record, which is a step
+    /// back, and the schedules follow it.
+    @Test func reopeningBehindTheJournalsClockIsAStepBack() async throws {
+        let runs = Runs()
+        let ahead = ManualClock(now: Self.at(365 * 86_400))
+        let h = try await Self.make(.journaled, runs: runs, clock: ahead)
+        try await h.docket.schedule("m", parsing: "0 * * * *", handler: "ok", payload: Job(n: 1))
+        await h.settle()
+        #expect(await h.docket.scheduleInfo("m")?.nextFire == Self.at(365 * 86_400 + 3600))
+        try await h.stop()
+        let dir = try #require(h.directory)
+        let corrected = ManualClock(now: Self.at(30))
+        let d = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(corrected))
+        d.register("ok", payload: Job.self) { _, c in runs.add(c.id) }
+        let runner = Task { try await d.run() }
+        while await d.stats().clockStepsBack == 0 { await Task.yield() }
+        #expect(await d.scheduleInfo("m")?.nextFire == Self.at(3600))
+        runner.cancel()
+        try await runner.value
+        dir.remove()
+    }
+}
