@@ -29,15 +29,22 @@ import Testing
         })
     }
 
+    /// A harness with schedule "m" firing every minute, run to 08:02 (its 08:01 and 08:02
+    /// occurrences succeeded).
+    static func minutelyForTwoMinutes(_ kind: EngineKind, runs: Runs) async throws -> Harness {
+        let h = try await make(kind, runs: runs)
+        try await h.docket.schedule("m", parsing: "* * * * *", handler: "ok", payload: Job(n: 1))
+        for minute in 1...2 {
+            h.clock.advance(to: at(Double(60 * minute)))
+            await h.recorder.waitFor(.succeeded, occurrence("m", at(Double(60 * minute))))
+        }
+        return h
+    }
+
     @Test(arguments: EngineKind.allCases) func aScheduleFollowsTheClockBack(kind: EngineKind) async throws {
         let runs = Runs()
-        let h = try await Self.make(kind, runs: runs)
+        let h = try await Self.minutelyForTwoMinutes(kind, runs: runs)
         let d = h.docket
-        try await d.schedule("m", parsing: "* * * * *", handler: "ok", payload: Job(n: 1))
-        for minute in 1...2 {
-            h.clock.advance(to: Self.at(Double(60 * minute)))
-            await h.recorder.waitFor(.succeeded, Self.occurrence("m", Self.at(Double(60 * minute))))
-        }
         #expect(await d.scheduleInfo("m")?.nextFire == Self.at(180))
         // Back an hour: the next fire is the first one after the new time, not 08:03 an hour on.
         // (The loop parked first: one that read the time just before the step would sleep
@@ -64,13 +71,8 @@ import Testing
     /// Back half a minute, past occurrences that ran: they are not made or run again.
     @Test(arguments: EngineKind.allCases) func occurrencesThatRanAreNotRunAgain(kind: EngineKind) async throws {
         let runs = Runs()
-        let h = try await Self.make(kind, runs: runs)
+        let h = try await Self.minutelyForTwoMinutes(kind, runs: runs)
         let d = h.docket
-        try await d.schedule("m", parsing: "* * * * *", handler: "ok", payload: Job(n: 1))
-        for minute in 1...2 {
-            h.clock.advance(to: Self.at(Double(60 * minute)))
-            await h.recorder.waitFor(.succeeded, Self.occurrence("m", Self.at(Double(60 * minute))))
-        }
         h.clock.advance(to: Self.at(130))
         await h.settle()
         h.clock.step(to: Self.at(70))
