@@ -232,7 +232,17 @@ enum EngineCodec {
         // A task takes at least 28 bytes (four length bytes, a progress double, 16 one-byte fields).
         let n = try r.count(elementSize: 28)
         header(nextSequence, nextLease, n)
-        for _ in 0..<n { task(try readTask(&r)) }
+        // Written in sequence order, each sequence once: out of order or repeated (a damaged or
+        // hand-made snapshot), the task table would take quadratic time or list a task twice.
+        var previous: UInt64?
+        for _ in 0..<n {
+            let t = try readTask(&r)
+            if let p = previous, t.sequence <= p {
+                throw r.malformed("task \"\(t.id)\" has sequence \(t.sequence) after one of \(p): snapshot tasks are written in increasing sequence order")
+            }
+            previous = t.sequence
+            task(t)
+        }
         let k = try r.count(elementSize: 16)
         var all: [ScheduleEntry] = []
         for _ in 0..<k { all.append(try readSchedule(&r)) }

@@ -247,6 +247,14 @@ struct EngineState: Sendable {
     }
 
     mutating func insert(_ t: TaskEntry) {
+        if t.sequence < nextSequence {
+            // Never from a live engine (new tasks take the next sequence); from a damaged or
+            // hand-made record, a sequence taken already would list the task twice in pages and
+            // snapshots. It gets the next one, the same way in every replay.
+            var renumbered = t
+            renumbered.sequence = nextSequence
+            return insert(renumbered)
+        }
         guard tasks.insertNew(t, version: 1) else { return }
         nextSequence = max(nextSequence, t.sequence &+ 1)
         entered(t, version: 1)

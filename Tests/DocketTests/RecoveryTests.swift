@@ -332,6 +332,35 @@ import Testing
         ], current: 0, status: .running, outcomes: [nil, nil, nil], createdAt: 3, finishedAt: nil, collided: [], stageDeadline: 99)
     }
 
+    /// Sequences no engine writes: a snapshot whose tasks repeat a sequence (or go back) is
+    /// refused when decoded, and a record's task whose sequence is taken already gets the next
+    /// one. Either listed the task twice in pages and wrote snapshots whose task count was off by
+    /// one (found by a review of the task table).
+    @Test func repeatedSequencesAreRefusedOrRenumbered() throws {
+        func task(_ id: String, sequence: UInt64) -> TaskEntry {
+            TaskEntry(id: id, name: "n", payload: [], queue: "q", priority: 0, key: nil, runAt: 0, attempt: 0, maxAttempts: 1,
+                      retry: .never, timeout: 0, status: .scheduled, progress: 0, output: nil, lastError: nil, createdAt: 0,
+                      startedAt: nil, finishedAt: nil, sequence: sequence, lease: 0, scheduleID: nil)
+        }
+        var crafted = EngineState()
+        _ = crafted.tasks.insertNew(task("a", sequence: 5))
+        _ = crafted.tasks.insertNew(task("b", sequence: 5))
+        #expect(throws: BinaryReader.Malformed.self, "a repeated sequence") { try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(crafted)) }
+        var state = EngineState()
+        state.apply(.enqueue(task("a", sequence: 1)))
+        state.apply(.enqueue(task("b", sequence: 2)))
+        state.apply(.enqueue(task("c", sequence: 1)))  // hand-made: sequence 1 is a's
+        #expect(state.tasks["c"]?.sequence == 3 && state.nextSequence == 4)
+        var order: [String] = []
+        state.tasks.forEachInSequenceOrder { t in
+            order.append(t.id)
+            return true
+        }
+        #expect(order == ["a", "b", "c"])
+        let back = try EngineCodec.decodeSnapshot(EngineCodec.encodeSnapshot(state))
+        #expect(back.tasks.count == 3 && back.tasks["c"]?.sequence == 3)
+    }
+
     /// A step id another task holds when its stage starts. The API cannot get there
     /// (`startWorkflow` refuses taken step ids and enqueue refuses a workflow's reserved ones),
     /// but records replayed from a hand-made or older journal can: the step counts as failed,
