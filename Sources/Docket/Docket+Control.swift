@@ -8,7 +8,9 @@ extension Docket {
     @discardableResult
     public func cancel(_ ids: [String]) async throws(DocketError) -> [TaskInfo] {
         // Made (and checked) for all first, so that a bad one changes nothing; each record then
-        // takes those of its ids, numbered in the order they are written.
+        // takes those of its ids, numbered in the order they are written. Unknown ids and
+        // illegal transitions are reported first, as for the other control calls.
+        try check(ids, action: "cancel", allowed: Self.cancellable)
         let planned = try cancellationTasks(for: ids, now: nowMicros())
         guard !planned.isEmpty else {
             return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable) { .cancel($0, at: $1) }
@@ -309,12 +311,8 @@ extension Docket {
         return first
     }
 
-    /// `weight`: bytes an id adds to its record besides itself (a cancellation task), so that
-    /// records stay within the size limit.
-    private func control(_ ids: [String], action: String, event: DocketEvent.Kind, allowed: Set<TaskStatus>,
-                         weight: (String) -> Int = { _ in 0 }, announce: () -> Void = {},
-                         make: ([String], Micros) throws(DocketError) -> Mutation) async throws(DocketError) -> [TaskInfo] {
-        guard !ids.isEmpty else { return [] }
+    /// Throws for the first id that is unknown or whose status does not allow `action`.
+    private func check(_ ids: [String], action: String, allowed: Set<TaskStatus>) throws(DocketError) {
         for id in ids {
             guard let t = state.tasks[id] else { throw .taskNotFound(id) }
             guard allowed.contains(t.status) else { throw .illegalTransition(id: id, status: t.status, action: action) }
@@ -322,6 +320,15 @@ extension Docket {
                 throw .invalidArgument("task \"\(id)\" is a step of a workflow stage that has ended; running it again would not change the workflow")
             }
         }
+    }
+
+    /// `weight`: bytes an id adds to its record besides itself (a cancellation task), so that
+    /// records stay within the size limit.
+    private func control(_ ids: [String], action: String, event: DocketEvent.Kind, allowed: Set<TaskStatus>,
+                         weight: (String) -> Int = { _ in 0 }, announce: () -> Void = {},
+                         make: ([String], Micros) throws(DocketError) -> Mutation) async throws(DocketError) -> [TaskInfo] {
+        guard !ids.isEmpty else { return [] }
+        try check(ids, action: action, allowed: allowed)
         var seen: Set<String> = []
         let unique = ids.filter { seen.insert($0).inserted }
         let now = nowMicros()
