@@ -21,7 +21,11 @@ int docket_timer_arm(int fd, int64_t deadline_ns) {
     // TFD_TIMER_CANCEL_ON_SET: a step of the clock (settimeofday, NTP stepping it) ends the
     // wait at once with ECANCELED, so the engine sees a step back now, not at a deadline the
     // step pushed away.
-    return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &spec, NULL) == 0 ? 0 : -1;
+    if (timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &spec, NULL) == 0) return 0;
+    // Armed all the same (timerfd_create(2), NOTES), but the clock was set since the last read,
+    // which that read will no longer report.
+    if (errno == ECANCELED) return 1;
+    return -1;
 }
 
 int docket_timer_wait(int fd) {

@@ -3,27 +3,27 @@
 /// Due times are wall-clock times, so after a step back what is pending waits longer by the
 /// size of the step. For a task with a time of its own that is right (it runs when the clock
 /// shows that time). For what the engine computed from the time it read — a schedule's next
-/// fire, an attempt's timeout — it is not: a machine that booted with its clock a year ahead
-/// and was then corrected would leave every schedule silent for that year. So when the clock
-/// reads more than `clockStepBackTolerance` earlier than the latest time the engine has seen
-/// (this process's reads, and at open the last journal record's time), the engine:
+/// fire, an attempt's timeout — it is not: a clock corrected back by a year would leave every
+/// schedule silent for that year. So when the timer loop reads the clock more than
+/// `clockStepBackTolerance` earlier than the latest time it has read, the engine:
 ///
-/// - moves each active schedule's next fire back to its first fire after now (a fixed-delay
-///   schedule's back by the step: the delay runs from its last completion, which happened the
-///   step's length earlier by the new clock), journaled like a resume. Fires between now and
-///   the old time whose occurrences exist already (run in the old timeline and not purged) are
-///   not made again (`fire` passes over existing occurrence ids);
+/// - moves each active schedule's next fire back to its first fire after now (for a fixed
+///   delay, one delay from now), journaled like a resume. Fires between now and the old time
+///   whose occurrences exist already (run before the step and not purged) are not made again;
 /// - moves the timeouts of running attempts back by the step (their time run so far is what
 ///   it was).
 ///
-/// The step's size is measured from the engine's last look at the clock: on the system clock
-/// exactly (the time elapsed since is measured on `ContinuousClock`); on other clocks the
-/// time between that look and the step is not known and not counted, so a timeout can end
-/// that much later than it should.
+/// The step's size is measured from the loop's last look at the clock: on the system clock
+/// exactly (the time elapsed since is measured on `ContinuousClock`); on other clocks the time
+/// between that look and the step is not known and not counted, so a timeout can end that
+/// much later than it should.
 ///
+/// Not at open: a clock then behind the journal's times may be the wrong one (a board without
+/// a working clock boots in 1970), and moving every schedule to it would run them at 1970
+/// times and then catch up 56 years when the clock is set. The engine waits, as before.
 /// Tasks keep their run times (a retry or snooze computed before the step waits it out;
-/// `reschedule` moves them), as do workflow stage deadlines. The timer thread wakes on any
-/// clock step (`TFD_TIMER_CANCEL_ON_SET`), so the step is seen at once, not at the next due time.
+/// `reschedule` moves them), as do workflow stage deadlines and paused schedules. The timer
+/// thread wakes on any clock step (`TFD_TIMER_CANCEL_ON_SET`), so a step is seen at once.
 extension Docket {
     /// A clock read this much earlier than the latest seen is a step back. Smaller ones are
     /// left alone: schedules wait them out (at most this long).
@@ -58,13 +58,10 @@ extension Docket {
         clockStepsBack += 1
         for id in state.schedules.keys.sorted() {
             guard let s = state.schedules[id], s.status == .active, let next = s.nextFire else { continue }
-            let earlier: Micros?
-            if s.isFixedDelay {
-                earlier = Time.add(next, -step)
-            } else {
-                earlier = s.schedule.next(after: Time.date(now)).map(Time.micros)
-            }
-            guard let earlier, earlier < next else { continue }
+            // The first fire after now: for a fixed delay, one delay from now. Never later than
+            // it was, and the same answer however often it is applied (a step seen twice, a
+            // schedule made after the step but before the loop saw it).
+            guard let earlier = s.schedule.next(after: Time.date(now)).map(Time.micros), earlier < next else { continue }
             try commit(.setScheduleStatus(id: id, status: .active, nextFire: earlier, at: now))
         }
         if !leaseDeadlines.isEmpty {

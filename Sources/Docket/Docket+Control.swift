@@ -252,13 +252,20 @@ extension Docket {
         // A cancelled task stays while its cancellation task (`<id>~cancel`) does: its id freed,
         // a new task under it would find that task in its way (refused, or left without its
         // own compensation). Both go in one purge once both are old enough.
-        let purgeable = Set(ids)
-        ids.removeAll { id in
-            guard state.tasks.peek(id)?.status == .cancelled else { return false }
-            let cid = Self.cancellationID(for: id)
-            return state.tasks.contains(cid) && !purgeable.contains(cid)
+        // Until nothing changes: a cancellation task can have one of its own, which keeps it.
+        var purgeable = Set(ids)
+        var cancelled = ids.filter { state.tasks.peek($0)?.status == .cancelled }
+        while true {
+            let kept = cancelled.filter { id in
+                let cid = Self.cancellationID(for: id)
+                return state.tasks.contains(cid) && !purgeable.contains(cid)
+            }
+            guard !kept.isEmpty else { break }
+            purgeable.subtract(kept)
+            let keptSet = Set(kept)
+            cancelled.removeAll { keptSet.contains($0) }
         }
-        ids.sort()
+        ids = purgeable.sorted()
         var sequence: UInt64 = 0
         for chunk in idChunks(ids) { sequence = try commit(.purge(Array(chunk))) }
         let inUse = state.tasks.scheduleIDsInUse()
@@ -275,15 +282,17 @@ extension Docket {
     /// `ids` in runs that fit one record each: at most `idsPerRecord`, and at most half the
     /// journal's record size limit (ids are up to 256 bytes; a purge of 10,000 of them did not
     /// fit an 8 KiB limit, and failed every time after).
-    func idChunks(_ ids: [String]) -> [ArraySlice<String>] {
+    /// `weight`: bytes an id adds to its record besides itself (a cancellation task).
+    func idChunks(_ ids: [String], weight: (String) -> Int = { _ in 0 }) -> [ArraySlice<String>] {
         let budget = max(1, (journal.map { _ in configuration.journal.maxRecordSize } ?? Int.max) / 2)
         var chunks: [ArraySlice<String>] = []
         var start = 0
         while start < ids.count {
             var end = start
             var bytes = 0
-            while end < ids.count, end - start < Self.idsPerRecord, end == start || bytes + ids[end].utf8.count + 3 <= budget {
-                bytes += ids[end].utf8.count + 3
+            while end < ids.count, end - start < Self.idsPerRecord,
+                  end == start || bytes + ids[end].utf8.count + 3 + weight(ids[end]) <= budget {
+                bytes += ids[end].utf8.count + 3 + weight(ids[end])
                 end += 1
             }
             chunks.append(ids[start..<end])
@@ -333,11 +342,7 @@ extension Docket {
         let unique = ids.filter { seen.insert($0).inserted }
         let now = nowMicros()
         let freesSlots = unique.contains { id in readTasks { $0.peek(id)?.status == .running } }
-        // Bounded records: at most `idsPerRecord` ids and half the journal's record size limit
-        // (ids are up to 256 bytes each).
-        let budget = max(1, (journal.map { _ in configuration.journal.maxRecordSize } ?? Int.max) / 2)
         var sequence: UInt64 = 0
-        var applied = 0
         // The ids this call changed: a record's effects (a workflow stage it ended) may have
         // changed ids of a later record already, and those were announced then.
         var changed: [String] = []
@@ -347,18 +352,12 @@ extension Docket {
         let outerHold = holdWorkflowEffects
         holdWorkflowEffects = true
         do throws(DocketError) {
-            while applied < unique.count {
-                var end = applied
-                var bytes = 0
-                while end < unique.count, end - applied < Self.idsPerRecord,
-                      end == applied || bytes + unique[end].utf8.count + 3 + weight(unique[end]) <= budget {
-                    bytes += unique[end].utf8.count + 3 + weight(unique[end])
-                    end += 1
-                }
-                let chunk = unique[applied..<end].filter { id in readTasks { $0.peek(id).map { allowed.contains($0.status) } ?? false } }
+            // Bounded records (`idChunks`); each chunk keeps the ids an earlier record's effects
+            // left in an allowed status.
+            for run in idChunks(unique, weight: weight) {
+                let chunk = run.filter { id in readTasks { $0.peek(id).map { allowed.contains($0.status) } ?? false } }
                 if !chunk.isEmpty { sequence = try commit(try make(chunk, now)) }
                 changed += chunk
-                applied = end
             }
         } catch {
             failure = error

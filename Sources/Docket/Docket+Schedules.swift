@@ -393,6 +393,11 @@ extension Docket {
         if s.isFixedDelay {
             onTime = [first]
             next = nil
+            // Its occurrence exists already (a clock stepped back onto its time): none is made
+            // here, so none will end to give the next fire; it is one delay from now.
+            if state.tasks.contains(EngineState.occurrenceID(schedule: s.id, nominal: first)) {
+                next = s.schedule.next(after: Time.date(now)).map(Time.micros)
+            }
         } else {
             // One walk for the whole catch-up: `next(after:)` per fire would walk a COUNT rule
             // from its DTSTART again each time (12.7 s for 17k missed fires of one such rule).

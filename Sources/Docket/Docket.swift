@@ -56,8 +56,8 @@ public actor Docket {
     /// `close()` calls waiting for a close under way (the loop's, or another call's) to end.
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
     var armedDeadline: Micros?
-    /// The latest wall-clock time the timer loop has read (at open: the last journal record's
-    /// time), to tell a clock step back (`noteWallClock`).
+    /// The latest wall-clock time the timer loop has read, to tell a clock step back
+    /// (`noteWallClock`).
     var wallHighWater: Micros = -Time.limit
     /// Clock steps back seen since opening.
     var clockStepsBack = 0
@@ -175,14 +175,6 @@ public actor Docket {
                                           interrupted: state.tasks.ids(withStatus: .running).sorted())
         report.missingRetryFunctions = Self.missingRetryFunctions(in: state, configuration: configuration)
         let docket = Docket(configuration: configuration, journal: journal, state: state, report: report)
-        // The latest time the clock read before: the last record's, or (its records folded into
-        // a snapshot on close) the latest a task was made, started or finished, a workflow made
-        // or ended, a schedule made or fired. A clock now earlier than that has stepped back.
-        var seen = journal.recoveryReport.lastTimestamp.map { Micros(clamping: $0 / 1000) } ?? -Time.limit
-        if let t = state.tasks.latestTime { seen = max(seen, t) }
-        for w in state.workflows.values { seen = max(seen, w.finishedAt ?? w.createdAt) }
-        for s in state.schedules.values { seen = max(seen, s.createdAt, s.lastFire ?? s.createdAt) }
-        await docket.setWallHighWater(seen)
         try await docket.recoverInterrupted()
         return docket
     }
@@ -448,8 +440,6 @@ public actor Docket {
     // MARK: Helpers
 
     func nowMicros() -> Micros { Time.micros(configuration.clock.now()) }
-
-    func setWallHighWater(_ t: Micros) { wallHighWater = min(t, Time.limit) }
 
     func emit(_ kind: DocketEvent.Kind, _ t: TaskEntry, at: Micros, runAt: Micros? = nil, error: String? = nil) {
         guard wantsEvents else { return }

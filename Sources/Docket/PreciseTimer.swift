@@ -32,6 +32,8 @@ final class PreciseTimer: Sendable {
         var nextID: UInt64 = 1
         /// The deadline the timerfd is set to (nil: disarmed).
         var armed: Int64?
+        /// Arming found the clock set since the last wait, which that wait will not report.
+        var stepPending = false
     }
 
     private let state = Mutex(State())
@@ -138,9 +140,10 @@ final class PreciseTimer: Sendable {
             }
             // The clock was stepped: every sleeper wakes now (sleeps may end early; callers
             // look at the time and sleep again), so a step back is seen at once.
-            let stepped = result == 1
             var due: [@Sendable () -> Void] = []
             state.withLock { s in
+                let stepped = result == 1 || s.stepPending
+                s.stepPending = false
                 let now = Self.realtimeNow()
                 s.armed = nil
                 while let top = s.heap.min, stepped || top.deadline <= now {
@@ -156,8 +159,19 @@ final class PreciseTimer: Sendable {
     /// Points the timerfd at the earliest registration, dropping cancelled ones off the top.
     private func arm(_ s: inout State) {
         while let top = s.heap.min, s.callbacks[top.id] == nil { _ = s.heap.popMin() }
-        guard let next = s.heap.min?.deadline, next != s.armed else { return }
-        if docket_timer_arm(fd, next) == 0 { s.armed = next }
+        // A wake for a step is armed already: keep it (the loop re-arms once woken).
+        guard !s.stepPending, let next = s.heap.min?.deadline, next != s.armed else { return }
+        switch docket_timer_arm(fd, next) {
+        case 0:
+            s.armed = next
+        case 1:
+            // The clock was stepped and the waiting read will not say so: wake it now (a
+            // deadline in the past) and let it wake everyone, as for a step it sees.
+            s.stepPending = true
+            s.armed = docket_timer_arm(fd, 1) >= 0 ? 1 : nil
+        default:
+            break
+        }
     }
 
     /// Cancelled registrations stay in the heap until they surface; rebuild it when they are

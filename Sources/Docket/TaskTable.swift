@@ -317,16 +317,6 @@ struct TaskTable: Sendable {
         return ids.sorted()
     }
 
-    /// The latest time any task was created, started or finished (nil without tasks): a time
-    /// the engine's clock read.
-    var latestTime: Micros? {
-        var latest: Micros?
-        for i in rows.indices where !rows[i].id.isEmpty {
-            latest = max(latest ?? Micros.min, rows[i].createdAt, rows[i].startedAt, rows[i].finishedAt)
-        }
-        return latest
-    }
-
     /// What the derived structures need of each live task, without materializing it (the
     /// queue and key only of running tasks; empty and nil for the others).
     func forEachLive(_ body: (_ id: String, _ status: TaskStatus, _ runAt: Micros, _ sequence: UInt64, _ version: UInt32,

@@ -169,9 +169,11 @@ final class ZoneRules: Sendable {
         i <= transitions.count ? offsets[i] : offsets[cycleStart + (i - cycleStart) % cycleLength]
     }
 
-    /// The offsets of segment `i` and every segment after it (repeats not listed twice).
+    /// The offsets of segment `i` and every segment after it (repeats not listed twice): from
+    /// inside the repeating years, the whole cycle's (the stored last segment is followed by
+    /// the repeats, summer time included).
     func offsets(fromSegment i: Int) -> ArraySlice<Int64> {
-        i <= transitions.count ? offsets[i...] : offsets[(cycleStart + (i - cycleStart) % cycleLength)...]
+        cycleLength > 0 && i >= cycleStart ? offsets[cycleStart...] : offsets[min(i, transitions.count)...]
     }
 
     /// The UTC offset in force at instant `t`.

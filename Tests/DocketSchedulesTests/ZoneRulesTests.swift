@@ -120,4 +120,17 @@ import Testing
             return
         }
     }
+
+    /// A time of day reachable only under summer time, from a start in the table's last stored
+    /// segment (winter 2699): the offsets listed from there left out the repeated summer
+    /// offset, so the rule was judged never to match and answered nil.
+    @Test func summerTimeAfterTheStoredTableCounts() throws {
+        for year in [2698, 2699] {
+            let rule = try RecurrenceRule(parsing: "DTSTART;TZID=America/New_York:\(year)1201T100000\nRRULE:FREQ=HOURLY;INTERVAL=24;BYHOUR=11")
+            let after = Date(timeIntervalSince1970: Double(CivilCalendar.daysFromCivil(year: year, month: 12, day: 2) * 86_400))
+            let next = try #require(rule.next(after: after), "from \(year)")
+            // The first summer day: 10:00 EST is 11:00 EDT.
+            #expect(ISO8601.string(from: next, in: try #require(TimeZone(identifier: "America/New_York"))).hasSuffix("T11:00:00-04:00"))
+        }
+    }
 }

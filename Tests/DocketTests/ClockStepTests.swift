@@ -121,45 +121,61 @@ import Testing
         h.directory?.remove()
     }
 
-    /// A fixed-delay schedule's next fire moves back by the step: the delay runs from its last
-    /// completion, which by the new clock was the step's length earlier.
-    @Test func aFixedDelayScheduleMovesBackByTheStep() async throws {
+    /// A fixed-delay schedule's next fire moves back to one delay from now (never later than
+    /// it was); landing on the time of an occurrence that exists already, it gets its next fire
+    /// one delay on instead of waiting for good for an occurrence that will not end.
+    @Test func aFixedDelayScheduleMovesBackToADelayFromNow() async throws {
         let runs = Runs()
         let h = try await Self.make(.inMemory, runs: runs)
         let d = h.docket
-        try await d.schedule("f", parsing: "@every 5m after completion", handler: "ok", payload: Job(n: 1))
-        let first = try #require(await d.scheduleInfo("f")?.nextFire)
-        h.clock.advance(to: first)
-        await h.recorder.waitFor(.succeeded)
+        try await d.schedule("f", parsing: "@every 1m after completion", handler: "ok", payload: Job(n: 1))
+        #expect(await d.scheduleInfo("f")?.nextFire == Self.at(60))
+        h.clock.advance(to: Self.at(60))
+        await h.recorder.waitFor(.succeeded, Self.occurrence("f", Self.at(60)))
+        await h.settle()
+        #expect(await d.scheduleInfo("f")?.nextFire == Self.at(120))
+        // Back to 08:00: one delay from now is 08:01, the time of the occurrence that ran.
+        h.clock.step(to: Self.at(0))
+        await h.settle()
+        #expect(await d.scheduleInfo("f")?.nextFire == Self.at(60))
+        h.clock.advance(to: Self.at(60))
+        await h.settle()
+        #expect(runs.count(Self.occurrence("f", Self.at(60))) == 1, "not run again")
+        #expect(await d.scheduleInfo("f")?.nextFire == Self.at(120))
+        h.clock.advance(to: Self.at(120))
+        await h.recorder.waitFor(.succeeded, Self.occurrence("f", Self.at(120)))
+        // Five seconds back: the delay still runs from the last completion, five seconds
+        // earlier by the new clock.
         await h.settle()
         let next = try #require(await d.scheduleInfo("f")?.nextFire)
+        h.clock.step(to: h.clock.now().addingTimeInterval(-5))
         await h.settle()
-        h.clock.step(to: h.clock.now().addingTimeInterval(-7200))
-        await h.settle()
-        #expect(await d.scheduleInfo("f")?.nextFire == next.addingTimeInterval(-7200))
+        #expect(await d.scheduleInfo("f")?.nextFire == next.addingTimeInterval(-5))
+        #expect(await d.stats().clockStepsBack == 2)
         try await h.stop()
     }
 
-    /// A journal written by a clock that was ahead (a machine booted with a wrong clock, then
-    /// corrected, then restarted): at open the clock is behind the last record, which is a step
-    /// back, and the schedules follow it.
-    @Test func reopeningBehindTheJournalsClockIsAStepBack() async throws {
+    /// At open a clock behind the journal's times is left alone: it may be the wrong one (a
+    /// board without a working clock boots in 1970), and moving the schedules to it would run
+    /// them at those times and then catch up the years between when the clock is set.
+    @Test func openingBehindTheJournalsClockChangesNothing() async throws {
         let runs = Runs()
         let ahead = ManualClock(now: Self.at(365 * 86_400))
         let h = try await Self.make(.journaled, runs: runs, clock: ahead)
         try await h.docket.schedule("m", parsing: "0 * * * *", handler: "ok", payload: Job(n: 1))
+        try await h.docket.schedule("f", parsing: "@every 1h after completion", handler: "ok", payload: Job(n: 1))
         await h.settle()
-        #expect(await h.docket.scheduleInfo("m")?.nextFire == Self.at(365 * 86_400 + 3600))
         try await h.stop()
         let dir = try #require(h.directory)
-        let corrected = ManualClock(now: Self.at(30))
-        let d = try await Docket.open(directory: dir.journal, configuration: Harness.configuration(corrected))
-        d.register("ok", payload: Job.self) { _, c in runs.add(c.id) }
-        let runner = Task { try await d.run() }
-        while await d.stats().clockStepsBack == 0 { await Task.yield() }
-        #expect(await d.scheduleInfo("m")?.nextFire == Self.at(3600))
-        runner.cancel()
-        try await runner.value
+        let behind = ManualClock(now: Self.at(30))
+        let reopened = try await Harness.make(.journaled, clock: behind, directory: dir, register: { d in
+            d.register("ok", payload: Job.self) { _, c in runs.add(c.id) }
+        })
+        await reopened.settle()
+        #expect(await reopened.docket.stats().clockStepsBack == 0)
+        #expect(await reopened.docket.scheduleInfo("m")?.nextFire == Self.at(365 * 86_400 + 3600))
+        #expect(await reopened.docket.scheduleInfo("f")?.nextFire == Self.at(365 * 86_400 + 3600))
+        try await reopened.stop()
         dir.remove()
     }
 }

@@ -68,6 +68,27 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A cancellation task with one of its own (cancellation handlers for both handlers) keeps
+    /// its task: kept itself, it kept the first one only if the purge looked again.
+    @Test func aChainOfCancellationTasksIsKeptWhole() async throws {
+        let clock = ManualClock(now: Harness.start)
+        let d = try Docket.inMemory(configuration: Harness.configuration(clock))
+        d.register("job", payload: Job.self) { _, _ in }
+        try d.registerCancellation(for: "job", payload: Job.self) { _, _ in }
+        try d.registerCancellation(for: "job~cancel", payload: Job.self) { _, _ in }
+        try await d.enqueue("job", payload: Job(n: 1), options: TaskOptions(id: "a", delay: .seconds(86_400)))
+        try await d.cancel(["a"])
+        try await d.cancel(["a~cancel"])
+        #expect(await d.task("a~cancel~cancel")?.status == .scheduled)
+        clock.advance(by: .seconds(10))
+        #expect(try await d.purge(olderThan: .seconds(1)) == 0)
+        #expect(await d.task("a")?.status == .cancelled)
+        #expect(await d.task("a~cancel")?.status == .cancelled)
+        try await d.cancel(["a~cancel~cancel"])
+        clock.advance(by: .seconds(10))
+        #expect(try await d.purge(olderThan: .seconds(1)) == 3)
+    }
+
     /// The check that a task and its cancellation task fit one record measures the record as
     /// it will be written: measured with a time of 0 it came out 7 bytes short, so a list was
     /// cancelled in part and then the journal refused the record of the rest.

@@ -8,7 +8,7 @@
 int docket_timer_create(void);
 
 /// Arms the timer for an absolute CLOCK_REALTIME deadline in nanoseconds (> 0). Returns 0 on
-/// success, -1 on failure.
+/// success, 1 when armed but the clock was set (stepped) since the last wait, -1 on failure.
 int docket_timer_arm(int fd, int64_t deadline_ns);
 
 /// Blocks until the armed deadline passes. Returns 0 when it did, 1 when the clock was set
