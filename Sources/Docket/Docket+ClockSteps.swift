@@ -7,8 +7,8 @@
 /// schedule silent for that year. So when the timer loop reads the clock more than
 /// `clockStepBackTolerance` earlier than the latest time it has read, the engine:
 ///
-/// - moves each active schedule's next fire back to its first fire after now (for a fixed
-///   delay, one delay from now), journaled like a resume. Fires between now and the old time
+/// - moves each active or paused schedule's next fire back to its first fire after now (for a
+///   fixed delay, one delay from now), journaled like a resume. Fires between now and the old time
 ///   whose occurrences exist already (run before the step and not purged) are not made again;
 /// - moves the timeouts of running attempts back by the step (their time run so far is what
 ///   it was).
@@ -22,7 +22,7 @@
 /// a working clock boots in 1970), and moving every schedule to it would run them at 1970
 /// times and then catch up 56 years when the clock is set. The engine waits, as before.
 /// Tasks keep their run times (a retry or snooze computed before the step waits it out;
-/// `reschedule` moves them), as do workflow stage deadlines and paused schedules. The timer
+/// `reschedule` moves them), as do workflow stage deadlines. The timer
 /// thread wakes on any clock step (`TFD_TIMER_CANCEL_ON_SET`), so a step is seen at once.
 extension Docket {
     /// A clock read this much earlier than the latest seen is a step back. Smaller ones are
@@ -57,12 +57,13 @@ extension Docket {
     private func clockSteppedBack(by step: Micros, now: Micros) throws(DocketError) {
         clockStepsBack += 1
         for id in state.schedules.keys.sorted() {
-            guard let s = state.schedules[id], s.status == .active, let next = s.nextFire else { continue }
+            // Paused ones too: a fixed-delay schedule resumes at its stored next fire.
+            guard let s = state.schedules[id], s.status != .finished, let next = s.nextFire else { continue }
             // The first fire after now: for a fixed delay, one delay from now. Never later than
             // it was, and the same answer however often it is applied (a step seen twice, a
             // schedule made after the step but before the loop saw it).
             guard let earlier = s.schedule.next(after: Time.date(now)).map(Time.micros), earlier < next else { continue }
-            try commit(.setScheduleStatus(id: id, status: .active, nextFire: earlier, at: now))
+            try commit(.setScheduleStatus(id: id, status: s.status, nextFire: earlier, at: now))
         }
         if !leaseDeadlines.isEmpty {
             var shifted = BinaryHeap<LeaseDeadline>()

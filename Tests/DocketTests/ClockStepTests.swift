@@ -152,6 +152,16 @@ import Testing
         await h.settle()
         #expect(await d.scheduleInfo("f")?.nextFire == next.addingTimeInterval(-5))
         #expect(await d.stats().clockStepsBack == 2)
+        // Paused, it moves too: it resumes at its stored next fire.
+        try await d.pauseSchedule("f")
+        await h.settle()
+        let paused = try #require(await d.scheduleInfo("f")?.nextFire)
+        h.clock.step(to: h.clock.now().addingTimeInterval(-3600))
+        await h.settle()
+        #expect(await d.scheduleInfo("f")?.nextFire == h.clock.now().addingTimeInterval(60))
+        #expect(paused > h.clock.now().addingTimeInterval(3000))
+        try await d.resumeSchedule("f")
+        #expect(await d.scheduleInfo("f")?.nextFire == h.clock.now().addingTimeInterval(60))
         try await h.stop()
     }
 
