@@ -92,6 +92,17 @@ extension Docket {
         return created
     }
 
+    /// How many times `id` ends in the cancellation suffix (`a~cancel~cancel`: 2).
+    static func cancellationDepth(_ id: String) -> Int {
+        var depth = 0
+        var rest = Substring(id)
+        while rest.hasSuffix(cancellationSuffix) {
+            depth += 1
+            rest = rest.dropLast(cancellationSuffix.count)
+        }
+        return depth
+    }
+
     /// Appended to a task's id and handler name for its cancellation task and handler.
     static let cancellationSuffix = "~cancel"
 
@@ -265,7 +276,12 @@ extension Docket {
             let keptSet = Set(kept)
             cancelled.removeAll { keptSet.contains($0) }
         }
-        ids = purgeable.sorted()
+        // Cancellation tasks before the tasks they compensate (deepest first), so that a crash
+        // between two of the records below never leaves a task purged and its `~cancel` task not.
+        ids = purgeable.sorted { a, b in
+            let (da, db) = (Self.cancellationDepth(a), Self.cancellationDepth(b))
+            return da != db ? da > db : a < b
+        }
         var sequence: UInt64 = 0
         for chunk in idChunks(ids) { sequence = try commit(.purge(Array(chunk))) }
         let inUse = state.tasks.scheduleIDsInUse()

@@ -89,6 +89,35 @@ import Testing
         #expect(try await d.purge(olderThan: .seconds(1)) == 3)
     }
 
+    /// A purge in several records writes cancellation tasks before the tasks they compensate:
+    /// after any prefix of its records (a crash between two), no task is gone while its
+    /// `~cancel` task is still there.
+    @Test func aPurgeCutShortNeverLeavesACancellationTaskBehind() async throws {
+        let h = try await Harness.make(.journaled, register: { d in
+            d.register("job", payload: Job.self) { _, _ in }
+            try? d.registerCancellation(for: "job", payload: Job.self) { _, _ in }
+        }, configure: { $0.journal.maxRecordSize = 4096 })
+        let d = h.docket
+        let n = 300
+        try await d.enqueue(batch: (0..<n).map { NewTask("job", payload: Job(n: $0), options: TaskOptions(id: "t-\($0)", delay: .seconds(600))) })
+        #expect(try await d.cancel(matching: TaskFilter(name: "job")).count == n)
+        await h.recorder.waitFor(.succeeded, count: n)
+        h.clock.advance(by: .seconds(10))
+        let before = try #require(await d.stats().journal).lastSequence
+        #expect(try await d.purge(olderThan: .zero) == 2 * n)
+        let after = try #require(await d.stats().journal).lastSequence
+        try await h.stop()
+        let dir = try #require(h.directory)
+        #expect(after - before >= 3, "the purge took several records")
+        for sequence in before...after {
+            let ids = Set(try Docket.inspect(directory: dir.journal, asOf: sequence).tasks.map(\.id))
+            for i in 0..<n where !ids.contains("t-\(i)") {
+                #expect(!ids.contains("t-\(i)~cancel"), "after record \(sequence)")
+            }
+        }
+        dir.remove()
+    }
+
     /// The check that a task and its cancellation task fit one record measures the record as
     /// it will be written: measured with a time of 0 it came out 7 bytes short, so a list was
     /// cancelled in part and then the journal refused the record of the rest.
