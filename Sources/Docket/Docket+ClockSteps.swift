@@ -34,18 +34,21 @@ extension Docket {
     ///
     /// How far the clock stepped: from the time read at the last look, moved on by the time
     /// elapsed since (on the system clock, measured by `ContinuousClock`, which steps do not
-    /// move; other clocks have no such measure, so the step counts from the last look).
+    /// move; other clocks have no such measure, so the step counts from the latest time read).
     func noteWallClock(_ now: Micros) throws(DocketError) {
-        let elapsed: Micros
+        // Where the clock should read now: the last look moved on by the time elapsed since
+        // (system clock), or the latest time read (other clocks).
+        let expected: Micros
         let mono = configuration.clock is SystemClock ? ContinuousClock.now : nil
         if let mono, let last = lastLookMono {
             let d = last.duration(to: mono).components
-            elapsed = max(0, Micros(clamping: d.seconds) &* 1_000_000 &+ Micros(d.attoseconds / 1_000_000_000_000))
+            let elapsed = max(0, Micros(clamping: d.seconds) &* 1_000_000 &+ Micros(d.attoseconds / 1_000_000_000_000))
+            expected = Time.add(lastLookWall, elapsed)
         } else {
-            elapsed = 0
+            expected = wallHighWater
         }
         lastLookMono = mono
-        let expected = Time.add(wallHighWater, elapsed)
+        lastLookWall = now
         if now < Time.add(expected, -Self.clockStepBackTolerance) {
             wallHighWater = now
             try clockSteppedBack(by: expected - now, now: now)

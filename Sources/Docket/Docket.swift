@@ -61,8 +61,10 @@ public actor Docket {
     var wallHighWater: Micros = -Time.limit
     /// Clock steps back seen since opening.
     var clockStepsBack = 0
-    /// When the timer loop last read the system clock, on `ContinuousClock` (nil on other clocks).
+    /// When the timer loop last read the system clock, on `ContinuousClock` (nil on other
+    /// clocks), and what it read.
     var lastLookMono: ContinuousClock.Instant?
+    var lastLookWall: Micros = 0
     var recordsSinceSnapshot = 0
     var snapshotInFlight = false
     var random: SplitMix64
