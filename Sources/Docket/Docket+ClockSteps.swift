@@ -59,6 +59,7 @@ extension Docket {
 
     private func clockSteppedBack(by step: Micros, now: Micros) throws(DocketError) {
         clockStepsBack += 1
+        runStats.clockSteppedBack()
         for id in state.schedules.keys.sorted() {
             // Paused ones too: a fixed-delay schedule resumes at its stored next fire.
             guard let s = state.schedules[id], s.status != .finished, let next = s.nextFire else { continue }

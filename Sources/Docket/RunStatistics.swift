@@ -33,13 +33,23 @@ struct RunStatistics: Sendable {
         finishCounts[slot] += 1
     }
 
+    /// The clock stepped back: the per-second finish counts are of seconds that now lie
+    /// ahead, and would be counted again when the clock passes them; start the minute over.
+    mutating func clockSteppedBack() {
+        for i in finishCounts.indices {
+            finishCounts[i] = 0
+            finishSeconds[i] = Int64.min
+        }
+        firstFinish = nil
+    }
+
     static func second(_ t: Micros) -> Int64 { t >= 0 ? t / 1_000_000 : -((-t + 999_999) / 1_000_000) }
 
     /// Finished attempts per second over the last minute (or since the first finish, if that is
     /// more recent, counted over at least a second so two close finishes after a quiet spell do
     /// not read as thousands a second), as of `now`; nil before two finishes.
     func throughput(now: Micros) -> Double? {
-        guard finished >= 2, let firstFinish else { return nil }
+        guard finished >= 2, let firstFinish, firstFinish <= now else { return nil }
         let current = Self.second(now)
         var count = 0
         for i in 0..<60 where finishSeconds[i] > current - 60 && finishSeconds[i] <= current { count += finishCounts[i] }

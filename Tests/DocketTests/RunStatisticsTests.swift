@@ -27,4 +27,19 @@ import Testing
         #expect(abs(steadyRate - 100) < 2, "\(steadyRate)")
         #expect(RunStatistics().throughput(now: 0) == nil)
     }
+
+    /// After a clock step back the seconds counted before it lie ahead again: they are dropped,
+    /// not counted a second time when the clock passes them (a minute read up to twice the rate).
+    @Test func aClockStepBackStartsTheMinuteOver() throws {
+        var stats = RunStatistics()
+        for second in 100...160 { stats.noteFinish(at: Micros(second) * 1_000_000) }  // 1/s
+        stats.clockSteppedBack()
+        #expect(stats.throughput(now: 50_000_000) == nil, "nothing finished since the step")
+        stats.noteFinish(at: 51_000_000)
+        stats.noteFinish(at: 52_000_000)
+        // At 100 s the clock is at the first second counted before the step again: only the
+        // two finishes since count, over the 49 s since the first of them.
+        let rate = try #require(stats.throughput(now: 100_000_000))
+        #expect(abs(rate - 2.0 / 49) < 0.001, "\(rate)")
+    }
 }
