@@ -220,10 +220,14 @@ extension Docket {
     /// after its time because workers, its queue or its key were busy, is missed per its
     /// schedule's misfire policy: `.skip` skips it, `.fireOnce` skips it unless it is the
     /// schedule's latest occurrence (the one run for all of them), `.fireAll` runs it.
-    /// Fixed-delay schedules are exempt, as at firing: their next occurrence waits for this one.
+    /// Fixed-delay schedules are exempt, as at firing: their next occurrence waits for this one;
+    /// so are occurrences rescheduled to before their own time.
     func missedWhileBusy(_ t: TaskEntry, now: Micros) -> Bool {
         guard let id = t.scheduleID, t.attempt == 0, t.startedAt == nil, let s = state.schedules[id], !s.isFixedDelay,
               now - t.runAt > s.grace else { return false }
+        // Rescheduled to before its own time: someone asked for it to run (a jittered run time
+        // is never earlier), not an occurrence that waited for a worker.
+        if let nominal = EngineState.nominalTime(of: t), t.runAt < nominal { return false }
         switch s.misfire {
         case .fireAll: return false
         case .skip: return true
