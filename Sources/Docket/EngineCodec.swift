@@ -241,7 +241,7 @@ enum EngineCodec {
                 throw r.malformed("task \"\(t.id)\" has sequence \(t.sequence) after one of \(p): snapshot tasks are written in increasing sequence order")
             }
             previous = t.sequence
-            task(t)
+            task(consume t)
         }
         let k = try r.count(elementSize: 16)
         var all: [ScheduleEntry] = []
