@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Differential fuzz of `docket cron next` against an independent model of the
-README's cron grammar + DST rule (own calendar matcher, zoneinfo), cross-checked
-with cronsim (naive wall-clock matcher) where cronsim understands the syntax.
+README's cron grammar + DST rule (own calendar matcher; wall times mapped to instants by
+Fixtures/schedules/generate.py's zoneinfo model).
 
 usage: cronfuzz.py SEED N [--zones z1,z2] [--near FRACTION] [--far] [--policies]
 
 --far starts in 2650-9900 (near the DST changes of 2695-2701, 3000, 4321, 9000): the zones'
 far-future rule, which Docket repeats past its 2700 table. Needs `swift build -c release`
-(or DOCKET=path) and `pip install cronsim==2.8`.
+(or DOCKET=path) and what generate.py imports (cronsim, croniter, python-dateutil; see
+Fixtures/schedules/README).
 """
 import calendar
 import json
@@ -19,6 +20,9 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import os
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Wall time -> instants (once, fold, gap) is the fixtures' own model: one copy of it.
+sys.path.insert(0, os.path.join(HERE, "..", "..", "Fixtures", "schedules"))
+from generate import wall_instants  # noqa: E402
 DOCKET = os.environ.get("DOCKET", os.path.join(HERE, "..", "..", ".build", "release", "docket"))
 UTC = timezone.utc
 NFIRES = 10
@@ -191,29 +195,6 @@ class Model:
             d += timedelta(days=1)
 
 
-def classify(w, zone):
-    tz = tzof(zone)
-    a, b = w.replace(tzinfo=tz, fold=0), w.replace(tzinfo=tz, fold=1)
-    ua, ub = int(a.timestamp()), int(b.timestamp())
-    ra = datetime.fromtimestamp(ua, UTC).astimezone(tz).replace(tzinfo=None) == w
-    rb = datetime.fromtimestamp(ub, UTC).astimezone(tz).replace(tzinfo=None) == w
-    if ra and rb and ua != ub:
-        return "fold", sorted((ua, ub))
-    if ra:
-        return "once", [ua]
-    if rb:
-        return "once", [ub]
-    lo, hi = min(ua, ub), max(ua, ub)
-    after = off_at(hi, zone)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if off_at(mid, zone) == after:
-            hi = mid
-        else:
-            lo = mid
-    return "gap", [hi]
-
-
 def model_next(expr, zone, start_u, n, gap="auto", fold="auto"):
     import bisect
     m = Model(expr)
@@ -242,7 +223,7 @@ def model_next(expr, zone, start_u, n, gap="auto", fold="auto"):
         if o is not None:
             kind, us = "once", [wu - o]
         else:
-            kind, us = classify(w, zone)
+            kind, us = wall_instants(w, zone)
         if kind == "fold":
             us = {"first": us[:1], "last": us[1:], "both": us}[fold]
         elif kind == "gap":
@@ -257,16 +238,23 @@ def model_next(expr, zone, start_u, n, gap="auto", fold="auto"):
 
 
 # ---------------------------------------------------------------- docket
-def docket(expr, zone, start_u, n):
-    after = datetime.fromtimestamp(start_u, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    cmd = [DOCKET, "cron", "next", expr, "--tz", zone, "--after", after, "-n", str(n), "--json"]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+def run(cmd, timeout=60):
+    """Runs the CLI: ("OK", fires), ("ERR", code, message), ("CRASH", code, stderr) or TIMEOUT."""
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "TIMEOUT", None, None, cmd
     if p.returncode >= 128 or p.returncode < 0 or "Fatal error" in p.stderr:
         return "CRASH", p.returncode, p.stderr[-500:], cmd
     if p.returncode != 0:
         return "ERR", p.returncode, p.stderr.strip(), cmd
     out = [int(datetime.fromisoformat(s).timestamp()) for s in json.loads(p.stdout or "[]")]
     return "OK", out, None, cmd
+
+
+def docket(expr, zone, start_u, n):
+    after = datetime.fromtimestamp(start_u, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return run([DOCKET, "cron", "next", expr, "--tz", zone, "--after", after, "-n", str(n), "--json"])
 
 
 # ---------------------------------------------------------------- generator

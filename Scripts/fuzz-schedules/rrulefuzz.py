@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cronfuzz import transitions, off_at  # noqa: E402
+from cronfuzz import transitions, off_at, run  # noqa: E402
 
 DOCKET = os.environ.get("DOCKET", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".build", "release", "docket"))
 UTC = timezone.utc
@@ -162,16 +162,7 @@ def docket(text, after_u, n, tzarg=None):
     cmd = [DOCKET, "rrule", "next", text, "--after", after, "-n", str(n), "--json"]
     if tzarg:
         cmd += ["--tz", tzarg]
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        return "TIMEOUT", None, None, cmd
-    if p.returncode >= 128 or p.returncode < 0 or "Fatal error" in p.stderr:
-        return "CRASH", p.returncode, p.stderr[-500:], cmd
-    if p.returncode != 0:
-        return "ERR", p.returncode, p.stderr.strip(), cmd
-    out = [int(datetime.fromisoformat(s).timestamp()) for s in json.loads(p.stdout or "[]")]
-    return "OK", out, None, cmd
+    return run(cmd, timeout=30)
 
 
 def fmt(us, zone):

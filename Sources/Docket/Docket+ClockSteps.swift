@@ -5,18 +5,13 @@
 /// shows that time). For what the engine computed from the time it read — a schedule's next
 /// fire, an attempt's timeout — it is not: a clock corrected back by a year would leave every
 /// schedule silent for that year. So when the timer loop reads the clock more than
-/// `clockStepBackTolerance` earlier than the latest time it has read, the engine:
+/// `clockStepBackTolerance` earlier than it should (`noteWallClock`), the engine:
 ///
 /// - moves each active or paused schedule's next fire back to its first fire after now (for a
 ///   fixed delay, one delay from now), journaled like a resume. Fires between now and the old time
 ///   whose occurrences exist already (run before the step and not purged) are not made again;
 /// - moves the timeouts of running attempts back by the step (their time run so far is what
 ///   it was).
-///
-/// The step's size is measured from the loop's last look at the clock: on the system clock
-/// exactly (the time elapsed since is measured on `ContinuousClock`); on other clocks the time
-/// between that look and the step is not known and not counted, so a timeout can end that
-/// much later than it should.
 ///
 /// Not at open: a clock then behind the journal's times may be the wrong one (a board without
 /// a working clock boots in 1970), and moving every schedule to it would run them at 1970
@@ -25,25 +20,22 @@
 /// `reschedule` moves them), as do workflow stage deadlines. The timer
 /// thread wakes on any clock step (`TFD_TIMER_CANCEL_ON_SET`), so a step is seen at once.
 extension Docket {
-    /// A clock read this much earlier than the latest seen is a step back. Smaller ones are
-    /// left alone: schedules wait them out (at most this long).
+    /// A clock read this much earlier than expected is a step back. Smaller ones are left
+    /// alone: schedules wait them out (at most this long).
     static let clockStepBackTolerance: Micros = 1_000_000
 
     /// Called by the timer loop with the time it read: handles a step back, keeps the latest
     /// time seen.
     ///
-    /// How far the clock stepped: from the time read at the last look, moved on by the time
-    /// elapsed since (on the system clock, measured by `ContinuousClock`, which steps do not
-    /// move; other clocks have no such measure, so the step counts from the latest time read).
+    /// Expected: on the system clock, the last reading moved on by the time elapsed since,
+    /// measured on `ContinuousClock` (which steps do not move), so the step is measured
+    /// exactly; other clocks have no such measure, so the step counts from the latest time
+    /// read, and a timeout can end as much later as passed between that read and the step.
     func noteWallClock(_ now: Micros) throws(DocketError) {
-        // Where the clock should read now: the last look moved on by the time elapsed since
-        // (system clock), or the latest time read (other clocks).
         let expected: Micros
         let mono = configuration.clock is SystemClock ? ContinuousClock.now : nil
         if let mono, let last = lastLookMono {
-            let d = last.duration(to: mono).components
-            let elapsed = max(0, Micros(clamping: d.seconds) &* 1_000_000 &+ Micros(d.attoseconds / 1_000_000_000_000))
-            expected = Time.add(lastLookWall, elapsed)
+            expected = Time.add(lastLookWall, max(0, Time.micros(last.duration(to: mono))))
         } else {
             expected = wallHighWater
         }

@@ -71,23 +71,17 @@ import Darwin
 extension JournalIO {
     /// `fdatasync`, retrying `EINTR`: a sync a signal interrupted did not finish and reported
     /// nothing lost (lost data comes back as `EIO`, which is never retried).
-    func dataSyncRetrying(_ fd: Int32) throws {
-        while true {
-            do { return try dataSync(fd) } catch let failure as IOFailure where failure.errno == EINTR { continue }
-        }
-    }
+    func dataSyncRetrying(_ fd: Int32) throws { try retryingInterrupts { try dataSync(fd) } }
 
     /// `fsync`, retrying `EINTR` (as `dataSyncRetrying`).
-    func fullSyncRetrying(_ fd: Int32) throws {
-        while true {
-            do { return try fullSync(fd) } catch let failure as IOFailure where failure.errno == EINTR { continue }
-        }
-    }
+    func fullSyncRetrying(_ fd: Int32) throws { try retryingInterrupts { try fullSync(fd) } }
 
     /// A directory's `fsync`, retrying `EINTR` (as `dataSyncRetrying`).
-    func syncDirectoryRetrying(_ path: String) throws {
+    func syncDirectoryRetrying(_ path: String) throws { try retryingInterrupts { try syncDirectory(path) } }
+
+    private func retryingInterrupts(_ call: () throws -> Void) throws {
         while true {
-            do { return try syncDirectory(path) } catch let failure as IOFailure where failure.errno == EINTR { continue }
+            do { return try call() } catch let failure as IOFailure where failure.errno == EINTR { continue }
         }
     }
 

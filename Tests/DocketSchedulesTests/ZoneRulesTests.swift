@@ -7,19 +7,23 @@ import Testing
     static let zones = ["America/New_York", "Europe/London", "Europe/Dublin", "Australia/Lord_Howe", "Pacific/Apia",
                         "America/Santiago", "Asia/Kolkata", "UTC", "America/Sao_Paulo", "Asia/Tehran"]
 
+    /// 3,000 seeded random instants in `range`: the table's offset is Foundation's.
+    static func expectRandomOffsetsAgree(_ rules: ZoneRules, _ tz: TimeZone, in range: Range<Int64>, seed: UInt64) {
+        print("ZoneRules seed \(seed) zone \(tz.identifier)")
+        var rng = SeededGenerator(seed: seed)
+        for _ in 0..<3000 {
+            let t = Int64.random(in: range, using: &rng)
+            #expect(rules.offset(at: t) == Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))), "at \(t)")
+        }
+    }
+
     @Test(arguments: zones)
     func offsetsAgreeWithFoundation(_ zone: String) throws {
         let tz = try #require(TimeZone(identifier: zone))
         let rules = ZoneRules.forZone(tz)
-        let seed: UInt64 = 0x20_2511
-        print("ZoneRulesTests seed \(seed) zone \(zone)")
-        var rng = SeededGenerator(seed: seed)
         let lo = CivilCalendar.daysFromCivil(year: 1900, month: 1, day: 1) * 86_400
         let hi = CivilCalendar.daysFromCivil(year: 2150, month: 1, day: 1) * 86_400
-        for _ in 0..<3000 {
-            let t = Int64.random(in: lo..<hi, using: &rng)
-            #expect(rules.offset(at: t) == Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))), "at \(t)")
-        }
+        Self.expectRandomOffsetsAgree(rules, tz, in: lo..<hi, seed: 0x20_2511)
         // Around every transition the table knows, one second before and at it.
         for (i, t) in rules.transitions.enumerated() where t > lo && t < hi {
             #expect(rules.offset(at: t - 1) == rules.offsets[i])
@@ -80,15 +84,9 @@ import Testing
     func offsetsPast2700AgreeWithFoundation(_ zone: String) throws {
         let tz = try #require(TimeZone(identifier: zone))
         let rules = ZoneRules.forZone(tz)
-        let seed: UInt64 = 0x2700_9999
-        print("ZoneRulesFarFutureTests seed \(seed) zone \(zone)")
-        var rng = SeededGenerator(seed: seed)
         let lo = CivilCalendar.daysFromCivil(year: 2650, month: 1, day: 1) * 86_400
         let hi = CivilCalendar.daysFromCivil(year: 9999, month: 12, day: 31) * 86_400
-        for _ in 0..<3000 {
-            let t = Int64.random(in: lo..<hi, using: &rng)
-            #expect(rules.offset(at: t) == Int64(tz.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t)))), "at \(t)")
-        }
+        ZoneRulesTests.expectRandomOffsetsAgree(rules, tz, in: lo..<hi, seed: 0x2700_9999)
         // Each transition of a few far years, one second before and at it, against Foundation.
         for year in [2700, 2701, 3100, 5000, 9999] {
             let from = CivilCalendar.daysFromCivil(year: year, month: 1, day: 1) * 86_400
