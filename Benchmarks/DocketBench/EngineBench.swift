@@ -65,9 +65,10 @@ enum EngineBench {
             var samples: [Row] = []
             for _ in 0..<runs {
                 let count = n(producers == 16 ? 40_000 : 120_000)
-                let rate = try await durableEnqueue(dir: dir(), producers: producers, tasks: count)
+                let (rate, sync) = try await durableEnqueue(dir: dir(), producers: producers, tasks: count)
                 let raw = try await journalAppend(dir: dir(), producers: producers, records: count)
-                samples.append(Row(name: "enqueue .always, \(producers) producers", value: rate, unit: "tasks/s", baseline: raw, baselineName: "journal append"))
+                samples.append(Row(name: "enqueue .always, \(producers) producers", value: rate, unit: "tasks/s", baseline: raw, baselineName: "journal append",
+                                   note: syncBound(producers: producers, syncP50: sync)))
             }
             report(samples)
         }
@@ -135,6 +136,7 @@ enum EngineBench {
                     fields.append("\"baselineValue\":\(String(format: "%.3f", b))")
                     fields.append("\"ratio\":\(String(format: "%.3f", r.value / b))")
                 }
+                if !r.note.isEmpty { fields.append("\"note\":\"\(r.note)\"") }
                 return "{" + fields.joined(separator: ",") + "}"
             }
             print("{\"suite\":\"engine\",\"runs\":\(runs),\"results\":[" + items.joined(separator: ",") + "]}")
@@ -152,7 +154,16 @@ enum EngineBench {
         return d
     }
 
-    static func durableEnqueue(dir: String, producers: Int, tasks: Int, durability: Durability = .always) async throws -> Double {
+    /// The ceiling the disk puts on `producers` callers that each wait for their enqueue to be
+    /// durable: every acknowledgment needs a whole sync that began after its record was written,
+    /// so each caller completes at most one enqueue per sync, however little CPU the rest takes.
+    static func syncBound(producers: Int, syncP50: Double?) -> String {
+        guard let syncP50, syncP50 > 0 else { return "" }
+        return String(format: "sync p50 %.0f µs: %d callers waiting one sync each allow ≤ %.0f/s", syncP50, producers, Double(producers) / syncP50 * 1e6)
+    }
+
+    /// The rate, and the median time of the journal's syncs in that run (µs).
+    static func durableEnqueue(dir: String, producers: Int, tasks: Int, durability: Durability = .always) async throws -> (Double, Double?) {
         let d = try await open(dir, durability: durability)
         let per = tasks / producers
         let start = ContinuousClock.now
@@ -167,9 +178,10 @@ enum EngineBench {
             try await group.waitForAll()
         }
         let rate = Double(per * producers) / seconds(ContinuousClock.now - start)
-        if let m = await d.stats().journal, ProcessInfo.processInfo.environment["DOCKET_BENCH_SYNCS"] != nil { printSyncs(m) }
+        let metrics = await d.stats().journal
+        if let metrics, ProcessInfo.processInfo.environment["DOCKET_BENCH_SYNCS"] != nil { printSyncs(metrics) }
         await d.close()
-        return rate
+        return (rate, metrics?.syncLatencyP50.map { seconds($0) * 1e6 })
     }
 
     /// Records per sync and sync latency, to tell a slower disk from smaller groups.
@@ -452,9 +464,10 @@ extension EngineBench {
             let durability: Durability = phase.hasSuffix("-none") ? .none : .always
             for r in 0..<repeats {
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
-                let rate = try await durableEnqueue(dir: dir + "-\(r)", producers: producers, tasks: producers == 16 ? 40_000 : 120_000,
-                                                    durability: durability)
-                print(String(format: "enqueue, %d producers, %@ %.0f tasks/s", producers, durability.description, rate))
+                let (rate, sync) = try await durableEnqueue(dir: dir + "-\(r)", producers: producers, tasks: producers == 16 ? 40_000 : 120_000,
+                                                            durability: durability)
+                let bound = syncBound(producers: producers, syncP50: sync)
+                print(String(format: "enqueue, %d producers, %@ %.0f tasks/s%@", producers, durability.description, rate, bound.isEmpty ? "" : " (\(bound))"))
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
             }
         case "paging":
