@@ -4,6 +4,11 @@ README's cron grammar + DST rule (own calendar matcher; wall times mapped to ins
 Fixtures/schedules/generate.py's zoneinfo model).
 
 usage: cronfuzz.py SEED N [--zones z1,z2] [--near FRACTION] [--far] [--policies]
+       cronfuzz.py SEED N --far --fixture PATH
+
+--fixture writes N cases (the model's first 5 fires; no year field, default DST policies) to
+PATH in the format of Fixtures/schedules/cron_cases.json instead of running Docket: that is
+how Fixtures/schedules/cron_far_cases.json was made (seed 2700, 400 cases).
 
 --far starts in 2650-9900 (near the DST changes of 2695-2701, 3000, 4321, 9000): the zones'
 far-future rule, which Docket repeats past its 2700 table. Needs `swift build -c release`
@@ -396,8 +401,44 @@ def random_start(rng, zone, near):
     return u
 
 
+FIXTURE_FIRES = 5
+
+
+def write_fixture(seed, n, path):
+    """N far-future cases the model answers with FIXTURE_FIRES fires within its 60 years."""
+    rng = random.Random(seed)
+    iso = lambda u, zone: datetime.fromtimestamp(u, UTC).astimezone(tzof(zone)).isoformat()
+    inst = lambda u, zone: {"unix": u, "iso": iso(u, zone)}
+    cases = []
+    while len(cases) < n:
+        expr = random_expr(rng)
+        zone = rng.choice(DST_ZONES) if rng.random() < 0.7 else rng.choice(ALL_ZONES)
+        start = random_start(rng, zone, 0.5)
+        if len(expr.split()) == 7:
+            continue  # the generator's years are 1990-2070: never in the far future
+        try:
+            fires = model_next(expr, zone, start, FIXTURE_FIRES)
+        except Exception:
+            continue  # an expression the model refuses (Docket refuses it too, or never fires)
+        if len(fires) < FIXTURE_FIRES:
+            continue
+        cases.append({"id": f"F{len(cases) + 1}", "expr": expr, "zone": zone, "start": inst(start, zone),
+                      "next": [inst(u, zone) for u in fires], "oracle": "model"})
+    tzdata = open("/usr/share/zoneinfo/tzdata.zi").readline().split()[-1]
+    with open(path, "w") as f:
+        f.write('{\n  "generator": ' + json.dumps({"script": "Scripts/fuzz-schedules/cronfuzz.py --far --fixture",
+                                                  "python": sys.version.split()[0], "tzdata": tzdata, "seed": seed}) + ',\n')
+        f.write('  "cases": [\n' + ",\n".join("    " + json.dumps(c) for c in cases) + "\n  ]\n}\n")
+    print(f"wrote {len(cases)} cases to {path}")
+
+
 def main():
     seed, n = int(sys.argv[1]), int(sys.argv[2])
+    if "--fixture" in sys.argv:
+        if not FAR:
+            sys.exit("--fixture makes far-future cases: add --far")
+        write_fixture(seed, n, sys.argv[sys.argv.index("--fixture") + 1])
+        return
     near = 0.5
     zones = None
     args = sys.argv[3:]

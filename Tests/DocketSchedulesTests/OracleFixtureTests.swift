@@ -53,6 +53,23 @@ import Testing
         #expect(failures.isEmpty, "\(failures.count) differ; first: \(failures.prefix(10).joined(separator: "\n"))")
     }
 
+    /// Starts in 2650–9900, many near the DST changes of 2695–2701 (where the zone table's
+    /// stored years end and its repeated 400-year cycle begins), checked against the differential
+    /// fuzzer's independent model (its own calendar matcher, zoneinfo for wall times).
+    @Test func cronFarFuture() throws {
+        let file = try Fixtures.load("cron_far_cases.json", as: Fixtures.CronCase.self)
+        #expect(file.cases.count == 400)
+        #expect(file.cases.allSatisfy { $0.start.unix > 21_000_000_000 })
+        var failures: [String] = []
+        for c in file.cases {
+            let zone = try #require(TimeZone(identifier: c.zone))
+            let cron = try CronExpression(c.expr, timeZone: zone)
+            let got = Fixtures.fires(cron.next(after:), after: c.start.unix, count: c.next.count, zone: zone)
+            if got != c.next { failures.append("\(c.id) \(c.expr) in \(c.zone) from \(c.start): got \(got), expected \(c.next)") }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of \(file.cases.count) differ; first: \(failures.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test func rfc5545Examples() throws {
         let file = try Fixtures.load("rrule_rfc_cases.json", as: Fixtures.RFCCase.self)
         let ids = Set(file.cases.map(\.id))
