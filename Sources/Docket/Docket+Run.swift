@@ -75,9 +75,17 @@ extension Docket {
     /// Starts ready tasks within the global, per-queue and per-key limits, in one journal
     /// record for all of them.
     func dispatch(now: Micros) throws(DocketError) {
-        guard !isStopping, state.runningCount < concurrency else { return }
+        // A pass that failed a task without a handler and so freed its key for a task parked
+        // behind it goes again at once: nothing else would wake the loop for that one.
+        while try dispatchPass(now: now) {}
+    }
+
+    /// One pass of `dispatch`; returns whether a task behind the key of a task without a
+    /// handler is ready now.
+    private func dispatchPass(now: Micros) throws(DocketError) -> Bool {
+        guard !isStopping, state.runningCount < concurrency else { return false }
         unpark()
-        guard !ready.isEmpty else { return }
+        guard !ready.isEmpty else { return false }
         var leases: [Mutation.Lease] = []
         var queueCounts: [String: Int] = [:]
         var keys: Set<String> = []
@@ -114,9 +122,12 @@ extension Docket {
                 continue
             }
             guard let handler = handlers.get(t.name) else {
-                // Failed below without running.
+                // Failed below without running. Its start is journaled after this pass's
+                // starts, so it holds its key until then: a task of that key started in this
+                // pass would share the key with it in the journal (two leases on one key).
                 unregistered.append(t)
-                passTurn(of: t)
+                if let key = t.key { keys.insert(key) }
+                passTurn(of: t, key: false)
                 continue
             }
             queueCounts[t.queue, default: 0] += 1
@@ -183,17 +194,26 @@ extension Docket {
                 }
             }
         }
+        var freedKey = false
         for t in unregistered {
             // An earlier one of these may have ended a workflow stage and cancelled this one.
-            guard readTasks({ $0.peek(t.id) })?.status == .scheduled else { continue }
-            // Started and failed in one go, so the attempt shows.
-            let lease = state.nextLease
-            try commit(.start([Mutation.Lease(id: t.id, lease: lease)], at: now))
-            guard let started = state.tasks[t.id] else { continue }
-            let error = "no handler is registered for \"\(t.name)\""
-            try commit(.fail(id: t.id, lease: lease, error: error, retryAt: nil, at: now))
-            emit(.failed, started, at: now, error: error)
+            if readTasks({ $0.peek(t.id) })?.status == .scheduled {
+                // Started and failed in one go, so the attempt shows.
+                let lease = state.nextLease
+                try commit(.start([Mutation.Lease(id: t.id, lease: lease)], at: now))
+                if let started = state.tasks[t.id] {
+                    let error = "no handler is registered for \"\(t.name)\""
+                    try commit(.fail(id: t.id, lease: lease, error: error, retryAt: nil, at: now))
+                    emit(.failed, started, at: now, error: error)
+                }
+            }
+            if let key = t.key, state.runningKeys[key] == nil {
+                let before = ready.count
+                unparkNext(.key(key))
+                freedKey = freedKey || ready.count > before
+            }
         }
+        return freedKey
     }
 
     /// Journals `items` in as few records as fit the journal's record size (`size`: an item's

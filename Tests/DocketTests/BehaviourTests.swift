@@ -417,6 +417,39 @@ import Testing
         h.directory?.remove()
     }
 
+    /// A task without a handler taken before another task of its key, in one pass: that one
+    /// starts after it has failed, at once (in the journal too: never two leases on one key).
+    @Test(arguments: EngineKind.allCases) func aTaskWithoutAHandlerHoldsItsKeyUntilItFails(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.gated(kind, gate, configure: { $0.allowUnregisteredHandlers = true; $0.concurrency = 4 })
+        let at = Harness.start.addingTimeInterval(1)
+        try await h.docket.enqueue(batch: [
+            NewTask("legacy", payload: Job(n: 0), options: TaskOptions(id: "x", runAt: at, key: "K")),
+            NewTask("gated", payload: Job(n: 1), options: TaskOptions(id: "y", runAt: at, key: "K")),
+        ])
+        h.clock.advance(by: .seconds(1))
+        await h.recorder.waitFor(.started, "y")
+        let order = h.recorder.events.filter { $0.taskID == "x" || $0.taskID == "y" }.map { "\($0.kind) \($0.taskID)" }
+        #expect(order == ["enqueued x", "enqueued y", "failed x", "started y"])
+        if let directory = h.directory {
+            var running: Set<String> = []
+            var most = 0
+            for m in try journaledMutations(directory.journal).map(\.mutation) {
+                switch m {
+                case .start(let leases, _): for l in leases { running.insert(l.id) }
+                case .succeed(let id, _, _, _), .fail(let id, _, _, _, _), .snooze(let id, _, _, _): running.remove(id)
+                default: break
+                }
+                most = max(most, running.count)
+            }
+            #expect(most == 1, "two tasks of key K held a lease at once in the journal")
+        }
+        gate.open()
+        await h.recorder.waitFor(.succeeded, "y")
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     @Test(arguments: EngineKind.allCases) func controlTransitionsAndIllegalOnes(kind: EngineKind) async throws {
         let h = try await Harness.make(kind) { d in d.register("noop", payload: Job.self) { _, _ in } }
         let d = h.docket
