@@ -16,7 +16,8 @@ extension Docket {
     /// ```
     ///
     /// - Throws: `alreadyRunning` if called twice; `closed` after shutdown or while closing; `journal` if the
-    ///   journal failed while running (handlers are then cancelled).
+    ///   journal failed while running (handlers are then cancelled at once, without the grace
+    ///   period: none of their results could be recorded).
     public func run() async throws(DocketError) {
         guard !isClosed, !isClosing else { throw .closed }
         guard !isRunning else { throw .alreadyRunning }
@@ -449,7 +450,10 @@ extension Docket {
         // Left by the loop's last turn (or a control call just before): handlers of tasks a
         // workflow cancelled must stop now, not hold the grace period.
         if !state.workflowEffects.isEmpty { actOnWorkflowEffects() }
-        let graceEnd = Time.add(nowMicros(), Time.micros(configuration.shutdownGrace))
+        // A failed journal records no result: waiting for handlers would only hold up the
+        // error `run()` throws (they are cancelled, and run again after a restart).
+        let grace = journal?.hasFailed == true ? .zero : configuration.shutdownGrace
+        let graceEnd = Time.add(nowMicros(), Time.micros(grace))
         try? drainCompletions()
         while !inFlight.isEmpty, nowMicros() < graceEnd {
             // In a task of its own: the caller is cancelled, and a cancelled wait would spin.

@@ -392,6 +392,10 @@ public final class Journal: Sendable {
     /// The sequence number of the last record submitted (0 when the journal is empty).
     public var lastSequence: UInt64 { core.state.withLock { $0.nextSequence - 1 } }
 
+    /// Whether the journal failed for good (an I/O error, a full disk): every later append
+    /// throws, and nothing more becomes durable. Not after a plain `close()`.
+    public var hasFailed: Bool { core.state.withLock { $0.failure.map { $0 != .closed } ?? false } }
+
     /// The highest sequence number known to be durable under the configured durability.
     public var durableSequence: UInt64 { core.state.withLock { JournalCore.acknowledged($0, durability: configuration.durability) } }
 
