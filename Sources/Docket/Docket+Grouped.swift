@@ -69,15 +69,18 @@ extension Docket {
         let wanted = min(room, maxGroup - 1)
         var members: [TaskEntry] = []
         var skipped: [ReadyItem] = []
+        // At most one occurrence of each schedule per call: the others of one wait for it
+        // (overlap `.queue` under a key of the caller's runs them one after the other), also
+        // when the leader is no occurrence.
+        var schedulesInGroup: Set<String> = leader.scheduleID.map { [$0] } ?? []
         // In order, until the group is full: the rest of the heap is not looked at.
         while members.count < wanted, let item = heap.popMin() {
             guard let p = readTasks({ $0.peek(item.id) }), p.status == .scheduled, p.version == item.version, p.sequence == item.sequence,
                   let t = readTasks({ $0.find(item.id)?.task }) else { continue }
             if missedWhileBusy(t, now: now) {
                 missed.append(t)
-            } else if t.name == leader.name, t.queue == leader.queue, leader.scheduleID == nil || t.scheduleID != leader.scheduleID {
-                // Not another occurrence of the leader's own schedule: those wait for it
-                // (overlap `.queue` under a key of the caller's runs them one after the other).
+            } else if t.name == leader.name, t.queue == leader.queue, t.scheduleID.map({ !schedulesInGroup.contains($0) }) ?? true {
+                if let schedule = t.scheduleID { schedulesInGroup.insert(schedule) }
                 members.append(t)
             } else {
                 skipped.append(item)

@@ -57,16 +57,19 @@ extension Docket {
             throw .invalidArgument("schedule \"\(id)\": its occurrences' key cannot change from \(previous.occurrenceKey.map { "\"\($0)\"" } ?? "none") to \(entry.occurrenceKey.map { "\"\($0)\"" } ?? "none") while \"\(unfinished)\" (or another occurrence) has not finished; cancel them or wait for them first")
         }
         let now = nowMicros()
-        if let due = previous.nextFire, due <= now {
+        // A paused fixed-delay schedule misses what a resume now would report: also when its
+        // occurrence ended while paused, which leaves it no next fire (fires came due one
+        // delay after that end).
+        let pausedFixedDelay = previous.status == .paused && previous.isFixedDelay ? fixedDelayResume(previous, now: now) : nil
+        if let due = pausedFixedDelay?.missedFrom ?? previous.nextFire, due <= now {
             switch previous.status {
             case .active:
                 // Under the new key: they may still run when the new definition's first does.
                 try fire(previous, now: now, occurrenceKey: entry.occurrenceKey)
             case .paused:
                 // The old definition's own next fire (the upsert below replaces it).
-                let oldNext = previous.isFixedDelay ? fixedDelayResume(previous, now: now).next
-                    : previous.schedule.next(after: Time.date(now)).map(Time.micros)
-                if let from = firstUnhandledFire(previous, now: now), from <= now {
+                let oldNext = pausedFixedDelay.map(\.next) ?? previous.schedule.next(after: Time.date(now)).map(Time.micros)
+                if let from = pausedFixedDelay.map(\.missedFrom) ?? firstUnhandledFire(previous, now: now), from <= now {
                     try reportPausedMisses(previous, from: from, now: now, next: oldNext)
                 }
             case .finished: break
@@ -132,9 +135,11 @@ extension Docket {
             // Each fire waits for the occurrence before it: the next one, then one period apart
             // as if each ran in no time (asking the interval for the fire "after" a time would
             // add a period to it).
-            guard count > 0, let next = s.nextFire.map({ s.status == .paused ? max($0, now) : $0 }) else { return [] }
+            // Paused: where a resume now would put it (past fires are missed, one period apart;
+            // an occurrence that ended while paused counts from its end).
+            guard count > 0, let next = s.status == .paused ? fixedDelayResume(s, now: now).next : s.nextFire else { return [] }
             let period = Time.micros(s.schedule.interval?.period ?? .zero)
-            return (0..<count).map { Time.date(Time.add(next, period &* Micros($0))) }
+            return (0..<count).map { Time.date(Time.add(next, Self.saturatingProduct(period, $0))) }
         }
         let from = s.nextFire.map { Time.date(s.status == .paused ? max($0 - 1, now) : $0 - 1) } ?? Time.date(now)
         return Array(s.schedule.fires(after: from).prefix(max(0, count)))

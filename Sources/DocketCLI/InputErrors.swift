@@ -27,13 +27,27 @@ extension UsageError {
             return
         }
         guard isDirectory.boolValue else { throw UsageError("'\(path)' is not a directory") }
-        // Hidden files (`.DS_Store`, `.gitkeep`) do not make a directory someone else's.
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }
-        let journal = names.contains { name in
-            name == "LOCK" || (name.hasPrefix("wal-") && name.hasSuffix(".log")) || (name.hasPrefix("snap-") && name.hasSuffix(".snap"))
-        }
-        guard names.isEmpty || journal else {
+        guard holdsJournalOrNothing(path) else {
             throw UsageError("'\(path)' is not empty and holds no journal (opening one there would remove its *.tmp files); use a new or empty directory")
+        }
+    }
+
+    /// A directory for a reading command: existing, and empty or holding a journal. One that
+    /// holds only other files (`inspect /etc`, a typo) is refused rather than shown as an
+    /// empty, undamaged journal.
+    static func checkJournalDirectory(_ path: String) throws(UsageError) {
+        try checkExistingDirectory(path)
+        guard holdsJournalOrNothing(path) else {
+            throw UsageError("'\(path)' holds no journal (no wal-*.log, snap-*.snap or LOCK file); give the directory a Docket or journal writes to")
+        }
+    }
+
+    /// Whether `path` (a directory) is empty or holds a journal's files. Hidden files
+    /// (`.DS_Store`, `.gitkeep`) do not make a directory someone else's.
+    private static func holdsJournalOrNothing(_ path: String) -> Bool {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }
+        return names.isEmpty || names.contains { name in
+            name == "LOCK" || (name.hasPrefix("wal-") && name.hasSuffix(".log")) || (name.hasPrefix("snap-") && name.hasSuffix(".snap"))
         }
     }
 

@@ -27,7 +27,7 @@ enum InspectCommand {
         guard args.positionals.count == 1, let dir = args.positionals.first else {
             throw UsageError("expected exactly one Docket directory\n\(usageText)")
         }
-        try UsageError.checkExistingDirectory(dir)
+        try UsageError.checkJournalDirectory(dir)
         if args.value(asOfOption) != nil && args.value("--at") != nil { throw UsageError("give \(asOfOption) or --at, not both") }
         let asOf = try args.value(asOfOption).map { _ in UInt64(try args.int(asOfOption, default: 0, in: 0...Int.max)) }
         let at = try args.value("--at").map { text in

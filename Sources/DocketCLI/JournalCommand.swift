@@ -39,7 +39,7 @@ enum JournalCommand {
         guard args.positionals.count == 1, let dir = args.positionals.first else {
             throw UsageError("expected exactly one journal directory\n\(usage)")
         }
-        try UsageError.checkExistingDirectory(dir)
+        try UsageError.checkJournalDirectory(dir)
         return dir
     }
 

@@ -10,6 +10,9 @@ import Synchronization
 /// (succeeded, failed or cancelled), then exits 0; if only paused tasks are left, it names them
 /// and exits 1. `--resume` enqueues nothing.
 enum StressCommand {
+    /// The one handler stress registers and enqueues for.
+    static let handlerName = "stress"
+
     static let usage = """
         usage: docket stress DIR --tasks N [--producers P] [--durability always|interval:MS|none]
                              [--snapshot-every N] [--resume]
@@ -46,13 +49,26 @@ enum StressCommand {
         let out = SharedOutput(output)
         let start = ContinuousClock.now
 
-        if resume { try UsageError.checkExistingDirectory(dir) } else { try UsageError.checkJournalDirectoryOrAbsent(dir) }
+        // With --resume too: it opens the directory as well (an existing one).
+        if resume { try UsageError.checkExistingDirectory(dir) }
+        try UsageError.checkJournalDirectoryOrAbsent(dir)
         // Read without opening (which would recover and, at close, snapshot it): a directory
         // that holds tasks already is refused untouched. Its ids would be acknowledged again
         // without running again, an "enqueued" line with no "completed" one, which the kill
         // tests read as a loss.
-        if !resume, FileManager.default.fileExists(atPath: dir), let held = try? Docket.inspect(directory: dir).tasks.count, held > 0 {
-            throw UsageError("'\(dir)' holds \(held) task(s) already: pass --resume to run what is left, or use a new directory")
+        if FileManager.default.fileExists(atPath: dir), let held = try? Docket.inspect(directory: dir) {
+            if !resume, !held.tasks.isEmpty {
+                throw UsageError("'\(dir)' holds \(held.tasks.count) task(s) already: pass --resume to run what is left, or use a new directory")
+            }
+            // Another service's directory: its tasks would fail for want of a handler, and
+            // its schedules would fire into the same, for good.
+            let foreign = held.tasks.filter { !$0.status.isTerminal && $0.name != Self.handlerName }
+            if let first = foreign.first {
+                throw UsageError("'\(dir)' holds \(foreign.count) unfinished task(s) of handlers stress does not run (\"\(first.name)\"): --resume would fail them; give it a directory stress wrote")
+            }
+            if let schedule = held.schedules.first(where: { $0.status != .finished }) {
+                throw UsageError("'\(dir)' holds the schedule \"\(schedule.id)\" (stress makes none): --resume would run it with no handler; give it a directory stress wrote")
+            }
         }
         let docket: Docket
         do {
@@ -63,7 +79,7 @@ enum StressCommand {
         }
         let report = docket.recoveryReport
         out.err("docket: stress \(dir): recovered \(report.tasks) task(s), \(report.interrupted.count) interrupted")
-        docket.register("stress", payload: Item.self) { (_: Item, job: JobContext) in
+        docket.register(Self.handlerName, payload: Item.self) { (_: Item, job: JobContext) in
             out.out("completed \(job.id)")
         }
         let done = Done()
@@ -79,7 +95,7 @@ enum StressCommand {
                             let id = "t-\(i)"
                             // Many attempts and a short fixed delay: every kill may cost a running
                             // task one attempt, and the resumed run should not wait long for it.
-                            try await docket.enqueue("stress", payload: Item(index: i),
+                            try await docket.enqueue(Self.handlerName, payload: Item(index: i),
                                                      options: TaskOptions(id: id, maxAttempts: 1_000, retry: .fixed(.milliseconds(10))))
                             out.out("enqueued \(id)")
                         }

@@ -1,3 +1,4 @@
+import Docket
 import Foundation
 import Testing
 @testable import DocketCLI
@@ -73,7 +74,8 @@ import Testing
         let other = tmp.path + "/downloads"
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: other + "/report.tmp", contents: Data("mine".utf8)))
-        for args in [["demo", "--dir", other, "--for", "1"], ["stress", other, "--tasks", "1"], ["journal", "stress", other, "--records", "1"]] {
+        for args in [["demo", "--dir", other, "--for", "1"], ["stress", other, "--tasks", "1"], ["stress", other, "--resume"],
+                     ["journal", "stress", other, "--records", "1"]] {
             let out = CapturedOutput()
             #expect(await DocketCLI.run(args, output: out) == ExitCode.usage, "\(args): \(out.stderr)")
             #expect(out.stderr.contains { $0.contains("is not empty and holds no journal") }, "\(args): \(out.stderr)")
@@ -82,6 +84,47 @@ import Testing
         let empty = tmp.path + "/empty"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         #expect(await DocketCLI.run(["stress", empty, "--tasks", "2"], output: CapturedOutput()) == 0, "an empty directory is fine")
+    }
+
+    /// The reading commands refuse a directory that holds other files and no journal (it read
+    /// as an empty, undamaged journal: `inspect /etc` printed 0 tasks, `journal verify` "ok").
+    @Test func readingCommandsRefuseADirectoryWithoutAJournal() async throws {
+        let tmp = TempDirectory("no-journal")
+        defer { tmp.remove() }
+        #expect(FileManager.default.createFile(atPath: tmp.path + "/notes.txt", contents: Data("mine".utf8)))
+        for args in [["inspect", tmp.path], ["inspect", tmp.path, "--json"], ["journal", "verify", tmp.path], ["journal", "stats", tmp.path],
+                     ["journal", "dump", tmp.path], ["journal", "replay", tmp.path, "--to", "1"]] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(args, output: out) == ExitCode.usage, "\(args): \(out.stderr)")
+            #expect(out.stderr.contains { $0.contains("holds no journal") }, "\(args): \(out.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == ["notes.txt"], "left alone")
+        let empty = tmp.path + "/empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        #expect(await DocketCLI.run(["inspect", empty], output: CapturedOutput()) == 0, "an empty directory is an empty journal")
+    }
+
+    /// `stress --resume` refuses another service's Docket directory: its unfinished tasks would
+    /// fail for want of a handler, its schedules would fire into none.
+    @Test func stressResumeRefusesAnotherServicesDirectory() async throws {
+        let tmp = TempDirectory("foreign-docket")
+        defer { tmp.remove() }
+        let withTask = tmp.path + "/tasks", withSchedule = tmp.path + "/schedules"
+        struct Mail: Codable, Sendable { var to: String }
+        let a = try await Docket.open(directory: withTask)
+        a.register("email", payload: Mail.self) { _, _ in }
+        try await a.enqueue("email", payload: Mail(to: "a@example.com"), options: TaskOptions(id: "welcome", delay: .seconds(3600)))
+        await a.close()
+        let b = try await Docket.open(directory: withSchedule)
+        b.register("report", payload: Mail.self) { _, _ in }
+        try await b.schedule("nightly", parsing: "0 2 * * *", handler: "report", payload: Mail(to: "b@example.com"))
+        await b.close()
+        for (dir, reason) in [(withTask, "handlers stress does not run (\"email\")"), (withSchedule, "the schedule \"nightly\"")] {
+            let out = CapturedOutput()
+            #expect(await DocketCLI.run(["stress", dir, "--resume"], output: out) == ExitCode.usage, "\(out.stderr)")
+            #expect(out.stderr.contains { $0.contains(reason) }, "\(out.stderr)")
+        }
+        #expect(try Docket.inspect(directory: withTask).task("welcome")?.status == .scheduled, "left alone")
     }
 
     /// `docket <command> --help` prints that command's usage and exits 0 (it was an unknown

@@ -143,6 +143,32 @@ import Testing
         try await h.stop()
     }
 
+    /// The same under a key of the caller's, with a task that is no occurrence leading the
+    /// group: it took two waiting occurrences of one schedule along into its call.
+    @Test func aLeaderThatIsNoOccurrenceTakesOneOccurrenceOfASchedule() async throws {
+        let calls = Calls()
+        let gate = Gate()
+        let h = try await Harness.make(.inMemory, register: { d in
+            d.register("gated", payload: Job.self) { _, c in try await gate.run(c.id) }
+            d.registerGrouped("digest", payload: Job.self) { jobs in calls.add(jobs) }
+        })
+        let d = h.docket
+        try await d.enqueue("gated", payload: Job(n: 0), options: TaskOptions(id: "blocker", key: "k"))
+        await h.recorder.waitFor(.started, "blocker")
+        try await d.schedule("s", parsing: "* * * * * *", handler: "digest", payload: Job(n: 0),
+                             options: ScheduleOptions(misfire: .fireAll, grace: .seconds(3600), overlap: .queue, key: "k"))
+        for second in 1...2 {
+            h.clock.advance(by: .seconds(1))
+            await h.recorder.waitFor(.enqueued, "s@2027-01-15T08:00:0\(second)Z")
+        }
+        try await d.enqueue("digest", payload: Job(n: 0), options: TaskOptions(id: "lead", priority: -1, key: "k"))
+        await h.settle()
+        await gate.releaseWhenWaiting("blocker")
+        await h.recorder.waitFor(.succeeded, count: 4)
+        #expect(calls.all == [["lead#1", "s@2027-01-15T08:00:01Z#1"], ["s@2027-01-15T08:00:02Z#1"]], "\(calls.all)")
+        try await h.stop()
+    }
+
     struct UpstreamCancelled: Error {}
 
     /// Pausing one task of a running group cancels the call; the others' attempt is not
