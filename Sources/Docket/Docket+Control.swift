@@ -242,8 +242,8 @@ extension Docket {
     /// whose occurrences is left and whose last fire (or creation, if they never fired) is
     /// more than `age` ago — so that a service creating many one-shot schedules does not keep
     /// them all — and workflows that finished more than `age` ago. A running workflow's tasks
-    /// stay, and so does a cancelled task while its cancellation task (`<id>~cancel`) does
-    /// (the two go together). Returns how many tasks were removed.
+    /// stay, and a task and its cancellation task (`<id>~cancel`) stay while either does (the
+    /// two go together). Returns how many tasks were removed.
     ///
     /// ```swift
     /// // Once a day: forget what finished more than a week ago.
@@ -260,21 +260,43 @@ extension Docket {
         var ids: [String] = Array(state.tasks.values.filter {
             $0.status.isTerminal && ($0.finishedAt ?? $0.createdAt) < cutoff && inWorkflows[$0.id] == nil
         }.map(\.id))
-        // A cancelled task stays while its cancellation task (`<id>~cancel`) does: its id freed,
+        // A task and its cancellation task (`<id>~cancel`) go together, in one purge once both
+        // are old enough. A cancelled task stays while its cancellation task does: its id freed,
         // a new task under it would find that task in its way (refused, or left without its
-        // own compensation). Both go in one purge once both are old enough.
+        // own compensation). A cancellation task stays while its task does: that task, retried
+        // and cancelled again, would get a second compensation.
         // Until nothing changes: a cancellation task can have one of its own, which keeps it.
         var purgeable = Set(ids)
         var cancelled = ids.filter { state.tasks.peek($0)?.status == .cancelled }
+        var compensations = ids.filter { $0.hasSuffix(Self.cancellationSuffix) }
+        // Whose cancellation task each is: `<id>~cancel` gives its id back; a hashed one (of an
+        // id too long for the suffix) is found among the long ids.
+        var originals: [String: String] = [:]
+        var hashed = false
+        for cid in compensations {
+            let plain = String(cid.dropLast(Self.cancellationSuffix.count))
+            if Self.cancellationID(for: plain) == cid { originals[cid] = plain } else { hashed = true }
+        }
+        if hashed {
+            for t in state.tasks.values where t.id.utf8.count + Self.cancellationSuffix.utf8.count > 256 {
+                let cid = Self.cancellationID(for: t.id)
+                if purgeable.contains(cid) { originals[cid] = t.id }
+            }
+        }
         while true {
-            let kept = cancelled.filter { id in
+            let keptTasks = cancelled.filter { id in
                 let cid = Self.cancellationID(for: id)
                 return state.tasks.contains(cid) && !purgeable.contains(cid)
             }
-            guard !kept.isEmpty else { break }
+            let keptCompensations = compensations.filter { cid in
+                guard purgeable.contains(cid), let id = originals[cid] else { return false }
+                return state.tasks.contains(id) && !purgeable.contains(id)
+            }
+            guard !keptTasks.isEmpty || !keptCompensations.isEmpty else { break }
+            let kept = Set(keptTasks).union(keptCompensations)
             purgeable.subtract(kept)
-            let keptSet = Set(kept)
-            cancelled.removeAll { keptSet.contains($0) }
+            cancelled.removeAll { kept.contains($0) }
+            compensations.removeAll { kept.contains($0) }
         }
         // Cancellation tasks before the tasks they compensate (deepest first), so that a crash
         // between two of the records below never leaves a task purged and its `~cancel` task not.

@@ -151,6 +151,9 @@ extension Docket {
                                 hooks: (any DocketHooks)?) async -> [Result<[UInt8]?, any Error>] {
         guard let hooks else { return await group.run(contexts, payloads) }
         var results: [Result<[UInt8]?, any Error>]?
+        // Per member's hook: a second call of its `attempt` throws without running anything
+        // again (an inline retry must not turn the call's failure into a success).
+        var called = [Bool](repeating: false, count: contexts.count)
         func nest(_ i: Int) async throws {
             guard i < contexts.count else {
                 let r = await group.run(contexts, payloads)
@@ -159,7 +162,11 @@ extension Docket {
                 if case .failure(let error)? = r.first, r.allSatisfy({ if case .failure = $0 { true } else { false } }) { throw error }
                 return
             }
-            try await hooks.around(contexts[i]) { try await nest(i + 1) }
+            try await hooks.around(contexts[i]) {
+                guard !called[i] else { throw HookRanAttemptTwice() }
+                called[i] = true
+                try await nest(i + 1)
+            }
         }
         do {
             try await nest(0)

@@ -43,14 +43,20 @@ import Testing
 
     @Test func cronAgainstCroniter() throws {
         let file = try Fixtures.load("cron_croniter_cases.json", as: Fixtures.CronCase.self)
+        let failures = try Self.cronMismatches(file.cases)
+        #expect(failures.isEmpty, "\(failures.count) differ; first: \(failures.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// The cases whose next fires in Docket differ from the fixture's `next`, described.
+    static func cronMismatches(_ cases: [Fixtures.CronCase]) throws -> [String] {
         var failures: [String] = []
-        for c in file.cases {
+        for c in cases {
             let zone = try #require(TimeZone(identifier: c.zone))
             let cron = try CronExpression(c.expr, timeZone: zone)
             let got = Fixtures.fires(cron.next(after:), after: c.start.unix, count: c.next.count, zone: zone)
-            if got != c.next { failures.append("\(c.id) \(c.expr) from \(c.start): got \(got), expected \(c.next)") }
+            if got != c.next { failures.append("\(c.id) \(c.expr) in \(c.zone) from \(c.start): got \(got), expected \(c.next)") }
         }
-        #expect(failures.isEmpty, "\(failures.count) differ; first: \(failures.prefix(10).joined(separator: "\n"))")
+        return failures
     }
 
     /// Starts in 2650–9900, many near the DST changes of 2695–2701 (where the zone table's
@@ -60,13 +66,7 @@ import Testing
         let file = try Fixtures.load("cron_far_cases.json", as: Fixtures.CronCase.self)
         #expect(file.cases.count == 400)
         #expect(file.cases.allSatisfy { $0.start.unix > 21_000_000_000 })
-        var failures: [String] = []
-        for c in file.cases {
-            let zone = try #require(TimeZone(identifier: c.zone))
-            let cron = try CronExpression(c.expr, timeZone: zone)
-            let got = Fixtures.fires(cron.next(after:), after: c.start.unix, count: c.next.count, zone: zone)
-            if got != c.next { failures.append("\(c.id) \(c.expr) in \(c.zone) from \(c.start): got \(got), expected \(c.next)") }
-        }
+        let failures = try Self.cronMismatches(file.cases)
         #expect(failures.isEmpty, "\(failures.count) of \(file.cases.count) differ; first: \(failures.prefix(10).joined(separator: "\n"))")
     }
 

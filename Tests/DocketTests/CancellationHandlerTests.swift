@@ -247,4 +247,36 @@ import Testing
         let (namedSizes, namedCreated) = try cancellationRecords(named.journal)
         #expect(namedCreated == 300 && namedSizes.allSatisfy { $0 <= 64 * 1024 }, "\(namedSizes)")
     }
+
+    /// A task retried after its cancellation and still live keeps its cancellation task through
+    /// a purge: purged, the task's next cancel made a second one (and ran a second compensation).
+    @Test func aLiveTaskKeepsItsCancellationTaskThroughAPurge() async throws {
+        let gate = Gate()
+        let compensations = Mutex(0)
+        let h = try await Harness.make(.inMemory) { d in
+            d.register("charge", payload: Job.self) { _, job in try await gate.run(job.id) }
+        }
+        let d = h.docket
+        try d.registerCancellation(for: "charge", payload: Job.self) { _, _ in compensations.withLock { $0 += 1 } }
+        try await d.enqueue("charge", payload: Job(n: 1), options: TaskOptions(id: "a", delay: .seconds(3600)))
+        try await d.cancel("a")
+        await h.recorder.waitFor(.succeeded, "a~cancel")
+        try await d.retryNow("a")
+        await h.recorder.waitFor(.started, "a")
+        h.clock.advance(by: .seconds(7200))
+        await h.settle()
+        #expect(try await d.purge(olderThan: .seconds(3600)) == 0)
+        #expect(await d.task("a~cancel")?.status == .succeeded, "kept while its task lives")
+        try await d.cancel("a")
+        await h.settle()
+        #expect(compensations.withLock { $0 } == 1)
+        // Once both are finished and old enough, they go together.
+        h.clock.advance(by: .seconds(7200))
+        await h.settle()
+        #expect(try await d.purge(olderThan: .seconds(3600)) == 2)
+        #expect(await d.task("a") == nil)
+        #expect(await d.task("a~cancel") == nil)
+        gate.open()
+        try await h.stop()
+    }
 }

@@ -91,4 +91,36 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+
+    /// A hook that retries inline, swallowing the first error.
+    final class SwallowingRetry: DocketHooks {
+        func around(_ job: JobContext, attempt: () async throws -> Void) async throws {
+            do { try await attempt() } catch { try await attempt() }
+        }
+    }
+
+    /// Around a grouped handler too, a second `attempt()` throws without calling the handler
+    /// again, and the call's first outcome stands: it ran the call twice and recorded success.
+    @Test func anInlineRetryAroundAGroupedHandlerDoesNotRunItTwice() async throws {
+        let calls = Mutex(0)
+        let h = try await Harness.make(.inMemory, register: { d in
+            d.registerGrouped("digest", payload: Job.self) { _ in
+                let n = calls.withLock { c -> Int in
+                    c += 1
+                    return c
+                }
+                if n == 1 { throw TestFailure(message: "first call fails") }
+            }
+        }, configure: { c in
+            c.hooks = SwallowingRetry()
+            c.defaultMaxAttempts = 1
+        })
+        try await h.docket.enqueue("digest", payload: Job(n: 1), options: TaskOptions(id: "g1"))
+        _ = await h.recorder.wait(count: 1, where: { ($0.kind == .failed || $0.kind == .succeeded) && $0.taskID == "g1" })
+        #expect(calls.withLock { $0 } == 1)
+        let task = await h.docket.task("g1")
+        #expect(task?.status == .failed)
+        #expect(task?.lastError?.contains("first call fails") == true, "\(String(describing: task?.lastError))")
+        try await h.stop()
+    }
 }
