@@ -174,6 +174,6 @@ extension JournalIO {
         crash.hit(tempPoint)
         try rename(temp, final)
         crash.hit(renamePoint)
-        try syncDirectory(directory)
+        try syncDirectoryRetrying(directory)
     }
 }

@@ -91,8 +91,9 @@ public enum JournalReader {
             report.backupFiles = []
             if let fatal = plan.fatal { report.anomaly = fatal }
             if let asOf {
-                // Damage after the target does not touch the state as of it.
-                if report.lastSequence >= asOf { report.anomaly = nil }
+                // Damage after the target does not touch the state as of it. Records lost before
+                // it (skipped by `.salvage`) do, though the read went on past the target.
+                if report.lastSequence >= asOf, !report.lostSequences.contains(where: { $0.lowerBound <= asOf }) { report.anomaly = nil }
                 report.lastSequence = min(report.lastSequence, asOf)
                 report.recordsReplayed = delivered
                 report.lastTimestamp = deliveredTimestamp

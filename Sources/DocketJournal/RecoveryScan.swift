@@ -177,13 +177,19 @@ struct RecoveryScan {
 
         var plan = Plan(report: report, journalID: nil, tail: .create(number: 1, firstSequence: 1), chain: Self.zeroHash)
         plan.snapshotsPresent = listing.snapshots.map(\.sequence)
+        // A read of the state as of a sequence stops at a structurally bad segment, as a
+        // point-in-time recovery does, instead of refusing the whole read: damage after the
+        // target does not touch the state as of it (the reader reports the damage when the
+        // records before it do not reach the target).
+        var cutsAtBadSegment = mode == .pointInTime
+        if case .recoverAsOf = purpose { cutsAtBadSegment = true }
 
         // A last segment shorter than a header is a rotation that died before its header was
         // synced and renamed... which our protocol never renames; still, treat it as torn.
         if let last = entries.last, case .incomplete(let got)? = last.headerProblem {
             let problem = JournalCorruption(file: last.name, offset: got, reason: "segment header incomplete (\(got) of \(SegmentHeader.size) bytes)", isTornTail: true)
             plan.report.anomaly = problem
-            if mode == .strict {
+            if mode == .strict && !cutsAtBadSegment {
                 plan.fatal = problem
                 return plan
             }
@@ -222,7 +228,7 @@ struct RecoveryScan {
                 if let reason {
                     let problem = JournalCorruption(file: e.name, offset: 0, reason: reason, isTornTail: false)
                     plan.report.anomaly = plan.report.anomaly ?? problem
-                    if mode == .pointInTime && i > 0 {
+                    if cutsAtBadSegment && i > 0 {
                         usable = i
                     } else {
                         plan.fatal = problem

@@ -63,8 +63,10 @@ struct SegmentHeader: Equatable {
         guard number <= RecordFormat.maxSegmentNumber else {
             return .failure(.invalid("segment number \(number) in the header is out of range (at most \(RecordFormat.maxSegmentNumber))"))
         }
-        guard first >= 1 && first <= RecordFormat.maxSequence else {
-            return .failure(.invalid("first sequence \(first) in the segment header is out of range (1…\(RecordFormat.maxSequence))"))
+        // One past the last sequence: the empty segment a rotation makes once the sequences ran
+        // out (its records, if any, are refused for their own sequences).
+        guard first >= 1 && first <= RecordFormat.maxSequence + 1 else {
+            return .failure(.invalid("first sequence \(first) in the segment header is out of range (1…\(RecordFormat.maxSequence + 1))"))
         }
         return .success(SegmentHeader(journalID: Array(b[16..<32]), segmentNumber: number, firstSequence: first,
                                       previousChain: Array(b[48..<80]), createdAt: b.le64(80),

@@ -246,4 +246,33 @@ import Testing
         #expect(report.anomaly == nil)
         #expect(replayed.sequences == [RecordFormat.maxSequence])
     }
+
+    /// A journal whose last record is the largest sequence, then rotated (here by a snapshot;
+    /// equally by reopening with another chain setting), must reopen.
+    @Test func aRotationAtTheLastSequenceLeavesAJournalThatOpens() async throws {
+        let tmp = TempDirectory("rotation-at-max")
+        defer { tmp.remove() }
+        try FileManager.default.createDirectory(atPath: tmp.journal, withIntermediateDirectories: true)
+        let header = SegmentHeader(journalID: [UInt8](repeating: 9, count: 16), segmentNumber: 1, firstSequence: RecordFormat.maxSequence,
+                                   previousChain: RecoveryScan.zeroHash, createdAt: 0, chained: false).bytes
+        writeBytes(tmp.journal + "/" + JournalFiles.segmentName(1), header)
+        let snap = SnapshotFile(journalID: [UInt8](repeating: 9, count: 16), lastSequence: RecordFormat.maxSequence - 1, chainHash: RecoveryScan.zeroHash,
+                                createdAt: 0, chained: false, body: [5])
+        writeBytes(tmp.journal + "/" + JournalFiles.snapshotName(RecordFormat.maxSequence - 1), snap.bytes)
+        var config = JournalConfiguration(durability: .always)
+        config.snapshotsToKeep = 2
+        let (journal, _) = try openJournal(tmp.journal, config)
+        #expect(try await journal.append([1]) == RecordFormat.maxSequence)
+        try await journal.writeSnapshot([7], lastSequence: RecordFormat.maxSequence)
+        try await journal.close()
+        // The acknowledged journal must open again.
+        let reopened = try? openJournal(tmp.journal, config)
+        #expect(reopened != nil, "journal refused to reopen after a rotation at the last sequence: \(segmentFiles(tmp.journal))")
+        if let (j, replayed) = reopened {
+            #expect(replayed.snapshot?.lastSequence == RecordFormat.maxSequence)
+            try await j.close()
+        } else {
+            do { _ = try openJournal(tmp.journal, config) } catch { Issue.record("open error: \(error)") }
+        }
+    }
 }

@@ -56,6 +56,21 @@ import Testing
         #expect(throws: JournalError.self) { try failing.submit(payload(152)) }
     }
 
+    /// The directory sync after a snapshot's rename, interrupted: retried too. It made
+    /// `writeSnapshot` throw once the snapshot was in place, which a later retention set aside.
+    @Test func anInterruptedDirectorySyncOfASnapshotIsRetried() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let (journal, _) = try openJournal("/sim/j", config(), io: disk)
+        for i in 1...10 { #expect(try await journal.append(payload(i, size: 70)) == UInt64(i)) }
+        disk.injectFailure("fsync directory", errno: EINTR)
+        try await journal.writeSnapshot(payload(0, size: 40), lastSequence: 10)
+        try await journal.close()
+        #expect(disk.state.withLock { $0.failNext.values.allSatisfy(\.isEmpty) }, "the injected EINTR was met")
+        let (reopened, replayed) = try openJournal("/sim/j", config(), io: disk)
+        #expect(replayed.snapshot?.lastSequence == 10 && replayed.records.isEmpty)
+        try await reopened.close()
+    }
+
     @Test func enospcRollsBackAndFailsTheJournal() async throws {
         let disk = SimulatedDisk(directories: ["/sim"])
         let (journal, _) = try openJournal("/sim/j", config(), io: disk)
