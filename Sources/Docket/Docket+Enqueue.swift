@@ -170,7 +170,10 @@ extension Docket {
             settings = SettingsCache(maxAttempts: options.maxAttempts, priority: options.priority, retry: options.retry, timeout: options.timeout,
                                      checked: (maxAttempts, retry, timeout))
         }
-        if let delay = options.delay, delay < .zero { throw .invalidArgument("the delay of task \"\(id)\" must not be negative (got \(delay))") }
+        // Ignored beside `runAt`, as documented: only a delay in use must not be negative.
+        if options.runAt == nil, let delay = options.delay, delay < .zero {
+            throw .invalidArgument("the delay of task \"\(id)\" must not be negative (got \(delay))")
+        }
         var runAt = now
         if let at = options.runAt {
             guard at.timeIntervalSince1970.isFinite else { throw .invalidArgument("runAt of task \"\(id)\" is not a finite date") }

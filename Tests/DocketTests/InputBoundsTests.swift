@@ -51,6 +51,18 @@ import Testing
 
     /// Configuration defaults get the bounds a task's own values get, refused by name (they
     /// used to pass, and every enqueue without its own value was refused naming the task).
+    /// A negative delay is refused; beside `runAt` it is ignored, as `TaskOptions` says.
+    @Test func aNegativeDelayIsRefusedUnlessRunAtIsGiven() async throws {
+        let h = try await Harness.make(.inMemory, register: { d in d.register("noop", payload: Job.self) { _, _ in } })
+        await #expect(throws: DocketError.self) {
+            try await h.docket.enqueue("noop", payload: Job(n: 0), options: TaskOptions(id: "a", delay: .seconds(-1)))
+        }
+        let at = Harness.start.addingTimeInterval(60)
+        let task = try await h.docket.enqueue("noop", payload: Job(n: 0), options: TaskOptions(id: "b", runAt: at, delay: .seconds(-1)))
+        #expect(task.runAt == at)
+        try await h.stop()
+    }
+
     @Test func configurationDefaultsAreCheckedAtCreation() {
         let clock = ManualClock(now: Harness.start)
         let bad: [(String, (inout DocketConfiguration) -> Void)] = [
