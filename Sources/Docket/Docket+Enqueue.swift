@@ -35,7 +35,12 @@ extension Docket {
         }
         let now = nowMicros()
         let entry = try makeEntry(name, payload: payload, options: options, now: now)
-        let sequence = try commit(.enqueue(entry))
+        let sequence: UInt64
+        do {
+            sequence = try commit(.enqueue(entry))
+        } catch .journal(.recordTooLarge(let size, let limit)) {
+            throw Self.tooLarge([entry], limit: limit) ?? .journal(.recordTooLarge(size: size, limit: limit))
+        }
         emit(.enqueued, entry, at: now, runAt: entry.runAt)
         noteNewRunTime(entry.runAt)
         return (entry, sequence)
@@ -100,7 +105,13 @@ extension Docket {
             created.append(entry)
         }
         var sequence = journal?.lastSequence ?? 0
-        if !created.isEmpty { sequence = try commit(enqueues: created) }
+        if !created.isEmpty {
+            do {
+                sequence = try commit(enqueues: created)
+            } catch .journal(.recordTooLarge(let size, let limit)) {
+                throw Self.tooLarge(created, limit: limit) ?? .journal(.recordTooLarge(size: size, limit: limit))
+            }
+        }
         var earliest: Micros?
         for i in created.indices {
             emit(.enqueued, created[i], at: now, runAt: created[i].runAt)
@@ -118,6 +129,18 @@ extension Docket {
             }
         }
         return (result, sequence)
+    }
+
+    /// The journal refused a record as too large: which task it was and what to do, instead of
+    /// a journal error that reads as a failed journal (nothing was written; it works on).
+    static func tooLarge(_ entries: [TaskEntry], limit: Int) -> DocketError? {
+        for t in entries {
+            var w = BinaryWriter(capacity: 128 + t.payload.count)
+            EngineCodec.encodeEnqueue(t, into: &w)
+            guard w.bytes.count > limit else { continue }
+            return .invalidArgument("task \"\(t.id)\" is \(w.bytes.count) bytes as a journal record (its payload \(t.payload.count)), more than journal.maxRecordSize (\(limit) bytes): store large data elsewhere and enqueue a reference to it, or raise configuration.journal.maxRecordSize")
+        }
+        return nil
     }
 
     /// The resource key prefix of the occurrences of schedules with overlap `.queue`.

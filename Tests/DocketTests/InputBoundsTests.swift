@@ -51,6 +51,35 @@ import Testing
 
     /// Configuration defaults get the bounds a task's own values get, refused by name (they
     /// used to pass, and every enqueue without its own value was refused naming the task).
+    /// A payload too large for one journal record is refused naming the task and the limit (it
+    /// read "journal: record of … bytes exceeds…", the case documented as a failed journal),
+    /// and the journal works on; a batch names its task and enqueues none.
+    @Test func anOversizedPayloadIsRefusedNamingItsTask() async throws {
+        struct Blob: Codable, Sendable { var text: String }
+        let h = try await Harness.make(.journaled, register: { d in d.register("blob", payload: Blob.self) { _, _ in } },
+                                       configure: { $0.journal.maxRecordSize = 4096 })
+        let big = Blob(text: String(repeating: "x", count: 5000))
+        for attempt in 0..<2 {
+            do {
+                if attempt == 0 {
+                    try await h.docket.enqueue("blob", payload: big, options: TaskOptions(id: "big", delay: .seconds(60)))
+                } else {
+                    try await h.docket.enqueue(batch: [NewTask("blob", payload: Blob(text: "small"), options: TaskOptions(id: "small", delay: .seconds(60))),
+                                                       NewTask("blob", payload: big, options: TaskOptions(id: "big", delay: .seconds(60)))])
+                }
+                Issue.record("an oversized payload was accepted")
+            } catch {
+                guard case .invalidArgument(let message) = error else { Issue.record("\(error)"); continue }
+                #expect(message.contains("task \"big\"") && message.contains("maxRecordSize (4096 bytes)"), "\(message)")
+            }
+        }
+        #expect(await h.docket.task("small") == nil, "the batch is all or nothing")
+        try await h.docket.enqueue("blob", payload: Blob(text: "small"), options: TaskOptions(id: "after", delay: .seconds(60)))
+        #expect(await h.docket.task("after")?.status == .scheduled)
+        try await h.stop()
+        h.directory?.remove()
+    }
+
     /// A negative delay is refused; beside `runAt` it is ignored, as `TaskOptions` says.
     @Test func aNegativeDelayIsRefusedUnlessRunAtIsGiven() async throws {
         let h = try await Harness.make(.inMemory, register: { d in d.register("noop", payload: Job.self) { _, _ in } })
