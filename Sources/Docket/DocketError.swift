@@ -19,7 +19,9 @@ public enum DocketError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     /// The payload could not be encoded with the configured codec.
     case encodingFailed(String)
-    /// The journal failed (disk full, fsync error, damage); reopen to recover.
+    /// The journal refused or failed. `recordTooLarge` refuses one record (nothing was
+    /// written, the journal works on: see `journal.maxRecordSize`); the others (disk full, an
+    /// fsync error, damage) fail it for good: reopen to recover.
     case journal(JournalError)
     /// The engine's records in the journal cannot be read by this version.
     case unreadableState(String)
