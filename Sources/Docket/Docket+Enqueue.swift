@@ -59,8 +59,10 @@ extension Docket {
         guard !batch.isEmpty else { return [] }
         var encoded: [[UInt8]] = []
         encoded.reserveCapacity(batch.count)
-        for task in batch {
-            do { encoded.append(try task.encode(configuration.codec).trimmedForStorage) } catch { throw .encodingFailed("\(error)") }
+        for (i, task) in batch.enumerated() {
+            do { encoded.append(try task.encode(configuration.codec).trimmedForStorage) } catch {
+                throw .encodingFailed("\(Self.batchTask(i, task)): \(error)")
+            }
         }
         let (entries, sequence) = try await enqueueEncoded(batch, payloads: encoded)
         try await waitDurable(sequence)
@@ -97,7 +99,13 @@ extension Docket {
                     continue
                 }
             }
-            var entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings, taken: seen)
+            var entry: TaskEntry
+            do {
+                entry = try makeEntry(batch[i].name, payload: payloads[i], options: options, now: now, settings: &settings, taken: seen)
+            } catch .invalidArgument(let message) {
+                // Which of the batch's tasks: a name's length, say, does not tell.
+                throw .invalidArgument("\(Self.batchTask(i, batch[i])): \(message)")
+            }
             if tracksIDs { seen.insert(entry.id) }
             entry.sequence = next
             next += 1
@@ -141,6 +149,11 @@ extension Docket {
             return .invalidArgument("task \"\(t.id)\" is \(w.bytes.count) bytes as a journal record (its payload \(t.payload.count)), more than journal.maxRecordSize (\(limit) bytes): store large data elsewhere and enqueue a reference to it, or raise configuration.journal.maxRecordSize")
         }
         return nil
+    }
+
+    /// "batch task 3 (\"id\")": where a batch's error comes from.
+    static func batchTask(_ index: Int, _ task: NewTask) -> String {
+        "batch task \(index)" + (task.options.id.map { " (\"\($0)\")" } ?? "")
     }
 
     /// The resource key prefix of the occurrences of schedules with overlap `.queue`.

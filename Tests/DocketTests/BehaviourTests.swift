@@ -193,13 +193,22 @@ import Testing
             return o
         }
         // An invalid task after valid ones that share its settings: nothing is enqueued.
-        await #expect(throws: DocketError.self) {
+        // The error names the batch's task (a name's length, say, would not tell which).
+        let named = await #expect(throws: DocketError.self) {
             try await docket.enqueue(batch: [
                 NewTask("noop", payload: Job(n: 1), options: options("a") { $0.maxAttempts = 3 }),
                 NewTask("noop", payload: Job(n: 2), options: options("b") { $0.maxAttempts = 3 }),
                 NewTask("noop", payload: Job(n: 3), options: options("c") { $0.maxAttempts = 0 }),
             ])
         }
+        #expect("\(String(describing: named))".contains("batch task 2 (\"c\")"), "\(String(describing: named))")
+        let queue = await #expect(throws: DocketError.self) {
+            try await docket.enqueue(batch: [
+                NewTask("noop", payload: Job(n: 1), options: options("a")),
+                NewTask("noop", payload: Job(n: 2), options: TaskOptions(queue: "")),
+            ])
+        }
+        #expect("\(String(describing: queue))".contains("batch task 1: the queue name must be"), "\(String(describing: queue))")
         await #expect(throws: DocketError.self) {
             try await docket.enqueue(batch: [
                 NewTask("noop", payload: Job(n: 1), options: options("a")),
