@@ -113,8 +113,7 @@ extension Docket {
     /// engine's clock). See `inspect(directory:asOf:includeArchive:)`.
     ///
     /// - Throws: `invalidArgument` when the oldest record left is newer than `date` (the
-    ///   older ones were deleted by retention) and no snapshot through the record before it was
-    ///   taken by then (that snapshot is the state at `date`) — keep them with `Retention.archive`.
+    ///   older ones were deleted by retention) — keep them with `Retention.archive`.
     public static func inspect(directory: String, at date: Date, includeArchive: Bool = false) throws(DocketError) -> DocketInspection {
         try inspect(directory: directory, at: date, includeArchive: includeArchive, phase: { _ in }, progress: { _ in })
     }
@@ -168,25 +167,7 @@ extension Docket {
             return try inspect(directory: directory, asOf: nil, includeArchive: includeArchive, progress: progress)
         }
         if let first, first.sequence > 1, first.timestamp > limit {
-            // The older records are gone. A snapshot through the one before the oldest left (a
-            // compaction's) is the state at `date` if it was taken by then: nothing happened
-            // between it and that record, as for a journal holding only a snapshot.
-            let before = first.sequence - 1
-            var snapshot: (sequence: UInt64, createdAt: UInt64)?
-            do {
-                _ = try JournalReader.againIfAFileVanished { _ in
-                    try JournalReader.read(directory: directory, asOf: before, includeArchive: includeArchive,
-                                           snapshot: { snapshot = ($0.lastSequence, $0.createdAt) }, record: { _ in })
-                }
-            } catch let e as JournalError {
-                throw .journal(e)
-            } catch {
-                throw .unreadableState("\(error)")
-            }
-            guard let snapshot, snapshot.sequence == before, snapshot.createdAt <= limit else {
-                throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(UTCStamp.string(Time.micros(date))); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
-            }
-            target = before
+            throw .invalidArgument("the oldest record left in \(directory) (sequence \(first.sequence)) was written after \(UTCStamp.string(Time.micros(date))); the older ones were removed by retention (keep them with Retention.archive and read with includeArchive)")
         }
         phase("replaying")
         var state = try inspect(directory: directory, asOf: Optional(target), includeArchive: includeArchive, progress: progress)

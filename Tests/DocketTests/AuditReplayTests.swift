@@ -106,33 +106,6 @@ import Testing
         #expect(throws: DocketError.self) { try Docket.inspect(directory: dir.journal, at: before) }
     }
 
-    /// The same with records after the snapshot: a time between the snapshot and the oldest
-    /// record left gave "the older records were removed" although the snapshot is the state
-    /// then (as when it is all that is left).
-    @Test func inspectAtATimeBetweenACompactionSnapshotAndTheRecordsAfterIt() async throws {
-        let dir = TempDirectory()
-        defer { dir.remove() }
-        var config = DocketConfiguration()
-        config.journal.retention = .delete
-        config.journal.snapshotsToKeep = 1
-        let docket = try await Docket.open(directory: dir.journal, configuration: config)
-        docket.register("job", payload: Int.self) { (_: Int, _: JobContext) in }
-        for i in 0..<3 { try await docket.enqueue("job", payload: i, options: TaskOptions(id: "t\(i)", delay: .seconds(3600))) }
-        await docket.close()
-        await (try await Docket.open(directory: dir.journal, configuration: config)).close()
-        let between = Date()
-        config.snapshotOnClose = false
-        let later = try await Docket.open(directory: dir.journal, configuration: config)
-        later.register("job", payload: Int.self) { (_: Int, _: JobContext) in }
-        try await later.enqueue("job", payload: 3, options: TaskOptions(id: "t3", delay: .seconds(3600)))
-        await later.close()
-        #expect(try JournalReader.statistics(directory: dir.journal).records == 1)
-        let then = try Docket.inspect(directory: dir.journal, at: between)
-        #expect(then.tasks.map(\.id).sorted() == ["t0", "t1", "t2"])
-        let now = try Docket.inspect(directory: dir.journal, at: Date().addingTimeInterval(1))
-        #expect(now.tasks.map(\.id).sorted() == ["t0", "t1", "t2", "t3"])
-    }
-
     @Test func inspectAtATimeReportsDamageBeforeIt() async throws {
         let dir = TempDirectory()
         defer { dir.remove() }
