@@ -28,7 +28,7 @@ extension Docket {
                 let deadline: Micros?
                 do throws(DocketError) { deadline = try tick() } catch { return error }
                 armedDeadline = deadline
-                await wakeup.wait(until: deadline.map(Time.date), clock: configuration.clock)
+                await wakeup.wait(until: deadline.map(Time.wakeDate), clock: configuration.clock)
             }
             return nil
         } onCancel: {
@@ -461,7 +461,7 @@ extension Docket {
             // counts) as it would have, instead of holding shutdown for the whole grace.
             let wakeup = self.wakeup, clock = configuration.clock
             let until = min(graceEnd, leaseDeadlines.min?.at ?? graceEnd)
-            await Task { await wakeup.wait(until: Time.date(until), clock: clock) }.value
+            await Task { await wakeup.wait(until: Time.wakeDate(until), clock: clock) }.value
             try? drainCompletions()
             try? expireLeases(now: nowMicros())
         }

@@ -14,6 +14,23 @@ enum Time {
 
     static func date(_ micros: Micros) -> Date { Date(timeIntervalSince1970: Double(micros) / 1e6) }
 
+    /// The earliest `Date` that reads as `micros` (or later) through `micros(_:)`: what a sleep
+    /// until engine time `micros` waits for. `date(_:)` can lie a fraction of a microsecond
+    /// after a clock reading that already rounds to `micros`; a clock that compares `Date`s
+    /// (`ManualClock` advanced by whole milliseconds, say) then never woke the loop for a task
+    /// the engine reads as due. Reading is monotonic, so once a clock passes this `Date` the
+    /// engine reads the time as reached, and the loop cannot wake early and sleep again.
+    static func wakeDate(_ micros: Micros) -> Date {
+        func reads(_ r: Double) -> Micros { Self.micros(Date(timeIntervalSinceReferenceDate: r)) }
+        var r = date(micros).timeIntervalSinceReferenceDate
+        // A few steps of the `Double`'s spacing either way (bounded all the same: far from the
+        // epoch one step is more than a microsecond).
+        var steps = 0
+        while steps < 64, reads(r) < micros { r = r.nextUp; steps += 1 }
+        while steps < 128, reads(r.nextDown) >= micros { r = r.nextDown; steps += 1 }
+        return Date(timeIntervalSinceReferenceDate: r)
+    }
+
     /// Microseconds of `duration`, clamped like `micros(_:)`.
     static func micros(_ duration: Duration) -> Micros {
         // Compared as durations first: `components` traps beyond 2^63 seconds, and a Duration

@@ -161,4 +161,41 @@ import Testing
         #expect(await h.docket.task("done")?.status == .succeeded)
         try await h.stop()
     }
+
+    /// A task due a few milliseconds ahead starts once a `ManualClock` has advanced exactly that
+    /// far. The loop slept until `Time.date(runAt)`, which for about a quarter of whole-ms delays
+    /// lies a fraction of a microsecond after the advanced clock's `Date`: the engine read the
+    /// task as due, the clock never woke the loop for it.
+    @Test(arguments: [2, 5, 9, 12]) func aTaskDueInAFewMillisecondsStartsWhenTheClockGetsThere(ms: Int) async throws {
+        let runs = Mutex(0)
+        let h = try await Harness.make(.inMemory, register: { d in
+            d.register("ok", payload: Job.self) { _, _ in runs.withLock { $0 += 1 } }
+        })
+        try await h.docket.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "t", delay: .milliseconds(ms)))
+        await h.settle()
+        h.clock.advance(by: .milliseconds(ms))
+        await h.settle()
+        let runAt = Time.micros(try #require(await h.docket.task("t")).runAt)
+        #expect(Time.micros(h.clock.now()) >= runAt, "the clock reads the task as due")
+        #expect(await h.docket.task("t")?.status == .succeeded, "due at \(runAt), clock at \(Time.micros(h.clock.now())), sleepers \(h.clock.sleeperCount)")
+        #expect(runs.withLock { $0 } == 1)
+        try await h.stop()
+    }
+
+    /// `Time.wakeDate(m)` is the earliest `Date` that reads as `m`: the one before it reads
+    /// earlier, so a clock that passes it reads `m` (no early wake to sleep again on), and
+    /// none that reads `m` lies before it (no wake missed). Seeded, near now and far off.
+    @Test func theWakeDateIsTheFirstDateThatReadsAsTheDeadline() {
+        var rng = SplitMix64(seed: 17)
+        print("theWakeDateIsTheFirstDateThatReadsAsTheDeadline seed 17")
+        for i in 0..<20_000 {
+            let base: Micros = i % 4 == 0 ? 253_402_300_799_000_000 : 1_800_000_000_000_000
+            let m = base - Micros(rng.next() % 1_000_000_000_000)
+            let wake = Time.wakeDate(m)
+            let before = Date(timeIntervalSinceReferenceDate: wake.timeIntervalSinceReferenceDate.nextDown)
+            #expect(Time.micros(wake) == m || (Time.micros(wake) > m && Time.micros(before) < m), "\(m)")
+            #expect(Time.micros(before) < m, "\(m)")
+        }
+        #expect(Time.wakeDate(1_800_000_000_002_000) <= Harness.start.addingTimeInterval(0.002), "the ManualClock reading after advance(by: 2 ms)")
+    }
 }
