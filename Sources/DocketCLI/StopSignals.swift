@@ -38,9 +38,17 @@ final class StopSignals {
         guard pipe(&fds) == 0 else { return }
         ends = (fds[0], fds[1])
         stopSignalPipe = fds[1]
-        let readEnd = fds[0], done = readerDone
+        let readEnd = fds[0], done = readerDone, ready = DispatchSemaphore(value: 0)
         Thread {
             defer { done.signal() }
+            // A thread that takes the signals: a process started with them blocked (a child
+            // of a thread that blocks them, as libdispatch's do) would keep them pending for good.
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGINT)
+            sigaddset(&set, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            ready.signal()
             var seen = 0
             while true {
                 var byte: UInt8 = 0
@@ -53,6 +61,7 @@ final class StopSignals {
                 onStop(Int32(byte) == SIGINT ? "interrupt (SIGINT)" : "terminate (SIGTERM)")
             }
         }.start()
+        ready.wait()
         for number in [SIGINT, SIGTERM] {
             previous.append((number, signal(number, stopSignalHandler)))
         }
