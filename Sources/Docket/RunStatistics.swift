@@ -9,6 +9,8 @@ struct RunStatistics: Sendable {
     private var finishCounts = [Int](repeating: 0, count: 60)
     private var finishSeconds = [Int64](repeating: Int64.min, count: 60)
     private var firstFinish: Micros?
+    /// Finishes since `firstFinish` (the throughput needs two; a step back starts over).
+    private var finishedInWindow = 0
     static let window = 4096
 
     mutating func noteStart(lateness l: Micros) {
@@ -23,6 +25,7 @@ struct RunStatistics: Sendable {
 
     mutating func noteFinish(at now: Micros) {
         finished += 1
+        finishedInWindow += 1
         if firstFinish == nil { firstFinish = now }
         let second = Self.second(now)
         let slot = Int(second % 60 + 60) % 60
@@ -41,6 +44,7 @@ struct RunStatistics: Sendable {
             finishSeconds[i] = Int64.min
         }
         firstFinish = nil
+        finishedInWindow = 0
     }
 
     static func second(_ t: Micros) -> Int64 { t >= 0 ? t / 1_000_000 : -((-t + 999_999) / 1_000_000) }
@@ -49,7 +53,7 @@ struct RunStatistics: Sendable {
     /// more recent, counted over at least a second so two close finishes after a quiet spell do
     /// not read as thousands a second), as of `now`; nil before two finishes.
     func throughput(now: Micros) -> Double? {
-        guard finished >= 2, let firstFinish, firstFinish <= now else { return nil }
+        guard finishedInWindow >= 2, let firstFinish, firstFinish <= now else { return nil }
         let current = Self.second(now)
         var count = 0
         for i in 0..<60 where finishSeconds[i] > current - 60 && finishSeconds[i] <= current { count += finishCounts[i] }
