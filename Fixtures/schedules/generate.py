@@ -150,6 +150,18 @@ SCAN_TO = int(datetime(2230, 1, 1, tzinfo=UTC).timestamp())
 _TRANSITIONS: dict[str, tuple[list[int], list[int]]] = {}
 
 
+def first_offset_change(lo: int, hi: int, prev: int, offset) -> int:
+    """The first second in (lo, hi] whose `offset(u)` is not `prev`, by bisection
+    (offset(lo) == prev != offset(hi))."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if offset(mid) == prev:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
 def transitions(zone: str) -> tuple[list[int], list[int]]:
     """(instants T, offsets in force from T on), plus the offset before.
 
@@ -167,13 +179,7 @@ def transitions(zone: str) -> tuple[list[int], list[int]]:
         v = u + step
         ov = offset_at(v, zone)
         if ov != prev:
-            lo, hi = u, v  # offset(lo) == prev, offset(hi) != prev
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if offset_at(mid, zone) == prev:
-                    lo = mid
-                else:
-                    hi = mid
+            hi = first_offset_change(u, v, prev, lambda x: offset_at(x, zone))
             times.append(hi)
             offs.append(offset_at(hi, zone))
             prev = offs[-1]

@@ -27,7 +27,7 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Wall time -> instants (once, fold, gap) is the fixtures' own model: one copy of it.
 sys.path.insert(0, os.path.join(HERE, "..", "..", "Fixtures", "schedules"))
-from generate import wall_instants  # noqa: E402
+from generate import first_offset_change, wall_instants  # noqa: E402
 DOCKET = os.environ.get("DOCKET", os.path.join(HERE, "..", "..", ".build", "release", "docket"))
 UTC = timezone.utc
 NFIRES = 10
@@ -273,6 +273,13 @@ def vtext(rng, kind, v):
     return rng.choice([s, s.lower(), s.capitalize()])
 
 
+def rng_range(rng, kind, lo, hi):
+    """A random range `a-b` within lo..hi (the same draws as written out before)."""
+    a = rng.randint(lo, hi)
+    b = rng.randint(a, hi)
+    return f"{vtext(rng, kind, a)}-{vtext(rng, kind, b)}"
+
+
 def item(rng, kind):
     lo, hi = RANGES[kind]
     if kind == "year":
@@ -288,15 +295,11 @@ def item(rng, kind):
     if r < 0.35:
         return vtext(rng, kind, rng.randint(lo, hi))
     if r < 0.55:
-        a = rng.randint(lo, hi)
-        b = rng.randint(a, hi)
-        return f"{vtext(rng, kind, a)}-{vtext(rng, kind, b)}"
+        return rng_range(rng, kind, lo, hi)
     if r < 0.7:
         return f"*/{rng.choice([rng.randint(1, max(1, span // 2)), rng.randint(1, span + 10)])}"
     if r < 0.85:
-        a = rng.randint(lo, hi)
-        b = rng.randint(a, hi)
-        return f"{vtext(rng, kind, a)}-{vtext(rng, kind, b)}/{rng.randint(1, span)}"
+        return f"{rng_range(rng, kind, lo, hi)}/{rng.randint(1, span)}"
     if r < 0.95:
         return f"{vtext(rng, kind, rng.randint(lo, hi))}/{rng.randint(1, span)}"
     if kind == "dow":
@@ -345,14 +348,7 @@ def _scan(zone, u, end, step):
         v = u + step
         o = off_at(v, zone)
         if o != prev:
-            lo, hi = u, v
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if off_at(mid, zone) == prev:
-                    lo = mid
-                else:
-                    hi = mid
-            out.append(hi)
+            out.append(first_offset_change(u, v, prev, lambda x: off_at(x, zone)))
             prev = o
         u = v
     return out

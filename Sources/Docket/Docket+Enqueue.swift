@@ -39,7 +39,7 @@ extension Docket {
         do {
             sequence = try commit(.enqueue(entry))
         } catch .journal(.recordTooLarge(let size, let limit)) {
-            throw Self.tooLarge([entry], limit: limit) ?? .journal(.recordTooLarge(size: size, limit: limit))
+            throw Self.tooLarge([entry], size: size, limit: limit)
         }
         emit(.enqueued, entry, at: now, runAt: entry.runAt)
         noteNewRunTime(entry.runAt)
@@ -117,7 +117,7 @@ extension Docket {
             do {
                 sequence = try commit(enqueues: created)
             } catch .journal(.recordTooLarge(let size, let limit)) {
-                throw Self.tooLarge(created, limit: limit) ?? .journal(.recordTooLarge(size: size, limit: limit))
+                throw Self.tooLarge(created, size: size, limit: limit)
             }
         }
         var earliest: Micros?
@@ -139,16 +139,17 @@ extension Docket {
         return (result, sequence)
     }
 
-    /// The journal refused a record as too large: which task it was and what to do, instead of
-    /// a journal error that reads as a failed journal (nothing was written; it works on).
-    static func tooLarge(_ entries: [TaskEntry], limit: Int) -> DocketError? {
+    /// The journal refused a record of `size` bytes as too large: which task it was and what to
+    /// do, instead of a journal error that reads as a failed journal (nothing was written; it
+    /// works on). The journal's own error if no task's record is over the limit.
+    static func tooLarge(_ entries: [TaskEntry], size: Int, limit: Int) -> DocketError {
         for t in entries {
             var w = BinaryWriter(capacity: 128 + t.payload.count)
             EngineCodec.encodeEnqueue(t, into: &w)
             guard w.bytes.count > limit else { continue }
             return .invalidArgument("task \"\(t.id)\" is \(w.bytes.count) bytes as a journal record (its payload \(t.payload.count)), more than journal.maxRecordSize (\(limit) bytes): store large data elsewhere and enqueue a reference to it, or raise configuration.journal.maxRecordSize")
         }
-        return nil
+        return .journal(.recordTooLarge(size: size, limit: limit))
     }
 
     /// "batch task 3 (\"id\")": where a batch's error comes from.
