@@ -528,6 +528,8 @@ extension Docket {
         }
         isClosed = true
         isClosing = false
+        // What `open` recovered is kept for `run()`; a subscriber that never runs gets it now.
+        if hub.hasSubscribers { releaseHeldEvents() }
         hub.finish()
         let waiting = closeWaiters
         closeWaiters = []

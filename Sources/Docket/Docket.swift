@@ -177,7 +177,14 @@ public actor Docket {
                                           interrupted: state.tasks.ids(withStatus: .running).sorted())
         report.missingRetryFunctions = Self.missingRetryFunctions(in: state, configuration: configuration)
         let docket = Docket(configuration: configuration, journal: journal, state: state, report: report)
-        try await docket.recoverInterrupted()
+        do {
+            try await docket.recoverInterrupted()
+        } catch {
+            // The caller gets no instance to close: release the directory now, so that opening
+            // it again (once the cause is fixed) does not find it locked.
+            try? await journal.close()
+            throw error
+        }
         return docket
     }
 

@@ -547,4 +547,45 @@ import Testing
         wrongVersion[4] = 9
         #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeSnapshot(wrongVersion) }
     }
+
+    /// A journal with one attempt running at the crash, as a kill -9 would leave it.
+    static func interruptedImage(_ label: String) async throws -> TempDirectory {
+        let gate = Gate()
+        let h = try await Harness.gated(.journaled, gate)
+        let dir = try #require(h.directory)
+        try await h.docket.enqueue("gated", payload: Job(n: 0), options: TaskOptions(id: "held"))
+        let image = try await WorkflowTests.crashImage(of: dir, h, gate: gate, running: ["held"], label: label)
+        gate.open()
+        try await h.stop()
+        dir.remove()
+        return image
+    }
+
+    /// The `.recovered` event of an attempt the crash interrupted (kept by `open` for `run()`)
+    /// reaches a subscriber that closes without ever running the instance.
+    @Test func recoveredEventsReachASubscriberThatNeverRuns() async throws {
+        let image = try await Self.interruptedImage("recovered-no-run")
+        defer { image.remove() }
+        let d = try await Docket.open(directory: image.journal, configuration: Harness.configuration(ManualClock(now: Harness.start)))
+        let stream = d.events()
+        await d.close()
+        var seen: [(DocketEvent.Kind, String)] = []
+        for await e in stream { seen.append((e.kind, e.taskID)) }
+        #expect(seen.contains { $0 == (.recovered, "held") }, "events: \(seen)")
+    }
+
+    /// `open` whose recovery cannot journal the interrupted attempt's end throws, and leaves
+    /// the directory unlocked: opening it again (here with a record size limit the end fits)
+    /// succeeds at once. (The limit refuses that one record without failing the journal, whose
+    /// I/O thread would otherwise have released the lock as it stopped.)
+    @Test func openThatFailsDuringRecoveryReleasesTheDirectory() async throws {
+        let image = try await Self.interruptedImage("open-fails")
+        defer { image.remove() }
+        let tight = Harness.configuration(ManualClock(now: Harness.start)) { $0.journal.maxRecordSize = 8 }
+        await #expect(throws: DocketError.self) { _ = try await Docket.open(directory: image.journal, configuration: tight) }
+        let d = try await Docket.open(directory: image.journal, configuration: Harness.configuration(ManualClock(now: Harness.start)))
+        let held = await d.task("held")
+        #expect(held?.attempt == 1 && held?.status == .scheduled, "\(String(describing: held))")
+        await d.close()
+    }
 }
