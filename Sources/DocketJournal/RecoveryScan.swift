@@ -393,6 +393,15 @@ struct RecoveryScan {
         guard !entries.isEmpty else {
             // No segment at all: a fresh directory, or one whose only segment was never finished.
             if let snapshot {
+                guard plan.numberAfterSetAside <= RecordFormat.maxSegmentNumber else {
+                    // The log would go on under a number no header can carry (and the next
+                    // rotation would overflow): refuse before anything changes.
+                    let problem = JournalCorruption(file: JournalFiles.segmentName(plan.numberAfterSetAside), offset: nil,
+                        reason: "segment number \(plan.numberAfterSetAside) in the name is out of range (at most \(RecordFormat.maxSegmentNumber)); this file was not written by a journal: move it out of the directory", isTornTail: false)
+                    plan.report.anomaly = problem
+                    plan.fatal = problem
+                    return
+                }
                 plan.journalID = snapshot.journalID
                 plan.tail = .create(number: plan.numberAfterSetAside, firstSequence: snapshot.lastSequence + 1)
                 plan.chain = snapshot.chainHash

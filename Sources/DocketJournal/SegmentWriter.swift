@@ -82,6 +82,9 @@ final class SegmentWriter: @unchecked Sendable {
     /// and returns its descriptor, positioned after the header.
     static func createSegment(io: any JournalIO, directory: String, header: SegmentHeader, crash: CrashPoints,
                               beforeRename: () throws -> Void = {}) throws -> Int32 {
+        guard header.segmentNumber <= RecordFormat.maxSegmentNumber else {
+            throw JournalError.failed(reason: "segment numbers are exhausted: the next segment would be number \(header.segmentNumber), past the format's limit \(RecordFormat.maxSegmentNumber)")
+        }
         let name = JournalFiles.segmentName(header.segmentNumber)
         let temp = directory + "/" + name + ".tmp"
         try? io.unlink(temp)

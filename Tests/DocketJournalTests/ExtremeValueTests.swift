@@ -275,4 +275,48 @@ import Testing
             do { _ = try openJournal(tmp.journal, config) } catch { Issue.record("open error: \(error)") }
         }
     }
+
+    /// A snapshot and, as the only segment, an empty file named past the largest segment
+    /// number: the log would go on under that number (and the next rotation would overflow).
+    /// Every mode refuses, naming the file, and changes nothing.
+    @Test func onlySegmentNamedPastTheLimitBesideASnapshot() throws {
+        let tmp = TempDirectory("extreme")
+        defer { tmp.remove() }
+        try FileManager.default.createDirectory(atPath: tmp.journal, withIntermediateDirectories: true)
+        let snap = SnapshotFile(journalID: Self.journalID, lastSequence: 10, chainHash: RecoveryScan.zeroHash, createdAt: 0, chained: false, body: [5])
+        writeBytes(tmp.journal + "/" + JournalFiles.snapshotName(10), snap.bytes)
+        writeBytes(tmp.journal + "/wal-ffffffffffffffff.log", [])
+        try expectRefused(tmp.journal, containing: "out of range", modes: [.tolerateTornTail, .pointInTime])
+    }
+
+    /// The same with the largest number itself: the journal opens and appends, the rotation
+    /// that would need the next number fails the journal with a message (no trap, no segment
+    /// whose header the next open refuses), and the journal opens again with every record.
+    @Test func aRotationPastTheLastSegmentNumberFailsCleanly() async throws {
+        let tmp = TempDirectory("extreme")
+        defer { tmp.remove() }
+        try FileManager.default.createDirectory(atPath: tmp.journal, withIntermediateDirectories: true)
+        let snap = SnapshotFile(journalID: Self.journalID, lastSequence: 10, chainHash: RecoveryScan.zeroHash, createdAt: 0, chained: false, body: [5])
+        writeBytes(tmp.journal + "/" + JournalFiles.snapshotName(10), snap.bytes)
+        writeBytes(tmp.journal + "/" + JournalFiles.segmentName(RecordFormat.maxSegmentNumber), [])
+        var config = JournalConfiguration(durability: .always)
+        config.segmentSize = 1024
+        let (journal, _) = try openJournal(tmp.journal, config)
+        var acknowledged: [UInt64] = []
+        var failure: (any Error)?
+        for _ in 0..<100 where failure == nil {
+            do { acknowledged.append(try await journal.append([UInt8](repeating: 1, count: 100))) } catch { failure = error }
+        }
+        guard case JournalError.failed(let reason)? = failure as? JournalError else {
+            Issue.record("expected the rotation to fail the journal, got \(String(describing: failure))")
+            return
+        }
+        #expect(reason.contains("segment numbers are exhausted"), "\(reason)")
+        try? await journal.close()
+        #expect(!segmentFiles(tmp.journal).contains { $0.hasSuffix(".tmp") })
+        let (reopened, replayed) = try openJournal(tmp.journal, config)
+        #expect(replayed.snapshot?.lastSequence == 10)
+        #expect(Array(replayed.sequences.prefix(acknowledged.count)) == acknowledged)
+        try await reopened.close()
+    }
 }
