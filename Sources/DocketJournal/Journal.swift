@@ -464,7 +464,6 @@ public final class Journal: Sendable {
                                 chained: configuration.hashChain, body: bytes)
         let job = SnapshotJob(io: io, directory: directory, configuration: configuration, crash: crash, core: core, journalID: journalID)
         try await job.run(file)
-        core.state.withLock { $0.newestSnapshot = max($0.newestSnapshot, lastSequence) }
     }
 
     // MARK: Closing

@@ -30,7 +30,12 @@ struct SnapshotJob: Sendable {
     private func write(_ file: SnapshotFile) throws {
         try io.writeFileAtomically(directory: directory, name: JournalFiles.snapshotName(file.lastSequence), bytes: file.bytes,
                                    crash: crash, tempPoint: .snapshotAfterTemp, renamePoint: .snapshotAfterRename)
-        core.state.withLock { _ = $0.validSnapshots.insert(file.lastSequence) }
+        // The file is durable: it is the newest snapshot even if retention below fails (an
+        // older one written after it would break "never older than the newest").
+        core.state.withLock { s in
+            s.validSnapshots.insert(file.lastSequence)
+            s.newestSnapshot = max(s.newestSnapshot, file.lastSequence)
+        }
         // Start a fresh segment, so the one holding the snapshot's last record can go at the
         // next snapshot.
         let wake = core.state.withLock { s -> Bool in

@@ -177,4 +177,31 @@ import Testing
         #expect(syncs < 640, "group commit: \(syncs) syncs for 640 records")
         try await journal.close()
     }
+
+    /// A snapshot whose retention fails (an unlink refused) made it to disk: `writeSnapshot`
+    /// throws, but the snapshot is the newest from then on, so an older one is refused, and
+    /// a reopen starts from it.
+    @Test func aSnapshotWhoseRetentionFailsIsStillTheNewest() async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        var c = config()
+        c.snapshotsToKeep = 1
+        let (journal, _) = try openJournal("/sim/j", c, io: disk)
+        for i in 1...100 { _ = try await journal.append(payload(i, size: 70)) }
+        try await journal.writeSnapshot([50], lastSequence: 50)
+        // The first unlink is the temporary file's (`try?`); the second is retention's.
+        disk.injectFailure("unlink", errno: EIO)
+        disk.injectFailure("unlink", errno: EIO)
+        await #expect(throws: JournalError.self) { try await journal.writeSnapshot([90], lastSequence: 90) }
+        do {
+            try await journal.writeSnapshot([70], lastSequence: 70)
+            Issue.record("a snapshot older than the newest one (90) was written")
+        } catch JournalError.invalidArgument(let reason) {
+            #expect(reason.contains("newer snapshot (through 90)"), "\(reason)")
+        }
+        try await journal.close()
+        let (reopened, replayed) = try openJournal("/sim/j", c, io: disk)
+        #expect(replayed.snapshot?.lastSequence == 90)
+        #expect(replayed.sequences == Array(91...100))
+        try await reopened.close()
+    }
 }
