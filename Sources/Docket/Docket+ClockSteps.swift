@@ -11,13 +11,18 @@
 ///   fixed delay, one delay from now), journaled like a resume. Fires between now and the old time
 ///   whose occurrences exist already (run before the step and not purged) are not made again;
 /// - moves the timeouts of running attempts back by the step (their time run so far is what
-///   it was).
+///   it was);
+/// - moves back by the step the run times of scheduled and paused tasks that were computed
+///   from the clock and lie ahead: a `delay`, a retry's wait, a workflow step's or a
+///   `retryNow`'s "now" (journaled, so a restart keeps them). A time someone gave
+///   (`TaskOptions.runAt`, `reschedule(to:)`, `snooze(until:)`) and a schedule's occurrence
+///   (at its fire time) stay: they run when the clock shows their time. Tasks journaled by
+///   builds before this rule count as given times.
 ///
 /// Not at open: a clock then behind the journal's times may be the wrong one (a board without
 /// a working clock boots in 1970), and moving every schedule to it would run them at 1970
 /// times and then catch up 56 years when the clock is set. The engine waits, as before.
-/// Tasks keep their run times (a retry or snooze computed before the step waits it out;
-/// `reschedule` moves them), as do workflow stage deadlines. The timer
+/// Workflow stage deadlines keep their times. The timer
 /// thread wakes on any clock step (`TFD_TIMER_CANCEL_ON_SET`), so a step is seen at once.
 extension Docket {
     /// A clock read this much earlier than expected is a step back. Smaller ones are left
@@ -61,6 +66,10 @@ extension Docket {
             guard let earlier = s.schedule.next(after: Time.date(now)).map(Time.micros), earlier < next else { continue }
             try commit(.setScheduleStatus(id: id, status: s.status, nextFire: earlier, at: now))
         }
+        // Waits computed from the clock (delays, retries) keep what was left of them; times
+        // someone gave (and schedules' occurrences, at their fire times) stay where they are.
+        let waiting = readTasks { $0.idsWaitingOnTheClock(after: now) }
+        for chunk in idChunks(waiting) { try commit(.shiftRunAt(Array(chunk), by: step, at: now)) }
         if !leaseDeadlines.isEmpty {
             var shifted = BinaryHeap<LeaseDeadline>()
             for d in leaseDeadlines.elements {

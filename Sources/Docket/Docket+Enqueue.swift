@@ -221,7 +221,8 @@ extension Docket {
         let sequence = state.nextSequence
         return TaskEntry(id: id, name: name, payload: payload, queue: options.queue, priority: options.priority, key: options.key,
                          runAt: runAt, attempt: 0, maxAttempts: maxAttempts, retry: retry, timeout: timeout.map(Time.micros) ?? 0,
-                         status: .scheduled, createdAt: now, sequence: sequence, scheduleID: scheduleID)
+                         status: .scheduled, createdAt: now, sequence: sequence, scheduleID: scheduleID,
+                         runAtFromClock: options.runAt == nil)
     }
 
     /// The attempts, retry policy and timeout a task runs with — its own or the configuration's

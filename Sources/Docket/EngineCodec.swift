@@ -51,6 +51,8 @@ enum EngineCodec {
             w.byte(10); strings(ids, &w); w.int(runAt); w.int(at)
         case .retryNow(let ids, let at):
             w.byte(11); strings(ids, &w); w.int(at)
+        case .shiftRunAt(let ids, let by, let at):
+            w.byte(22); strings(ids, &w); w.int(by); w.int(at)
         case .purge(let ids):
             w.byte(12); strings(ids, &w)
         case .upsertSchedule(let s):
@@ -115,6 +117,11 @@ enum EngineCodec {
         case 9: m = .resume(try readStrings(&r), at: try r.int())
         case 10: m = .reschedule(try readStrings(&r), runAt: try r.int(), at: try r.int())
         case 11: m = .retryNow(try readStrings(&r), at: try r.int())
+        case 22:
+            let ids = try readStrings(&r), by = try r.int()
+            // A step back has a size: a negative or zero one was never written (and -Int64.min traps).
+            guard by > 0 else { throw r.malformed("a clock step back of \(by) µs (it must be positive)") }
+            m = .shiftRunAt(ids, by: by, at: try r.int())
         case 12: m = .purge(try readStrings(&r))
         case 13:
             var s = try readSchedule(&r)
@@ -288,7 +295,9 @@ enum EngineCodec {
         w.string(t.id); w.string(t.name); w.data(t.payload); w.string(t.queue); w.int(t.priority)
         w.optional(t.key) { $0.string($1) }
         w.int(t.runAt); w.int(t.attempt); w.int(t.maxAttempts); write(t.retry, &w); w.int(t.timeout)
-        w.byte(t.status.code); w.double(t.progress)
+        // The high bit of the status byte: the run time came from the clock. Journals from
+        // before it never set it (their tasks read as given times, as those builds treated them).
+        w.byte(t.status.code | (t.runAtFromClock ? Self.runAtFromClockBit : 0)); w.double(t.progress)
         w.optional(t.output) { $0.data($1) }
         w.optional(t.lastError) { $0.string($1) }
         w.int(t.createdAt)
@@ -304,7 +313,8 @@ enum EngineCodec {
         guard !id.isEmpty else { throw r.malformed("a task with an empty id") }
         let key = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.string() }
         let runAt = try r.int(), attempt = try r.intValue(), maxAttempts = try r.intValue(), retry = try readRetry(&r), timeout = try r.int()
-        guard let status = TaskStatus(code: try r.byte()) else { throw r.malformed("unknown task status") }
+        let statusByte = try r.byte()
+        guard let status = TaskStatus(code: statusByte & ~Self.runAtFromClockBit) else { throw r.malformed("unknown task status") }
         let progress = try r.double()
         let output = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.data() }
         let lastError = try r.optional { (r: inout BinaryReader) throws(Malformed) in try r.string() }
@@ -316,8 +326,12 @@ enum EngineCodec {
         return TaskEntry(id: id, name: name, payload: payload, queue: queue, priority: priority, key: key, runAt: runAt,
                          attempt: attempt, maxAttempts: maxAttempts, retry: retry, timeout: timeout, status: status,
                          progress: progress, output: output, lastError: lastError, createdAt: createdAt, startedAt: startedAt,
-                         finishedAt: finishedAt, sequence: sequence, lease: lease, scheduleID: scheduleID)
+                         finishedAt: finishedAt, sequence: sequence, lease: lease, scheduleID: scheduleID,
+                         runAtFromClock: statusByte & Self.runAtFromClockBit != 0)
     }
+
+    /// In a task's status byte: `TaskEntry.runAtFromClock`.
+    static let runAtFromClockBit: UInt8 = 0x80
 
     static func write(_ p: RetryPolicy, _ w: inout BinaryWriter) {
         switch p {

@@ -47,6 +47,8 @@ public enum EngineRecords {
             return "reschedule \(list(ids)) to \(stamp(runAt)) at \(stamp(at))"
         case .retryNow(let ids, let at):
             return "retry-now \(list(ids)) at \(stamp(at))"
+        case .shiftRunAt(let ids, let by, let at):
+            return "clock-step-back \(list(ids)) earlier by \(Double(by) / 1e6) s at \(stamp(at))"
         case .purge(let ids):
             return "purge \(list(ids))"
         case .removeSchedules(let ids):

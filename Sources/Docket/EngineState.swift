@@ -128,6 +128,7 @@ struct EngineState: Sendable {
             f.task.lease = 0
             if let retryAt {
                 f.task.runAt = retryAt
+                f.task.runAtFromClock = true
                 setStatus(&f.task, .scheduled)
                 tasks.store(f)
             } else {
@@ -141,6 +142,7 @@ struct EngineState: Sendable {
             f.task.attempt = max(0, f.task.attempt - 1)
             f.task.lease = 0
             f.task.runAt = until
+            f.task.runAtFromClock = false
             setStatus(&f.task, .scheduled)
             tasks.store(f)
         case .progress(let id, let lease, let value):
@@ -179,6 +181,15 @@ struct EngineState: Sendable {
             for id in ids {
                 guard var f = tasks.find(id), f.task.status == .scheduled || f.task.status == .paused else { continue }
                 f.task.runAt = runAt
+                f.task.runAtFromClock = false
+                let status = f.task.status
+                setStatus(&f.task, status)
+                tasks.store(f)
+            }
+        case .shiftRunAt(let ids, let by, _):
+            for id in ids {
+                guard var f = tasks.find(id), f.task.status == .scheduled || f.task.status == .paused, f.task.runAtFromClock else { continue }
+                f.task.runAt = Time.add(f.task.runAt, -by)
                 let status = f.task.status
                 setStatus(&f.task, status)
                 tasks.store(f)
@@ -189,6 +200,7 @@ struct EngineState: Sendable {
                 if f.task.status == .failed || f.task.status == .cancelled { f.task.finishedAt = nil }
                 if f.task.status != .scheduled, f.task.attempt >= f.task.maxAttempts { f.task.maxAttempts = f.task.attempt + 1 }
                 f.task.runAt = at
+                f.task.runAtFromClock = true
                 setStatus(&f.task, .scheduled)
                 // A fixed-delay schedule whose latest occurrence runs again waits for it again:
                 // its next fire (set when the occurrence ended) goes, to be set when it ends

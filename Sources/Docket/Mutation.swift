@@ -23,6 +23,9 @@ enum Mutation: Sendable, Equatable {
     case pause([String], at: Micros)
     case resume([String], at: Micros)
     case reschedule([String], runAt: Micros, at: Micros)
+    /// The wall clock stepped back by `by`: these scheduled or paused tasks, whose run times
+    /// came from the clock, move back by as much (see `Docket+ClockSteps`).
+    case shiftRunAt([String], by: Micros, at: Micros)
     case retryNow([String], at: Micros)
     case purge([String])
     /// Finished schedules removed (with `purge`, once none of their occurrences is left).

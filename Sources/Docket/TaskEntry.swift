@@ -30,4 +30,8 @@ struct TaskEntry: Sendable, Equatable {
     /// Bumped on every change of status or run time; heap entries carrying an older value are
     /// stale.
     var version: UInt32 = 0
+    /// `runAt` was computed from a clock reading (a delay, a retry's wait, "now"), not given as
+    /// a time (`TaskOptions.runAt`, a schedule's fire, `reschedule`, `snooze(until:)`): a step of
+    /// the wall clock back moves it back too (`Docket+ClockSteps`). Stored in the status byte.
+    var runAtFromClock = false
 }

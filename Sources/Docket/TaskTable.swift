@@ -75,6 +75,8 @@ struct TaskTable: Sendable {
         /// change of version, so `queuedCount` is `stats().ready` without a scan. (In the
         /// row's padding: the stride stays 128 bytes.)
         var queued = false
+        /// `TaskEntry.runAtFromClock` (in the padding too).
+        var runAtFromClock = false
     }
 
     /// The stored "no time" of `startedAt` and `finishedAt` (an optional would add 8 bytes each).
@@ -299,6 +301,17 @@ struct TaskTable: Sendable {
 
     func contains(_ id: String) -> Bool { index.find(id, in: rows) != nil }
 
+    /// The scheduled or paused tasks whose run time came from the clock and lies after `now`,
+    /// in enqueue order (the ones a step of the clock back moves back).
+    func idsWaitingOnTheClock(after now: Micros) -> [String] {
+        var found: [(UInt64, String)] = []
+        for i in rows.indices where rows[i].runAtFromClock && rows[i].runAt > now
+            && (rows[i].status == .scheduled || rows[i].status == .paused) && !rows[i].id.isEmpty {
+            found.append((rows[i].sequence, rows[i].id))
+        }
+        return found.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
     /// The ids of the tasks in `status`, without materializing the others.
     func ids(withStatus status: TaskStatus) -> [String] {
         // By index, reading two fields: iterating rows by value would copy each (retaining and
@@ -459,7 +472,8 @@ struct TaskTable: Sendable {
                   timeout: r.timeout, status: r.status, progress: r.cold?.progress ?? (r.progressIsOne ? 1 : 0), output: r.cold?.output,
                   lastError: r.cold?.lastError, createdAt: r.createdAt, startedAt: r.startedAt == none ? nil : r.startedAt,
                   finishedAt: r.finishedAt == none ? nil : r.finishedAt,
-                  sequence: r.sequence, lease: r.lease, scheduleID: scheduleIDs[r.schedule], version: r.version)
+                  sequence: r.sequence, lease: r.lease, scheduleID: scheduleIDs[r.schedule], version: r.version,
+                  runAtFromClock: r.runAtFromClock)
     }
 
     /// The row for `t`. A number it shares with `old` carries over that row's reference; a new
@@ -483,7 +497,7 @@ struct TaskTable: Sendable {
                        sequence: t.sequence, lease: t.lease, startedAt: t.startedAt ?? Self.none, finishedAt: t.finishedAt ?? Self.none,
                        cold: cold, name: name, queue: queue, retry: retry, schedule: schedule, key: key, priority: Int32(clamping: t.priority),
                        attempt: Int32(clamping: t.attempt), maxAttempts: Int32(clamping: t.maxAttempts), version: t.version,
-                       status: t.status, progressIsOne: t.progress == 1)
+                       status: t.status, progressIsOne: t.progress == 1, runAtFromClock: t.runAtFromClock)
     }
 }
 

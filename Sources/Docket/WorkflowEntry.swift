@@ -167,6 +167,7 @@ extension EngineState {
             var t = template
             t.id = WorkflowEntry.stepID(w.id, stage: stage, step: k)
             t.runAt = at
+            t.runAtFromClock = true
             t.createdAt = at
             t.attempt = 0
             t.status = .scheduled

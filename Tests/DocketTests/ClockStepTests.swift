@@ -5,7 +5,8 @@ import Testing
 
 /// The wall clock stepping back: schedules' next fires and running attempts' timeouts move
 /// back with it (they were computed from the time read before the step), occurrences that ran
-/// before the step are not made again, and tasks keep their own times.
+/// before the step are not made again, tasks waiting out a delay or a retry keep what was left
+/// of the wait, and tasks with a time someone gave keep it.
 @Suite(.timeLimit(.minutes(2))) struct ClockStepTests {
     /// Runs per task id.
     final class Runs: Sendable {
@@ -201,5 +202,53 @@ import Testing
         #expect(await reopened.docket.scheduleInfo("f")?.nextFire == Self.at(365 * 86_400 + 3600))
         try await reopened.stop()
         dir.remove()
+    }
+
+    /// A delay and a retry's wait, computed from the clock, keep what was left of them across a
+    /// step back; a run time given to `enqueue` and a `snooze(until:)` wait for the clock to show
+    /// them. The moved times are journaled: a replay of the journal has them.
+    @Test(arguments: EngineKind.allCases) func delaysAndRetriesKeepWhatWasLeftOfTheirWait(kind: EngineKind) async throws {
+        let runs = Runs(), gate = Gate()
+        let h = try await Self.make(kind, runs: runs, gate: gate)
+        let d = h.docket
+        let tenMinutes = Self.at(600)
+        try await d.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "delayed", delay: .seconds(600)))
+        try await d.enqueue("ok", payload: Job(n: 2), options: TaskOptions(id: "given", runAt: tenMinutes))
+        try await d.enqueue("gated", payload: Job(n: 3), options: TaskOptions(id: "retried", maxAttempts: 2, retry: .fixed(.seconds(600))))
+        try await d.enqueue("gated", payload: Job(n: 4), options: TaskOptions(id: "snoozed"))
+        await gate.releaseWhenWaiting("retried", .fail("boom"))
+        await gate.releaseWhenWaiting("snoozed", .control(.snooze(until: tenMinutes)))
+        await h.recorder.waitFor(.retried, "retried")
+        await h.recorder.waitFor(.snoozed, "snoozed")
+        // One minute on, the engine looks at the clock; then the clock goes back an hour.
+        h.clock.advance(by: .seconds(60))
+        try await d.enqueue("ok", payload: Job(n: 5), options: TaskOptions(id: "look"))
+        await h.recorder.waitFor(.succeeded, "look")
+        await h.settle()
+        await Self.stepBack(h, to: Self.at(60 - 3600))
+        // Nine minutes were left of the delay and of the retry's wait.
+        let moved = Self.at(600 - 3600)
+        #expect(await d.task("delayed")?.runAt == moved)
+        #expect(await d.task("retried")?.runAt == moved)
+        #expect(await d.task("given")?.runAt == tenMinutes)
+        #expect(await d.task("snoozed")?.runAt == tenMinutes)
+        if let dir = h.directory {
+            let (replayed, _) = try StateLoader.load(directory: dir.journal)
+            #expect(replayed.tasks["delayed"]?.runAt == Time.micros(moved) && replayed.tasks["retried"]?.runAt == Time.micros(moved))
+            #expect(replayed.tasks["given"]?.runAt == Time.micros(tenMinutes))
+        }
+        h.clock.advance(to: moved)
+        await h.recorder.waitFor(.succeeded, "delayed")
+        await gate.releaseWhenWaiting("retried")
+        await h.recorder.waitFor(.succeeded, "retried")
+        await h.settle()
+        #expect(runs.count("given") == 0)
+        #expect(await d.task("snoozed")?.status == .scheduled)
+        h.clock.advance(to: tenMinutes)
+        await h.recorder.waitFor(.succeeded, "given")
+        await gate.releaseWhenWaiting("snoozed")
+        await h.recorder.waitFor(.succeeded, "snoozed")
+        try await h.stop()
+        h.directory?.remove()
     }
 }

@@ -469,6 +469,9 @@ import Testing
                              retry: .exponential(initial: .seconds(2), multiplier: 1.5, maximum: .seconds(90), jitter: 0.3), timeout: 9,
                              status: .running, progress: 0.5, output: [9], lastError: "e", createdAt: 1, startedAt: 2, finishedAt: nil,
                              sequence: 77, lease: 5, scheduleID: "s")
+        var fromClock = task
+        fromClock.status = .scheduled
+        fromClock.runAtFromClock = true
         let schedule = ScheduleEntry(id: "s", schedule: try .init(parsing: "CRON_TZ=Europe/Paris 0 9 * * MON-FRI"), name: "n", payload: [3],
                                      queue: "q", priority: 1, maxAttempts: 3, retry: .custom(name: "f"), timeout: 0, misfire: .fireAll,
                                      grace: 60_000_000, overlap: .skip, status: .active, nextFire: 100, lastFire: nil, lastTaskID: "x", createdAt: 4)
@@ -483,6 +486,7 @@ import Testing
             .fire(scheduleID: "s", created: [task], lastNominal: 5, skipped: [1, 2], skippedCount: 40, nextFire: 9, at: 7),
             .startWorkflow(Self.workflow(task), at: 8), .cancelWorkflow(id: "w", at: 9), .removeWorkflows(["w", "v"]),
             .workflowTimedOut(id: "w", stage: 2, at: 10), .cancelWithCompensation(["a"], created: [task], at: 11),
+            .shiftRunAt(["p", "q"], by: 3_600_000_000, at: 12), .enqueue(fromClock),
         ]
         for m in mutations {
             let bytes = EngineCodec.encode(m)
@@ -494,6 +498,17 @@ import Testing
             #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeMutation(bytes + [0]) }
         }
         #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeMutation([99]) }
+        // A step back that is not positive was never written (negating Int64.min would trap).
+        for by: Micros in [0, -1, .min] {
+            #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeMutation(EngineCodec.encode(.shiftRunAt(["p"], by: by, at: 1))) }
+        }
+        // The clock bit rides in the status byte: without it, the bytes are what builds before
+        // it wrote.
+        var givenTime = fromClock
+        givenTime.runAtFromClock = false
+        let plainBytes = EngineCodec.encode(.enqueue(givenTime))
+        let clockBytes = EngineCodec.encode(.enqueue(fromClock))
+        #expect(plainBytes.count == clockBytes.count && zip(plainBytes, clockBytes).filter { $0 != $1 }.count == 1)
         var state = EngineState()
         state.apply(.enqueue(task))
         state.apply(.upsertSchedule(schedule))

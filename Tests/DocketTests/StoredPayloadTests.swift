@@ -14,7 +14,9 @@ import Testing
         for id in ["one", "two"] {
             let stored = try #require(await docket.state.tasks[id]?.payload)
             #expect(stored == Array("{}".utf8))
-            #expect(stored.capacity <= stored.count + 16, "\(id): capacity \(stored.capacity)")
+            // malloc may hand out a block up to one chunk larger than asked (glibc gave 24 bytes
+            // of room for 2 in a loaded full run); the encoder's spare room is 64.
+            #expect(stored.capacity <= stored.count + 32, "\(id): capacity \(stored.capacity)")
         }
         // Bytes with little spare room are kept as they are (no copy).
         var tight: [UInt8] = [1, 2, 3]
