@@ -16,8 +16,10 @@
 ///   from the clock and lie ahead: a `delay`, a retry's wait, a workflow step's or a
 ///   `retryNow`'s "now" (journaled, so a restart keeps them). A time someone gave
 ///   (`TaskOptions.runAt`, `reschedule(to:)`, `snooze(until:)`) and a schedule's occurrence
-///   (at its fire time) stay: they run when the clock shows their time. Tasks journaled by
-///   builds before this rule count as given times.
+///   (at its fire time) stay: they run when the clock shows their time. Tasks enqueued by
+///   builds before this rule count as given times (their later retries do not). Every path
+///   that computes a run time from the clock reads it through `clockReading`, which handles a
+///   step first: a wait computed after the step is not moved back by it.
 ///
 /// Not at open: a clock then behind the journal's times may be the wrong one (a board without
 /// a working clock boots in 1970), and moving every schedule to it would run them at 1970
@@ -28,6 +30,15 @@ extension Docket {
     /// A clock read this much earlier than expected is a step back. Smaller ones are left
     /// alone: schedules wait them out (at most this long).
     static let clockStepBackTolerance: Micros = 1_000_000
+
+    /// The clock's time, for a run time computed from it (a delay, a retry's wait, "now"): a
+    /// step back not yet seen is handled first, so that the time is not moved back again by
+    /// the step it was read after.
+    func clockReading() throws(DocketError) -> Micros {
+        let now = nowMicros()
+        try noteWallClock(now)
+        return now
+    }
 
     /// Called by the timer loop with the time it read: handles a step back, keeps the latest
     /// time seen.

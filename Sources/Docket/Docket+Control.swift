@@ -11,7 +11,7 @@ extension Docket {
         // takes those of its ids, numbered in the order they are written. Unknown ids and
         // illegal transitions are reported first, as for the other control calls.
         try check(ids, action: "cancel", allowed: Self.cancellable)
-        let planned = try cancellationTasks(for: ids, now: nowMicros())
+        let planned = try cancellationTasks(for: ids, now: try clockReading())
         guard !planned.isEmpty else {
             return try await control(ids, action: "cancel", event: .cancelled, allowed: Self.cancellable) { .cancel($0, at: $1) }
         }
@@ -378,7 +378,7 @@ extension Docket {
         try check(ids, action: action, allowed: allowed)
         var seen: Set<String> = []
         let unique = ids.filter { seen.insert($0).inserted }
-        let now = nowMicros()
+        let now = try clockReading()
         let freesSlots = unique.contains { id in readTasks { $0.peek(id)?.status == .running } }
         var sequence: UInt64 = 0
         // The ids this call changed: a record's effects (a workflow stage it ended) may have

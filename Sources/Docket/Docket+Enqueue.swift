@@ -33,7 +33,7 @@ extension Docket {
             if options.onConflict == .fail { throw .duplicateTask(id) }
             return (existing, journal?.lastSequence ?? 0)
         }
-        let now = nowMicros()
+        let now = try clockReading()
         let entry = try makeEntry(name, payload: payload, options: options, now: now)
         let sequence: UInt64
         do {
@@ -78,7 +78,7 @@ extension Docket {
     /// the same attempts, retry policy and timeout checks those once.
     func enqueueEncoded(_ batch: [NewTask], payloads: [[UInt8]]) throws(DocketError) -> ([TaskEntry], UInt64) {
         guard !isClosed else { throw .closed }
-        let now = nowMicros()
+        let now = try clockReading()
         var created: [TaskEntry] = []
         created.reserveCapacity(batch.count)
         // Per task: its index in `created`, or -1 for an existing id.

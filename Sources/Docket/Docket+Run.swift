@@ -336,7 +336,7 @@ extension Docket {
         let outerHold = holdWorkflowEffects
         holdWorkflowEffects = true
         defer { releaseWorkflowEffects(outerHold) }
-        let now = nowMicros()
+        let now = try clockReading()
         var mutations: [Mutation] = []
         mutations.reserveCapacity(done.count)
         for c in done {

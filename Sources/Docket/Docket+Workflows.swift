@@ -30,7 +30,7 @@ extension Docket {
         guard stages[0].condition == .always else {
             throw .invalidArgument("the first stage of workflow \"\(id)\" has no previous stage: its condition must be .always")
         }
-        let now = nowMicros()
+        let now = try clockReading()
         var specs: [WorkflowEntry.Stage] = []
         for (i, stage) in stages.enumerated() {
             guard !stage.tasks.isEmpty else { throw .invalidArgument("stage \(i) of workflow \"\(id)\" has no tasks") }

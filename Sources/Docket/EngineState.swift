@@ -137,12 +137,14 @@ struct EngineState: Sendable {
                 tasks.store(f)
                 occurrenceFinished(f.task, at: at)
             }
-        case .snooze(let id, let lease, let until, _):
+        case .snooze(let id, let lease, let until, let at):
             guard var f = running(id, lease) else { return }
             f.task.attempt = max(0, f.task.attempt - 1)
             f.task.lease = 0
             f.task.runAt = until
-            f.task.runAtFromClock = false
+            // The engine's own "run again now" (a cancelled grouped call, shutdown) came from
+            // the clock; a handler's `snooze(until:)` is a time it gave.
+            f.task.runAtFromClock = until == at
             setStatus(&f.task, .scheduled)
             tasks.store(f)
         case .progress(let id, let lease, let value):

@@ -251,4 +251,39 @@ import Testing
         try await h.stop()
         h.directory?.remove()
     }
+
+    /// A wait computed after the step but before the engine saw it is not moved back by the
+    /// step again: the enqueue itself notices the step (here with no timer loop, so nothing
+    /// else looks at the clock until the tick).
+    @Test func aDelayComputedAfterTheStepIsNotMovedBackTwice() async throws {
+        let clock = ManualClock(now: Harness.start)
+        let d = try Docket.inMemory(configuration: Harness.configuration(clock))
+        d.register("ok", payload: Job.self) { _, _ in }
+        _ = try await d.tick()
+        clock.advance(to: Self.at(60))
+        try await d.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "before", delay: .seconds(600)))
+        _ = try await d.tick()
+        clock.step(to: Self.at(60 - 3600))
+        try await d.enqueue("ok", payload: Job(n: 2), options: TaskOptions(id: "after", delay: .seconds(600)))
+        _ = try await d.tick()
+        let expected = Self.at(660 - 3600)
+        #expect(await d.task("before")?.runAt == expected)
+        #expect(await d.task("after")?.runAt == expected)
+        #expect(await d.stats().clockStepsBack == 1)
+        await d.close()
+    }
+
+    /// The engine's own "run again now" (a snooze until the time of its record: shutdown, a
+    /// cancelled grouped call) came from the clock; a handler's `snooze(until:)` is a given time.
+    @Test func theEnginesOwnRunAgainNowCountsAsComputedFromTheClock() {
+        var state = EngineState()
+        state.apply(.enqueue(TaskEntry(id: "t", name: "n", payload: [], queue: "q", priority: 0, key: nil, runAt: 10, attempt: 0,
+                                       maxAttempts: 3, retry: .never, timeout: 0, status: .scheduled, createdAt: 10, sequence: 1)))
+        state.apply(.start([.init(id: "t", lease: 1)], at: 20))
+        state.apply(.snooze(id: "t", lease: 1, until: 20, at: 20))
+        #expect(state.tasks["t"]?.runAtFromClock == true)
+        state.apply(.start([.init(id: "t", lease: 2)], at: 30))
+        state.apply(.snooze(id: "t", lease: 2, until: 90, at: 30))
+        #expect(state.tasks["t"]?.runAtFromClock == false && state.tasks["t"]?.runAt == 90)
+    }
 }
