@@ -127,7 +127,24 @@ struct SnapshotJob: Sendable {
             return false
         }
         guard case .success(let s) = bytes.withUnsafeBytes({ SnapshotFile.decode($0) }) else { return false }
-        return s.journalID == journalID && s.lastSequence == snap.sequence && s.lastSequence <= syncedThrough
+        guard s.journalID == journalID && s.lastSequence == snap.sequence && s.lastSequence <= syncedThrough else { return false }
+        // Recovery refuses a chained snapshot whose hash disagrees with the log: retention must
+        // not keep it as the fallback it deletes segments for. (A log that no longer holds the
+        // sequence, or holds it unchained, cannot tell, and recovery cannot either.)
+        if s.chained, let logChain = logChain(at: s.lastSequence), logChain != s.chainHash { return false }
+        return true
+    }
+
+    /// The log's chain hash after `sequence`: known to the journal when recent, else read from
+    /// the segments from the one holding it on (a snapshot file this journal neither wrote nor
+    /// used at open is rare: copied back from a backup, or one recovery could not read then).
+    private func logChain(at sequence: UInt64) -> [UInt8]? {
+        if let known = core.chainHash(at: sequence) { return known }
+        var scan = RecoveryScan(io: io, directory: directory, mode: .strict)
+        scan.writerMayBeLive = true
+        scan.chainsWanted = [sequence]
+        let plan = try? scan.run(purpose: .readAll(from: sequence), onSnapshot: { _ in }, onRecord: { _, _ in })
+        return plan?.chains[sequence]
     }
 
     private func openForRead(_ name: String) throws -> Int32 {

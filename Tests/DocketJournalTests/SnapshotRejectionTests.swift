@@ -197,4 +197,49 @@ import Synchronization
         #expect(after.snapshot.map { String(decoding: $0.bytes, as: UTF8.self) } == "new@250")
         try await reopened.close()
     }
+
+    /// A chained snapshot the journal neither wrote nor used at open (here: unreadable then, an
+    /// EIO) whose chain hash disagrees with the log is no fallback: recovery would refuse it.
+    /// Retention sets it aside as `.broken` and keeps the segments it would have let go. With
+    /// the log's own hash at its sequence (read from the segments: the journal remembers only
+    /// the last 1,024), it is kept, and the segments it covers go.
+    @Test(arguments: [false, true]) func retentionChecksTheChainHashOfASnapshotItDidNotWrite(genuine: Bool) async throws {
+        let disk = SimulatedDisk(directories: ["/sim"])
+        let dir = "/sim/j"
+        var config = JournalConfiguration(durability: .always)
+        config.hashChain = true
+        config.segmentSize = 4096
+        config.snapshotsToKeep = 2
+        let (first, _) = try openJournal(dir, config, io: disk)
+        for i in 1...100 { _ = try await first.append(payload(i, size: 70)) }
+        let logChain = try #require(first.core.chainHash(at: 100))
+        for i in 101...1500 { _ = try await first.append(payload(i, size: 70)) }
+        try await first.close()
+        let copied = SnapshotFile(journalID: first.journalID, lastSequence: 100, chainHash: genuine ? logChain : [UInt8](repeating: 7, count: 32),
+                                  createdAt: 0, chained: true, body: [1])
+        let path = dir + "/" + JournalFiles.snapshotName(100)
+        let fd = try disk.open(path, .createExclusive)
+        try disk.writeAll(fd, copied.bytes, at: 0, path: path)
+        try disk.dataSync(fd)
+        disk.close(fd)
+        disk.injectOpenFailure(of: path, errno: EIO)
+        let (journal, replayed) = try openJournal(dir, config, io: disk)
+        #expect(replayed.snapshot == nil && replayed.sequences.count == 1500, "the snapshot could not be read at open")
+        let before = Set(try disk.list(dir).filter { $0.hasPrefix("wal-") })
+        try await journal.writeSnapshot([2], lastSequence: 1500)
+        let names = try disk.list(dir)
+        let after = Set(names.filter { $0.hasPrefix("wal-") })
+        if genuine {
+            #expect(names.contains(JournalFiles.snapshotName(100)))
+            #expect(!before.isSubset(of: after), "the segments the snapshot through 100 covers were kept")
+        } else {
+            #expect(!names.contains(JournalFiles.snapshotName(100)))
+            #expect(names.contains { $0.hasPrefix(JournalFiles.snapshotName(100)) && $0.hasSuffix(".broken") }, "\(names.sorted())")
+            #expect(before.isSubset(of: after), "segments were deleted for a snapshot recovery would refuse")
+        }
+        try await journal.close()
+        let (reopened, again) = try openJournal(dir, config, io: disk)
+        #expect(again.snapshot?.lastSequence == 1500)
+        try await reopened.close()
+    }
 }
