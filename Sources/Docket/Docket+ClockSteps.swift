@@ -24,7 +24,8 @@
 /// Not at open: a clock then behind the journal's times may be the wrong one (a board without
 /// a working clock boots in 1970), and moving every schedule to it would run them at 1970
 /// times and then catch up 56 years when the clock is set. The engine waits, as before.
-/// Workflow stage deadlines keep their times. The timer
+/// Running workflows' stage deadlines (a stage's start plus its timeout) move back by the step
+/// too, journaled. The timer
 /// thread wakes on any clock step (`TFD_TIMER_CANCEL_ON_SET`), so a step is seen at once.
 extension Docket {
     /// A clock read this much earlier than expected is a step back. Smaller ones are left
@@ -81,6 +82,9 @@ extension Docket {
         // someone gave (and schedules' occurrences, at their fire times) stay where they are.
         let waiting = readTasks { $0.idsWaitingOnTheClock(after: now) }
         for chunk in idChunks(waiting) { try commit(.shiftRunAt(Array(chunk), by: step, at: now)) }
+        // A stage's deadline is its start plus its timeout: the time left of it stays.
+        let staged = state.workflows.values.filter { $0.status == .running && ($0.stageDeadline ?? .min) > now }.map(\.id).sorted()
+        for chunk in idChunks(staged) { try commit(.shiftWorkflowDeadlines(Array(chunk), by: step, at: now)) }
         if !leaseDeadlines.isEmpty {
             var shifted = BinaryHeap<LeaseDeadline>()
             for d in leaseDeadlines.elements {

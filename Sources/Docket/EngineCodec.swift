@@ -53,6 +53,8 @@ enum EngineCodec {
             w.byte(11); strings(ids, &w); w.int(at)
         case .shiftRunAt(let ids, let by, let at):
             w.byte(22); strings(ids, &w); w.int(by); w.int(at)
+        case .shiftWorkflowDeadlines(let ids, let by, let at):
+            w.byte(23); strings(ids, &w); w.int(by); w.int(at)
         case .purge(let ids):
             w.byte(12); strings(ids, &w)
         case .upsertSchedule(let s):
@@ -122,6 +124,10 @@ enum EngineCodec {
             // A step back has a size: a negative or zero one was never written (and -Int64.min traps).
             guard by > 0 else { throw r.malformed("a clock step back of \(by) µs (it must be positive)") }
             m = .shiftRunAt(ids, by: by, at: try r.int())
+        case 23:
+            let ids = try readStrings(&r), by = try r.int()
+            guard by > 0 else { throw r.malformed("a clock step back of \(by) µs (it must be positive)") }
+            m = .shiftWorkflowDeadlines(ids, by: by, at: try r.int())
         case 12: m = .purge(try readStrings(&r))
         case 13:
             var s = try readSchedule(&r)

@@ -49,6 +49,8 @@ public enum EngineRecords {
             return "retry-now \(list(ids)) at \(stamp(at))"
         case .shiftRunAt(let ids, let by, let at):
             return "clock-step-back \(list(ids)) earlier by \(Double(by) / 1e6) s at \(stamp(at))"
+        case .shiftWorkflowDeadlines(let ids, let by, let at):
+            return "clock-step-back workflow deadlines \(list(ids)) earlier by \(Double(by) / 1e6) s at \(stamp(at))"
         case .purge(let ids):
             return "purge \(list(ids))"
         case .removeSchedules(let ids):

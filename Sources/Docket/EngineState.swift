@@ -104,6 +104,15 @@ struct EngineState: Sendable {
             cancelWorkflow(id, at: at)
         case .workflowTimedOut(let id, let stage, let at):
             workflowStageTimedOut(id, stage: stage, at: at)
+        case .shiftWorkflowDeadlines(let ids, let by, _):
+            for id in ids {
+                guard var w = workflows[id], w.status == .running, let deadline = w.stageDeadline else { continue }
+                let moved = Time.add(deadline, -by)
+                w.stageDeadline = moved
+                workflows[id] = w
+                // The old entry goes stale: it no longer matches `stageDeadline`.
+                workflowTimers.push(ScheduleTimer(at: moved, id: id))
+            }
         case .removeWorkflows(let ids):
             // Only finished ones: the live engine checked, and replay must agree with it.
             for id in ids where workflows[id].map({ $0.status != .running }) ?? false { workflows[id] = nil }

@@ -26,6 +26,9 @@ enum Mutation: Sendable, Equatable {
     /// The wall clock stepped back by `by`: these scheduled or paused tasks, whose run times
     /// came from the clock, move back by as much (see `Docket+ClockSteps`).
     case shiftRunAt([String], by: Micros, at: Micros)
+    /// The wall clock stepped back by `by`: these running workflows' stage deadlines (a stage's
+    /// start plus its timeout) move back by as much.
+    case shiftWorkflowDeadlines([String], by: Micros, at: Micros)
     case retryNow([String], at: Micros)
     case purge([String])
     /// Finished schedules removed (with `purge`, once none of their occurrences is left).

@@ -286,4 +286,32 @@ import Testing
         state.apply(.snooze(id: "t", lease: 2, until: 90, at: 30))
         #expect(state.tasks["t"]?.runAtFromClock == false && state.tasks["t"]?.runAt == 90)
     }
+
+    /// A workflow stage's deadline (its start plus its timeout) keeps the time left of it across
+    /// a step back, journaled; the stage times out ten minutes after it began by the clock it
+    /// ran on, not an hour and ten minutes.
+    @Test(arguments: EngineKind.allCases) func aStageDeadlineKeepsTheTimeLeftOfIt(kind: EngineKind) async throws {
+        let gate = Gate()
+        let h = try await Harness.make(kind, register: { d in WorkflowTests.register(d, order: WorkflowTests.Starts(), gate: gate) })
+        let d = h.docket
+        try await d.startWorkflow("w", stages: Workflow.group([WorkflowTests.task("gate")], timeout: .seconds(600)))
+        await h.recorder.waitFor(.started, "w/0/0")
+        h.clock.advance(by: .seconds(60))
+        try await d.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "look"))
+        await h.recorder.waitFor(.succeeded, "look")
+        await h.settle()
+        await Self.stepBack(h, to: Self.at(60 - 3600))
+        if let dir = h.directory {
+            let (replayed, _) = try StateLoader.load(directory: dir.journal)
+            #expect(replayed.workflows["w"]?.stageDeadline == Time.micros(Self.at(600 - 3600)))
+        }
+        h.clock.advance(to: Self.at(599 - 3600))
+        await h.settle()
+        #expect(await d.workflow("w")?.status == .running)
+        h.clock.advance(to: Self.at(600 - 3600))
+        #expect(await h.recorder.waitFor(.workflowEnded, "w").first?.error == "failed")
+        gate.open()
+        try await h.stop()
+        h.directory?.remove()
+    }
 }

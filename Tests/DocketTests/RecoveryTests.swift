@@ -487,6 +487,7 @@ import Testing
             .startWorkflow(Self.workflow(task), at: 8), .cancelWorkflow(id: "w", at: 9), .removeWorkflows(["w", "v"]),
             .workflowTimedOut(id: "w", stage: 2, at: 10), .cancelWithCompensation(["a"], created: [task], at: 11),
             .shiftRunAt(["p", "q"], by: 3_600_000_000, at: 12), .enqueue(fromClock),
+            .shiftWorkflowDeadlines(["w"], by: 5, at: 13),
         ]
         for m in mutations {
             let bytes = EngineCodec.encode(m)
@@ -501,6 +502,9 @@ import Testing
         // A step back that is not positive was never written (negating Int64.min would trap).
         for by: Micros in [0, -1, .min] {
             #expect(throws: BinaryReader.Malformed.self) { try EngineCodec.decodeMutation(EngineCodec.encode(.shiftRunAt(["p"], by: by, at: 1))) }
+            #expect(throws: BinaryReader.Malformed.self) {
+                try EngineCodec.decodeMutation(EngineCodec.encode(.shiftWorkflowDeadlines(["w"], by: by, at: 1)))
+            }
         }
         // The clock bit rides in the status byte: without it, the bytes are what builds before
         // it wrote.
