@@ -367,6 +367,39 @@ struct TaskTable: Sendable {
         freeSlots.append(slot)
         orderStale += 1
         pruneOrderIfStale()
+        compactIfSparse()
+    }
+
+    /// Rows kept, live or free (tests: compaction bounds them).
+    var slotCount: Int { rows.count }
+
+    /// Below this many rows a table is not worth compacting.
+    static let compactionFloor = 1_024
+
+    /// Gives memory back after mass removals (a purge of most tasks after a burst): once fewer
+    /// than a quarter of the rows are live, the live ones move to new arrays in sequence order
+    /// and the index is rebuilt at their size. Amortized O(1) per removal (the three quarters
+    /// removed since the table last had its size pay for it). Slots move: a `Found` taken before
+    /// a removal is stale, as its documentation says.
+    private mutating func compactIfSparse() {
+        let live = index.count
+        guard rows.count >= Self.compactionFloor, live * 4 < rows.count else { return }
+        var order = rows.indices.filter { !rows[$0].id.isEmpty }
+        order.sort { rows[$0].sequence < rows[$1].sequence }
+        var newRows: [TaskRow] = []
+        newRows.reserveCapacity(order.count)
+        var newIndex = IdIndex()
+        newIndex.reserveCapacity(order.count)
+        for slot in order {
+            newRows.append(rows[slot])
+            _ = newIndex.findOrInsert(rows[slot].id, slot: Int32(newRows.count - 1), in: newRows)
+        }
+        orderSequences = newRows.map(\.sequence)
+        orderSlots = Array(0..<Int32(newRows.count))
+        orderStale = 0
+        freeSlots = []
+        rows = newRows
+        index = newIndex
     }
 
     /// Drops `old`'s references to interned values that `new` does not carry over (all of

@@ -163,4 +163,39 @@ import Testing
         #expect(table.internedCounts.policies == Set(model.values.map(\.retry)).count)
         #expect(table.internedCounts.keys == Set(model.values.compactMap(\.key)).count)
     }
+
+    /// After most tasks are removed (a purge after a burst), the table gives its rows back: the
+    /// survivors keep their contents, counts and enqueue order, and the table goes on working.
+    @Test func aMostlyEmptiedTableGivesItsRowsBack() {
+        var table = TaskTable()
+        for i in 0..<20_000 {
+            let status: TaskStatus = i % 100 == 7 ? .scheduled : .succeeded
+            _ = table.insertNew(Self.entry("t\(i)", queue: "q\(i % 3)", schedule: nil, status: status, key: i % 200 == 7 ? "k" : nil,
+                                           sequence: UInt64(i + 1)))
+        }
+        _ = table.markQueued("t7", version: 0, sequence: 8)
+        for i in 0..<20_000 where i % 100 != 7 { table.remove("t\(i)") }
+        #expect(table.count == 200)
+        #expect(table.slotCount < 1_000, "\(table.slotCount) rows kept for 200 tasks")
+        #expect(table.queuedCount == 1)
+        for i in stride(from: 7, to: 20_000, by: 100) {
+            #expect(table["t\(i)"]?.queue == "q\(i % 3)" && table["t\(i)"]?.key == (i % 200 == 7 ? "k" : nil))
+        }
+        #expect(table.countsByQueue.values.reduce(0) { $0 + ($1[.scheduled] ?? 0) } == 200)
+        let page = table.page(matching: TaskFilter(), after: 0, limit: 1_000).entries.map(\.id)
+        #expect(page == stride(from: 7, to: 20_000, by: 100).map { "t\($0)" })
+        let after = table.page(matching: TaskFilter(), after: 108, limit: 2).entries.map(\.id)
+        #expect(after == ["t207", "t307"])
+        // Still a working table: new tasks, changes and removals.
+        let addedNew = table.insertNew(Self.entry("new", queue: "q0", schedule: nil, status: .scheduled, sequence: 30_000))
+        let addedAgain = table.insertNew(Self.entry("t7", queue: "q0", schedule: nil, status: .scheduled, sequence: 30_001))
+        #expect(addedNew && !addedAgain)
+        if var f = table.find("t107") {
+            f.task.status = .running
+            table.store(f)
+        }
+        #expect(table["t107"]?.status == .running)
+        table.remove("t207")
+        #expect(table["t207"] == nil && table.count == 200)
+    }
 }
