@@ -1,6 +1,7 @@
 import Docket
 import DocketTestSupport
 import Foundation
+import Synchronization
 import Testing
 @testable import DocketCLI
 
@@ -77,8 +78,16 @@ struct DemoCommandTests {
         let child = try DocketChild(["demo", "--dir", tmp.path + "/state"], limit: 30)
         await child.read { lines in lines.contains { $0.hasPrefix("running; press Ctrl-C") } }
         child.signal(number)
+        // Should the signal have no effect, the failure says what the child did with it (its
+        // signal masks 5 s on, while it still runs).
+        let diagnosis = Mutex<String?>(nil), stopping = Mutex(false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
+            if !stopping.withLock({ $0 }) { diagnosis.withLock { $0 = child.signalState() } }
+        }
+        await child.read { lines in lines.contains { $0.hasPrefix(line) } }
+        stopping.withLock { $0 = true }
         let end = await child.finish()
-        #expect(end.reason == .exit && end.status == 0, "\(end.stderr)")
+        #expect(end.reason == .exit && end.status == 0, "\(end.stderr)\n\(diagnosis.withLock { $0 } ?? "")")
         #expect(child.lines.contains { $0.hasPrefix(line) }, "\(child.lines)")
         #expect(child.lines.last?.hasPrefix("stopped: ") == true, "\(child.lines)")
         // The graceful stop closed the journal: the state is readable and clean.

@@ -99,6 +99,24 @@ public final class DocketChild: @unchecked Sendable {
     /// Sends `number` (SIGKILL, SIGINT, …) to the child.
     public func signal(_ number: Int32) { _ = Foundation.kill(process.processIdentifier, number) }
 
+    /// The child's signal state from `/proc` (pending, blocked, ignored and caught masks, per
+    /// thread too), for a failure message about a signal that had no effect.
+    public func signalState() -> String {
+        let pid = process.processIdentifier
+        func masks(_ path: String) -> String {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "unreadable" }
+            return text.split(separator: "\n").filter { ["SigQ", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"].contains(where: $0.hasPrefix) }
+                .joined(separator: " ")
+        }
+        var out = "process: " + masks("/proc/\(pid)/status")
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        for t in threads.sorted() {
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(t)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            out += "\nthread \(t) (\(name)): " + masks("/proc/\(pid)/task/\(t)/status")
+        }
+        return out
+    }
+
     /// Kills the child at once (kill -9).
     public func kill() { signal(SIGKILL) }
 
