@@ -79,6 +79,7 @@ struct EngineState: Sendable {
     // MARK: Applying mutations
 
     mutating func apply(_ m: Mutation) {
+        defer { pruneStaleTimersIfNeeded() }
         applyOwn(m)
         // Workflow tasks that reached a final status move their workflows on (derived here, so
         // replay does exactly the same).
@@ -332,6 +333,25 @@ struct EngineState: Sendable {
     private mutating func armSchedule(_ s: ScheduleEntry) {
         if s.status == .active, let at = s.nextFire { scheduleTimers.push(ScheduleTimer(at: at, id: s.id)) }
     }
+
+    /// Heap entries outlive the versions they were pushed for (a cancel, a reschedule, a purge of
+    /// a task not yet due) until they reach the top, which for a far run time can be days: a
+    /// service that reschedules or cancels many delayed tasks would hold every old entry. Once
+    /// stale entries are at least half the heap, it is rebuilt from the table (O(n log n) for at
+    /// least n/2 stale pushes). Called after a whole mutation, when every change is stored.
+    private mutating func pruneStaleTimersIfNeeded() {
+        guard maintainsTimers, timers.count > Self.staleTimerSlack, timers.count > 2 * tasks.scheduledCount + Self.staleTimerSlack else { return }
+        var items: [TimerItem] = []
+        items.reserveCapacity(tasks.scheduledCount)
+        tasks.forEachLive { id, status, runAt, sequence, version, _, _ in
+            if status == .scheduled { items.append(TimerItem(runAt: runAt, sequence: sequence, version: version, id: id)) }
+        }
+        items.sort()
+        timers = BinaryHeap(sorted: items)
+    }
+
+    /// Below this many stale entries the heap is left alone.
+    static let staleTimerSlack = 1_024
 
     /// Rebuilds the derived structures after loading tasks and schedules from a snapshot (or
     /// to drop the stale heap entries a replay leaves). Leaves the tasks themselves untouched.

@@ -86,6 +86,8 @@ struct TaskTable: Sendable {
 
     /// Tasks whose current version is due and waiting for a worker (see `TaskRow.queued`).
     private(set) var queuedCount = 0
+    /// Tasks in `.scheduled`, over all queues (the most timer entries that can be current).
+    private(set) var scheduledCount = 0
 
     /// Marks this version of a scheduled task as entering the ready queue, in one lookup, and
     /// returns its priority and run time; nil when the row is absent, another version, not
@@ -426,6 +428,7 @@ struct TaskTable: Sendable {
     }
 
     private mutating func count(_ queue: UInt32, _ status: TaskStatus, _ delta: Int) {
+        if status == .scheduled { scheduledCount += delta }
         let i = Int(queue) * Self.statusKinds + Int(status.code)
         if i >= statusCounts.count { statusCounts.append(contentsOf: repeatElement(0, count: i + 1 - statusCounts.count)) }
         statusCounts[i] += delta

@@ -198,4 +198,20 @@ import Testing
         table.remove("t207")
         #expect(table["t207"] == nil && table.count == 200)
     }
+
+    /// Cancelled and rescheduled delayed tasks leave stale timer entries behind, which used to
+    /// stay until their old run times came. Once they are most of the heap it is rebuilt: it
+    /// stays within twice the scheduled tasks (plus a slack), and every scheduled task keeps the
+    /// entry of its current version.
+    @Test func staleTimerEntriesGoOnceTheyAreMostOfTheHeap() {
+        var state = EngineState()
+        for i in 0..<3_000 { state.apply(.enqueue(Self.entry("t\(i)", queue: "q", schedule: nil, status: .scheduled, sequence: UInt64(i + 1)))) }
+        state.apply(.cancel((0..<2_500).map { "t\($0)" }, at: 10))
+        for round in 0..<20 { state.apply(.reschedule((2_500..<3_000).map { "t\($0)" }, runAt: 2_000_000 + Micros(round), at: 10)) }
+        #expect(state.timers.count <= 2 * 500 + EngineState.staleTimerSlack, "\(state.timers.count) entries for 500 scheduled tasks")
+        var current = Set<String>()
+        for item in state.timers.elements where state.tasks.peek(item.id)?.version == item.version { current.insert(item.id) }
+        #expect(current == Set((2_500..<3_000).map { "t\($0)" }))
+        #expect(state.timers.min?.runAt == 2_000_019)
+    }
 }
