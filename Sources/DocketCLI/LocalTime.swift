@@ -24,20 +24,28 @@ enum LocalTime {
         return String(format: "%02d:%02d:%02d.%03d", Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec), ms)
     }
 
-    /// `YYYY-MM-DD HH:MM:SS`.
+    /// `YYYY-MM-DD HH:MM:SS`, followed by the offset (` UTC+02:00`) when it is not the zone's
+    /// offset now, which the headers print: a summer time read in winter, or either 01:30 of
+    /// the night the clocks go back, is then not ambiguous.
     static func dateTime(_ date: Date) -> String {
         let (p, _) = parts(date)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(p.tm_year) + 1900, Int(p.tm_mon) + 1, Int(p.tm_mday),
-                      Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec))
+        let text = String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(p.tm_year) + 1900, Int(p.tm_mon) + 1, Int(p.tm_mday),
+                          Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec))
+        let offset = Int(p.tm_gmtoff)
+        guard offset != Int(parts(Date()).0.tm_gmtoff) else { return text }
+        return text + " " + utcOffset(offset)
+    }
+
+    /// `UTC+01:00`, `UTC-03:30`.
+    private static func utcOffset(_ seconds: Int) -> String {
+        String(format: "UTC%@%02d:%02d", seconds < 0 ? "-" : "+", abs(seconds) / 3600, abs(seconds) / 60 % 60)
     }
 
     /// The zone's abbreviation and offset now, e.g. `CET, UTC+01:00`.
     static func zoneDescription(_ date: Date = Date()) -> String {
         let (p, _) = parts(date)
-        let offset = Int(p.tm_gmtoff)
-        let sign = offset < 0 ? "-" : "+"
         let name = p.tm_zone.map { String(cString: $0) } ?? "local"
-        return String(format: "%@, UTC%@%02d:%02d", name, sign, abs(offset) / 3600, abs(offset) / 60 % 60)
+        return name + ", " + utcOffset(Int(p.tm_gmtoff))
     }
 
     /// ISO 8601 in UTC, for JSON (`2026-01-02T11:00:10Z`, microseconds when there are some).

@@ -1,5 +1,6 @@
 import Docket
 import DocketJournal
+import DocketTestSupport
 import Foundation
 import Testing
 @testable import DocketCLI
@@ -417,6 +418,32 @@ struct InspectCommandTests {
         for args in [["inspect"], ["inspect", "/nonexistent-docket-dir"], ["inspect", "/tmp", "/tmp"], ["inspect", "/tmp", "--yaml"]] {
             let out = CapturedOutput()
             #expect(await DocketCLI.run(args, output: out) == 2, "\(args)")
+        }
+    }
+
+    /// A time on the other side of a DST change than now carries its offset: the header gives
+    /// the zone's offset now, and a July fire read in December (or the reverse) would otherwise
+    /// be an hour off for the reader. Run as a child with `TZ` set, so no other test's zone moves.
+    @Test(.enabled(if: DocketBinary.available, "the docket executable is not built next to the test bundle"))
+    func timesAcrossADSTChangeShowTheirOffset() async throws {
+        let tmp = TempDirectory("inspect-dst")
+        defer { tmp.remove() }
+        let dir = tmp.path + "/state"
+        let docket = try await Self.open(dir)
+        try await docket.schedule("july", parsing: "CRON_TZ=UTC 0 10 1 7 *", handler: "ok", payload: Job(n: 1))
+        try await docket.schedule("january", parsing: "CRON_TZ=UTC 0 10 1 1 *", handler: "ok", payload: Job(n: 2))
+        await docket.close()
+        let child = try DocketChild(["inspect", dir], environment: ["TZ": "Europe/Paris"], limit: 30)
+        let end = await child.finish()
+        #expect(end.reason == .exit && end.status == 0, "\(end.stderr)")
+        let winterNow = TimeZone(identifier: "Europe/Paris")?.secondsFromGMT(for: Date()) == 3600
+        let july = child.lines.first { $0.hasPrefix("  july: ") } ?? ""
+        let january = child.lines.first { $0.hasPrefix("  january: ") } ?? ""
+        #expect(child.lines.first?.contains(winterNow ? "UTC+01:00" : "UTC+02:00") == true, "\(child.lines)")
+        if winterNow {
+            #expect(july.contains("12:00:00 UTC+02:00") && january.contains("11:00:00") && !january.contains("UTC+"), "\(child.lines)")
+        } else {
+            #expect(january.contains("11:00:00 UTC+01:00") && july.contains("12:00:00") && !july.contains("UTC+"), "\(child.lines)")
         }
     }
 }
