@@ -268,7 +268,8 @@ final class JournalCore: Sendable {
             if sequence == s.nextSequence - 1 { return s.chain }
             guard s.recentChains.count == Self.recentChainCount else { return nil }
             let slot = Int(sequence % UInt64(Self.recentChainCount))
-            guard s.recentChains[slot].0 == sequence else { return nil }
+            // The ring starts filled with (0, []): no chain is known for sequence 0.
+            guard s.recentChains[slot].0 == sequence, !s.recentChains[slot].1.isEmpty else { return nil }
             return s.recentChains[slot].1
         }
     }

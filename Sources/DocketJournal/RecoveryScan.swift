@@ -563,7 +563,9 @@ struct RecoveryScan {
                                                  coveredChain: snapshot.flatMap { $0.chained ? $0.chainHash : nil })
                     return try scanner.scan(expectedFirst: expected, chain: chain, continuing: earlier) { h, payload, chainAfter in
                         plan.report.recordsRead += 1
-                        if h.chained, chainsWanted.contains(h.sequence) { plan.chains[h.sequence] = chainAfter }
+                        // Unchained records too: recovery compares a chained snapshot with the
+                        // chain carried through them (just below), so the readers must as well.
+                        if chainsWanted.contains(h.sequence) { plan.chains[h.sequence] = chainAfter }
                         if h.sequence == snapshotSeq, let s = snapshotPending, !salvage, s.chained, s.chainHash != chainAfter {
                             throw RejectSnapshot(reason: "its chain hash disagrees with the journal at sequence \(s.lastSequence)")
                         }

@@ -130,14 +130,16 @@ struct SnapshotJob: Sendable {
         guard s.journalID == journalID && s.lastSequence == snap.sequence && s.lastSequence <= syncedThrough else { return false }
         // Recovery refuses a chained snapshot whose hash disagrees with the log: retention must
         // not keep it as the fallback it deletes segments for. (A log that no longer holds the
-        // sequence, or holds it unchained, cannot tell, and recovery cannot either.)
+        // sequence cannot tell, and recovery cannot either.)
         if s.chained, let logChain = logChain(at: s.lastSequence), logChain != s.chainHash { return false }
         return true
     }
 
     /// The log's chain hash after `sequence`: known to the journal when recent, else read from
-    /// the segments from the one holding it on (a snapshot file this journal neither wrote nor
-    /// used at open is rare: copied back from a backup, or one recovery could not read then).
+    /// the segments from the one holding it on. The cost: with `snapshotsToKeep` ≥ 2, the first
+    /// retention after an open reads the log from the older kept snapshot on (open checked only
+    /// the snapshot it started from), once, on the snapshot's thread; a snapshot it accepts is
+    /// known from then on.
     private func logChain(at sequence: UInt64) -> [UInt8]? {
         if let known = core.chainHash(at: sequence) { return known }
         var scan = RecoveryScan(io: io, directory: directory, mode: .strict)

@@ -242,4 +242,37 @@ import Synchronization
         #expect(again.snapshot?.lastSequence == 1500)
         try await reopened.close()
     }
+
+    /// A chained snapshot at a sequence of an unchained segment (chaining turned on later) is
+    /// checked against the chain carried through those records, as recovery checks it: `verify`
+    /// reports the one recovery refuses instead of passing it over.
+    @Test func verifyChecksAChainedSnapshotInAnUnchainedSegmentAsRecoveryDoes() async throws {
+        let tmp = TempDirectory("chain-unchained")
+        defer { tmp.remove() }
+        let (journal, _) = try openJournal(tmp.journal, JournalConfiguration(durability: .always))
+        for i in 1...100 { _ = try await journal.append(payload(i, size: 70)) }
+        let id = journal.journalID
+        try await journal.close()
+        let forged = SnapshotFile(journalID: id, lastSequence: 50, chainHash: [UInt8](repeating: 7, count: 32), createdAt: 0, chained: true, body: [1])
+        writeBytes(tmp.journal + "/" + JournalFiles.snapshotName(50), forged.bytes)
+        let check = try JournalReader.verify(directory: tmp.journal)
+        #expect(check.problems.contains { $0.file == JournalFiles.snapshotName(50) && $0.reason.contains("chain hash disagrees") }, "\(check.problems)")
+        let (reopened, replayed) = try openJournal(tmp.journal, JournalConfiguration(durability: .always))
+        #expect(replayed.snapshot == nil && replayed.sequences == Array(1...100))
+        #expect(reopened.recoveryReport.rejectedSnapshots.contains { $0.hasPrefix(JournalFiles.snapshotName(50)) })
+        try await reopened.close()
+    }
+
+    /// No chain is known for sequence 0 (the ring of recent chains starts filled with it).
+    @Test func noChainIsKnownForSequenceZero() async throws {
+        let tmp = TempDirectory("chain-zero")
+        defer { tmp.remove() }
+        var config = JournalConfiguration(durability: .always)
+        config.hashChain = true
+        let (journal, _) = try openJournal(tmp.journal, config)
+        _ = try await journal.append([1])
+        #expect(journal.core.chainHash(at: 0) == nil)
+        #expect(journal.core.chainHash(at: 1)?.count == 32)
+        try await journal.close()
+    }
 }
