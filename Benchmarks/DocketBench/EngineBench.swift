@@ -416,7 +416,7 @@ extension EngineBench {
         return t
     }
 
-    /// `engine-profile recovery|recovery-snapshot|batch|batch4|e2e|enqueue16|enqueue64|enqueue16-none|catchup|paging [--dir D] [--repeat N]`: one phase alone, so that
+    /// `engine-profile recovery|recovery-snapshot|batch|batch4|e2e|enqueue16|enqueue64|enqueue16-none|catchup|paging|purge [--dir D] [--repeat N]`: one phase alone, so that
     /// `perf record` sees only it. `recovery` builds 1M live tasks in D once (kept between
     /// calls) and then only opens it.
     static func profile(_ args: [String]) async throws {
@@ -447,6 +447,31 @@ extension EngineBench {
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
                 print(String(format: "end to end %.0f tasks/s", try await endToEnd(dir: dir + "-\(r)", tasks: 300_000)))
                 try? FileManager.default.removeItem(atPath: dir + "-\(r)")
+            }
+        case "purge":
+            // Memory given back: 1M delayed tasks in memory, all cancelled (their timer entries
+            // go stale), then purged (the table empties).
+            for _ in 0..<repeats {
+                let d = try Docket.inMemory(configuration: DocketConfiguration())
+                d.register("noop", payload: Empty.self) { _, _ in }
+                let start = residentBytes()
+                var done = 0
+                while done < 1_000_000 {
+                    let batch = (0..<1000).map { i in NewTask("noop", payload: Empty(), options: TaskOptions(id: "p\(done + i)", delay: .seconds(86_400))) }
+                    _ = try await d.enqueue(batch: batch)
+                    done += 1000
+                }
+                let full = residentBytes()
+                let t0 = ContinuousClock.now
+                _ = try await d.cancel(matching: TaskFilter())
+                let cancelled = residentBytes()
+                let t1 = ContinuousClock.now
+                _ = try await d.purge(olderThan: .zero)
+                let t2 = ContinuousClock.now
+                let purged = residentBytes()
+                print(String(format: "1M pending: +%.0f MB; all cancelled (%.2f s): +%.0f MB; purged (%.2f s): +%.0f MB over the start",
+                             Double(full - start) / 1e6, seconds(t1 - t0), Double(cancelled - start) / 1e6, seconds(t2 - t1), Double(purged - start) / 1e6))
+                await d.close()
             }
         case "catchup":
             // How long the actor is busy with one catch-up of a schedule that missed ~1M fires.
@@ -494,7 +519,7 @@ extension EngineBench {
             }
             await d.close()
         default:
-            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, batch4, e2e, enqueue16, enqueue64, enqueue16-none, catchup or paging")
+            print("engine-profile: unknown phase \(phase); use recovery, recovery-snapshot, batch, batch4, e2e, enqueue16, enqueue64, enqueue16-none, catchup, paging or purge")
         }
     }
 }

@@ -11,7 +11,7 @@ let usage = """
               journal [--runs N] [--quick] [--json]
               engine [--runs N] [--quick] [--only NAME] [--json]
               profile SCHEDULE [--tz ZONE] [--calls N]   (chains next(after:) N times, for perf record)
-              engine-profile recovery|recovery-snapshot|batch|batch4|e2e|enqueue16|enqueue64|enqueue16-none|catchup|paging [--dir D] [--repeat N]   (one engine phase alone, for perf record)
+              engine-profile recovery|recovery-snapshot|batch|batch4|e2e|enqueue16|enqueue64|enqueue16-none|catchup|paging|purge [--dir D] [--repeat N]   (one engine phase alone, for perf record)
     """
 do {
     switch args.first {

@@ -337,14 +337,15 @@ struct EngineState: Sendable {
     /// Heap entries outlive the versions they were pushed for (a cancel, a reschedule, a purge of
     /// a task not yet due) until they reach the top, which for a far run time can be days: a
     /// service that reschedules or cancels many delayed tasks would hold every old entry. Once
-    /// stale entries are at least half the heap, it is rebuilt from the table (O(n log n) for at
+    /// stale entries are at least half the heap, the current ones are kept (O(n log n) for at
     /// least n/2 stale pushes). Called after a whole mutation, when every change is stored.
     private mutating func pruneStaleTimersIfNeeded() {
         guard maintainsTimers, timers.count > Self.staleTimerSlack, timers.count > 2 * tasks.scheduledCount + Self.staleTimerSlack else { return }
-        var items: [TimerItem] = []
-        items.reserveCapacity(tasks.scheduledCount)
-        tasks.forEachLive { id, status, runAt, sequence, version, _, _ in
-            if status == .scheduled { items.append(TimerItem(runAt: runAt, sequence: sequence, version: version, id: id)) }
+        // From the heap, not the table: O(heap), whatever number of finished tasks the table
+        // holds, and entries of tasks already queued stay gone.
+        var items = timers.elements.filter { e in
+            guard let p = tasks.peek(e.id) else { return false }
+            return p.status == .scheduled && p.version == e.version && p.sequence == e.sequence
         }
         items.sort()
         timers = BinaryHeap(sorted: items)
