@@ -314,6 +314,17 @@ struct TaskTable: Sendable {
         return found.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
+    /// The ids of the finished tasks (succeeded, failed, cancelled) that finished (or, without a
+    /// finish time, were created) before `cutoff`, read field by field (purge).
+    func idsFinished(before cutoff: Micros) -> [String] {
+        var ids: [String] = []
+        for i in rows.indices where rows[i].status.isTerminal && !rows[i].id.isEmpty {
+            let at = rows[i].finishedAt == Self.none ? rows[i].createdAt : rows[i].finishedAt
+            if at < cutoff { ids.append(rows[i].id) }
+        }
+        return ids
+    }
+
     /// The ids of the tasks in `status`, without materializing the others.
     func ids(withStatus status: TaskStatus) -> [String] {
         // By index, reading two fields: iterating rows by value would copy each (retaining and
