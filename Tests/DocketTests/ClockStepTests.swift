@@ -44,6 +44,15 @@ import Testing
         await h.settle()
     }
 
+    /// Moves the clock on by `seconds` and lets the engine look at it (a task "look" runs), so
+    /// that a step back is measured from there.
+    static func look(_ h: Harness, after seconds: Int64) async throws {
+        h.clock.advance(by: .seconds(seconds))
+        try await h.docket.enqueue("ok", payload: Job(n: 0), options: TaskOptions(id: "look"))
+        await h.recorder.waitFor(.succeeded, "look")
+        await h.settle()
+    }
+
     /// A harness with schedule "m" firing every minute, run to 08:02 (its 08:01 and 08:02
     /// occurrences succeeded).
     static func minutelyForTwoMinutes(_ kind: EngineKind, runs: Runs) async throws -> Harness {
@@ -119,11 +128,7 @@ import Testing
         let d = h.docket
         try await d.enqueue("gated", payload: Job(n: 1), options: TaskOptions(id: "t", maxAttempts: 1, timeout: .seconds(10)))
         await h.recorder.waitFor(.started, "t")
-        h.clock.advance(by: .seconds(4))
-        // The engine looks at the clock (a task to run): the step is measured from that look.
-        try await d.enqueue("ok", payload: Job(n: 2), options: TaskOptions(id: "look"))
-        await h.recorder.waitFor(.succeeded, "look")
-        await h.settle()
+        try await Self.look(h, after: 4)
         await Self.stepBack(h, to: Self.at(4 - 3600))
         await h.settle()
         #expect(await d.task("t")?.status == .running)
@@ -221,10 +226,7 @@ import Testing
         await h.recorder.waitFor(.retried, "retried")
         await h.recorder.waitFor(.snoozed, "snoozed")
         // One minute on, the engine looks at the clock; then the clock goes back an hour.
-        h.clock.advance(by: .seconds(60))
-        try await d.enqueue("ok", payload: Job(n: 5), options: TaskOptions(id: "look"))
-        await h.recorder.waitFor(.succeeded, "look")
-        await h.settle()
+        try await Self.look(h, after: 60)
         await Self.stepBack(h, to: Self.at(60 - 3600))
         // Nine minutes were left of the delay and of the retry's wait.
         let moved = Self.at(600 - 3600)
@@ -296,10 +298,7 @@ import Testing
         let d = h.docket
         try await d.startWorkflow("w", stages: Workflow.group([WorkflowTests.task("gate")], timeout: .seconds(600)))
         await h.recorder.waitFor(.started, "w/0/0")
-        h.clock.advance(by: .seconds(60))
-        try await d.enqueue("ok", payload: Job(n: 1), options: TaskOptions(id: "look"))
-        await h.recorder.waitFor(.succeeded, "look")
-        await h.settle()
+        try await Self.look(h, after: 60)
         await Self.stepBack(h, to: Self.at(60 - 3600))
         if let dir = h.directory {
             let (replayed, _) = try StateLoader.load(directory: dir.journal)
