@@ -275,13 +275,14 @@ extension Docket {
         var purgeable = Set(ids)
         // Through `readTasks`: `state.tasks` in a loop would copy the table's references per id.
         var cancelled = readTasks { table in ids.filter { table.peek($0)?.status == .cancelled } }
-        var compensations = ids.filter { $0.hasSuffix(Self.cancellationSuffix) }
+        // On the bytes, as the ids were made (see `cancellationDepth`).
+        var compensations = ids.filter { Self.cancellationDepth($0) > 0 }
         // Whose cancellation task each is: `<id>~cancel` gives its id back; a hashed one (of an
         // id too long for the suffix) is found among the long ids.
         var originals: [String: String] = [:]
         var hashed = false
         for cid in compensations {
-            let plain = String(cid.dropLast(Self.cancellationSuffix.count))
+            let plain = String(decoding: cid.utf8.dropLast(Self.cancellationSuffix.utf8.count), as: UTF8.self)
             if Self.cancellationID(for: plain) == cid { originals[cid] = plain } else { hashed = true }
         }
         if hashed {

@@ -247,7 +247,8 @@ extension Docket {
     /// an occurrence id of a schedule (`<schedule id>@<canonical UTC time>`, as `fire` makes
     /// them; schedule ids contain no "@"), and a task under it would take that one's place.
     func reservation(of id: String) -> DocketError? {
-        if id.hasSuffix(Self.cancellationSuffix) {
+        // On the bytes, as cancellation ids are made (see `cancellationDepth`).
+        if Self.cancellationDepth(id) > 0 {
             // Taken by another task, a cancellation task could not be made, and every cancel of
             // its task would be refused.
             return .invalidArgument("the task id \"\(id)\" ends in \"\(Self.cancellationSuffix)\", which is reserved for the cancellation tasks of cancelled tasks (<id>\(Self.cancellationSuffix)); choose another")

@@ -36,9 +36,12 @@ enum LocalTime {
         return text + " " + utcOffset(offset)
     }
 
-    /// `UTC+01:00`, `UTC-03:30`.
-    private static func utcOffset(_ seconds: Int) -> String {
-        String(format: "UTC%@%02d:%02d", seconds < 0 ? "-" : "+", abs(seconds) / 3600, abs(seconds) / 60 % 60)
+    /// `UTC+01:00`, `UTC-03:30`; with seconds when there are some (local mean times before
+    /// standard time: Monrovia until 1972 was `UTC-00:44:30`).
+    static func utcOffset(_ seconds: Int) -> String {
+        let s = abs(seconds)
+        let text = String(format: "UTC%@%02d:%02d", seconds < 0 ? "-" : "+", s / 3600, s / 60 % 60)
+        return s % 60 == 0 ? text : text + String(format: ":%02d", s % 60)
     }
 
     /// The zone's abbreviation and offset now, e.g. `CET, UTC+01:00`.

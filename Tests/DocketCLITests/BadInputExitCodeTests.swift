@@ -161,4 +161,13 @@ import Testing
         #expect(LocalTime.utc(Date(timeIntervalSince1970: 1_799_999_999.9999999)) == "2027-01-15T08:00:00Z")
         #expect(LocalTime.utc(Date(timeIntervalSince1970: 1_800_000_000)) == "2027-01-15T08:00:00Z")
     }
+
+    /// Offsets print hours and minutes, and seconds when there are some (a local mean time
+    /// such as Monrovia's before 1972 lost them).
+    @Test func utcOffsetsKeepTheirSeconds() {
+        #expect(LocalTime.utcOffset(3600) == "UTC+01:00")
+        #expect(LocalTime.utcOffset(-12_600) == "UTC-03:30")
+        #expect(LocalTime.utcOffset(0) == "UTC+00:00")
+        #expect(LocalTime.utcOffset(-2_670) == "UTC-00:44:30")
+    }
 }
