@@ -593,10 +593,11 @@ import Testing
         #expect(seen.contains { $0 == (.recovered, "held") }, "events: \(seen)")
     }
 
-    /// `open` whose recovery cannot journal the interrupted attempt's end throws, and leaves
-    /// the directory unlocked: opening it again (here with a record size limit the end fits)
-    /// succeeds at once. (The limit refuses that one record without failing the journal, whose
-    /// I/O thread would otherwise have released the lock as it stopped.)
+    /// `open` whose recovery cannot journal the interrupted attempt's end (here a record size
+    /// limit refuses it) throws, and leaves the directory unlocked: opening it again succeeds at
+    /// once. Without the close, the abandoned journal let go of its lock only once its deinit
+    /// had its I/O thread finish, racing the second open (which this test rarely loses: it
+    /// guards the behaviour, it cannot force the race).
     @Test func openThatFailsDuringRecoveryReleasesTheDirectory() async throws {
         let image = try await Self.interruptedImage("open-fails")
         defer { image.remove() }
