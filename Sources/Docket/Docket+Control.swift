@@ -232,7 +232,7 @@ extension Docket {
         narrowed.statuses = filter.statuses.isEmpty ? allowed : filter.statuses.intersection(allowed)
         // No status both asked for and allowed: nothing (an empty set would mean any status).
         guard !narrowed.statuses.isEmpty else { return [] }
-        return readTasks { $0.page(matching: narrowed, after: 0, limit: Int.max).entries.map(\.id) }
+        return readTasks { $0.ids(matching: narrowed) }
     }
 
     /// The most task ids written in one journal record.

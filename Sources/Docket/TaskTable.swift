@@ -492,6 +492,18 @@ struct TaskTable: Sendable {
         return (found, false)
     }
 
+    /// The ids of every task matching `filter`, in sequence order, without materializing any
+    /// (the control calls by query).
+    func ids(matching filter: TaskFilter) -> [String] {
+        guard let test = rowTest(filter) else { return [] }
+        var found: [String] = []
+        for i in orderSequences.indices {
+            guard let slot = orderedSlot(i), test(rows[slot]) else { continue }
+            found.append(rows[slot].id)
+        }
+        return found
+    }
+
     /// How many tasks match `filter`, testing rows without materializing them.
     func count(matching filter: TaskFilter) -> Int {
         guard let test = rowTest(filter) else { return 0 }

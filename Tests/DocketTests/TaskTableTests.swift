@@ -214,4 +214,23 @@ import Testing
         #expect(current == Set((2_500..<3_000).map { "t\($0)" }))
         #expect(state.timers.min?.runAt == 2_000_019)
     }
+
+    /// The ids a control by query takes are the ids of the page of everything matching, in the
+    /// same order, read without materializing the tasks.
+    @Test func idsMatchingAFilterAreThoseOfTheWholePage() {
+        var table = TaskTable()
+        for i in 0..<600 {
+            let status: TaskStatus = [.scheduled, .running, .succeeded, .paused][i % 4]
+            _ = table.insertNew(Self.entry("t\(i)", queue: "q\(i % 3)", schedule: i % 5 == 0 ? "s" : nil, status: status,
+                                           key: i % 7 == 0 ? "k" : nil, sequence: UInt64(1_000 - i)))
+        }
+        for i in stride(from: 0, to: 600, by: 9) { table.remove("t\(i)") }
+        let filters = [TaskFilter(), TaskFilter(statuses: [.scheduled, .paused]), TaskFilter(queue: "q1"), TaskFilter(scheduleID: "s"),
+                       TaskFilter(key: "k"), TaskFilter(queue: "nowhere"), TaskFilter(statuses: [.running], queue: "q2", key: "k")]
+        for f in filters {
+            let page = table.page(matching: f, after: 0, limit: Int.max).entries.map(\.id)
+            #expect(table.ids(matching: f) == page, "\(f)")
+        }
+        #expect(table.ids(matching: TaskFilter()).count == table.count)
+    }
 }
