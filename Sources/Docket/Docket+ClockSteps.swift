@@ -50,7 +50,7 @@ extension Docket {
     /// read, and a timeout can end as much later as passed between that read and the step.
     func noteWallClock(_ now: Micros) throws(DocketError) {
         let expected: Micros
-        let mono = configuration.clock is SystemClock ? ContinuousClock.now : nil
+        let mono = clockIsSystem ? ContinuousClock.now : nil
         if let mono, let last = lastLookMono {
             expected = Time.add(lastLookWall, max(0, Time.micros(last.duration(to: mono))))
         } else {
