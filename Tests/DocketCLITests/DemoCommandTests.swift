@@ -79,15 +79,25 @@ struct DemoCommandTests {
         await child.read { lines in lines.contains { $0.hasPrefix("running; press Ctrl-C") } }
         child.signal(number)
         // Should the signal have no effect, the failure says what the child did with it (its
-        // signal masks 5 s on, while it still runs).
-        let diagnosis = Mutex<String?>(nil), stopping = Mutex(false)
-        DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
-            if !stopping.withLock({ $0 }) { diagnosis.withLock { $0 = child.signalState() } }
+        // signal masks 5 s on, while it still runs) and when the test's own steps ran. (In
+        // three loaded full runs a Dispatch timer, then a thread, recorded nothing at 5 s.)
+        let diagnosis = Mutex<[String]>([]), stopping = Mutex(false)
+        let sent = Date()
+        let note: @Sendable (String) -> Void = { what in
+            diagnosis.withLock { $0.append(String(format: "%.2f s after the signal: ", Date().timeIntervalSince(sent)) + what) }
+        }
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 5)
+            guard !stopping.withLock({ $0 }) else { return note("the 5 s check found the read over") }
+            note(child.signalState())
         }
         await child.read { lines in lines.contains { $0.hasPrefix(line) } }
         stopping.withLock { $0 = true }
+        note("the read for the stopping line returned (\(child.lines.count) lines, end of file: \(child.eof))")
         let end = await child.finish()
-        #expect(end.reason == .exit && end.status == 0, "\(end.stderr)\n\(diagnosis.withLock { $0 } ?? "")")
+        note("the child ended")
+        let steps = diagnosis.withLock { $0 }.joined(separator: "\n")
+        #expect(end.reason == .exit && end.status == 0, "\(end.stderr)\n\(steps)")
         #expect(child.lines.contains { $0.hasPrefix(line) }, "\(child.lines)")
         #expect(child.lines.last?.hasPrefix("stopped: ") == true, "\(child.lines)")
         // The graceful stop closed the journal: the state is readable and clean.
