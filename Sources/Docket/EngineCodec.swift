@@ -120,14 +120,11 @@ enum EngineCodec {
         case 10: m = .reschedule(try readStrings(&r), runAt: try r.int(), at: try r.int())
         case 11: m = .retryNow(try readStrings(&r), at: try r.int())
         case 22:
-            let ids = try readStrings(&r), by = try r.int()
-            // A step back has a size: a negative or zero one was never written (and -Int64.min traps).
-            guard by > 0 else { throw r.malformed("a clock step back of \(by) µs (it must be positive)") }
-            m = .shiftRunAt(ids, by: by, at: try r.int())
+            let (ids, by, at) = try readClockStep(&r)
+            m = .shiftRunAt(ids, by: by, at: at)
         case 23:
-            let ids = try readStrings(&r), by = try r.int()
-            guard by > 0 else { throw r.malformed("a clock step back of \(by) µs (it must be positive)") }
-            m = .shiftWorkflowDeadlines(ids, by: by, at: try r.int())
+            let (ids, by, at) = try readClockStep(&r)
+            m = .shiftWorkflowDeadlines(ids, by: by, at: at)
         case 12: m = .purge(try readStrings(&r))
         case 13:
             var s = try readSchedule(&r)
@@ -334,6 +331,14 @@ enum EngineCodec {
                          progress: progress, output: output, lastError: lastError, createdAt: createdAt, startedAt: startedAt,
                          finishedAt: finishedAt, sequence: sequence, lease: lease, scheduleID: scheduleID,
                          runAtFromClock: statusByte & Self.runAtFromClockBit != 0)
+    }
+
+    /// The ids, size and time of a clock-step record (kinds 22 and 23).
+    private static func readClockStep(_ r: inout BinaryReader) throws(Malformed) -> ([String], Micros, Micros) {
+        let ids = try readStrings(&r), by = try r.int()
+        // A step back has a size: a negative or zero one was never written (and -Int64.min traps).
+        guard by > 0 else { throw r.malformed("a clock step back of \(by) µs (it must be positive)") }
+        return (ids, by, try r.int())
     }
 
     /// In a task's status byte: `TaskEntry.runAtFromClock`.

@@ -306,12 +306,18 @@ struct TaskTable: Sendable {
     /// The scheduled or paused tasks whose run time came from the clock and lies after `now`,
     /// in enqueue order (the ones a step of the clock back moves back).
     func idsWaitingOnTheClock(after now: Micros) -> [String] {
-        var found: [(UInt64, String)] = []
-        for i in rows.indices where rows[i].runAtFromClock && rows[i].runAt > now
-            && (rows[i].status == .scheduled || rows[i].status == .paused) && !rows[i].id.isEmpty {
-            found.append((rows[i].sequence, rows[i].id))
+        idsInOrder { r in r.runAtFromClock && r.runAt > now && (r.status == .scheduled || r.status == .paused) }
+    }
+
+    /// The ids of the live rows `test` accepts, walking the sequence order (no sort, nothing
+    /// materialized).
+    private func idsInOrder(where test: (TaskRow) -> Bool) -> [String] {
+        var found: [String] = []
+        for i in orderSequences.indices {
+            guard let slot = orderedSlot(i), test(rows[slot]) else { continue }
+            found.append(rows[slot].id)
         }
-        return found.sorted { $0.0 < $1.0 }.map(\.1)
+        return found
     }
 
     /// The ids of the finished tasks (succeeded, failed, cancelled) that finished (or, without a
@@ -496,12 +502,7 @@ struct TaskTable: Sendable {
     /// (the control calls by query).
     func ids(matching filter: TaskFilter) -> [String] {
         guard let test = rowTest(filter) else { return [] }
-        var found: [String] = []
-        for i in orderSequences.indices {
-            guard let slot = orderedSlot(i), test(rows[slot]) else { continue }
-            found.append(rows[slot].id)
-        }
-        return found
+        return idsInOrder(where: test)
     }
 
     /// How many tasks match `filter`, testing rows without materializing them.

@@ -24,6 +24,11 @@ enum LocalTime {
         return String(format: "%02d:%02d:%02d.%03d", Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec), ms)
     }
 
+    /// The command's "now" for zones, read once: the headers' offset and the rows' comparisons
+    /// agree even across a DST change while printing, and no row reads the clock again.
+    static let started = Date()
+    private static let offsetAtStart = Int(parts(started).0.tm_gmtoff)
+
     /// `YYYY-MM-DD HH:MM:SS`, followed by the offset (` UTC+02:00`) when it is not the zone's
     /// offset now, which the headers print: a summer time read in winter, or either 01:30 of
     /// the night the clocks go back, is then not ambiguous.
@@ -32,7 +37,7 @@ enum LocalTime {
         let text = String(format: "%04d-%02d-%02d %02d:%02d:%02d", Int(p.tm_year) + 1900, Int(p.tm_mon) + 1, Int(p.tm_mday),
                           Int(p.tm_hour), Int(p.tm_min), Int(p.tm_sec))
         let offset = Int(p.tm_gmtoff)
-        guard offset != Int(parts(Date()).0.tm_gmtoff) else { return text }
+        guard offset != offsetAtStart else { return text }
         return text + " " + utcOffset(offset)
     }
 
@@ -45,7 +50,7 @@ enum LocalTime {
     }
 
     /// The zone's abbreviation and offset now, e.g. `CET, UTC+01:00`.
-    static func zoneDescription(_ date: Date = Date()) -> String {
+    static func zoneDescription(_ date: Date = started) -> String {
         let (p, _) = parts(date)
         let name = p.tm_zone.map { String(cString: $0) } ?? "local"
         return name + ", " + utcOffset(Int(p.tm_gmtoff))
